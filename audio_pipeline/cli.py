@@ -1,0 +1,165 @@
+"""`paperledge`: render, season, text, import-page, voices, assets.
+
+A user's mistake is one line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .config import DEFAULT_CACHE_DIR
+from .errors import PaperLedgeError
+
+
+@contextmanager
+def _progress(quiet: bool, label: str):
+    """A rich progress bar on stderr; `update(done, total)` moves it."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _fail(message: str) -> None:
+    click.echo(f"paperledge: error: {message}", err=True)
+    sys.exit(1)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PaperLedgeError as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was written at the output path")
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="paperledge-audio")
+def main() -> None:
+    """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
+
+
+def _cache_options(f):
+    f = click.option("--no-cache", is_flag=True, help="Synthesise every sentence afresh; keep nothing.")(f)
+    f = click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE_DIR, show_default=True,
+                     help="Folder of cached sentence audio.")(f)
+    f = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Synthesis worker processes [default: number of cores].")(f)
+    f = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                     help="Where a GPU-capable engine runs (overrides the voice profile).")(f)
+    return f
+
+
+@main.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="MP3 to write [default: build/<script name>.mp3].")
+@click.option("--voice", help="Voice profile name (voices/NAME.toml) or path to a profile file.")
+@click.option("--target-lufs", type=click.FloatRange(-40, -5), help="Integrated loudness target [default: -16].")
+@click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help="MP3 bitrate in kbps [default: 128].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@_cache_options
+def render(script, output, voice, target_lufs, bitrate, quiet, no_cache, cache_dir, jobs, device):
+    """Render one episode SCRIPT to a tagged, chaptered MP3 with transcript and chapters file."""
+    from .render import RenderOptions, render as render_episode
+
+    options = RenderOptions(
+        voice=voice, output=output, target_lufs=target_lufs, bitrate_kbps=int(bitrate) if bitrate else None,
+        cache_dir=None if no_cache else cache_dir, device=device,
+    )
+    if jobs:
+        options.jobs = jobs
+    with _progress(quiet, "Synthesising") as update:
+        result = render_episode(script, options, update)
+    if not quiet:
+        s = result.synthesis
+        minutes, seconds = divmod(round(result.duration), 60)
+        click.echo(
+            f"{result.output}: {minutes}:{seconds:02d}, {result.loudness.integrated_lufs:.1f} LUFS, "
+            f"true peak {result.loudness.true_peak_dbtp:.1f} dBTP, {result.chapters} chapters, "
+            f"{result.sentences} sentences ({s.synthesized} synthesised, {s.cached} cached)"
+        )
+
+
+@main.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@click.option("--voice", help="Voice profile whose lexicon applies.")
+@click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
+def text(script, voice, changed_only):
+    """Show each sentence's written and spoken forms, and what changed them."""
+    from .render import prepare
+
+    episode, _, _ = prepare(script, voice)
+    n = 0
+    for ci, chapter in enumerate(episode.chapters):
+        click.secho(f"## {chapter.title}", bold=True)
+        for s in chapter.sentences():
+            n += 1
+            if changed_only and s.spoken == s.written:
+                continue
+            click.echo(f"{n:4d} written: {s.written}")
+            click.echo(f"     spoken:  {s.spoken}")
+            if s.fired:
+                click.echo(f"     rules:   {', '.join(s.fired)}")
+
+
+@main.command("import-page")
+@click.argument("page", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Season folder to write scripts into.")
+@click.option("--force", is_flag=True, help="Overwrite scripts edited since they were imported.")
+def import_page(page, out_dir, force):
+    """Split a published episode PAGE into one script per episode."""
+    from .importer import import_page as run_import
+
+    for r in run_import(page, out_dir, force=force):
+        click.echo(f"{r.status:>15}  {r.path}  {r.title}")
+
+
+@main.group()
+def voices() -> None:
+    """Voice profiles."""
+
+
+@voices.command("list")
+def voices_list():
+    """List the voice profiles in voices/."""
+    from .voices import available_voices, load_voice
+
+    for name in available_voices():
+        try:
+            v = load_voice(name)
+            click.echo(f"{name:16} {v.engine:8} {v.description}")
+        except PaperLedgeError as e:
+            click.echo(f"{name:16} (unusable: {e})")
+
+
+@main.command("assets")
+@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=None, help="Folder [default: assets/].")
+def assets_cmd(folder):
+    """Regenerate the show's intro/outro music and cover art (all made by code)."""
+    from . import assets
+    from .config import ASSETS_DIR
+
+    for path in assets.generate(folder or ASSETS_DIR):
+        click.echo(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,120 @@
+"""Every default of the pipeline, in one place.
+
+A voice profile's [pauses] table and the CLI's options override these; nothing
+else in the package hard-codes an audio target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+PACKAGE_DIR: Final = Path(__file__).resolve().parent
+PROJECT_DIR: Final = PACKAGE_DIR.parent
+VOICES_DIR: Final = PROJECT_DIR / "voices"
+ASSETS_DIR: Final = PROJECT_DIR / "assets"
+
+DEFAULT_VOICE: Final = "ernis"
+DEFAULT_SHOW: Final = "PaperLedge"
+DEFAULT_ARTIST: Final = "Ernis"
+DEFAULT_CACHE_DIR: Final = Path(".cache/paperledge")
+DEFAULT_OUTPUT_DIR: Final = Path("build")
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Silences inserted between speech, in seconds."""
+
+    sentence: float = 0.30
+    """Between sentences of one paragraph."""
+    paragraph: float = 0.70
+    """Between paragraphs of one chapter."""
+    chapter: float = 1.20
+    """Between chapters."""
+
+
+@dataclass(frozen=True)
+class AssemblyConfig:
+    """How sentences become one timeline."""
+
+    sample_rate: int = 44_100
+    """Rate of everything after assembly; each engine's output is resampled once to it."""
+    trim_threshold_db: float = -50.0
+    """A sentence's leading/trailing audio quieter than this (relative to its own peak) is trimmed."""
+    trim_keep_s: float = 0.02
+    """Audio kept either side of the detected speech, so soft consonants survive trimming."""
+    fade_s: float = 0.008
+    """Fade in/out at every join: long enough to kill clicks, short enough to keep onsets."""
+    intro_voice_entry_s: float = 5.0
+    """The voice enters this far into the intro music, over its tail."""
+    music_duck_db: float = -20.0
+    """Music level under the voice, relative to its full level."""
+    duck_ramp_s: float = 0.8
+    """How long the music takes to dip under (or rise from under) the voice."""
+    outro_gap_s: float = 0.6
+    """Silence after the last sentence before the outro music rises."""
+    music_level_db: float = -6.0
+    """Music level before mastering, relative to its file's own level."""
+
+
+@dataclass(frozen=True)
+class MasterConfig:
+    """Loudness targets, as measured on the final MP3 by ffmpeg's ebur128 filter."""
+
+    target_lufs: float = -16.0
+    """Integrated loudness (EBU R128 / BS.1770)."""
+    tolerance_lu: float = 0.5
+    """Accepted deviation from target_lufs."""
+    true_peak_dbtp: float = -1.0
+    """Ceiling for the true (inter-sample) peak of the MP3."""
+    limiter_headroom_db: float = 0.7
+    """The limiter aims this far under the ceiling: MP3 encoding adds overshoot."""
+    mp3_loudness_loss_lu: float = 0.05
+    """Loudness the MP3 encode loses, as ebur128 reads the file: the gain compensates.
+    Measured on this chain (float samples into LAME, 128 kbps mono) at about 0.05 LU;
+    whatever remains is caught by the check on the MP3 itself and a corrective encode."""
+    compressor_threshold_lu: float = 4.0
+    """The compressor acts on short-term levels this far above the loudness target."""
+    compressor_ratio: float = 2.5
+    """Above the threshold, level rises 1 dB per this many dB in: tames the peaks so the limiter rarely works."""
+    compressor_window_s: float = 0.010
+    """RMS window of the compressor's level detector."""
+    compressor_smooth_s: float = 0.030
+    """Smoothing of the compressor's gain curve."""
+    oversample: int = 4
+    """True-peak detection oversampling (BS.1770-4 asks for 4x at 48 kHz)."""
+    lookahead_s: float = 0.005
+    """The limiter's gain starts falling this long before a peak."""
+    release_s: float = 0.060
+    """The limiter holds its gain this long after a peak before recovering."""
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """The MP3 a podcast host expects."""
+
+    bitrate_kbps: int = 128
+    """Constant bitrate."""
+    sample_rate: int = 44_100
+    channels: int = 1
+    cover_min_px: int = 1400
+    cover_max_bytes: int = 500_000
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """How script text is cut into sentences."""
+
+    max_sentence_chars: int = 280
+    """Longer sentences are split at clause boundaries: engines drift on very long input."""
+    max_spoken_authors: int = 3
+    """The spoken credits name this many authors; the rest are 'and N colleagues'."""
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    assembly: AssemblyConfig = field(default_factory=AssemblyConfig)
+    master: MasterConfig = field(default_factory=MasterConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    text: TextConfig = field(default_factory=TextConfig)

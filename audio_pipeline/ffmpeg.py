@@ -1,0 +1,53 @@
+"""Where ffmpeg is, and what its ebur128 filter reads of a file.
+
+The system ffmpeg is used when on PATH; otherwise the static build that the
+imageio-ffmpeg package ships, so no system package is needed to render.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import RenderError
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as e:  # the package raises RuntimeError when its binary is missing
+        raise RenderError(f"ffmpeg not found: install it or `pip install imageio-ffmpeg` ({e})") from None
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
+_TP = re.compile(r"True peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS")
+
+
+def measure(path: Path) -> Loudness:
+    """Integrated loudness and true peak of an audio file, by ffmpeg's ebur128 filter."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    i, tp = _I.search(proc.stderr), _TP.search(proc.stderr)
+    if proc.returncode != 0 or not i or not tp:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise RenderError(f"ffmpeg could not measure {path}: {tail[0]}")
+    return Loudness(float(i.group(1)), float(tp.group(1)))

@@ -1,0 +1,190 @@
+"""One episode, end to end: script -> text front end -> synthesis -> assembly ->
+mastering -> export. Each stage lives in the module named after it; this module
+only passes their data along and keeps the output path clean on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from . import assets
+from .assemble import Timeline, assemble
+from .cache import SentenceCache
+from .config import DEFAULT_ARTIST, DEFAULT_CACHE_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VOICE, RenderConfig
+from .engines.base import create_engine
+from .errors import RenderError
+from .export import encode_mp3, temp_beside, write_tags
+from .ffmpeg import Loudness, measure
+from .master import analyse, blocks_of, mastered_blocks, plan
+from .script import Episode, read_script
+from .sidecars import write_sidecars
+from .synthesize import SynthesisReport, default_jobs, synthesize_all
+from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
+from .text.normalize import speak
+from .voices import VoiceProfile, load_voice
+
+# A second encode is made when the first lands further than this from target.
+_CORRECT_ABOVE_LU = 0.25
+
+
+@dataclass
+class RenderOptions:
+    voice: str | None = None
+    """Profile name or path; default: the script's `voice`, else ernis."""
+    output: Path | None = None
+    """Default: build/<script stem>.mp3."""
+    target_lufs: float | None = None
+    bitrate_kbps: int | None = None
+    cache_dir: Path | None = DEFAULT_CACHE_DIR
+    """None: no cache (sentences go to a temporary folder)."""
+    jobs: int = field(default_factory=default_jobs)
+    device: str | None = None
+    config: RenderConfig = field(default_factory=RenderConfig)
+
+
+@dataclass
+class RenderResult:
+    output: Path
+    transcript: Path
+    chapters_file: Path
+    duration: float
+    loudness: Loudness
+    chapters: int
+    sentences: int
+    synthesis: SynthesisReport
+    timings: dict[str, float]
+    timeline: Timeline
+
+
+def default_output(script: Path) -> Path:
+    return DEFAULT_OUTPUT_DIR / f"{script.stem}.mp3"
+
+
+def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig()) -> tuple[Episode, VoiceProfile, Lexicon]:
+    """Parse the script and give every sentence its written and spoken forms."""
+    episode = read_script(script, config.text)
+    profile = load_voice(voice or episode.meta.voice or DEFAULT_VOICE, device)
+    lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
+    for sentence in episode.sentences():
+        result = speak(sentence.markup, lexicon)
+        sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
+    return episode, profile, lexicon
+
+
+def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
+    """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences."""
+    cfg = options.config
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    episode, profile, _ = prepare(script, options.voice, options.device, cfg)
+    output = Path(options.output) if options.output else default_output(script)
+    _check_output_folder(output, create=options.output is None)
+    timings["prepare"] = time.perf_counter() - t0
+
+    sentences = episode.sentences()
+    with ExitStack() as stack:
+        if options.cache_dir is None:
+            cache_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperledge-")))
+        else:
+            cache_root = Path(options.cache_dir)
+        cache = SentenceCache(cache_root)
+        engine = create_engine(profile.engine, profile.engine_params)
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(sentences))
+
+        t = time.perf_counter()
+        report = synthesize_all(
+            engine, profile.engine, profile.engine_params, [s.spoken for s in sentences], cache, options.jobs, step
+        )
+        timings["synthesis"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        rate = cfg.assembly.sample_rate
+        timeline = assemble(
+            episode,
+            report.entries,
+            profile.pauses,
+            cfg.assembly,
+            assets.load_music(assets.INTRO, rate),
+            assets.load_music(assets.OUTRO, rate),
+        )
+        stack.callback(timeline.close)
+        timings["assembly"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
+        export_cfg = cfg.export
+        if options.bitrate_kbps:
+            export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
+        tmp = temp_beside(output, ".mp3.part")
+        stack.callback(tmp.unlink, missing_ok=True)
+        loudness = _master_and_encode(timeline, tmp, target, cfg, export_cfg)
+        timings["master+encode"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        write_tags(tmp, episode.meta, timeline.chapters, DEFAULT_ARTIST, assets.load_cover())
+        transcript, chapters_file = write_sidecars(output, timeline, episode.meta.title)
+        os.replace(tmp, output)  # last: an MP3 at the output path is always complete
+        timings["export"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return RenderResult(
+        output=output,
+        transcript=transcript,
+        chapters_file=chapters_file,
+        duration=timeline.duration,
+        loudness=loudness,
+        chapters=len(timeline.chapters),
+        sentences=len(sentences),
+        synthesis=report,
+        timings=timings,
+        timeline=timeline,
+    )
+
+
+def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: RenderConfig, export_cfg) -> Loudness:
+    """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again."""
+    m = cfg.master
+    rate = timeline.sample_rate
+    frames = analyse(blocks_of(timeline.read, timeline.length), rate)
+    correction, ceiling_shift = 0.0, 0.0
+    for _ in range(2):
+        p = plan(frames, rate, m, target, correction, ceiling_shift)
+        encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg)
+        got = measure(dest)
+        off = target - got.integrated_lufs
+        over = got.true_peak_dbtp - m.true_peak_dbtp
+        if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:
+            return got
+        correction += off
+        ceiling_shift += max(0.0, over + 0.1)
+    if abs(target - got.integrated_lufs) > m.tolerance_lu or got.true_peak_dbtp > m.true_peak_dbtp:
+        raise RenderError(
+            f"could not reach {target} LUFS / {m.true_peak_dbtp} dBTP (got {got.integrated_lufs} LUFS, "
+            f"{got.true_peak_dbtp} dBTP); is the script mostly silence?"
+        )
+    return got
+
+
+def _check_output_folder(output: Path, create: bool) -> None:
+    folder = output.parent
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RenderError(f"cannot create the output folder {folder} ({e.strerror})") from None
+    if not folder.is_dir():
+        raise RenderError(f"output folder {folder} does not exist; create it or choose another -o")
+    if output.is_dir():
+        raise RenderError(f"output {output} is a folder; give a file name ending in .mp3")
+    temp_beside(output, ".check").unlink()  # raises a RenderError naming the folder if unwritable

@@ -1,0 +1,48 @@
+"""Sidecar files beside the MP3: WebVTT transcript and Podcasting 2.0 chapters JSON.
+
+Both read their times from the assembled timeline; nothing is re-derived.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .assemble import Timeline
+from .export import write_atomic
+
+CHAPTERS_VERSION = "1.2.0"
+
+
+def vtt_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def transcript_vtt(timeline: Timeline) -> str:
+    """One cue per sentence, in the sentence's written form."""
+    lines = ["WEBVTT", ""]
+    for n, s in enumerate(timeline.sentences, 1):
+        # "-->" cannot appear in a cue's text; blank lines would end the cue.
+        text = " ".join(s.written.replace("-->", "→").split())
+        lines += [str(n), f"{vtt_time(s.start)} --> {vtt_time(s.end)}", text, ""]
+    return "\n".join(lines)
+
+
+def chapters_json(timeline: Timeline, title: str) -> str:
+    chapters = [{"startTime": round(c.start, 3), "title": c.title} for c in timeline.chapters]
+    return json.dumps({"version": CHAPTERS_VERSION, "title": title, "chapters": chapters}, indent=2, ensure_ascii=False) + "\n"
+
+
+def sidecar_paths(mp3: Path) -> tuple[Path, Path]:
+    return mp3.with_suffix(".vtt"), mp3.with_suffix(".chapters.json")
+
+
+def write_sidecars(mp3: Path, timeline: Timeline, title: str) -> tuple[Path, Path]:
+    vtt, chapters = sidecar_paths(mp3)
+    write_atomic(vtt, transcript_vtt(timeline).encode("utf-8"))
+    write_atomic(chapters, chapters_json(timeline, title).encode("utf-8"))
+    return vtt, chapters

@@ -1,0 +1,116 @@
+"""Synthesis: one waveform per sentence, from the cache or the engine.
+
+Every sentence's audio lands in the sentence cache (a temporary one under
+--no-cache), so the episode is never held in memory as a whole: assembly reads the
+entries one at a time. Misses are synthesised across worker processes, each loading
+the engine once; results are keyed by content and collected in script order, so a
+parallel render has the same sentences, in the same order, as a serial one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from .cache import CacheEntry, SentenceCache, sentence_key
+from .engines.base import Engine, create_engine
+from .errors import RenderError
+
+
+@dataclass
+class SynthesisReport:
+    entries: list[CacheEntry]
+    """One per sentence, in script order."""
+    sample_rate: int
+    synthesized: int
+    """Engine calls made (distinct sentences missing from the cache)."""
+    cached: int
+    """Sentences served from the cache."""
+    engine_seconds: float
+    """Wall time spent synthesising."""
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def synthesize_all(
+    engine: Engine,
+    engine_name: str,
+    engine_params: dict[str, Any],
+    spoken: Sequence[str],
+    cache: SentenceCache,
+    jobs: int = 1,
+    progress: Callable[[int], None] = lambda n: None,
+) -> SynthesisReport:
+    fingerprint = engine.fingerprint()
+    keys = [sentence_key(fingerprint, s) for s in spoken]
+    found: dict[str, CacheEntry] = {}
+    todo: dict[str, str] = {}
+    for key, text in zip(keys, spoken):
+        if key in found or key in todo:
+            continue
+        entry = cache.get(key)
+        if entry is None:
+            todo[key] = text
+        else:
+            found[key] = entry
+    cached = sum(1 for k in keys if k in found)
+    progress(cached)
+
+    start = time.perf_counter()
+    workers = max(1, min(jobs, len(todo)))
+    if workers == 1:
+        for key, text in todo.items():
+            found[key] = _synthesize_one(engine, cache, key, text)
+            progress(keys.count(key))
+    else:
+        # Each worker gets one thread: processes scale across cores better than one
+        # engine's intra-op threads do.
+        worker_params = {**engine_params, "threads": 1}
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_worker_init,
+            initargs=(engine_name, worker_params, str(cache.root)),
+        ) as pool:
+            futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
+            for future in as_completed(futures):
+                key = futures[future]
+                found[key] = future.result()
+                progress(keys.count(key))
+    elapsed = time.perf_counter() - start
+
+    rates = {e.sample_rate for e in found.values()}
+    if len(rates) > 1:
+        raise RenderError(f"cached sentences disagree on sample rate {sorted(rates)}; clear the cache folder")
+    return SynthesisReport(
+        entries=[found[k] for k in keys],
+        sample_rate=engine.sample_rate,
+        synthesized=len(todo),
+        cached=cached,
+        engine_seconds=elapsed,
+    )
+
+
+def _synthesize_one(engine: Engine, cache: SentenceCache, key: str, text: str) -> CacheEntry:
+    audio = engine.synthesize(text)
+    if audio.size == 0:
+        raise RenderError(f"the engine produced no audio for: {text[:80]!r}")
+    return cache.put(key, audio, engine.sample_rate)
+
+
+_worker: tuple[Engine, SentenceCache] | None = None
+
+
+def _worker_init(engine_name: str, params: dict[str, Any], cache_root: str) -> None:
+    global _worker
+    _worker = (create_engine(engine_name, params), SentenceCache(cache_root))
+
+
+def _worker_synthesize(key: str, text: str) -> CacheEntry:
+    assert _worker is not None
+    engine, cache = _worker
+    return _synthesize_one(engine, cache, key, text)

@@ -1,0 +1,99 @@
+"""Voice profiles (voices/NAME.toml) -> engine + parameters + pauses + lexicon."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import VOICES_DIR, Pauses
+from .errors import VoiceError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses"}
+# Engine settings that name files: resolved against the profile's own folder.
+_PATH_PARAMS = ("model", "config", "speaker_wav")
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    name: str
+    engine: str
+    engine_params: dict[str, Any]
+    pauses: Pauses
+    path: Path
+    description: str = ""
+    lexicon_path: Path | None = None
+    """This voice's own lexicon (over the show lexicon, under inline overrides)."""
+
+
+def available_voices() -> list[str]:
+    return sorted(p.stem for p in VOICES_DIR.glob("*.toml") if not p.stem.endswith("lexicon"))
+
+
+def voice_path(spec: str) -> Path:
+    """A profile name (voices/NAME.toml) or a path to a profile file."""
+    if spec.endswith(".toml") or "/" in spec or "\\" in spec:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise VoiceError(f"voice profile {spec} not found; give a profile name or a path to a .toml file")
+        return path
+    path = VOICES_DIR / f"{spec}.toml"
+    if not path.is_file():
+        raise VoiceError(f"unknown voice {spec!r}; available: {', '.join(available_voices())}")
+    return path
+
+
+def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
+    path = voice_path(spec)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise VoiceError(f"{path}: cannot read the voice profile ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise VoiceError(f"{path}: malformed voice profile ({e})") from None
+    unknown = sorted(set(data) - _PROFILE_KEYS)
+    if unknown:
+        raise VoiceError(f"{path}: unknown voice setting {unknown[0]!r}; allowed: {', '.join(sorted(_PROFILE_KEYS))}")
+    table = data.get("engine", {})
+    if not isinstance(table, dict) or not isinstance(table.get("name", "piper"), str):
+        raise VoiceError(f"{path}: write the engine as an [engine] table with name = \"piper\" or \"coqui\"")
+    params = {k: v for k, v in table.items() if k != "name"}
+    for key in _PATH_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and (path.parent / value).exists():
+            params[key] = str((path.parent / value).resolve())
+    if device:
+        params["device"] = device
+
+    pauses_table = data.get("pauses", {})
+    unknown = sorted(set(pauses_table) - set(Pauses.__dataclass_fields__))
+    if unknown:
+        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: sentence, paragraph, chapter")
+    try:
+        pauses = Pauses(**{k: float(v) for k, v in pauses_table.items()})
+    except (TypeError, ValueError):
+        raise VoiceError(f"{path}: pauses must be numbers of seconds") from None
+    if min(pauses.sentence, pauses.paragraph, pauses.chapter) < 0:
+        raise VoiceError(f"{path}: pauses cannot be negative")
+
+    lexicon = data.get("lexicon")
+    lexicon_path = None
+    if lexicon:
+        lexicon_path = (path.parent / str(lexicon)).resolve()
+        if not lexicon_path.is_file():
+            raise VoiceError(f"{path}: lexicon {lexicon} not found beside the profile")
+    return VoiceProfile(
+        name=str(data.get("name", path.stem)),
+        engine=table.get("name", "piper"),
+        engine_params=params,
+        pauses=pauses,
+        path=path.resolve(),
+        description=str(data.get("description", "")),
+        lexicon_path=lexicon_path,
+    )
