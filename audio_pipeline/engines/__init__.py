@@ -1,0 +1,1 @@
+"""Speech engines: a registry by name; each imports its heavy libraries lazily."""

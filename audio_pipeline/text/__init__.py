@@ -1,0 +1,1 @@
+"""Text front end: sentences, and each sentence's written and spoken forms."""

@@ -1,0 +1,81 @@
+"""Shared helpers: outputs are read back with ffprobe and ffmpeg, not with our own code."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
+PAPERLEDGE = [sys.executable, "-m", "audio_pipeline.cli"]
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT)
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed: `make system-deps` installs it")
+    return path
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        [need("ffprobe"), "-v", "error", "-show_chapters", "-show_format", "-show_streams", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    data = json.loads(out)
+    # ffprobe lists CHAP frames in file order; sort by start.
+    data["chapters"] = sorted(data.get("chapters", []), key=lambda c: float(c["start_time"]))
+    return data
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter reads the file."""
+    err = subprocess.run(
+        [need("ffmpeg"), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr
+    summary = err[err.rindex("Summary:"):]
+    i = float(re.search(r"I:\s*(-?[\d.]+) LUFS", summary).group(1))
+    tp = float(re.search(r"Peak:\s*(-?[\d.]+) dBFS", summary).group(1))
+    return i, tp
+
+
+def vtt_cues(path: Path) -> list[tuple[float, float, str]]:
+    def secs(t: str) -> float:
+        h, m, s = t.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT")
+    cues = []
+    for block in text.split("\n\n")[1:]:
+        lines = block.strip().splitlines()
+        if not lines:
+            continue
+        timing = next(l for l in lines if "-->" in l)
+        start, end = (secs(x.strip()) for x in timing.split("-->"))
+        cues.append((start, end, " ".join(lines[lines.index(timing) + 1 :])))
+    return cues
+
+
+@pytest.fixture(scope="session")
+def deterministic_voice(tmp_path_factory) -> Path:
+    """The Ernis voice with the engine's random noise switched off: identical audio every call."""
+    folder = tmp_path_factory.mktemp("voice")
+    text = (ROOT / "voices" / "ernis.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^noise_scale = .*$", "noise_scale = 0.0", text)
+    text = re.sub(r"(?m)^noise_w_scale = .*$", "noise_w_scale = 0.0", text)
+    text = re.sub(r'(?m)^lexicon = "(.*)"', lambda m: f'lexicon = "{ROOT / "voices" / m.group(1)}"', text)
+    path = folder / "ernis-steady.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

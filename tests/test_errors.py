@@ -1,0 +1,96 @@
+"""A user's mistake: one line saying what to fix, non-zero exit, nothing at the output path."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import SAMPLE, run_cli
+
+GOOD_BODY = "## One\nHello there.\n"
+
+
+def _assert_refused(proc, out, *words):
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("paperledge: error:") and "Traceback" not in proc.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    assert not out.exists()
+    assert not list(out.parent.glob(f".{out.stem}*")), "no temporary file left behind"
+
+
+def _script(tmp_path, content, name="ep.md"):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_missing_script(tmp_path):
+    out = tmp_path / "o.mp3"
+    _assert_refused(run_cli("render", tmp_path / "nope.md", "-o", out), out, "no such script")
+
+
+def test_unreadable_script(tmp_path):
+    out = tmp_path / "o.mp3"
+    folder = tmp_path / "a-folder.md"
+    folder.mkdir()
+    _assert_refused(run_cli("render", folder, "-o", out), out, "folder")
+
+
+def test_non_utf8_script(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, b"## One\nCaf\xe9 society.\n")
+    _assert_refused(run_cli("render", script, "-o", out), out, "UTF-8", "line 2")
+
+
+def test_empty_script(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "---\ntitle: Empty\n---\n\n## Nothing here\n\n")
+    _assert_refused(run_cli("render", script, "-o", out), out, "no text to speak")
+
+
+def test_unknown_voice(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, GOOD_BODY)
+    _assert_refused(run_cli("render", script, "-o", out, "--voice", "nobody"), out, "unknown voice", "ernis")
+
+
+def test_malformed_front_matter(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "---\ntitle: [unclosed\n---\n" + GOOD_BODY)
+    _assert_refused(run_cli("render", script, "-o", out), out, "front matter")
+
+
+def test_front_matter_without_closing_line(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "---\ntitle: Open\n" + GOOD_BODY)
+    _assert_refused(run_cli("render", script, "-o", out), out, "closing")
+
+
+def test_unknown_front_matter_field(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "---\ntitle: T\nguest: Someone\n---\n" + GOOD_BODY)
+    _assert_refused(run_cli("render", script, "-o", out), out, "'guest'")
+
+
+def test_bad_pause(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "## One\nHello. [pause soon] Bye.\n")
+    _assert_refused(run_cli("render", script, "-o", out), out, "[pause 800ms]")
+
+
+def test_output_folder_missing(tmp_path):
+    out = tmp_path / "no-such-folder" / "o.mp3"
+    proc = run_cli("render", SAMPLE, "-o", out)
+    assert proc.returncode != 0 and "does not exist" in proc.stderr and not out.exists()
+
+
+def test_output_folder_unwritable(tmp_path):
+    # /proc refuses new files even to root, unlike a chmod'ed folder.
+    out = __import__("pathlib").Path("/proc/paperledge-test.mp3")
+    proc = run_cli("render", SAMPLE, "-o", out)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot write" in lines[0] and "Traceback" not in proc.stderr
+    assert not out.exists()
