@@ -99,6 +99,40 @@ def render(script, output, voice, target_lufs, bitrate, quiet, no_cache, cache_d
 
 
 @main.command()
+@click.argument("season_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: build/<season folder name>].")
+@click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@_cache_options
+def season(season_dir, out_dir, voice, quiet, no_cache, cache_dir, jobs, device):
+    """Render every script in SEASON_DIR (skipping unchanged ones) and write feed.xml."""
+    from .render import RenderOptions
+    from .season import render_season
+
+    options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
+    if jobs:
+        options.jobs = jobs
+    out_dir = out_dir or Path("build") / season_dir.resolve().name
+    with _progress(quiet, "Season") as update:
+        report = render_season(season_dir, out_dir, options, lambda name, done, total: update(done, total))
+    if not quiet:
+        click.echo(
+            f"{out_dir}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
+            f"{report.synthesized} sentences synthesised; feed {report.feed}"
+        )
+
+
+@main.command()
+@click.argument("season_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
+def feed(season_dir, out_dir):
+    """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
+    from .season import write_season_feed
+
+    click.echo(write_season_feed(season_dir, out_dir))
+
+
+@main.command()
 @click.argument("script", type=click.Path(path_type=Path))
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")

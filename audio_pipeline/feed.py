@@ -1,0 +1,285 @@
+"""The season's podcast feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces.
+
+Show-level settings come from the season folder's `show.toml` (every key optional);
+each rendered episode becomes a FeedItem whose times come from the rendered timeline.
+Built with xml.etree: feedgen has no Podcasting 2.0 (chapters, transcript) support.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import os
+import secrets
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+from .config import DEFAULT_ARTIST, DEFAULT_SHOW
+from .errors import PaperLedgeError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
+SHOW_FILE: Final = "show.toml"
+CHAPTERS_TYPE: Final = "application/json+chapters"
+TRANSCRIPT_TYPE: Final = "text/vtt"
+AUDIO_TYPE: Final = "audio/mpeg"
+PUBLISH_HOUR_UTC: Final = 12
+"""Episodes carry a date only; noon UTC keeps that date for listeners from UTC-12 to UTC+11."""
+
+ET.register_namespace("itunes", ITUNES_NS)
+ET.register_namespace("podcast", PODCAST_NS)
+
+
+@dataclass
+class ShowSettings:
+    """Channel-level settings, read from a season folder's show.toml; every field optional."""
+
+    title: str = DEFAULT_SHOW
+    """Show name: the feed's title and the iTunes show title."""
+    description: str = (
+        "PaperLedge, where research meets storytelling: each episode, Ernis turns a recent "
+        "research paper into a warm, jargon-free story."
+    )
+    """Show notes for the whole podcast (channel description)."""
+    author: str = DEFAULT_ARTIST
+    """itunes:author, and the owner's name when owner_email is given."""
+    image_url: str = ""
+    """Square cover art URL (1400-3000 px for Apple); empty means base_url + "cover.jpg"."""
+    language: str = "en-us"
+    """RFC 5646 language tag of the spoken audio."""
+    category: str = "Science"
+    """iTunes top-level category, exactly as Apple spells it ("Science", "Technology", ...)."""
+    subcategory: str | None = None
+    """Optional iTunes subcategory under `category` (e.g. "Natural Sciences" under "Science")."""
+    explicit: bool = False
+    """itunes:explicit."""
+    base_url: str = "https://example.com/paperledge/"
+    """Where the files are published: enclosures and sidecars are base_url + file name."""
+    link: str = ""
+    """The show's web page; empty means base_url."""
+    owner_email: str | None = None
+    """Contact address for podcast directories (itunes:owner); omitted when None."""
+    locked: bool | None = None
+    """podcast:locked: True forbids other hosts from importing the feed; None omits the tag."""
+    max_spoken_authors: int = 3
+    """How many authors the spoken credits name; the rest are "and N colleagues"."""
+
+    def __post_init__(self) -> None:
+        if not self.base_url.endswith("/"):
+            self.base_url += "/"
+        if not self.link:
+            self.link = self.base_url
+        if not self.image_url:
+            self.image_url = self.base_url + "cover.jpg"
+
+    def url_for(self, path: Path | str) -> str:
+        """The public URL of a published file (by its name)."""
+        return self.base_url + quote(Path(path).name)
+
+
+def load_show(season_dir: Path) -> ShowSettings:
+    """Settings from season_dir/show.toml; defaults when there is no such file."""
+    path = Path(season_dir) / SHOW_FILE
+    if not path.exists():
+        return ShowSettings()
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise PaperLedgeError(f"{path}: not valid TOML ({e})") from None
+    except OSError as e:
+        raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
+
+    fields = {f.name: f for f in dataclasses.fields(ShowSettings)}
+    for key, value in data.items():
+        if key not in fields:
+            known = ", ".join(fields)
+            raise PaperLedgeError(f"{path}: unknown setting '{key}'; known settings: {known}")
+        _check_type(path, key, value)
+    return ShowSettings(**data)
+
+
+_TYPES: Final = {
+    "explicit": (bool,),
+    "locked": (bool,),
+    "max_spoken_authors": (int,),
+}
+
+
+def _check_type(path: Path, key: str, value: object) -> None:
+    expected = _TYPES.get(key, (str,))
+    # bool is an int in Python; a count written as `true` is still a mistake.
+    ok = isinstance(value, expected) and not (int in expected and isinstance(value, bool))
+    if not ok:
+        want = {bool: "true or false", int: "a whole number", str: "a quoted string"}[expected[0]]
+        raise PaperLedgeError(f"{path}: '{key}' must be {want}, not {value!r}")
+    if key == "max_spoken_authors" and value < 1:
+        raise PaperLedgeError(f"{path}: 'max_spoken_authors' must be at least 1, not {value}")
+
+
+@dataclass
+class FeedItem:
+    """One published episode, with times taken from its rendered timeline."""
+
+    title: str
+    description: str
+    """Show notes: one paragraph; chapters and credits are appended in the feed."""
+    authors: list[str]
+    date: dt.date
+    season: int | None
+    episode: int | None
+    mp3_path: Path
+    """The finished MP3; its size in bytes becomes the enclosure length."""
+    duration_s: float
+    chapters: list[tuple[float, str]]
+    """(start seconds, title), in order."""
+    chapters_path: Path | None
+    """EPISODE.chapters.json, linked as podcast:chapters; None omits the tag."""
+    transcript_path: Path | None
+    """EPISODE.vtt, linked as podcast:transcript; None omits the tag."""
+    guid: str
+    """Stable across rebuilds (see episode_guid): apps use it to tell episodes apart."""
+
+
+def episode_guid(show: ShowSettings, mp3_name: str) -> str:
+    """A stable GUID for an episode: a UUIDv5 of its published URL."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, show.url_for(mp3_name)))
+
+
+def format_duration(seconds: float) -> str:
+    """itunes:duration as HH:MM:SS (rounded to whole seconds)."""
+    total = max(0, round(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def format_timestamp(seconds: float) -> str:
+    """Chapter timestamp for show notes: MM:SS, or H:MM:SS from one hour on."""
+    total = max(0, int(seconds))  # floor: a chapter listed at 01:05 must not start at 01:04.6
+    h, m, s = total // 3600, total % 3600 // 60, total % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def item_description(item: FeedItem) -> str:
+    """Show notes: the summary, one "MM:SS Title" line per chapter, then full author credits."""
+    parts = [item.description.strip()] if item.description.strip() else []
+    if item.chapters:
+        parts.append("Chapters:\n" + "\n".join(f"{format_timestamp(t)} {title}" for t, title in item.chapters))
+    if item.authors:
+        parts.append("Credit to the paper's authors: " + ", ".join(item.authors))
+    return "\n\n".join(parts)
+
+
+def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> str:
+    """The feed as XML text. Items appear newest first.
+
+    lastBuildDate is build_date, else the newest item's publication time, so rebuilding
+    an unchanged season gives byte-identical output.
+    """
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    _text(channel, "title", show.title)
+    _text(channel, "link", show.link)
+    _text(channel, "description", show.description)
+    _text(channel, "language", show.language)
+    _text(channel, _it("author"), show.author)
+    ET.SubElement(channel, _it("image"), {"href": show.image_url})
+    image = ET.SubElement(channel, "image")
+    _text(image, "url", show.image_url)
+    _text(image, "title", show.title)
+    _text(image, "link", show.link)
+    category = ET.SubElement(channel, _it("category"), {"text": show.category})
+    if show.subcategory:
+        ET.SubElement(category, _it("category"), {"text": show.subcategory})
+    _text(channel, _it("explicit"), "true" if show.explicit else "false")
+    _text(channel, _it("type"), "episodic")
+    if show.owner_email:
+        owner = ET.SubElement(channel, _it("owner"))
+        _text(owner, _it("name"), show.author)
+        _text(owner, _it("email"), show.owner_email)
+    if show.locked is not None:
+        attrs = {"owner": show.owner_email} if show.owner_email else {}
+        _text(channel, _pc("locked"), "yes" if show.locked else "no", attrs)
+
+    ordered = sorted(items, key=lambda i: (i.date, i.season or 0, i.episode or 0), reverse=True)
+    if build_date is None:
+        build_date = _pub_datetime(ordered[0].date) if ordered else dt.datetime.now(dt.timezone.utc)
+    _text(channel, "lastBuildDate", email.utils.format_datetime(build_date))
+
+    for item in ordered:
+        _add_item(channel, show, item)
+
+    ET.indent(rss, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
+
+
+def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
+    try:
+        length = Path(item.mp3_path).stat().st_size
+    except OSError:
+        raise PaperLedgeError(
+            f"{item.mp3_path}: episode MP3 not found; render the episode before building the feed"
+        ) from None
+    node = ET.SubElement(channel, "item")
+    _text(node, "title", item.title)
+    _text(node, "description", item_description(item))
+    ET.SubElement(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
+    _text(node, "guid", item.guid, {"isPermaLink": "false"})
+    _text(node, "pubDate", email.utils.format_datetime(_pub_datetime(item.date)))
+    _text(node, _it("title"), item.title)
+    _text(node, _it("duration"), format_duration(item.duration_s))
+    if item.episode is not None:
+        _text(node, _it("episode"), str(item.episode))
+    if item.season is not None:
+        _text(node, _it("season"), str(item.season))
+    _text(node, _it("episodeType"), "full")
+    _text(node, _it("explicit"), "true" if show.explicit else "false")
+    if item.chapters_path is not None:
+        ET.SubElement(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
+    if item.transcript_path is not None:
+        ET.SubElement(
+            node, _pc("transcript"),
+            {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
+        )
+
+
+def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> None:
+    """Write the feed atomically: a reader never sees half a feed."""
+    path = Path(path)
+    text = build_feed(show, items, build_date)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PaperLedgeError(f"{path}: cannot write the feed ({e.strerror})") from None
+
+
+def _pub_datetime(date: dt.date) -> dt.datetime:
+    return dt.datetime(date.year, date.month, date.day, PUBLISH_HOUR_UTC, tzinfo=dt.timezone.utc)
+
+
+def _it(tag: str) -> str:
+    return f"{{{ITUNES_NS}}}{tag}"
+
+
+def _pc(tag: str) -> str:
+    return f"{{{PODCAST_NS}}}{tag}"
+
+
+def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
+    node = ET.SubElement(parent, tag, attrs or {})
+    node.text = text
+    return node

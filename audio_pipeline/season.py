@@ -1,0 +1,127 @@
+"""A season folder -> every episode rendered (incrementally) -> feed.xml.
+
+An episode is skipped when its script, voice profile, lexicons and assets are
+unchanged since its last render and its outputs are still there: the stamp of
+those inputs is kept in OUTDIR/.season-state.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from mutagen.mp3 import MP3
+
+from . import __version__
+from .config import ASSETS_DIR, DEFAULT_VOICE
+from .errors import PaperLedgeError, RenderError
+from .export import write_atomic
+from .feed import FeedItem, episode_guid, load_show, write_feed
+from .render import RenderOptions, render
+from .script import read_script
+from .sidecars import sidecar_paths
+from .text.lexicon import default_show_lexicon_path
+from .voices import load_voice
+
+STATE = ".season-state.json"
+
+
+@dataclass
+class SeasonReport:
+    rendered: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    synthesized: int = 0
+    feed: Path | None = None
+
+
+def episode_scripts(season_dir: Path) -> list[Path]:
+    if not season_dir.is_dir():
+        raise PaperLedgeError(f"season folder {season_dir} not found")
+    scripts = sorted(p for p in season_dir.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+    if not scripts:
+        raise PaperLedgeError(f"season folder {season_dir} has no .md or .txt scripts")
+    return scripts
+
+
+def input_stamp(script: Path, voice: str | None, max_spoken_authors: int) -> str:
+    """Hash of everything an episode's audio depends on."""
+    meta = read_script(script).meta
+    profile = load_voice(voice or meta.voice or DEFAULT_VOICE)
+    files = [script, profile.path, default_show_lexicon_path()]
+    files += [profile.lexicon_path] if profile.lexicon_path else []
+    files += sorted(p for p in ASSETS_DIR.iterdir() if p.is_file()) if ASSETS_DIR.is_dir() else []
+    h = hashlib.sha256(f"{__version__}\0{max_spoken_authors}\0{profile.engine_params}".encode())
+    for f in files:
+        h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def render_season(
+    season_dir: Path,
+    out_dir: Path,
+    options: RenderOptions,
+    progress: Callable[[str, int, int], None] = lambda name, done, total: None,
+) -> SeasonReport:
+    show = load_show(season_dir)
+    options = replace(options, config=replace(options.config, text=replace(options.config.text, max_spoken_authors=show.max_spoken_authors)))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
+    state_path = out_dir / STATE
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    report = SeasonReport()
+    for script in episode_scripts(season_dir):
+        mp3 = out_dir / f"{script.stem}.mp3"
+        stamp = input_stamp(script, options.voice, show.max_spoken_authors)
+        if state.get(script.name) == stamp and all(p.exists() for p in (mp3, *sidecar_paths(mp3))):
+            report.skipped.append(script)
+            continue
+        result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
+        report.rendered.append(script)
+        report.synthesized += result.synthesis.synthesized
+        state[script.name] = stamp
+        write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+    report.feed = write_season_feed(season_dir, out_dir)
+    return report
+
+
+def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
+    """feed.xml for every rendered episode of the season (times read from the outputs)."""
+    show = load_show(season_dir)
+    items = []
+    for script in episode_scripts(season_dir):
+        mp3 = out_dir / f"{script.stem}.mp3"
+        if not mp3.exists():
+            continue
+        episode = read_script(script)
+        meta = episode.meta
+        vtt, chapters_file = sidecar_paths(mp3)
+        chapters = [(c["startTime"], c["title"]) for c in json.loads(chapters_file.read_text(encoding="utf-8"))["chapters"]]
+        if meta.date is None:
+            raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
+        items.append(
+            FeedItem(
+                title=meta.title,
+                description=meta.description,
+                authors=meta.authors,
+                date=meta.date,
+                season=meta.season,
+                episode=meta.episode,
+                mp3_path=mp3,
+                duration_s=MP3(mp3).info.length,
+                chapters=chapters,
+                chapters_path=chapters_file,
+                transcript_path=vtt,
+                guid=episode_guid(show, mp3.name),
+            )
+        )
+    feed = out_dir / "feed.xml"
+    write_feed(feed, show, items)
+    return feed

@@ -1,0 +1,152 @@
+"""The season's RSS feed, checked with feedparser (a reader that is not ours)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from audio_pipeline.errors import PaperLedgeError
+from audio_pipeline.feed import (
+    PODCAST_NS,
+    FeedItem,
+    ShowSettings,
+    build_feed,
+    episode_guid,
+    format_duration,
+    load_show,
+    write_feed,
+)
+
+SHOW = ShowSettings(base_url="https://cdn.example.org/pl", owner_email="host@example.org", locked=True)
+
+
+def make_item(tmp_path: Path, number: int, size: int, duration: float, date: dt.date) -> FeedItem:
+    stem = f"{number:02d}-episode-{number}"
+    mp3 = tmp_path / f"{stem}.mp3"
+    mp3.write_bytes(b"\xff\xfb" + bytes(size - 2))
+    return FeedItem(
+        title=f"Episode {number}: A & B <test>",
+        description=f"Summary of episode {number}.",
+        authors=["Ana Núñez", "Bo Li", "Cy Young", "Di Wu"],
+        date=date,
+        season=1,
+        episode=number,
+        mp3_path=mp3,
+        duration_s=duration,
+        chapters=[(0.0, "Welcome"), (65.4, "The research"), (3725.0, "Questions to ponder")],
+        chapters_path=tmp_path / f"{stem}.chapters.json",
+        transcript_path=tmp_path / f"{stem}.vtt",
+        guid=episode_guid(SHOW, mp3.name),
+    )
+
+
+@pytest.fixture
+def items(tmp_path):
+    return [
+        make_item(tmp_path, 1, 12_345, 3725.6, dt.date(2025, 4, 7)),
+        make_item(tmp_path, 2, 54_321, 59.4, dt.date(2025, 4, 10)),
+    ]
+
+
+def test_feed_parses_cleanly_with_correct_enclosures(items):
+    """Podcast apps would reject the feed or download truncated episodes."""
+    parsed = feedparser.parse(build_feed(SHOW, items))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == "PaperLedge"
+    # Apple's spec asks for true/false (feedparser only maps the older yes/clean).
+    assert "<itunes:explicit>false</itunes:explicit>" in build_feed(SHOW, items)
+    assert parsed.feed.image.href == "https://cdn.example.org/pl/cover.jpg"
+    assert [t.term for t in parsed.feed.tags] == ["Science"]
+    assert parsed.feed.publisher_detail.email == "host@example.org"
+
+    by_episode = {int(e.itunes_episode): e for e in parsed.entries}
+    assert [int(e.itunes_episode) for e in parsed.entries] == [2, 1]  # newest first
+    for item in items:
+        entry = by_episode[item.episode]
+        [enclosure] = entry.enclosures
+        assert int(enclosure.length) == item.mp3_path.stat().st_size
+        assert enclosure.type == "audio/mpeg"
+        assert enclosure.href == f"https://cdn.example.org/pl/{item.mp3_path.name}"
+        assert entry.itunes_season == "1"
+        assert entry.itunes_episodetype == "full"
+        assert entry.id == item.guid and entry.guidislink is False
+        assert entry.title == item.title
+        assert entry.published_parsed[:3] == item.date.timetuple()[:3]
+    assert by_episode[1].itunes_duration == "01:02:06"
+    assert by_episode[2].itunes_duration == "00:00:59"
+
+
+def test_items_link_chapters_and_transcript_sidecars(items):
+    """Apps would show no chapters or transcript for the episode."""
+    text = build_feed(SHOW, items)
+    entries = feedparser.parse(text).entries
+    for entry, item in zip(entries, sorted(items, key=lambda i: i.date, reverse=True)):
+        assert entry.podcast_chapters["url"] == f"https://cdn.example.org/pl/{item.chapters_path.name}"
+        assert entry.podcast_chapters["type"] == "application/json+chapters"
+        assert entry.podcast_transcript["url"] == f"https://cdn.example.org/pl/{item.transcript_path.name}"
+        assert entry.podcast_transcript["type"] == "text/vtt"
+    assert ET.fromstring(text).find(f"channel/{{{PODCAST_NS}}}locked").text == "yes"
+
+
+def test_show_notes_list_chapters_and_full_credits(items):
+    """Listeners would see no chapter list, or credits cut short."""
+    entry = feedparser.parse(build_feed(SHOW, items)).entries[1]
+    notes = entry.description
+    assert notes.startswith("Summary of episode 1.")
+    assert "00:00 Welcome" in notes and "01:05 The research" in notes and "1:02:05 Questions to ponder" in notes
+    assert "Ana Núñez, Bo Li, Cy Young, Di Wu" in notes
+
+
+def test_feed_is_stable_and_written_atomically(tmp_path, items):
+    """Rebuilding an unchanged season would make apps think every episode changed."""
+    path = tmp_path / "feed.xml"
+    write_feed(path, SHOW, items)
+    first = path.read_bytes()
+    write_feed(path, SHOW, list(reversed(items)))
+    assert path.read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert episode_guid(SHOW, "01-x.mp3") == episode_guid(ShowSettings(base_url=SHOW.base_url), "01-x.mp3")
+
+
+def test_missing_mp3_is_a_clear_error(tmp_path, items):
+    """Building the feed before rendering would show a traceback."""
+    items[0].mp3_path.unlink()
+    with pytest.raises(PaperLedgeError, match="render the episode"):
+        build_feed(SHOW, items)
+
+
+def test_durations_format_as_hh_mm_ss():
+    assert format_duration(0) == "00:00:00"
+    assert format_duration(59.5) == "00:01:00"
+    assert format_duration(3725.4) == "01:02:05"
+
+
+def test_show_toml_sets_fields_and_rejects_unknown_keys(tmp_path):
+    """A typo in show.toml would be silently ignored and the feed published wrong."""
+    assert load_show(tmp_path) == ShowSettings()
+    (tmp_path / "show.toml").write_text(
+        'title = "PaperLedge Extra"\nexplicit = true\ncategory = "Science"\nsubcategory = "Natural Sciences"\n'
+        'base_url = "https://x.example/s1"\nmax_spoken_authors = 5\n',
+        encoding="utf-8",
+    )
+    show = load_show(tmp_path)
+    assert (show.title, show.explicit, show.max_spoken_authors) == ("PaperLedge Extra", True, 5)
+    assert show.base_url == "https://x.example/s1/" and show.link == show.base_url
+    parsed = feedparser.parse(build_feed(show, []))
+    assert not parsed.bozo
+    assert "<itunes:explicit>true</itunes:explicit>" in build_feed(show, [])
+    assert [t.term for t in parsed.feed.tags] == ["Science", "Natural Sciences"]
+
+    (tmp_path / "show.toml").write_text('titel = "Oops"\n', encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="unknown setting 'titel'"):
+        load_show(tmp_path)
+    (tmp_path / "show.toml").write_text("explicit = \"no\"\n", encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="'explicit' must be true or false"):
+        load_show(tmp_path)
+    (tmp_path / "show.toml").write_text("title = \n", encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="not valid TOML"):
+        load_show(tmp_path)

@@ -1,0 +1,257 @@
+"""Importing the published episode page into episode scripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audio_pipeline.errors import PaperLedgeError
+from audio_pipeline.importer import MANIFEST_NAME, import_page, parse_authors, slugify
+
+PAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "paperledge-episodes-page.txt"
+
+needs_page = pytest.mark.skipif(
+    not PAGE.exists(), reason=f"the published episode page is not at {PAGE} (shared/ beside the repo)"
+)
+
+# Oldest first, as numbered; dates and author counts as the page gives them.
+EXPECTED = [
+    (dt.date(2025, 4, 7), "DeepSeek", 87),
+    (dt.date(2025, 4, 7), "Process Reinforcement through Implicit Rewards", 23),
+    (dt.date(2025, 4, 7), "PaperBench", 13),
+    (dt.date(2025, 4, 7), "Structural Alignment", 6),
+    (dt.date(2025, 4, 10), "Singular Value Decomposition", 11),
+    (dt.date(2025, 4, 10), "FEABench", 6),
+    (dt.date(2025, 4, 10), "TxGemma Efficient and Agentic LLMs for Therapeutics", 9),
+    (dt.date(2025, 4, 10), "SkillFlow", 3),
+]
+
+
+def read(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def page_credits() -> list[list[str]]:
+    """Author lists straight from the page, newest first, by the simplest possible split."""
+    lines = re.findall(r"Credit to Paper authors: (.*)", PAGE.read_text(encoding="utf-8"))
+    return [[n for n in line.split(", ") if n != ":"] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scripts")
+    return out, import_page(PAGE, out)
+
+
+@needs_page
+def test_the_real_page_gives_eight_scripts_numbered_by_date(imported):
+    """A listener's feed would show episodes out of order or missing."""
+    out, results = imported
+    assert len(results) == 8
+    assert all(r.status == "written" for r in results)
+    for number, (result, (date, title_part, n_authors)) in enumerate(zip(results, EXPECTED), start=1):
+        meta, _ = read(result.path)
+        assert set(meta) <= {"title", "show", "season", "episode", "date", "category", "authors", "description", "voice"}
+        assert meta["episode"] == number and meta["season"] == 1
+        assert meta["date"] == date
+        assert title_part in meta["title"] == result.title
+        assert len(meta["authors"]) == n_authors
+        assert meta["description"] and "Credit to" not in meta["description"]
+        assert result.path.name.startswith(f"{number:02d}-")
+    assert sorted(p.name for p in out.glob("*.md")) == [r.path.name for r in results]
+
+
+@needs_page
+def test_titles_and_categories_come_from_the_page_where_it_has_them(imported):
+    """The two titled episodes must keep the show's own titles and categories."""
+    metas = {read(r.path)[0]["title"]: read(r.path)[0] for r in imported[1]}
+    assert metas["TxGemma Efficient and Agentic LLMs for Therapeutics"]["category"] == "Artificial Intelligence"
+    assert metas["Process Reinforcement through Implicit Rewards"]["category"] == "Machine Learning"
+    assert sum("category" in m for m in metas.values()) == 2
+
+
+@needs_page
+def test_author_lists_are_complete(imported):
+    """Credits would drop or mangle authors' names (the DeepSeek paper has 87)."""
+    newest_first = list(reversed(imported[1]))
+    for result, expected in zip(newest_first, page_credits()):
+        assert read(result.path)[0]["authors"] == expected
+    deepseek = read(imported[1][0].path)[0]["authors"]
+    assert deepseek[:3] == ["DeepSeek-AI", "Xiao Bi", "Deli Chen"] and deepseek[-1] == "Yuheng Zou"
+    assert "Y. K. Li" in deepseek and ":" not in deepseek
+
+
+@needs_page
+def test_no_credits_text_is_left_in_any_body(imported):
+    """The host would read the credits twice (the renderer speaks them from the front matter)."""
+    for result in imported[1]:
+        _, body = read(result.path)
+        assert "Credit to" not in body and "Paper authors" not in body
+        assert body.strip().split("\n")[-1].endswith(("!", "?", "."))
+    # The page repeats one SkillFlow sentence as a pull quote; spoken, it would be heard twice.
+    _, skillflow = read(imported[1][-1].path)
+    assert skillflow.count("SkillFlow led to significant improvements") == 1
+
+
+@needs_page
+def test_every_script_has_welcome_why_and_questions_chapters(imported):
+    """Chapter markers in players would be missing or land mid-thought."""
+    for result in imported[1]:
+        _, body = read(result.path)
+        headings = re.findall(r"^## (.+)$", body, re.MULTILINE)
+        assert headings == ["Welcome", "The research", "Why it matters", "Questions to ponder"]
+        why = body.split("## Why it matters\n", 1)[1].split("\n", 1)[0]
+        assert "why" in why.lower()
+        questions = body.split("## Questions to ponder\n", 1)[1]
+        assert questions.count("?") >= 2
+        assert "\n\n\n" not in body
+
+
+@needs_page
+def test_scripts_read_back_with_the_script_parser(imported):
+    """A freshly imported script would fail to render."""
+    script = pytest.importorskip("audio_pipeline.script")
+    for result in imported[1]:
+        episode = script.read_script(result.path)
+        assert episode.meta.title == result.title
+        assert [c.title for c in episode.chapters][:1] == ["Welcome"]
+
+
+@needs_page
+def test_rerun_keeps_edited_scripts_unless_forced(tmp_path):
+    """Rerunning the import would destroy the host's hand edits."""
+    first = import_page(PAGE, tmp_path)
+    assert [r.status for r in import_page(PAGE, tmp_path)] == ["unchanged"] * 8
+
+    edited = first[3].path
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more thought from the host.\n", encoding="utf-8")
+    again = import_page(PAGE, tmp_path)
+    assert again[3].status == "skipped-edited"
+    assert [r.status for i, r in enumerate(again) if i != 3] == ["unchanged"] * 7
+    assert "One more thought" in edited.read_text(encoding="utf-8")
+
+    forced = import_page(PAGE, tmp_path, force=True)
+    assert forced[3].status == "written"
+    assert "One more thought" not in edited.read_text(encoding="utf-8")
+    assert import_page(PAGE, tmp_path)[3].status == "unchanged"
+
+
+@needs_page
+def test_a_file_the_importer_did_not_write_is_not_overwritten(tmp_path):
+    """A hand-written script that happens to share a name would be lost."""
+    first = import_page(PAGE, tmp_path)
+    (tmp_path / MANIFEST_NAME).unlink()
+    first[0].path.write_text("my own script\n", encoding="utf-8")
+    assert import_page(PAGE, tmp_path)[0].status == "skipped-edited"
+    assert first[0].path.read_text(encoding="utf-8") == "my own script\n"
+
+
+def synthetic_page(title_line: str | None, body: str, date_line: str = "Friday Apr 11, 2025") -> str:
+    header = [date_line] + ([title_line, date_line] if title_line else []) + [date_line]
+    return "PaperLedge\n\nEpisodes\n\n" + "\n".join(header) + "\n" + body + "\n"
+
+
+BODY = (
+    "Hey PaperLedge crew, Ernis here! Today we look at a new method called Quiet Tables. It sorts rows.\n"
+    "It is fast.\n"
+    "Why does this matter? Tables are everywhere.\n"
+    "Here are a few questions:\n"
+    "Will it scale?\n"
+    "Will it last?Credit to Paper authors: José Álvarez, Zoë Müller-Lüdenscheidt, Martin Luther King, Jr., "
+    "Ann Lee, and Bob Stone, et al."
+)
+
+
+def test_hostile_titles_cannot_escape_the_output_folder(tmp_path):
+    """A crafted title would write files outside the scripts folder."""
+    page = tmp_path / "page.txt"
+    page.write_text(synthetic_page("Security - ../../etc/passwd", BODY), encoding="utf-8")
+    out = tmp_path / "out"
+    [result] = import_page(page, out)
+    assert result.path.parent == out
+    assert result.path.name == "01-etc-passwd.md"
+    assert read(result.path)[0]["title"] == "../../etc/passwd"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [MANIFEST_NAME, "01-etc-passwd.md", "page.txt"]
+
+
+@pytest.mark.parametrize(
+    "title, slug",
+    [
+        ("../../etc/passwd", "etc-passwd"),
+        ("..", "episode"),
+        ("Ünïcödé: Ça va?", "unicode-ca-va"),
+        ("a/b\\c", "a-b-c"),
+        ("x" * 200, "x" * 60),
+        ("word " * 40, ("word-" * 12)[:-1]),
+    ],
+)
+def test_slugs_are_safe_ascii_file_names(title, slug):
+    """Script file names would break on other systems or point elsewhere."""
+    assert slugify(title) == slug
+
+
+def test_titles_with_colons_and_accents_round_trip(tmp_path):
+    """A title like 'X: Y' would turn into broken YAML or lose its colon."""
+    page = tmp_path / "page.txt"
+    page.write_text(synthetic_page("AI - SkillFlow: Agents That Learn: A #1 'Test'", BODY), encoding="utf-8")
+    [result] = import_page(page, tmp_path / "out")
+    meta, body = read(result.path)
+    assert meta["title"] == "SkillFlow: Agents That Learn: A #1 'Test'"
+    assert meta["category"] == "AI"
+    assert meta["authors"] == ["José Álvarez", "Zoë Müller-Lüdenscheidt", "Martin Luther King, Jr.", "Ann Lee", "Bob Stone"]
+    assert meta["description"] == "Today we look at a new method called Quiet Tables. It sorts rows."
+    assert "Credit" not in body and body.rstrip().endswith("Will it last?")
+
+
+def test_untitled_episode_gets_a_title_from_its_subject(tmp_path):
+    """An untitled episode would get no title, or a whole sentence as one."""
+    page = tmp_path / "page.txt"
+    page.write_text(synthetic_page(None, BODY), encoding="utf-8")
+    [result] = import_page(page, tmp_path / "out")
+    assert result.title == "Quiet Tables"
+    assert result.path.name == "01-quiet-tables.md"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Just some notes\nwith no dates\n", "no episode date lines"),
+        (synthetic_page(None, BODY, date_line="Friday Apr 31, 2025"), "not a real date"),
+        (synthetic_page(None, BODY, date_line="Monday Apr 11, 2025"), "is a Friday"),
+        (synthetic_page(None, BODY) + "\nThursday Apr 10, 2025\nThursday Apr 10, 2025\n", "has no text"),
+        ("Friday Apr 11, 2025\nTitle - X\nThursday Apr 10, 2025\n" + BODY, "comes before any text"),
+        (synthetic_page(None, "Hello there.Credit to Paper authors: "), "no names"),
+    ],
+)
+def test_malformed_pages_raise_a_one_line_error(tmp_path, text, message):
+    """The import would crash with a traceback or write garbage scripts."""
+    page = tmp_path / "page.txt"
+    page.write_text(text, encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match=message) as err:
+        import_page(page, tmp_path / "out")
+    assert "\n" not in str(err.value)
+    assert not list((tmp_path / "out").glob("*.md"))
+
+
+def test_missing_and_non_utf8_pages_raise(tmp_path):
+    """A typo in the page path would show a traceback instead of a fix."""
+    with pytest.raises(PaperLedgeError, match="no such file"):
+        import_page(tmp_path / "nope.txt", tmp_path / "out")
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Friday Apr 11, 2025\nCaf\xe9\n".encode("latin-1"))
+    with pytest.raises(PaperLedgeError, match="line 2 is not UTF-8"):
+        import_page(bad, tmp_path / "out")
+
+
+def test_author_names_split_on_commas_and_and():
+    """Credits would merge two people or split one."""
+    assert parse_authors("A. X. Liu, Y. K. Li and Ada Lovelace") == ["A. X. Liu", "Y. K. Li", "Ada Lovelace"]
+    assert parse_authors("Mary Sanders & Ron Anderson") == ["Mary Sanders", "Ron Anderson"]
+    assert parse_authors("Jane Doe et al.") == ["Jane Doe"]
+    assert parse_authors("Sam Grant III, Lee Hall, PhD") == ["Sam Grant III", "Lee Hall, PhD"]

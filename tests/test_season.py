@@ -1,0 +1,125 @@
+"""Cache, parallel synthesis, incremental season renders and the feed, with the real Piper voice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import feedparser
+import pytest
+
+from .conftest import ROOT, ffprobe, run_cli
+
+pytestmark = pytest.mark.slow
+
+SHORT = """---
+title: A Short Episode
+season: 2
+episode: {n}
+date: 2025-06-0{n}
+authors: [Ada Author, Ben Builder]
+description: Two chapters, a handful of sentences.
+---
+
+## Hello
+Hey crew, Ernis here. Today is a short one.
+
+## Goodbye
+{last}
+"""
+
+
+def _write(folder, n=1, last="Thanks for listening. See you next time!"):
+    path = folder / f"0{n}-short.md"
+    path.write_text(SHORT.format(n=n, last=last), encoding="utf-8")
+    return path
+
+
+def _synthesised(proc) -> int:
+    assert proc.returncode == 0, proc.stderr
+    summary = proc.stdout.strip().splitlines()[-1]
+    return int(summary.split(" synthesised")[0].rsplit("(", 1)[1])
+
+
+def test_edit_one_sentence_resynthesises_only_that_sentence(tmp_path):
+    script, cache, out = _write(tmp_path), tmp_path / "cache", tmp_path / "o.mp3"
+    first = run_cli("render", script, "-o", out, "--cache-dir", cache)
+    assert _synthesised(first) == 5  # four sentences and the spoken credits
+    again = run_cli("render", script, "-o", out, "--cache-dir", cache)
+    assert _synthesised(again) == 0
+    _write(tmp_path, last="Thanks for listening. Until next week!")
+    edited = run_cli("render", script, "-o", out, "--cache-dir", cache)
+    assert _synthesised(edited) == 1
+
+
+def test_corrupt_cache_entry_is_synthesised_again(tmp_path):
+    script, cache, out = _write(tmp_path), tmp_path / "cache", tmp_path / "o.mp3"
+    assert _synthesised(run_cli("render", script, "-o", out, "--cache-dir", cache)) == 5
+    entries = sorted(cache.rglob("*.pcm"))
+    victim = entries[0]
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated
+    flipped = entries[1]
+    data = bytearray(flipped.read_bytes())
+    data[-10] ^= 0xFF  # one damaged sample: same size, wrong checksum
+    flipped.write_bytes(bytes(data))
+    assert _synthesised(run_cli("render", script, "-o", out, "--cache-dir", cache)) == 2
+
+
+def test_concurrent_renders_share_one_cache(tmp_path):
+    script, cache = _write(tmp_path), tmp_path / "cache"
+    cmds = [
+        [sys.executable, "-m", "audio_pipeline.cli", "render", str(script), "-o", str(tmp_path / f"{i}.mp3"),
+         "--cache-dir", str(cache), "--quiet", "--jobs", "1"]
+        for i in range(2)
+    ]
+    procs = [subprocess.Popen(c, cwd=ROOT, stderr=subprocess.PIPE, text=True) for c in cmds]
+    for p in procs:
+        assert p.wait() == 0, p.stderr.read()
+    for i in range(2):
+        info = ffprobe(tmp_path / f"{i}.mp3")
+        assert float(info["format"]["duration"]) > 3 and len(info["chapters"]) == 2
+
+
+def test_parallel_synthesis_gives_the_serial_timeline(tmp_path, deterministic_voice):
+    script = _write(tmp_path)
+    vtts = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.mp3"
+        proc = run_cli("render", script, "-o", out, "--no-cache", "--jobs", jobs, "--voice", deterministic_voice)
+        assert proc.returncode == 0, proc.stderr
+        vtts.append(out.with_suffix(".vtt").read_text(encoding="utf-8"))
+    assert vtts[0] == vtts[1]
+
+
+def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
+    season, out, cache = tmp_path / "season-02", tmp_path / "out", tmp_path / "cache"
+    season.mkdir()
+    _write(season, 1)
+    _write(season, 2, last="That is all for today.")
+    (season / "show.toml").write_text('base_url = "https://cdn.example.org/pl/"\n', encoding="utf-8")
+    first = run_cli("season", season, "-o", out, "--cache-dir", cache)
+    assert first.returncode == 0, first.stderr
+    assert "2 rendered, 0 unchanged" in first.stdout
+    _write(season, 2, last="That is really all for today.")
+    second = run_cli("season", season, "-o", out, "--cache-dir", cache)
+    assert "1 rendered, 1 unchanged, 1 sentences synthesised" in second.stdout, second.stdout
+
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert len(feed.entries) == 2
+    for entry in feed.entries:
+        enclosure = entry.enclosures[0]
+        mp3 = out / enclosure.href.rsplit("/", 1)[1]
+        assert enclosure.href.startswith("https://cdn.example.org/pl/")
+        assert int(enclosure.length) == mp3.stat().st_size and enclosure.type == "audio/mpeg"
+        probed = float(ffprobe(mp3)["format"]["duration"])
+        h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
+        assert abs(h * 3600 + m * 60 + s - probed) <= 1
+
+
+def test_spoken_credits_name_a_few_authors_and_count_the_rest():
+    from audio_pipeline.script import credits_sentence
+
+    names = [f"Author {i}" for i in range(82)]
+    assert credits_sentence(names, 3) == "Credit to the paper's authors: Author 0, Author 1, Author 2, and 79 colleagues."
+    assert credits_sentence(names[:2], 3) == "Credit to the paper's authors: Author 0 and Author 1."
