@@ -184,6 +184,19 @@ def voices_list():
             click.echo(f"{name:16} (unusable: {e})")
 
 
+@voices.command("make-reference")
+@click.option("--voice", default="ernis", show_default=True, help="Profile whose voice is recorded.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="WAV to write [default: voices/<voice>-reference.wav].")
+def voices_make_reference(voice, output):
+    """Record a reference clip of a voice, for engines that clone a speaker (XTTS)."""
+    from .config import VOICES_DIR
+    from .voices import make_reference
+
+    path = make_reference(voice, output or VOICES_DIR / f"{voice}-reference.wav")
+    click.echo(path)
+
+
 @main.command("assets")
 @click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=None, help="Folder [default: assets/].")
 def assets_cmd(folder):

@@ -25,6 +25,10 @@ from .ffmpeg import ffmpeg_exe
 from .script import EpisodeMeta
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def temp_beside(path: Path, suffix: str) -> Path:
     """A fresh temporary file in `path`'s folder (same file system, so rename is atomic)."""
     try:
@@ -32,6 +36,7 @@ def temp_beside(path: Path, suffix: str) -> Path:
     except OSError as e:
         raise RenderError(f"cannot write in {path.parent} ({e.strerror}); choose another output folder") from None
     os.close(fd)
+    os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     return Path(name)
 
 

@@ -244,7 +244,11 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
     # The implicit "Intro" chapter exists only if text came before the first heading.
     if not chapters[0].paragraphs and len(chapters) > 1:
         chapters.pop(0)
-    return [c for c in chapters if c.paragraphs] or chapters[:1]
+    chapters = [c for c in chapters if c.paragraphs] or chapters[:1]
+    for c in chapters:
+        if c.paragraphs and not any(True for _ in c.sentences()):
+            raise ScriptError(f"{path}: chapter {c.title!r} holds only pauses; give it a sentence or remove it")
+    return chapters
 
 
 def _paragraph_items(lines: list[tuple[int, str]], path: Path, tc: TextConfig) -> list[Item]:

@@ -97,3 +97,39 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         description=str(data.get("description", "")),
         lexicon_path=lexicon_path,
     )
+
+
+# Varied sentences, about fifteen seconds: what a cloning engine needs to learn a voice.
+REFERENCE_TEXT = (
+    "Hey PaperLedge crew, Ernis here, and today we're diving into something wonderful.",
+    "Imagine a library where every book quietly rewrites itself as you read it.",
+    "That's the big idea behind this paper, and honestly, it made me smile.",
+    "So, why does this matter to you?",
+)
+
+
+def make_reference(spec: str, output: Path) -> Path:
+    """Render REFERENCE_TEXT with a voice to a 16-bit WAV, for engines that clone a speaker."""
+    import numpy as np
+    import soundfile as sf
+
+    from .assemble import fade, trim_silence
+    from .engines.base import create_engine
+    from .export import temp_beside
+
+    profile = load_voice(spec)
+    engine = create_engine(profile.engine, profile.engine_params)
+    rate = engine.sample_rate
+    gap = np.zeros(round(profile.pauses.sentence * rate), dtype=np.float32)
+    parts = []
+    for text in REFERENCE_TEXT:
+        parts += [fade(trim_silence(engine.synthesize(text), rate, -50.0, 0.02), rate, 0.008), gap]
+    audio = np.concatenate(parts)
+    audio *= 10 ** (-3 / 20) / max(1e-9, float(np.max(np.abs(audio))))  # peak at -3 dBFS
+    tmp = temp_beside(output, ".wav")
+    try:
+        sf.write(tmp, audio, rate, subtype="PCM_16", format="WAV")
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return output

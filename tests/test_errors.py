@@ -94,3 +94,39 @@ def test_output_folder_unwritable(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot write" in lines[0] and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_chapter_of_pauses_only(tmp_path):
+    out = tmp_path / "o.mp3"
+    script = _script(tmp_path, "## One\nHello.\n\n## Two\n[pause 2s]\n")
+    _assert_refused(run_cli("render", script, "-o", out), out, "'Two'", "only pauses")
+
+
+def test_bad_voice_setting(tmp_path):
+    out = tmp_path / "o.mp3"
+    profile = tmp_path / "v.toml"
+    profile.write_text('[engine]\nname = "piper"\nlength_scale = "slow"\n', encoding="utf-8")
+    script = _script(tmp_path, GOOD_BODY)
+    _assert_refused(run_cli("render", script, "-o", out, "--voice", profile), out, "length_scale")
+
+
+def test_interrupted_render_leaves_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    out = tmp_path / "o.mp3"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audio_pipeline.cli", "render", str(SAMPLE), "-o", str(out), "--no-cache", "-q"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    time.sleep(4)  # well into synthesis
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".o.*"))

@@ -84,7 +84,16 @@ class PiperEngine:
         unknown = sorted(set(params) - known - {"device"})
         if unknown:
             raise VoiceError(f"unknown piper engine setting {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
-        return cls(PiperParams(**{k: v for k, v in params.items() if k in known}))
+        values = {k: v for k, v in params.items() if k in known}
+        for key, kind in (("length_scale", float), ("noise_scale", float), ("noise_w_scale", float), ("volume", float), ("threads", int)):
+            if key in values:
+                try:
+                    values[key] = kind(values[key])
+                except (TypeError, ValueError):
+                    raise VoiceError(f"piper setting {key!r} must be a number, got {values[key]!r}") from None
+        if not 0.1 <= values.get("length_scale", 1.0) <= 5.0:
+            raise VoiceError("piper setting 'length_scale' must be between 0.1 and 5 (1 is the voice's own pace)")
+        return cls(PiperParams(**values))
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
