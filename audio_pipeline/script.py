@@ -123,6 +123,8 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) 
 def credits_sentence(authors: list[str], max_named: int) -> str:
     """The spoken credit: at most `max_named` names, the rest counted."""
     named = authors[: max(1, max_named)]
+    if len(authors) - len(named) == 1:
+        named = authors  # "and 1 colleague" says less than the name would
     rest = len(authors) - len(named)
     if rest:
         names = ", ".join(named) + f", and {rest} colleague{'s' if rest > 1 else ''}"

@@ -1,0 +1,180 @@
+"""Pronunciation lexicon: the show's decisions about how particular words are said.
+
+Two layers are read from TOML files (the schema is documented at the top of
+``voices/lexicon.toml``):
+
+- the show lexicon (``voices/lexicon.toml``): spoken forms that hold for any voice,
+  e.g. ``ICML = "I-C-M-L"``;
+- a voice lexicon (e.g. ``voices/ernis.lexicon.toml``): respellings that coax one
+  voice's phonemiser into the right sounds. Its entries override the show's.
+
+A lexicon is plain data; `audio_pipeline.text.normalize` applies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Final
+
+from audio_pipeline.errors import VoiceError
+
+SHOW: Final = "show"
+VOICE: Final = "voice"
+
+SCHEMA_VERSION: Final = 1
+"""Bumped when the meaning of a lexicon file changes, so fingerprints change with it."""
+
+_TABLES: Final = ("words", "words_nocase", "acronyms")
+_ACRONYM_KEYS: Final = ("read_as_word", "spell")
+_FORBIDDEN_IN_KEY: Final = re.compile(r"[{}|\n\r\t]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One written form and what the engine should be given instead."""
+
+    written: str
+    """The form as it appears in a script, matched as a whole word."""
+    spoken: str
+    """What the engine says; used verbatim."""
+    case_sensitive: bool = True
+    """False for entries from ``[words_nocase]``."""
+    source: str = SHOW
+    """``"show"`` or ``"voice"``: the layer the entry came from."""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The effective lexicon: voice entries already override show entries."""
+
+    entries: tuple[Entry, ...] = ()
+    """Word replacements; at most one per written form (per case-sensitivity)."""
+    read_as_word: frozenset[str] = frozenset()
+    """All-caps or mixed-case tokens read as a word (NASA, LoRA) instead of spelled."""
+    files: tuple[Path, ...] = field(default=(), compare=False)
+    """The files the lexicon was read from, for messages only."""
+
+    def fingerprint(self) -> str:
+        """sha256 hex of the effective content: equal for lexicons that speak alike."""
+        content = {
+            "schema": SCHEMA_VERSION,
+            "words": sorted((e.written, e.spoken) for e in self.entries if e.case_sensitive),
+            "words_nocase": sorted((e.written.lower(), e.spoken) for e in self.entries
+                                   if not e.case_sensitive),
+            "read_as_word": sorted(self.read_as_word),
+        }
+        blob = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def lookup(self, word: str) -> Entry | None:
+        """The entry for ``word``: an exact case-sensitive match first, then a caseless one."""
+        return self._exact.get(word) or self._caseless.get(word.lower())
+
+    def reads_as_word(self, token: str) -> bool:
+        return token in self.read_as_word
+
+    @cached_property
+    def _exact(self) -> dict[str, Entry]:
+        return {e.written: e for e in self.entries if e.case_sensitive}
+
+    @cached_property
+    def _caseless(self) -> dict[str, Entry]:
+        return {e.written.lower(): e for e in self.entries if not e.case_sensitive}
+
+
+def default_show_lexicon_path() -> Path:
+    """``voices/lexicon.toml`` in the repository."""
+    return Path(__file__).resolve().parents[2] / "voices" / "lexicon.toml"
+
+
+def load_lexicon(show_path: Path | None, voice_path: Path | None = None) -> Lexicon:
+    """Read the show lexicon and an optional voice lexicon; voice entries win.
+
+    Raises `VoiceError` naming the file and what to fix when a file is missing or malformed.
+    """
+    exact: dict[str, Entry] = {}
+    caseless: dict[str, Entry] = {}
+    as_word: set[str] = set()
+    files: list[Path] = []
+    for layer, path in ((SHOW, show_path), (VOICE, voice_path)):
+        if path is None:
+            continue
+        path = Path(path)
+        files.append(path)
+        data = _read_toml(path)
+        for key, spoken in data["words"].items():
+            exact[key] = Entry(key, spoken, True, layer)
+        for key, spoken in data["words_nocase"].items():
+            caseless[key.lower()] = Entry(key, spoken, False, layer)
+        as_word.update(data["read_as_word"])
+        as_word.difference_update(data["spell"])
+    entries = tuple(exact.values()) + tuple(caseless.values())
+    return Lexicon(entries, frozenset(as_word), tuple(files))
+
+
+def _read_toml(path: Path) -> dict:
+    """Parse and validate one lexicon file into plain dicts and lists."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VoiceError(f"{path}: lexicon file not found; create it or fix the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoiceError(f"{path}: cannot read the lexicon ({exc}); it must be UTF-8 text") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise VoiceError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+
+    unknown = sorted(set(raw) - set(_TABLES))
+    if unknown:
+        raise VoiceError(f"{path}: unknown table or key {unknown[0]!r}; "
+                         f"a lexicon has only [words], [words_nocase] and [acronyms]")
+    out: dict = {}
+    for table in ("words", "words_nocase"):
+        section = raw.get(table, {})
+        if not isinstance(section, dict):
+            raise VoiceError(f"{path}: {table} must be a table, e.g. [{table}] then ICML = \"I-C-M-L\"")
+        for key, spoken in section.items():
+            _check_key(path, table, key)
+            if not isinstance(spoken, str) or not spoken.strip():
+                raise VoiceError(f"{path}: [{table}] {key!r} must map to a non-empty string, "
+                                 f"e.g. {key} = \"...\"")
+            if "{" in spoken or "}" in spoken or "|" in spoken:
+                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
+                                 f"{{, }} or |; write plain words")
+        out[table] = {k: " ".join(v.split()) for k, v in section.items()}
+
+    acronyms = raw.get("acronyms", {})
+    if not isinstance(acronyms, dict):
+        raise VoiceError(f"{path}: acronyms must be a table: [acronyms] then read_as_word = [...]")
+    unknown = sorted(set(acronyms) - set(_ACRONYM_KEYS))
+    if unknown:
+        raise VoiceError(f"{path}: [acronyms] has unknown key {unknown[0]!r}; "
+                         f"allowed: read_as_word, spell")
+    for key in _ACRONYM_KEYS:
+        items = acronyms.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise VoiceError(f"{path}: [acronyms] {key} must be a list of strings, "
+                             f"e.g. {key} = [\"NASA\", \"LoRA\"]")
+        for item in items:
+            if not re.fullmatch(r"[^\W\d_]+", item):
+                raise VoiceError(f"{path}: [acronyms] {key} entry {item!r} must be one word "
+                                 f"of letters only, e.g. \"NASA\"")
+        out[key] = list(items)
+    return out
+
+
+def _check_key(path: Path, table: str, key: str) -> None:
+    if not key or key != key.strip():
+        raise VoiceError(f"{path}: [{table}] key {key!r} must be non-empty "
+                         f"with no spaces at either end")
+    if _FORBIDDEN_IN_KEY.search(key):
+        raise VoiceError(f"{path}: [{table}] key {key!r} may not contain {{, }}, | or tabs")
+    if not re.search(r"\w", key):
+        raise VoiceError(f"{path}: [{table}] key {key!r} must contain a letter or digit")
