@@ -110,6 +110,8 @@ def assemble(
                             continue
                         assert isinstance(item, Sentence)
                         # An explicit [pause] replaces the default gap where it sits.
+                        if item.continues and explicit is None:
+                            gap = pauses.clause
                         owed = explicit if explicit is not None else (gap or 0.0)
                         if spans or explicit is not None:
                             cursor += round(owed * rate)

@@ -26,6 +26,8 @@ DEFAULT_OUTPUT_DIR: Final = Path("build")
 class Pauses:
     """Silences inserted between speech, in seconds."""
 
+    clause: float = 0.12
+    """Between the clauses of a sentence too long to synthesise whole."""
     sentence: float = 0.30
     """Between sentences of one paragraph."""
     paragraph: float = 0.70
@@ -106,8 +108,9 @@ class ExportConfig:
 class TextConfig:
     """How script text is cut into sentences."""
 
-    max_sentence_chars: int = 280
-    """Longer sentences are split at clause boundaries: engines drift on very long input."""
+    max_sentence_chars: int = 180
+    """Longer sentences are split at clause boundaries: engines drift on very long input, and
+    the engine's working memory grows with the length of what it says at once."""
     max_spoken_authors: int = 3
     """The spoken credits name this many authors; the rest are 'and N colleagues'."""
 

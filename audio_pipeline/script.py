@@ -39,6 +39,8 @@ class Sentence:
     """What the engine says (set by the text front end)."""
     fired: list[str] = field(default_factory=list)
     """Lexicon entries and rules that changed the spoken form."""
+    continues: bool = False
+    """A later clause of a sentence too long to synthesise whole: joined with a clause pause."""
 
 
 @dataclass
@@ -281,9 +283,10 @@ def _sentences(text: str, tc: TextConfig) -> list[Sentence]:
 
     hidden = _INLINE.sub(hide, text)
     out = []
-    for s in split_sentences(hidden, tc.max_sentence_chars):
-        s = re.sub("\ue000(\\d+)\ue001", lambda m: saved[int(m.group(1))], s)
-        out.append(Sentence(s))
+    for clauses in split_sentences(hidden, tc.max_sentence_chars):
+        for i, clause in enumerate(clauses):
+            clause = re.sub("\ue000(\\d+)\ue001", lambda m: saved[int(m.group(1))], clause)
+            out.append(Sentence(clause, continues=i > 0))
     return out
 
 

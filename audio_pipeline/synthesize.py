@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from .cache import CacheEntry, SentenceCache, sentence_key
-from .engines.base import Engine, create_engine
+from .engines.base import Engine, create_engine, synthesize_batch
 from .errors import RenderError
 
 
@@ -31,6 +31,9 @@ class SynthesisReport:
     """Sentences served from the cache."""
     engine_seconds: float
     """Wall time spent synthesising."""
+
+
+_BATCH = 32  # sentences handed at once to an engine with its own batch call
 
 
 def default_jobs() -> int:
@@ -62,11 +65,18 @@ def synthesize_all(
     progress(cached)
 
     start = time.perf_counter()
-    workers = max(1, min(jobs, len(todo)))
+    # An engine on a GPU says so: one process feeds it batches instead.
+    workers = max(1, min(jobs, len(todo))) if getattr(engine, "parallel", True) else 1
     if workers == 1:
-        for key, text in todo.items():
-            found[key] = _synthesize_one(engine, cache, key, text)
-            progress(keys.count(key))
+        # One process: hand the engine several sentences at once where it can batch
+        # them (a GPU model); otherwise this is one call per sentence.
+        pending = list(todo.items())
+        size = _BATCH if hasattr(engine, "synthesize_batch") else 1
+        for i in range(0, len(pending), size):
+            chunk = pending[i : i + size]
+            for (key, text), audio in zip(chunk, synthesize_batch(engine, [t for _, t in chunk])):
+                found[key] = _store(engine, cache, key, text, audio)
+                progress(keys.count(key))
     else:
         # Each worker gets one thread: processes scale across cores better than one
         # engine's intra-op threads do.
@@ -96,7 +106,10 @@ def synthesize_all(
 
 
 def _synthesize_one(engine: Engine, cache: SentenceCache, key: str, text: str) -> CacheEntry:
-    audio = engine.synthesize(text)
+    return _store(engine, cache, key, text, engine.synthesize(text))
+
+
+def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> CacheEntry:
     if audio.size == 0:
         raise RenderError(f"the engine produced no audio for: {text[:80]!r}")
     return cache.put(key, audio, engine.sample_rate)

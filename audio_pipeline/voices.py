@@ -74,7 +74,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     pauses_table = data.get("pauses", {})
     unknown = sorted(set(pauses_table) - set(Pauses.__dataclass_fields__))
     if unknown:
-        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: sentence, paragraph, chapter")
+        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: clause, sentence, paragraph, chapter")
     try:
         pauses = Pauses(**{k: float(v) for k, v in pauses_table.items()})
     except (TypeError, ValueError):

@@ -28,17 +28,12 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-def split_sentences(text: str, max_chars: int) -> list[str]:
-    """Sentences of `text`, each at most `max_chars` long where a clause boundary allows."""
+def split_sentences(text: str, max_chars: int) -> list[list[str]]:
+    """Sentences of `text`, each as its clauses: one piece unless it is over `max_chars`."""
     text = " ".join(text.split())
     if not text:
         return []
-    out: list[str] = []
-    for sentence in _segmenter().segment(text):
-        sentence = sentence.strip()
-        if sentence:
-            out.extend(_split_long(sentence, max_chars))
-    return out
+    return [_split_long(s.strip(), max_chars) for s in _segmenter().segment(text) if s.strip()]
 
 
 def _split_long(sentence: str, max_chars: int) -> list[str]:

@@ -1,0 +1,30 @@
+# The Coqui engine lives in its own environment, .venv-coqui: PyTorch from PyPI is a CUDA
+# build (about 4 GB to download, 7.6 GB installed) that the default Piper path never needs.
+#
+#   make setup-coqui   create .venv-coqui with the package, its [coqui] extra and dev tools
+#   make test-coqui    run the tests marked `coqui` there (tiny models built on the spot)
+#   make gpu-check     render on CUDA with the coqui engine and print the real-time factor
+
+COQUI_VENV := .venv-coqui
+COQUI_BIN  := $(COQUI_VENV)/bin
+# The environment gpu-check runs in: .venv-coqui when it exists, else the python3 on PATH
+# (a GPU machine may come with torch preinstalled).
+GPU_PYTHON ?= $(if $(wildcard $(COQUI_BIN)/python),$(COQUI_BIN)/python,python3)
+
+.PHONY: setup-coqui test-coqui gpu-check
+
+setup-coqui: $(COQUI_BIN)/paperledge
+
+$(COQUI_BIN)/paperledge: pyproject.toml
+	$(PYTHON) -m venv $(COQUI_VENV)
+	$(COQUI_BIN)/python -m pip install -q --upgrade pip
+	$(COQUI_BIN)/python -m pip install -q -e '.[coqui,dev]'
+	@touch $@
+
+# Importing TTS first turns a half-installed environment into a failure, not a silent skip.
+test-coqui: setup-coqui system-deps
+	$(COQUI_BIN)/python -c "import TTS.api"
+	$(COQUI_BIN)/python -m pytest -q -m coqui
+
+gpu-check:
+	$(GPU_PYTHON) tools/gpu_check.py
