@@ -7,7 +7,6 @@ renamed into place, so a failed render never leaves a partial file behind.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,30 +22,6 @@ from .config import ExportConfig
 from .errors import RenderError
 from .ffmpeg import ffmpeg_exe
 from .script import EpisodeMeta
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def temp_beside(path: Path, suffix: str) -> Path:
-    """A fresh temporary file in `path`'s folder (same file system, so rename is atomic)."""
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    except OSError as e:
-        raise RenderError(f"cannot write in {path.parent} ({e.strerror}); choose another output folder") from None
-    os.close(fd)
-    os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
-    return Path(name)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = temp_beside(path, ".part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
-import os
-import secrets
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -22,6 +20,7 @@ from urllib.parse import quote
 
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW
 from .errors import PaperLedgeError
+from .files import write_atomic
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -257,13 +256,9 @@ def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date
     """Write the feed atomically: a reader never sees half a feed."""
     path = Path(path)
     text = build_feed(show, items, build_date)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise PaperLedgeError(f"{path}: cannot write the feed ({e.strerror})") from None
 
 

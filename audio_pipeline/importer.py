@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import secrets
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ import yaml
 
 from .config import DEFAULT_SHOW, DEFAULT_VOICE
 from .errors import PaperLedgeError
+from .files import read_text, write_atomic
 
 MANIFEST_NAME: Final = ".imported.json"
 """Inside the output folder: script file name -> sha256 of the text the importer wrote."""
@@ -132,20 +131,7 @@ def import_page(page_path: Path, out_dir: Path, force: bool = False) -> list[Imp
 
 
 def _read_page(page_path: Path) -> str:
-    try:
-        raw = page_path.read_bytes()
-    except FileNotFoundError:
-        raise PaperLedgeError(f"{page_path}: no such file; give the saved episode page") from None
-    except IsADirectoryError:
-        raise PaperLedgeError(f"{page_path}: is a folder; give the saved episode page file") from None
-    except OSError as e:
-        raise PaperLedgeError(f"{page_path}: cannot read the page ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise PaperLedgeError(f"{page_path}: line {line} is not UTF-8 text; save the page as UTF-8") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return read_text(page_path, "episode page")
 
 
 # --- reading the page --------------------------------------------------------------
@@ -430,7 +416,7 @@ def _write_if_safe(path: Path, text: str, manifest: dict[str, str], force: bool)
         # A file the importer never recorded is treated as someone else's work.
         if not force and on_disk != manifest.get(name):
             return "skipped-edited"
-    _atomic_write(path, text)
+    write_atomic(path, text)
     manifest[name] = new_hash
     return "written"
 
@@ -452,16 +438,6 @@ def _load_manifest(out_dir: Path) -> dict[str, str]:
 
 
 def _save_manifest(out_dir: Path, manifest: dict[str, str]) -> None:
-    _atomic_write(out_dir / MANIFEST_NAME, json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    write_atomic(out_dir / MANIFEST_NAME, json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    # A named temp file opened with "x" gets the usual umask permissions (mkstemp's are 0600).
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise PaperLedgeError(f"{path}: cannot write ({e.strerror})") from None

@@ -19,7 +19,8 @@ from .cache import SentenceCache
 from .config import DEFAULT_ARTIST, DEFAULT_CACHE_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VOICE, RenderConfig
 from .engines.base import create_engine
 from .errors import RenderError
-from .export import encode_mp3, temp_beside, write_tags
+from .export import encode_mp3, write_tags
+from .files import temp_beside
 from .ffmpeg import Loudness, measure
 from .master import analyse, blocks_of, mastered_blocks, plan
 from .script import Episode, read_script

@@ -16,6 +16,7 @@ import yaml
 
 from .config import DEFAULT_SHOW, TextConfig
 from .errors import ScriptError
+from .files import read_text
 from .text.sentences import split_sentences
 
 FRONT_MATTER_FIELDS = (
@@ -93,24 +94,11 @@ class Episode:
 
 def read_script(path: Path, text_config: TextConfig = TextConfig()) -> Episode:
     """Read and parse a script file; every problem is a ScriptError naming what to fix."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScriptError(f"{path}: no such script file") from None
-    except IsADirectoryError:
-        raise ScriptError(f"{path}: is a folder, not a script file") from None
-    except OSError as e:
-        raise ScriptError(f"{path}: cannot read the script ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise ScriptError(f"{path}: line {line} is not UTF-8 text; save the script as UTF-8") from None
+    text = read_text(path, "script", ScriptError)
     return parse_script(text, path, text_config)
 
 
 def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) -> Episode:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta_fields, body, body_line = _split_front_matter(text, path)
     meta = _meta_from_fields(meta_fields, path)
     chapters = _parse_body(body, body_line, path, meta, text_config)

@@ -18,7 +18,7 @@ from mutagen.mp3 import MP3
 from . import __version__
 from .config import ASSETS_DIR, DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
-from .export import write_atomic
+from .files import write_atomic
 from .feed import FeedItem, episode_guid, load_show, write_feed
 from .render import RenderOptions, render
 from .script import read_script

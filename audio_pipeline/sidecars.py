@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from .assemble import Timeline
-from .export import write_atomic
+from .files import write_atomic
 
 CHAPTERS_VERSION = "1.2.0"
 

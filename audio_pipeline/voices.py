@@ -115,7 +115,7 @@ def make_reference(spec: str, output: Path) -> Path:
 
     from .assemble import fade, trim_silence
     from .engines.base import create_engine
-    from .export import temp_beside
+    from .files import temp_beside
 
     profile = load_voice(spec)
     engine = create_engine(profile.engine, profile.engine_params)

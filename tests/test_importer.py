@@ -241,7 +241,7 @@ def test_malformed_pages_raise_a_one_line_error(tmp_path, text, message):
 
 def test_missing_and_non_utf8_pages_raise(tmp_path):
     """A typo in the page path would show a traceback instead of a fix."""
-    with pytest.raises(PaperLedgeError, match="no such file"):
+    with pytest.raises(PaperLedgeError, match="no such episode page file"):
         import_page(tmp_path / "nope.txt", tmp_path / "out")
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("Friday Apr 11, 2025\nCaf\xe9\n".encode("latin-1"))

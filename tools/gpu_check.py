@@ -69,7 +69,6 @@ def model_device(engine) -> str:
 
 def full_render(model_folder: Path, device: str, folder: Path):
     """The sample episode through the whole pipeline (`paperledge render`) with the tiny VITS."""
-    import shutil
 
     from audio_pipeline.render import RenderOptions, render
 

@@ -7,7 +7,9 @@ module, so importing this registry costs nothing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -53,3 +55,28 @@ def create_engine(name: str, params: dict[str, Any]) -> Engine:
     module_name, class_name = target.split(":")
     module = importlib.import_module(module_name)
     return getattr(module, class_name).from_params(params)
+
+
+# Model files past this size are identified by their size, head and tail: hashing a
+# multi-gigabyte checkpoint on every render would cost seconds for no safety gained.
+_FULL_HASH_LIMIT = 256 * 1024 * 1024
+_END_HASH_BYTES = 16 * 1024 * 1024
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """Stable identity of a model file (memoised per process by path, size and mtime)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            if st.st_size <= _FULL_HASH_LIMIT:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            else:
+                h.update(f.read(_END_HASH_BYTES))
+                f.seek(st.st_size - _END_HASH_BYTES)
+                h.update(f.read(_END_HASH_BYTES))
+        _DIGESTS[key] = f"{st.st_size}:{h.hexdigest()}"
+    return _DIGESTS[key]

@@ -36,6 +36,7 @@ from typing import Any, Final
 import numpy as np
 
 from ..errors import VoiceError
+from .base import file_digest
 
 INSTALL_HINT: Final = "the coqui engine needs the [coqui] extra: make setup-coqui (or pip install '.[coqui]')"
 
@@ -52,8 +53,6 @@ _DEVICE_PATTERN: Final = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 # Files at most this big are hashed whole; bigger ones (an XTTS checkpoint is 1.8 GB) by
 # size and both ends, which tells retrained weights apart without reading gigabytes.
-_FULL_HASH_LIMIT: Final = 64 * 1024 * 1024
-_END_HASH_BYTES: Final = 8 * 1024 * 1024
 
 # Files beside a checkpoint that change what it says: XTTS's vocabulary and built-in
 # speakers, a multi-speaker or multilingual model's id tables.
@@ -140,7 +139,7 @@ class CoquiEngine:
         if self._fingerprint is None:
             source = self._source
             if source.folder is not None:
-                model = {path.name: _file_digest(path) for path in _model_files(source)}
+                model = {path.name: file_digest(path) for path in _model_files(source)}
             else:
                 model = {"name": source.name}
             identity = {
@@ -149,7 +148,7 @@ class CoquiEngine:
                 "model": model,
                 "speaker": self.settings.speaker,
                 "language": self.settings.language,
-                "speaker_wav": _file_digest(Path(self.settings.speaker_wav)) if self.settings.speaker_wav else "",
+                "speaker_wav": file_digest(Path(self.settings.speaker_wav)) if self.settings.speaker_wav else "",
             }
             digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
             self._fingerprint = f"coqui-{digest[:20]}"
@@ -487,19 +486,6 @@ def _resolve_device(requested: str, torch: Any) -> str:
             )
         return requested
     return "cuda" if available else "cpu"
-
-
-def _file_digest(path: Path) -> str:
-    size = path.stat().st_size
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        if size <= _FULL_HASH_LIMIT:
-            digest.update(file.read())
-        else:
-            digest.update(file.read(_END_HASH_BYTES))
-            file.seek(size - _END_HASH_BYTES)
-            digest.update(file.read(_END_HASH_BYTES))
-    return f"{size}:{digest.hexdigest()}"
 
 
 def _xtts_conditioning(model: Any, wav_path: Path) -> tuple[Any, Any]:

