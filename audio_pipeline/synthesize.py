@@ -31,6 +31,8 @@ class SynthesisReport:
     """Sentences served from the cache."""
     engine_seconds: float
     """Wall time spent synthesising."""
+    workers: int
+    """Processes that synthesised (1: this one)."""
 
 
 _BATCH = 32  # sentences handed at once to an engine with its own batch call
@@ -48,6 +50,7 @@ def synthesize_all(
     cache: SentenceCache,
     jobs: int = 1,
     progress: Callable[[int], None] = lambda n: None,
+    sentences_per_worker: int = 30,
 ) -> SynthesisReport:
     fingerprint = engine.fingerprint()
     keys = [sentence_key(fingerprint, s) for s in spoken]
@@ -66,7 +69,8 @@ def synthesize_all(
 
     start = time.perf_counter()
     # An engine on a GPU says so: one process feeds it batches instead.
-    workers = max(1, min(jobs, len(todo))) if getattr(engine, "parallel", True) else 1
+    # A worker costs a process and a model load (about a second): give each enough to do.
+    workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if getattr(engine, "parallel", True) else 1
     if workers == 1:
         # One process: hand the engine several sentences at once where it can batch
         # them (a GPU model); otherwise this is one call per sentence.
@@ -102,6 +106,7 @@ def synthesize_all(
         synthesized=len(todo),
         cached=cached,
         engine_seconds=elapsed,
+        workers=workers,
     )
 
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,28 +45,27 @@ def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
 
 
 def timed(cmd: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB of the largest process it ran, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode:
-        sys.exit(f"bench: {' '.join(cmd)} failed: {proc.stderr.strip()}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) // 1024, proc.stdout.strip()
+    """Wall seconds, peak RSS (MB) of the largest single process it ran, last stdout line.
+
+    Run in a fresh interpreter so RUSAGE_CHILDREN holds this command's processes only:
+    the render itself, its synthesis workers and ffmpeg.
+    """
+    probe = subprocess.run([sys.executable, "-c", _PROBE, *cmd], cwd=ROOT, capture_output=True, text=True)
+    if probe.returncode:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {probe.stderr.strip()[-500:]}")
+    wall, peak, last = probe.stdout.rstrip("\n").split("\n")[-1].split("\t")
+    return float(wall), int(peak), last
 
 
-def peak_rss_mb(cmd: list[str]) -> int:
-    """Peak RSS of `cmd` alone (its own process), read from GNU time's equivalent in /proc."""
-    out = subprocess.run([sys.executable, "-c", _RSS_PROBE, *cmd], cwd=ROOT, capture_output=True, text=True)
-    return int(out.stdout.strip().splitlines()[-1])
-
-
-# Runs the command as a child and prints the child's own peak RSS in MB.
-_RSS_PROBE = """
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+_PROBE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - start
+if p.returncode:
+    sys.exit(p.stderr)
+last = (p.stdout.strip().splitlines() or [""])[-1]
+print(f"{wall}\t{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}\t{last}")
 """
 
 
@@ -78,8 +76,8 @@ def main() -> None:
         bare, audio = bare_piper_seconds([SAMPLE])
         print(f"audio {audio:.1f} s; bare Piper synthesis {bare:.2f} s (RTF {bare / audio:.3f})")
         for jobs in ("2", "1"):
-            wall, _, _ = timed([*CLI, "render", str(SAMPLE), "-o", str(work / f"s{jobs}.mp3"), "--no-cache", "-q", "--jobs", jobs])
-            print(f"render --jobs {jobs}: {wall:.2f} s, ratio to bare synthesis {wall / bare:.2f}")
+            wall, peak, _ = timed([*CLI, "render", str(SAMPLE), "-o", str(work / f"s{jobs}.mp3"), "--no-cache", "-q", "--jobs", jobs])
+            print(f"render --jobs {jobs}: {wall:.2f} s, ratio to bare synthesis {wall / bare:.2f}; peak memory {peak} MB")
 
         if not PAGE.exists():
             print(f"(no {PAGE}: skipping the real-episode benchmarks)")
@@ -94,26 +92,23 @@ def main() -> None:
         long_script.write_text("---\ntitle: All eight\n---\n" + "\n".join(bodies), encoding="utf-8")
         bare, audio = bare_piper_seconds([long_script])
         print(f"audio {audio / 60:.1f} min; bare Piper synthesis {bare:.1f} s")
-        cmd = [*CLI, "render", str(long_script), "-o", str(work / "long.mp3"), "--no-cache", "-q", "--jobs", "1"]
-        wall, _, _ = timed(cmd)
-        print(f"render --jobs 1: {wall:.1f} s, ratio {wall / bare:.2f}")
-        wall, _, _ = timed(cmd[:-1] + ["2"])
-        print(f"render --jobs 2: {wall:.1f} s, ratio {wall / bare:.2f}")
-        print(f"peak memory, render --jobs 1 (one process, ffmpeg apart): {peak_rss_mb(cmd)} MB for {audio / 60:.1f} min")
+        cmd = [*CLI, "render", str(long_script), "-o", str(work / "long.mp3"), "--no-cache", "-q", "--jobs"]
+        for jobs in ("1", "2"):
+            wall, peak, _ = timed(cmd + [jobs])
+            print(f"render --jobs {jobs}: {wall:.1f} s, ratio {wall / bare:.2f}; "
+                  f"peak memory of the largest process {peak} MB")
 
         print("== season: the eight real episodes ==")
         bare, audio = bare_piper_seconds(scripts)
         out, cache = work / "out", work / "cache"
-        wall_cold, _, _ = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache), "-q"])
+        wall_cold, peak, _ = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache), "-q"])
         print(f"cold season render {wall_cold:.1f} s for {audio / 60:.1f} min of speech; "
-              f"bare synthesis {bare:.1f} s; ratio {wall_cold / bare:.2f}")
+              f"bare synthesis {bare:.1f} s; ratio {wall_cold / bare:.2f}; peak memory {peak} MB")
         first = scripts[0]
         text = first.read_text(encoding="utf-8")
         first.write_text(text.replace("Ernis here", "Ernis here again", 1), encoding="utf-8")
         wall_edit, _, summary = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache)])
         print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
-        print(f"peak memory of the season render's main process: "
-              f"{peak_rss_mb([*CLI, 'season', str(season), '-o', str(work / 'out2'), '--cache-dir', str(cache), '-q', '--jobs', '1'])} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
