@@ -7,8 +7,10 @@ renamed into place, so a failed render never leaves a partial file behind.
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -20,38 +22,74 @@ from mutagen.id3 import (
 from .assemble import ChapterMark
 from .config import ExportConfig
 from .errors import RenderError
-from .ffmpeg import ffmpeg_exe
+from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 from .script import EpisodeMeta
 
 
-def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig) -> None:
-    """Encode float32 mono blocks at `rate` to a CBR MP3 at `dest` (no tags yet)."""
+def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig) -> Loudness:
+    """Encode float32 mono blocks at `rate` to a CBR MP3 at `dest` (no tags yet), and
+    return what ffmpeg's ebur128 filter reads of that MP3.
+
+    ffmpeg's tee muxer hands the very MP3 frames written to `dest` to a second ffmpeg
+    that decodes and measures them while encoding goes on, instead of after it.
+    """
+    file_opts = "f=mp3:id3v2_version=0:write_id3v1=0:write_xing=1"  # tags are mutagen's job
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
         "-ar", str(config.sample_rate), "-ac", str(config.channels),
         "-c:a", "libmp3lame", "-b:a", f"{config.bitrate_kbps}k",
-        # Tags are mutagen's job; the Xing/Info frame gives players the exact duration.
-        "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
-        "-f", "mp3", str(dest),
+        "-map", "0:a", "-f", "tee", f"[{file_opts}]{_tee_escape('file:' + str(dest.resolve()))}|[f=mp3:id3v2_version=0:write_xing=0]pipe:1",
     ]
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
-        assert proc.stdin is not None
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as meter_err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        meter = subprocess.Popen(measure_command("pipe:0", "mp3"), stdin=proc.stdout, stderr=meter_err)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdout.close()  # the meter holds the read end now
+        # A writer thread keeps the encoder fed while the next block is mastered, so
+        # mastering and LAME run side by side instead of taking turns on the pipe.
+        chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        broken: list[BaseException] = []
+
+        def writer() -> None:
+            while (chunk := chunks.get()) is not None:
+                if not broken:
+                    try:
+                        proc.stdin.write(chunk)
+                    except OSError as e:  # ffmpeg died: its own message says why
+                        broken.append(e)
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
         try:
             for block in blocks:
-                proc.stdin.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
+                chunks.put(np.ascontiguousarray(block, dtype="<f4").tobytes())
+                if broken:
+                    break
         except BaseException:
             proc.kill()
-            proc.wait()
+            meter.kill()
             raise
+        finally:
+            chunks.put(None)
+            thread.join()
         if proc.wait() != 0:
+            meter.wait()
             err.seek(0)
             message = err.read().decode("utf-8", "replace").strip().splitlines()
             raise RenderError(f"ffmpeg failed to encode the MP3: {message[-1] if message else 'no message'}")
+        code = meter.wait()
+        meter_err.seek(0)
+        return parse_measurement(meter_err.read().decode("utf-8", "replace"), code, str(dest))
+
+
+def _tee_escape(path: str) -> str:
+    """A path as the tee muxer's slave list needs it (its special characters escaped)."""
+    return "".join("\\" + c if c in "|[]=:\\" else c for c in path)
 
 
 def credits_text(meta: EpisodeMeta) -> str:

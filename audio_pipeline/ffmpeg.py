@@ -39,15 +39,22 @@ _I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
 _TP = re.compile(r"True peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS")
 
 
+def measure_command(source: str, input_format: str | None = None) -> list[str]:
+    """ffmpeg reading `source` (a path, or pipe:0) through ebur128, printing only its summary."""
+    fmt = ["-f", input_format] if input_format else []
+    return [ffmpeg_exe(), "-hide_banner", "-nostats", *fmt, "-i", source,
+            "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+
+
+def parse_measurement(stderr: str, returncode: int, what: str) -> Loudness:
+    i, tp = _I.search(stderr), _TP.search(stderr)
+    if returncode != 0 or not i or not tp:
+        tail = stderr.strip().splitlines()[-1:] or ["no output"]
+        raise RenderError(f"ffmpeg could not measure {what}: {tail[0]}")
+    return Loudness(float(i.group(1)), float(tp.group(1)))
+
+
 def measure(path: Path) -> Loudness:
     """Integrated loudness and true peak of an audio file, by ffmpeg's ebur128 filter."""
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-    )
-    i, tp = _I.search(proc.stderr), _TP.search(proc.stderr)
-    if proc.returncode != 0 or not i or not tp:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RenderError(f"ffmpeg could not measure {path}: {tail[0]}")
-    return Loudness(float(i.group(1)), float(tp.group(1)))
+    proc = subprocess.run(measure_command(str(path)), capture_output=True, text=True)
+    return parse_measurement(proc.stderr, proc.returncode, str(path))

@@ -21,7 +21,7 @@ from .engines.base import create_engine
 from .errors import RenderError
 from .export import encode_mp3, write_tags
 from .files import temp_beside
-from .ffmpeg import Loudness, measure
+from .ffmpeg import Loudness
 from .master import analyse, blocks_of, mastered_blocks, plan
 from .script import Episode, read_script
 from .sidecars import write_sidecars
@@ -161,8 +161,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: Rende
     correction, ceiling_shift = 0.0, 0.0
     for _ in range(2):
         p = plan(frames, rate, m, target, correction, ceiling_shift)
-        encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg)
-        got = measure(dest)
+        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
         if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:

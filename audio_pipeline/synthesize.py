@@ -50,7 +50,7 @@ def synthesize_all(
     cache: SentenceCache,
     jobs: int = 1,
     progress: Callable[[int], None] = lambda n: None,
-    sentences_per_worker: int = 30,
+    sentences_per_worker: int = 20,
 ) -> SynthesisReport:
     fingerprint = engine.fingerprint()
     keys = [sentence_key(fingerprint, s) for s in spoken]
