@@ -30,6 +30,7 @@ system-deps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg >/dev/null; }
 
 demo: setup
+	@mkdir -p build/demo
 	$(BIN)/paperledge render $(SAMPLE) -o build/demo/$(notdir $(basename $(SAMPLE))).mp3
 
 test: setup system-deps
