@@ -20,6 +20,7 @@ import soxr
 
 from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
+from .master import integrated_loudness
 from .script import Episode, Pause, Sentence
 
 
@@ -133,16 +134,17 @@ def assemble(
         raise
 
     voice_length = cursor
+    level = _music_level(voice_file, voice_length, intro, outro, config)
     intro_len = 0 if intro is None else intro.size
     voice_offset = min(round(config.intro_voice_entry_s * rate), intro_len)
     music: list[tuple[int, np.ndarray]] = []
     end = voice_offset + voice_length
     if intro is not None:
-        music.append((0, _duck_intro(intro, voice_offset, config)))
+        music.append((0, _duck_intro(intro * level, voice_offset, config)))
         end = max(end, intro_len)
     if outro is not None:
         outro_at = voice_offset + voice_length + round(config.outro_gap_s * rate)
-        music.append((outro_at, _rise_outro(outro, config)))
+        music.append((outro_at, _rise_outro(outro * level, config)))
         end = max(end, outro_at + outro.size)
     else:
         end += round(config.outro_gap_s * rate)
@@ -208,18 +210,35 @@ def _ramp(length: int, ramp: int, start_gain: float, end_gain: float, at: int) -
     return gain
 
 
+def _music_level(voice_file: Path, voice_length: int, intro, outro, config: AssemblyConfig) -> float:
+    """Gain that puts the music `music_below_voice_lu` under this episode's voice."""
+    pieces = [m for m in (intro, outro) if m is not None]
+    if not pieces:
+        return 1.0
+    rate, block = config.sample_rate, 1 << 18
+
+    def voice_blocks():
+        with open(voice_file, "rb") as f:
+            for _ in range(0, voice_length, block):
+                yield np.fromfile(f, dtype="<f4", count=block)
+
+    voice = integrated_loudness(voice_blocks(), rate)
+    music = integrated_loudness(pieces, rate)
+    if not (np.isfinite(voice) and np.isfinite(music)):
+        return 1.0
+    return float(10 ** ((voice - config.music_below_voice_lu - music) / 20))
+
+
 def _duck_intro(intro: np.ndarray, voice_at: int, config: AssemblyConfig) -> np.ndarray:
-    level = 10 ** (config.music_level_db / 20)
     ducked = 10 ** (config.music_duck_db / 20)
     ramp = round(config.duck_ramp_s * config.sample_rate)
     # The music is already under the voice when the first word lands.
     gain = _ramp(intro.size, ramp, 1.0, ducked, voice_at - ramp)
-    return (intro * gain * level).astype(np.float32)
+    return (intro * gain).astype(np.float32)
 
 
 def _rise_outro(outro: np.ndarray, config: AssemblyConfig) -> np.ndarray:
-    level = 10 ** (config.music_level_db / 20)
     ducked = 10 ** (config.music_duck_db / 20)
     ramp = round(config.duck_ramp_s * config.sample_rate)
     gain = _ramp(outro.size, ramp, ducked, 1.0, 0)
-    return (outro * gain * level).astype(np.float32)
+    return (outro * gain).astype(np.float32)

@@ -56,8 +56,10 @@ class AssemblyConfig:
     """How long the music takes to dip under (or rise from under) the voice."""
     outro_gap_s: float = 0.6
     """Silence after the last sentence before the outro music rises."""
-    music_level_db: float = -6.0
-    """Music level before mastering, relative to its file's own level."""
+    music_below_voice_lu: float = 8.0
+    """The music at full level sits this far under the raw voice's loudness. Mastering then
+    compresses the voice's peaks but hardly touches the steady music, so in the finished
+    episode the music lands about 2 LU under the voice."""
 
 
 @dataclass(frozen=True)
