@@ -20,7 +20,7 @@ import soxr
 
 from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
-from .master import integrated_loudness
+from .master import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
 
 
@@ -215,14 +215,14 @@ def _music_level(voice_file: Path, voice_length: int, intro, outro, config: Asse
     pieces = [m for m in (intro, outro) if m is not None]
     if not pieces:
         return 1.0
-    rate, block = config.sample_rate, 1 << 18
+    rate = config.sample_rate
 
-    def voice_blocks():
+    def read(start: int, count: int) -> np.ndarray:
         with open(voice_file, "rb") as f:
-            for _ in range(0, voice_length, block):
-                yield np.fromfile(f, dtype="<f4", count=block)
+            f.seek(4 * start)
+            return np.fromfile(f, dtype="<f4", count=count)
 
-    voice = integrated_loudness(voice_blocks(), rate)
+    voice = integrated_loudness(blocks_of(read, voice_length), rate)
     music = integrated_loudness(pieces, rate)
     if not (np.isfinite(voice) and np.isfinite(music)):
         return 1.0

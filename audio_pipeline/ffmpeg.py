@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from .errors import RenderError
 
@@ -53,8 +51,3 @@ def parse_measurement(stderr: str, returncode: int, what: str) -> Loudness:
         raise RenderError(f"ffmpeg could not measure {what}: {tail[0]}")
     return Loudness(float(i.group(1)), float(tp.group(1)))
 
-
-def measure(path: Path) -> Loudness:
-    """Integrated loudness and true peak of an audio file, by ffmpeg's ebur128 filter."""
-    proc = subprocess.run(measure_command(str(path)), capture_output=True, text=True)
-    return parse_measurement(proc.stderr, proc.returncode, str(path))

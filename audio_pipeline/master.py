@@ -158,10 +158,6 @@ def oversampled_peaks(x: np.ndarray, oversample: int = 4) -> np.ndarray:
     return peaks
 
 
-def true_peak(x: np.ndarray) -> float:
-    return float(oversampled_peaks(x).max()) if x.size else 0.0
-
-
 def mastered_blocks(read: Reader, length: int, rate: int, plan_: MasterPlan, config: MasterConfig) -> Iterator[np.ndarray]:
     """The mastered episode, block by block, for the encoder."""
     ceiling = 10 ** (plan_.ceiling_dbtp / 20)

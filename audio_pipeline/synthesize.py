@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -64,7 +65,8 @@ def synthesize_all(
             todo[key] = text
         else:
             found[key] = entry
-    cached = sum(1 for k in keys if k in found)
+    uses = Counter(keys)  # a sentence said twice is synthesised once and counts twice
+    cached = sum(n for k, n in uses.items() if k in found)
     progress(cached)
 
     start = time.perf_counter()
@@ -80,7 +82,7 @@ def synthesize_all(
             chunk = pending[i : i + size]
             for (key, text), audio in zip(chunk, synthesize_batch(engine, [t for _, t in chunk])):
                 found[key] = _store(engine, cache, key, text, audio)
-                progress(keys.count(key))
+                progress(uses[key])
     else:
         # Each worker gets one thread: processes scale across cores better than one
         # engine's intra-op threads do.
@@ -94,7 +96,7 @@ def synthesize_all(
             for future in as_completed(futures):
                 key = futures[future]
                 found[key] = future.result()
-                progress(keys.count(key))
+                progress(uses[key])
     elapsed = time.perf_counter() - start
 
     rates = {e.sample_rate for e in found.values()}
