@@ -20,7 +20,7 @@ setup: $(BIN)/paperledge
 $(BIN)/paperledge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,check]'
 	@touch $@
 
 # The tests check outputs with ffprobe, which no pip package ships.

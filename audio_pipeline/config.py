@@ -137,6 +137,8 @@ class CheckConfig:
     boundary_words: int = 2
     """Words the recogniser placed at a sentence's edge may move this many across to the
     neighbouring sentence when they match it better (its word times are approximate)."""
+    relisten_pad_s: float = 0.15
+    """A flagged sentence is heard again alone, cut at its times widened by this much."""
     retakes: int = 2
     """Extra takes of a flagged sentence with `render --check`."""
     max_fix_words: int = 3
