@@ -8,12 +8,17 @@ SAMPLE := scripts/season-01/01-listening-to-the-ocean.md
 SEASON ?= scripts/season-01
 OUT    ?= build/$(notdir $(patsubst %/,%,$(SEASON)))
 VOICE  ?=
+# make season CHECK=1 [MAX_WER=0.1]: every episode rendered with --check; the feed leaves
+# out episodes heard worse than MAX_WER (and make stops with status 3 at the first one).
+CHECK   ?=
+MAX_WER ?=
+CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer $(MAX_WER))
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
 # What an episode's audio depends on besides its script.
 RENDER_DEPS := $(wildcard voices/*.toml assets/*) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test bench season clean
+.PHONY: setup system-deps demo test bench bench-check season clean
 
 setup: $(BIN)/paperledge
 
@@ -23,11 +28,15 @@ $(BIN)/paperledge: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,check]'
 	@touch $@
 
-# The tests check outputs with ffprobe, which no pip package ships.
+# The tests check outputs with ffprobe, which no pip package ships, and open the review
+# page in Debian's chromium (playwright cannot fetch a browser of its own here).
 system-deps:
 	@command -v ffprobe >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg >/dev/null; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 demo: setup
 	@mkdir -p build/demo
@@ -39,18 +48,22 @@ test: setup system-deps
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
 
+# Only the check-by-ear part of the benchmark (eight real episodes).
+bench-check: setup system-deps
+	$(BIN)/python bench/bench.py check
+
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT)
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER))
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 	@mkdir -p $(@D)
-	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE))
+	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
 
 $(OUT)/%.mp3: $(SEASON)/%.txt $(RENDER_DEPS)
 	@mkdir -p $(@D)
-	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE))
+	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
 
 clean:
 	rm -rf build .cache

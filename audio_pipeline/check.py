@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import asr
-from .config import CHECK_EQUIVALENT_WORDS, CheckConfig
+from .config import CHECK_EQUIVALENT_WORDS, CHECK_LETTER_NAMES, CheckConfig
 from .errors import CheckError
 
 
@@ -177,11 +177,20 @@ def _similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
-def _join_cost(a: str, b: str, near: float) -> int | None:
-    """0 when the joined words spell the same, 1 (a near miss) when alike, else None."""
-    if a == b:
+def _join_cost(a: list[str], b: list[str], near: float) -> int | None:
+    """0 when the joined words spell the same ("paper ledge" / "paperledge", "i see ml" /
+    "icml"), 1 (a near miss) when they are much alike, else None."""
+    ja, jb = "".join(a), "".join(b)
+    if ja == jb or _letters(a) == _letters(b):
         return 0
-    return 1 if _similar(a, b) >= near else None
+    if min(len(ja), len(jb)) / max(len(ja), len(jb)) < 0.75:
+        return None
+    return 1 if _similar(ja, jb) >= max(near, 0.8) else None
+
+
+def _letters(words: list[str]) -> str:
+    """Words with letter names read as letters: "i see m l" -> "icml"."""
+    return "".join(CHECK_LETTER_NAMES.get(w, w) for w in words)
 
 
 def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[str], near: float = 0.6) -> Score:
@@ -207,11 +216,11 @@ def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[st
                 steps.append((i, j + 1, 1, "ins"))
             for k in (2, 3):  # one word heard as k, or k written words heard as one
                 if i + k <= n and j < m:
-                    d = _join_cost("".join(r[i : i + k]), h[j], near)
+                    d = _join_cost(r[i : i + k], h[j : j + 1], near)
                     if d is not None:
                         steps.append((i + k, j + 1, d, "join"))
                 if i < n and j + k <= m:
-                    d = _join_cost(r[i], "".join(h[j : j + k]), near)
+                    d = _join_cost(r[i : i + 1], h[j : j + k], near)
                     if d is not None:
                         steps.append((i + 1, j + k, d, "join"))
             for a, b, d, kind in steps:
@@ -228,7 +237,7 @@ def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[st
     severe, differs, misheard = 0, [], []
     for kind, rw, hw in ops:
         if kind == "join":
-            if "".join(rw) != "".join(hw):
+            if _join_cost(rw, hw, near):
                 differs.append(f"{' '.join(rw)}→{' '.join(hw)}")
                 misheard.extend(rw)
             continue

@@ -178,33 +178,55 @@ def check(mp3, as_json, max_wer, asr_model):
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: build/<season folder name>].")
 @click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@_check_options
 @_cache_options
-def season(season_dir, out_dir, voice, quiet, no_cache, cache_dir, jobs, device):
+def season(season_dir, out_dir, voice, quiet, check, retakes, fix, asr_model, max_wer, no_cache, cache_dir, jobs, device):
     """Render every script in SEASON_DIR (skipping unchanged ones) and write feed.xml."""
     from .render import RenderOptions
-    from .season import render_season
+    from .season import SeasonCheck, render_season
 
     options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
     if jobs:
         options.jobs = jobs
+    checking = check or fix or retakes is not None or max_wer is not None
+    spec = None
+    if checking:
+        options = _with_asr_model(options, asr_model)
+        spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
     out_dir = out_dir or Path("build") / season_dir.resolve().name
     with _progress(quiet, "Season") as update:
-        report = render_season(season_dir, out_dir, options, lambda name, done, total: update(done, total))
+        report = render_season(season_dir, out_dir, options, lambda name, done, total: update(done, total), spec)
     if not quiet:
+        for name, data in report.checks.items():
+            flagged = [s for s in data["sentences"] if s["flagged"]]
+            click.echo(f"{name}: WER {data['wer']:.1%}, {len(flagged)} flagged")
+            for s in flagged:
+                click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
         click.echo(
             f"{out_dir}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
             f"{report.synthesized} sentences synthesised; feed {report.feed}"
         )
+    if report.refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+                   f"{', '.join(report.refused)}", err=True)
+        sys.exit(3)
 
 
 @main.command()
 @click.argument("season_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
-def feed(season_dir, out_dir):
+@click.option("--max-wer", type=click.FloatRange(0, 1), default=None,
+              help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+def feed(season_dir, out_dir, max_wer):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
     from .season import write_season_feed
 
-    click.echo(write_season_feed(season_dir, out_dir))
+    refused: list[str] = []
+    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused))
+    if refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+                   f"{', '.join(refused)}", err=True)
+        sys.exit(3)
 
 
 @main.command()

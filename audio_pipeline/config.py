@@ -164,6 +164,15 @@ CHECK_EQUIVALENT_WORDS: Final = {
 }
 
 
+# Letter names as a recogniser may write a spelled acronym ("I see ML" for ICML).
+CHECK_LETTER_NAMES: Final = {
+    "ay": "a", "bee": "b", "see": "c", "sea": "c", "dee": "d", "ee": "e", "ef": "f", "gee": "g",
+    "aitch": "h", "eye": "i", "jay": "j", "kay": "k", "el": "l", "em": "m", "en": "n", "oh": "o",
+    "pee": "p", "queue": "q", "cue": "q", "are": "r", "ess": "s", "tee": "t", "tea": "t", "you": "u",
+    "vee": "v", "ex": "x", "why": "y", "zee": "z",
+}
+
+
 @dataclass(frozen=True)
 class RenderConfig:
     assembly: AssemblyConfig = field(default_factory=AssemblyConfig)

@@ -28,7 +28,7 @@ _W, _H = 1000, 220  # the plot's size in SVG units
 def short_term_loudness(mp3: Path) -> list[tuple[float, float]]:
     """(time, short-term LUFS) every 0.1 s, as ffmpeg's ebur128 filter reads the MP3."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", "-i", str(mp3),
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", "-v", "verbose", "-i", str(mp3), "-vn",
          "-af", "ebur128=framelog=verbose", "-f", "null", "-"],
         capture_output=True, text=True,
     )
