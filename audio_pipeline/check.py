@@ -321,12 +321,12 @@ def check_words(cues: list[Cue], words: list[asr.Word], cfg: CheckConfig) -> tup
 def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None) -> CheckReport:
     """Transcribe `mp3` and score each sentence of `EPISODE.vtt` beside it."""
     t0 = time.perf_counter()
+    model = model or cfg.asr_model
+    asr.load_model(model, cfg.threads)  # a missing recogniser is reported first
     mp3 = Path(mp3)
     if not mp3.is_file():
         raise CheckError(f"{mp3}: no such MP3")
     cues = read_vtt(mp3.with_suffix(".vtt"))
-    model = model or cfg.asr_model
-    asr.load_model(model, cfg.threads)  # a missing recogniser is reported before decoding
     audio = asr.decode(mp3)
     # Only the voice's span: the intro and outro music is not speech.
     lo = max(0, int((cues[0].start - 0.5) * asr.RATE))

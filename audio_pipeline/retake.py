@@ -173,6 +173,7 @@ def candidates(word: str) -> list[str]:
 def improve(
     script: Path,
     options,
+    output: Path,
     report,
     retakes: int,
     fix: bool,
@@ -187,13 +188,10 @@ def improve(
     model = cfg.asr_model
     episode, profile, lexicon = prepare(script, options.voice, options.device, options.config, options.fixes)
     sentences = episode.sentences()
-    cache_root = options.cache_dir
-    if cache_root is None:
-        raise PaperLedgeError("retakes need the sentence cache: drop --no-cache")
-    cache = SentenceCache(Path(cache_root))
+    cache = SentenceCache(Path(options.cache_dir))
     engine = create_engine(profile.engine, profile.engine_params)
     maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
-    book = read_takes(Path(options.output))
+    book = read_takes(Path(output))
     outcomes: dict[int, SentenceOutcome] = {}
     fixes: dict[str, str] = {}
     for s in report.flagged:
@@ -271,6 +269,8 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     from .review import write_review
 
     cfg = options.config.check
+    if options.cache_dir is None and (retakes > 0 or fix):
+        raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = render(script, options, progress)
@@ -281,7 +281,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     first_wer = report.wer
     improved = None
     if report.flagged and (retakes > 0 or fix):
-        improved = improve(script, options, report, retakes, fix, say)
+        improved = improve(script, options, result.output, report, retakes, fix, say)
         seconds["retakes"] = improved.seconds
         write_takes(result.output, improved.takes)
         changed = any(o.chosen for o in improved.outcomes.values()) or (fix and improved.fixes)

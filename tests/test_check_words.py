@@ -56,3 +56,17 @@ def test_a_sentence_missing_most_of_its_words_is_flagged():
     cues = [Cue(1, 0.0, 3.0, "The researchers built a judge for every paper.")]
     sentences, errors, n = check_words(cues, [Word(" the", 0.1, 0.3), Word(" researchers", 0.3, 0.9)], CheckConfig())
     assert sentences[0].flagged and errors == 6 and n == 8
+
+
+def test_check_without_the_recogniser_says_how_to_install_it(tmp_path):
+    """The default install has no recogniser: `check` says so in one line, no traceback."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['faster_whisper'] = None; "
+            "sys.argv = ['paperledge', 'check', 'episode.mp3']; "
+            "from audio_pipeline.cli import main; main()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "pip install" in proc.stderr and "[check]" in proc.stderr
