@@ -146,6 +146,36 @@ def _written_word(written: str, normal: str) -> str | None:
     return None
 
 
+_VOWELS = "aeiouy"
+_OPEN = {"a": "ah", "e": "eh", "i": "ee", "o": "oh", "u": "oo", "ei": "ay", "ai": "eye", "ia": "ee-ah", "io": "ee-oh"}
+
+
+def syllables(word: str) -> list[str]:
+    """A rough split into syllables: one vowel group each; of the consonants between two
+    groups, the last starts the next syllable ("lindqvist" -> lindq-vist, "okafor" -> o-ka-for)."""
+    groups = re.findall(rf"[^{_VOWELS}]*[{_VOWELS}]+", word)
+    if not groups:
+        return [word]
+    tail = word[len("".join(groups)):]
+    out = [groups[0]]
+    for g in groups[1:]:
+        lead = re.match(rf"[^{_VOWELS}]*", g).group(0)
+        if len(lead) >= 2:
+            out[-1] += lead[:-1]
+            g = g[len(lead) - 1 :]
+        out.append(g)
+    out[-1] += tail
+    return out
+
+
+def _respell(syllable: str, last: bool) -> str:
+    s = syllable.replace("qu", "kw").replace("q", "k")
+    m = re.search(rf"[{_VOWELS}]+$", s)
+    if m and m.group(0) in _OPEN and not (last and m.group(0) == "e"):
+        s = s[: m.start()] + _OPEN[m.group(0)]
+    return s
+
+
 def candidates(word: str) -> list[str]:
     """A few respellings of `word` for the engine to try, most likely first."""
     out: list[str] = []
@@ -156,12 +186,15 @@ def candidates(word: str) -> list[str]:
         out.append(" ".join(f"{c}." for c in letters))
         out.append(letters.capitalize())
     else:
-        syl = re.findall(r"[^aeiouy]*[aeiouy]+(?:[^aeiouy]*$|[^aeiouy](?=[^aeiouy]))?", word.lower())
-        if len(syl) > 1 and "".join(syl) == word.lower():
+        syl = syllables(letters.lower())
+        if len(syl) > 1:
             out.append("-".join(syl).capitalize())
+        # Open syllables with their vowel said plainly, as a producer would respell a name.
+        said = [_respell(x, last=i == len(syl) - 1) for i, x in enumerate(syl)]
+        if len(said) > 1 or said[0] != syl[0]:
+            out.append("-".join(said).capitalize())
+        if len(syl) > 1:
             out.append(" ".join(syl).capitalize())
-        if word[:1].isupper() and len(word) > 3:
-            out.append(word.capitalize() + "h" if word[-1] in "ae" else word.capitalize() + "e")
     seen, unique = set(), []
     for c in out:
         if c != word and c not in seen:
