@@ -138,3 +138,42 @@ def test_check_without_a_transcript_is_one_line(damaged, tmp_path):
     proc = run_cli("check", lone)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "lone.vtt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+SHORT = """---
+title: A Short Episode
+season: 2
+episode: {n}
+date: 2025-06-0{n}
+description: A handful of sentences.
+---
+
+## Hello
+Hey crew, welcome back to the show. Today we look at how a computer learns to listen.
+
+## Goodbye
+{last}
+"""
+
+
+def test_season_check_lists_flagged_sentences_and_the_feed_refuses_an_episode_over_max_wer(tmp_path):
+    import feedparser
+
+    season, out = tmp_path / "season", tmp_path / "out"
+    season.mkdir()
+    (season / "01-good.md").write_text(SHORT.format(n=1, last="Thanks for listening, and see you next time!"), encoding="utf-8")
+    (season / "02-bad.md").write_text(
+        SHORT.format(n=2, last="Thanks for listening to our {accuracy special|purple elephant parade on ice}, see you next time!"), encoding="utf-8")
+    proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache", "--check", "--retakes", "0",
+                   "--max-wer", "0.1")
+    assert proc.returncode == 3, proc.stderr
+    assert "02-bad" in proc.stderr and "01-good" not in proc.stderr
+    # The summary names the flagged sentence under its episode.
+    bad = proc.stdout.index("02-bad:")
+    assert "accuracy" in proc.stdout[bad:]
+    feed = feedparser.parse(str(out / "feed.xml"))
+    assert [e.title for e in feed.entries] == ["A Short Episode"] and len(feed.entries) == 1
+    assert (out / "02-bad.mp3").exists() and (out / "02-bad.review.html").exists()
+    # The feed command refuses it the same way, from the check files alone.
+    proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
+    assert proc.returncode == 3 and "02-bad" in proc.stderr
