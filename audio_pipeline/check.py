@@ -147,12 +147,16 @@ def words_of(text: str) -> tuple[str, ...]:
     """Text as comparable words: numbers, symbols and abbreviations said out, lower case,
     no punctuation, hyphenated and camel-case compounds split."""
     from .text.lexicon import Lexicon
-    from .text.normalize import normalize
+    from .text.normalize import default_lexicon, normalize
 
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     # Tomás -> Tomas: the recogniser seldom writes accents the script has.
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    spoken, _ = normalize(text, Lexicon())
+    # The front end's rules, and which acronyms the show reads as words (NASA), but none of
+    # its respellings: those are for the voice, not for the comparison.
+    spoken, _ = normalize(text, Lexicon(read_as_word=default_lexicon().read_as_word))
+    spoken = re.sub(r"(?<=\b[A-Za-z])-Eh\b", "-A", spoken)  # the spelled "A" the voice says as "Eh"
+    spoken = re.sub(r"\bEh-(?=[A-Za-z]\b)", "A-", spoken)
     spoken = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", spoken)  # PaperLedge -> Paper Ledge
     spoken = _SPELLED.sub(lambda m: m.group(0).replace("-", ""), spoken)  # I-C-M-L -> ICML
     spoken = _NOT_WORD.sub(" ", spoken.lower().replace("'", "").replace("-", " "))

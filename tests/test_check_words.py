@@ -23,6 +23,8 @@ from audio_pipeline.config import CheckConfig
     ("It’s the paper's point", "its the papers point"),
     ("Tomás Ferreira", "Tomas Ferreira"),
     ("The behaviour was OK", "the behavior was okay"),
+    ("LLaMA-2 7B and NASA", "Llama 2 7B and NASA"),
+    ("a VAE model", "a V A E model"),
 ])
 def test_equal_things_score_no_error(written, heard):
     s = score(words_of(written), words_of(heard))
