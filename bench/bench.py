@@ -8,7 +8,7 @@
    `check` as a fraction of the cold render, the WER before and after
    `render --check --retakes 2 --fix`, and the sentences still flagged.
 
-`python bench/bench.py check` runs only the last part.
+`python bench/bench.py check [01 02 ...]` runs only the last part (on those episodes).
 """
 
 from __future__ import annotations
@@ -74,11 +74,13 @@ print(f"{wall}\t{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}
 """
 
 
-def bench_check(work: Path) -> None:
+def bench_check(work: Path, only: list[str] = ()) -> None:
     import json
 
     print("== check by ear: the eight real episodes ==")
     scripts = sorted((ROOT / "scripts" / "published-2025").glob("*.md"))
+    if only:
+        scripts = [s for s in scripts if any(s.name.startswith(prefix) for prefix in only)]
     out, cache = work / "checked", work / "check-cache"
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -111,7 +113,7 @@ def bench_check(work: Path) -> None:
     words = lambda key: sum(r[key] for r in rows) / len(rows)
     print(f"all eight: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
           f"mean WER {words('wer_before'):.2%} -> {words('wer_after'):.2%}")
-    results = ROOT / "build" / "bench-check.json"
+    results = ROOT / "build" / ("bench-check.json" if not only else f"bench-check-{'-'.join(only)}.json")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"details: {results}")
@@ -119,9 +121,9 @@ def bench_check(work: Path) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
-    if sys.argv[1:] == ["check"]:
+    if sys.argv[1:2] == ["check"]:
         try:
-            bench_check(work)
+            bench_check(work, sys.argv[2:])  # e.g. `bench.py check 03 05`: those episodes only
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
