@@ -5,6 +5,7 @@ A user's mistake is one line on stderr and exit status 1, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,12 @@ def _progress(quiet: bool, label: str):
         yield update
 
 
+def _terminated(signum, frame):
+    # SIGTERM (a CI timeout, `kill`, a stopped container) unwinds like Ctrl-C: every
+    # temporary file is removed on the way out and nothing lands at the output path.
+    raise KeyboardInterrupt
+
+
 def _fail(message: str) -> None:
     click.echo(f"paperledge: error: {message}", err=True)
     sys.exit(1)
@@ -43,6 +50,7 @@ def _fail(message: str) -> None:
 
 class _Group(click.Group):
     def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except PaperLedgeError as e:
@@ -57,12 +65,18 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
+def _jobs(ctx, param, value):
+    if value is not None and value < 0:
+        _fail(f"--jobs {value}: give a number of worker processes, 1 or more (0: one per core)")
+    return value or None
+
+
 def _cache_options(f):
     f = click.option("--no-cache", is_flag=True, help="Synthesise every sentence afresh; keep nothing.")(f)
     f = click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE_DIR, show_default=True,
                      help="Folder of cached sentence audio.")(f)
-    f = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Synthesis worker processes [default: number of cores].")(f)
+    f = click.option("--jobs", "-j", type=int, default=None, callback=_jobs,
+                     help="Synthesis worker processes; 0 or none: the number of cores.")(f)
     f = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
                      help="Where a GPU-capable engine runs (overrides the voice profile).")(f)
     return f
