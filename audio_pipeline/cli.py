@@ -186,7 +186,7 @@ def text(script, voice, changed_only):
 
     episode, _, _ = prepare(script, voice, config=show_config(load_settings(script.parent)))
     n = 0
-    for ci, chapter in enumerate(episode.chapters):
+    for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
         for s in chapter.sentences():
             n += 1

@@ -62,7 +62,7 @@ def vtt_cues(path: Path) -> list[tuple[float, float, str]]:
         lines = block.strip().splitlines()
         if not lines:
             continue
-        timing = next(l for l in lines if "-->" in l)
+        timing = next(line for line in lines if "-->" in line)
         start, end = (secs(x.strip()) for x in timing.split("-->"))
         cues.append((start, end, " ".join(lines[lines.index(timing) + 1 :])))
     return cues
