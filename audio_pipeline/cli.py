@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import CACHE_ENV, SHOW_ENV, default_cache_dir
+from .config import CACHE_ENV, DEFAULT_ARTIST, SHOW_ENV, default_cache_dir
 from .errors import PaperLedgeError
 
 
@@ -262,7 +262,7 @@ def assets_cmd(folder):
 @main.command("init")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--title", help="The show's name [default: from the folder's name].")
-@click.option("--artist", default="Ernis", show_default=True, help="The MP3s' artist: the voice listeners hear.")
+@click.option("--artist", default=DEFAULT_ARTIST, show_default=True, help="The MP3s' artist: the voice listeners hear.")
 def init_cmd(folder, title, artist):
     """Create a show folder: show.toml, a cover, a sample script and a README of the layout."""
     from .show import init_show

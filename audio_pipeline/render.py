@@ -19,9 +19,9 @@ from .cache import SentenceCache
 from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .engines.base import create_engine
-from .feed import ShowSettings
 from .errors import RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
+from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside
 from .ffmpeg import Loudness
 from .master import analyse, blocks_of, mastered_blocks, plan

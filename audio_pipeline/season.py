@@ -22,8 +22,8 @@ from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
 from .feed import FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
-from .show import cover_path, find_asset, load_settings, show_files
 from .script import read_script
+from .show import cover_path, find_asset, load_settings, show_files
 from .sidecars import sidecar_paths
 from .text.lexicon import default_show_lexicon_path
 from .voices import load_voice
@@ -57,7 +57,9 @@ def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
     files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
     files += [cover] if (cover := cover_path(show)) else []
     files += show_files(script.parent)
-    h = hashlib.sha256(f"{__version__}\0{show}\0{profile.engine_params}".encode())
+    # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
+    tagged = (show.title, show.artist, show.max_spoken_authors)
+    h = hashlib.sha256(f"{__version__}\0{tagged}\0{profile.engine_params}".encode())
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
