@@ -9,6 +9,7 @@ import time
 import pytest
 
 from audio_pipeline.cache_admin import parse_size
+from audio_pipeline.config import default_cache_dir
 from audio_pipeline.errors import PaperLedgeError
 
 from .conftest import run_cli
@@ -30,6 +31,20 @@ def _entries(cache):
 
 def _synthesised(proc) -> int:
     return int(re.search(r"\((\d+) synthesised", proc.stdout).group(1))
+
+
+def test_cache_folder_precedence(monkeypatch, tmp_path):
+    """--cache-dir aside: PAPERLEDGE_CACHE_DIR, then $XDG_CACHE_HOME, then ~/.cache."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PAPERLEDGE_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "paperledge"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # the XDG spec: only absolute paths count
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "paperledge"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "paperledge"
+    monkeypatch.setenv("PAPERLEDGE_CACHE_DIR", str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine"
 
 
 def test_sizes_are_read_as_powers_of_1024():
