@@ -8,6 +8,7 @@ the interpreter the environment is made with (default: the one running the tests
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,12 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 def installed(tmp_path_factory):
     """(paperledge executable, environment) from the wheel `python -m build` makes of this checkout."""
     base = tmp_path_factory.mktemp("install")
+    # Built from a copy: a build writes build/ and *.egg-info beside its sources.
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", ".cache", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     dist = base / "dist"
-    _run([sys.executable, "-m", "build", "--wheel", "-o", dist, ROOT])
+    _run([sys.executable, "-m", "build", "--wheel", "-o", dist, src])
     wheel = next(dist.glob("paperledge_audio-*.whl"))
     venv = base / "venv"
     _run([PYTHON, "-m", "venv", venv])
