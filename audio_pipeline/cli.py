@@ -272,6 +272,15 @@ def init_cmd(folder, title, artist):
     click.echo(f"next: cd {folder} && paperledge render scripts/season-01/01-hello.md")
 
 
+def _cache_root(f):
+    """--cache-dir before or after the subcommand's name: `cache --cache-dir D info` or `cache info --cache-dir D`."""
+    def pick(ctx, param, value):
+        return value if value is not None else ctx.obj
+
+    return click.option("--cache-dir", "root", type=click.Path(path_type=Path), default=None, callback=pick,
+                        help=_CACHE_DIR_HELP)(f)
+
+
 @main.group("cache")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, callback=_cache_dir, help=_CACHE_DIR_HELP)
 @click.pass_context
@@ -281,7 +290,7 @@ def cache_group(ctx, cache_dir) -> None:
 
 
 @cache_group.command("info")
-@click.pass_obj
+@_cache_root
 def cache_info_cmd(root):
     """Size, entries, and the voices (engines) they belong to."""
     import datetime as dt
@@ -301,20 +310,22 @@ def cache_info_cmd(root):
 
 @cache_group.command("prune")
 @click.option("--max-size", required=True, help="Keep at most this much, e.g. 2G, 500M (K, M, G: powers of 1024).")
-@click.pass_obj
+@_cache_root
 def cache_prune_cmd(root, max_size):
     """Remove the least recently used entries until the cache fits MAX_SIZE. Safe while renders
-    run: an entry used in the last hour is kept."""
+    run: an entry used within the grace time (an hour) is kept."""
     from .cache_admin import format_size, parse_size, prune
+    from .config import CACHE_PRUNE_GRACE_S
 
     r = prune(root, parse_size(max_size))
     click.echo(f"{root}: removed {r.removed} entries ({format_size(r.freed)}); {r.kept} left, {format_size(r.kept_bytes)}")
     if r.kept_recent:
-        click.echo(f"{r.kept_recent} entries used in the last hour were kept although over the size")
+        click.echo(f"{r.kept_recent} entries used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
+                   "although over the size: renders may be reading them")
 
 
 @cache_group.command("clear")
-@click.pass_obj
+@_cache_root
 def cache_clear_cmd(root):
     """Remove every entry. Renders running meanwhile may fail: stop them first."""
     from .cache_admin import clear, format_size

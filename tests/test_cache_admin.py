@@ -111,7 +111,7 @@ def test_info_prune_and_clear(tmp_path):
     assert len(_entries(cache)) == 4
 
     (cache / "notes.txt").write_text("mine", encoding="utf-8")
-    cleared = run_cli("cache", "--cache-dir", cache, "clear")
+    cleared = run_cli("cache", "clear", "--cache-dir", cache)  # after the name works too
     assert cleared.returncode == 0 and "removed 4 entries" in cleared.stdout
     assert _entries(cache) == []
     assert (cache / "notes.txt").read_text(encoding="utf-8") == "mine", "clear removes only cache entries"
