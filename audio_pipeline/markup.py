@@ -37,7 +37,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 # What escape() protects: Markdown's own punctuation, and the script's { } [ syntax.
 _ESCAPE = re.compile(r"([\\`*_{}\[\]#|&~]|<(?=[!/?A-Za-z]))")
-_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)]))")
 
 
 def escape(text: str) -> str:
