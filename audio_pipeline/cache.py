@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RenderError
+from .files import reason
 
 _MAGIC = b"PLSC2\n"
 # magic, sample rate, sample count, then a sha256 of those and the float32 payload
@@ -53,7 +54,7 @@ class SentenceCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise RenderError(f"cannot create the cache folder {self.root} ({e.strerror}); {_CACHE_HINT}") from None
+            raise RenderError(f"cannot create the cache folder {self.root}: {reason(e)}; {_CACHE_HINT}") from None
 
     def path_for(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pcm"
@@ -98,7 +99,7 @@ class SentenceCache:
                 f.write(payload)
             os.replace(tmp, path)
         except OSError as e:
-            raise RenderError(f"cannot write to the cache folder {self.root} ({e.strerror}); {_CACHE_HINT}") from None
+            raise RenderError(f"cannot write to the cache folder {self.root}: {reason(e)}; {_CACHE_HINT}") from None
         finally:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)

@@ -180,22 +180,31 @@ def feed(season_dir, out_dir):
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
 @_show_option
 def text(script, voice, changed_only):
-    """Show each sentence's written and spoken forms, and what changed them."""
+    """Show what will be spoken (spoken), what the transcript will hold (written), the
+    pauses, and what changed each sentence."""
     from .render import prepare, show_config
+    from .script import Pause
     from .show import load_settings
 
     episode, _, _ = prepare(script, voice, config=show_config(load_settings(script.parent)))
     n = 0
     for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
-        for s in chapter.sentences():
-            n += 1
-            if changed_only and s.spoken == s.written:
-                continue
-            click.echo(f"{n:4d} written: {s.written}")
-            click.echo(f"     spoken:  {s.spoken}")
-            if s.fired:
-                click.echo(f"     rules:   {', '.join(s.fired)}")
+        for pi, paragraph in enumerate(chapter.paragraphs):
+            if pi and not changed_only:
+                click.echo("     (paragraph)")
+            for item in paragraph.items:
+                if isinstance(item, Pause):
+                    if not changed_only:
+                        click.echo(f"     (pause {item.seconds:g}s)")
+                    continue
+                n += 1
+                if changed_only and item.spoken == item.written:
+                    continue
+                click.echo(f"{n:4d} written: {item.written}")
+                click.echo(f"     spoken:  {item.spoken}")
+                if item.fired:
+                    click.echo(f"     rules:   {', '.join(item.fired)}")
 
 
 @main.command("import-page")

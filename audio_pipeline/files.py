@@ -70,13 +70,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def reason(e: OSError) -> str:
+    """An OSError in a few plain words."""
+    if e.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if e.errno == errno.ENAMETOOLONG:
+        return "the file name is too long for the file system"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "not allowed to write there"
+    return (e.strerror or str(e)).lower()
+
+
 def write_problem(path: Path | str, e: OSError) -> str:
     """What went wrong writing `path`, said so that a user can act on it."""
-    if e.errno == errno.ENOSPC:
-        return f"cannot write {path}: no space left on the device; free some space or choose another folder"
     if e.errno == errno.ENAMETOOLONG:
-        return f"cannot write {path}: the file name is too long for the file system; choose a shorter name"
-    return f"cannot write {path} ({e.strerror or e})"
+        return f"cannot write {path}: {reason(e)}; choose a shorter name"
+    return f"cannot write {path}: {reason(e)}; free some space or choose another folder"
 
 
 @contextmanager

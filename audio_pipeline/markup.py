@@ -26,12 +26,34 @@ from pathlib import Path
 
 from .errors import ScriptError
 
-# Escaped braces are parked on these code points so that `{written|spoken}` never
-# sees them; the transcript shows the brace again and the voice skips it.
-LITERAL_BRACES = {"{": "\U00100001", "}": "\U00100002"}
+# Escaped braces (and "[" and "<", so "\\[pause 2s]" is no pause and "\\<!--" no comment) are parked on these code
+# points so that `{written|spoken}` and `[pause …]` never see them; the transcript
+# shows the character again and the voice skips it.
+LITERAL_BRACES = {"{": "\U00100001", "}": "\U00100002", "[": "\U00100003", "<": "\U00100004"}
 UNPARK_BRACES = str.maketrans({v: k for k, v in LITERAL_BRACES.items()})
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+# What escape() protects: Markdown's own punctuation, and the script's { } [ syntax.
+_ESCAPE = re.compile(r"([\\`*_{}\[\]#|&~]|<(?=[!/?A-Za-z]))")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)]))")
+
+
+def escape(text: str) -> str:
+    """Plain text -> script text that is spoken and transcribed exactly as written
+    (no heading, list, emphasis, link, comment, pause or {written|spoken} in it)."""
+    lines = []
+    for line in text.split("\n"):
+        line = _ESCAPE.sub(r"\\\1", line)
+        m = _LINE_START.match(line)
+        if m and m.group(2)[0].isdigit():  # "1. " would start a list: escape its dot
+            end = m.end()
+            line = line[:end] + "\\" + line[end:]
+        elif m:
+            line = line[: m.start(2)] + "\\" + line[m.start(2) :]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 @dataclass

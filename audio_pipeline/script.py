@@ -174,7 +174,7 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
             return None
         if isinstance(value, (dict, list)):
             raise ScriptError(f"{path}: front-matter field {name!r} must be plain text")
-        return str(value).strip()
+        return _plain(str(value).strip(), name, path)
 
     def int_field(name: str) -> int | None:
         value = fields.get(name)
@@ -198,7 +198,7 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
         authors = [a.strip() for a in authors.split(",")]
     if not isinstance(authors, list) or not all(isinstance(a, (str, int, float)) for a in authors):
         raise ScriptError(f"{path}: front-matter 'authors' must be a list of names")
-    authors = [str(a).strip() for a in authors if str(a).strip()]
+    authors = [_plain(str(a).strip(), "authors", path) for a in authors if str(a).strip()]
 
     return EpisodeMeta(
         title=text_field("title") or _title_from_stem(path),
@@ -211,6 +211,14 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
         description=text_field("description") or "",
         voice=text_field("voice"),
     )
+
+
+def _plain(value: str, name: str, path: Path) -> str:
+    """A front-matter value without control characters (YAML escapes can write them)."""
+    for ch in value:
+        if unicodedata.category(ch) == "Cc":
+            raise ScriptError(f"{path}: front-matter field {name!r} holds control character U+{ord(ch):04X}; delete it")
+    return value
 
 
 def _title_from_stem(path: Path) -> str:
