@@ -82,6 +82,7 @@ class SentenceCache:
         ):
             self._discard(path)
             return None
+        _touch(path)
         return CacheEntry(path, rate, count)
 
     def put(self, key: str, audio: np.ndarray, sample_rate: int) -> CacheEntry:
@@ -117,3 +118,12 @@ class SentenceCache:
             path.unlink()
         except OSError:
             pass
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry as just used: `cache prune` removes the least recently used first and
+    spares what a running render has just been served."""
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache still serves its entries
+        pass

@@ -16,14 +16,17 @@ from typing import Callable
 from . import assets
 from .assemble import Timeline, assemble
 from .cache import SentenceCache
-from .config import DEFAULT_ARTIST, DEFAULT_CACHE_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VOICE, RenderConfig
+from .cache_admin import record_use
+from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .engines.base import create_engine
 from .errors import RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
+from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside
 from .ffmpeg import Loudness
 from .master import analyse, blocks_of, mastered_blocks, plan
 from .script import Episode, check_speakable, read_script
+from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
@@ -42,8 +45,10 @@ class RenderOptions:
     """Default: build/<script stem>.mp3."""
     target_lufs: float | None = None
     bitrate_kbps: int | None = None
-    cache_dir: Path | None = DEFAULT_CACHE_DIR
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
     """None: no cache (sentences go to a temporary folder)."""
+    show: ShowSettings | None = None
+    """None: the show folder's show.toml, overridden by one beside the script."""
     jobs: int = field(default_factory=default_jobs)
     device: str | None = None
     config: RenderConfig = field(default_factory=RenderConfig)
@@ -67,6 +72,11 @@ def default_output(script: Path) -> Path:
     return DEFAULT_OUTPUT_DIR / f"{script.stem}.mp3"
 
 
+def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> RenderConfig:
+    """`config` with what the show's settings decide (how many authors the credits name)."""
+    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
+
+
 def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig()) -> tuple[Episode, VoiceProfile, Lexicon]:
     """Parse the script and give every sentence its written and spoken forms."""
     episode = read_script(script, config.text)
@@ -81,9 +91,10 @@ def prepare(script: Path, voice: str | None = None, device: str | None = None, c
 
 def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
     """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences."""
-    cfg = options.config
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    show = options.show or load_settings(Path(script).parent)
+    cfg = show_config(show, options.config)
     episode, profile, _ = prepare(script, options.voice, options.device, cfg)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
@@ -112,6 +123,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
             engine, profile.engine, profile.engine_params, [s.spoken for s in sentences], cache, options.jobs, step
         )
         timings["synthesis"] = time.perf_counter() - t
+        if options.cache_dir is not None:
+            record_use(cache_root, engine.fingerprint(), profile.name, profile.engine, report.entries)
 
         t = time.perf_counter()
         rate = cfg.assembly.sample_rate
@@ -139,7 +152,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        write_tags(tmp, episode.meta, timeline.chapters, DEFAULT_ARTIST, assets.load_cover())
+        meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
+        cover = cover_path(show)
+        write_tags(tmp, meta, timeline.chapters, show.artist, cover.read_bytes() if cover else None)
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.

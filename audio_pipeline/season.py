@@ -17,13 +17,15 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from . import __version__
-from .config import ASSETS_DIR, DEFAULT_VOICE
+from .assets import INTRO, OUTRO
+from .config import DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
-from .feed import FeedItem, episode_guid, load_show, write_feed
+from .feed import FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
 from .script import read_script
 from .export import check_complete
+from .show import cover_path, find_asset, load_settings, show_files
 from .sidecars import is_sidecar, sidecar_paths
 from .text.lexicon import default_show_lexicon_path
 from .voices import load_voice
@@ -67,14 +69,18 @@ def rendered_intact(mp3: Path) -> bool:
     return True
 
 
-def input_stamp(script: Path, voice: str | None, max_spoken_authors: int) -> str:
-    """Hash of everything an episode's audio depends on."""
+def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
+    """Hash of everything an episode's audio and tags depend on."""
     meta = read_script(script).meta
     profile = load_voice(voice or meta.voice or DEFAULT_VOICE)
     files = [script, profile.path, default_show_lexicon_path()]
     files += [profile.lexicon_path] if profile.lexicon_path else []
-    files += sorted(p for p in ASSETS_DIR.iterdir() if p.is_file()) if ASSETS_DIR.is_dir() else []
-    h = hashlib.sha256(f"{__version__}\0{max_spoken_authors}\0{profile.engine_params}".encode())
+    files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
+    files += [cover] if (cover := cover_path(show)) else []
+    files += show_files(script.parent)
+    # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
+    tagged = (show.title, show.artist, show.max_spoken_authors)
+    h = hashlib.sha256(f"{__version__}\0{tagged}\0{profile.engine_params}".encode())
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -86,8 +92,8 @@ def render_season(
     options: RenderOptions,
     progress: Callable[[str, int, int], None] = lambda name, done, total: None,
 ) -> SeasonReport:
-    show = load_show(season_dir)
-    options = replace(options, config=replace(options.config, text=replace(options.config.text, max_spoken_authors=show.max_spoken_authors)))
+    show = load_settings(season_dir)
+    options = replace(options, show=show)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -100,7 +106,7 @@ def render_season(
     report = SeasonReport()
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
-        stamp = input_stamp(script, options.voice, show.max_spoken_authors)
+        stamp = input_stamp(script, options.voice, show)
         if state.get(script.name) == stamp and rendered_intact(mp3):
             report.skipped.append(script)
             continue
@@ -122,7 +128,7 @@ def _duration(mp3: Path) -> float:
 
 def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
     """feed.xml for every rendered episode of the season (times read from the outputs)."""
-    show = load_show(season_dir)
+    show = load_settings(season_dir)
     items = []
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"

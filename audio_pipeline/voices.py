@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_WRITING, PAUSE_LIMITS_S, VOICES_DIR, Pauses
+from .config import BUNDLED_VOICES, DEFAULT_WRITING, PAUSE_LIMITS_S, Pauses
 from .errors import VoiceError
+from .show import bundled_dir, voice_profiles
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +37,8 @@ class VoiceProfile:
 
 
 def available_voices() -> list[str]:
-    return sorted(p.stem for p in VOICES_DIR.glob("*.toml") if not p.stem.endswith("lexicon"))
+    """Profile names: the show folder's voices/ and the bundled ones (see show.py)."""
+    return list(voice_profiles())
 
 
 def voice_path(spec: str) -> Path:
@@ -46,10 +48,20 @@ def voice_path(spec: str) -> Path:
         if not path.is_file():
             raise VoiceError(f"voice profile {spec} not found; give a profile name or a path to a .toml file")
         return path
-    path = VOICES_DIR / f"{spec}.toml"
-    if not path.is_file():
+    found = voice_profiles().get(spec)
+    if found is None:
         raise VoiceError(f"unknown voice {spec!r}; available: {', '.join(available_voices())}")
-    return path
+    return found.path
+
+
+def _beside(path: Path, name: str) -> Path:
+    """A file a profile names: beside the profile, else among the bundled voice files, so a
+    show's own copy of a bundled profile still finds the bundled lexicon and clips."""
+    own = path.parent / name
+    if own.exists():
+        return own
+    bundled = bundled_dir(BUNDLED_VOICES) / name
+    return bundled if bundled.exists() and Path(name).name == name else own
 
 
 def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
@@ -69,8 +81,8 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     params = {k: v for k, v in table.items() if k != "name"}
     for key in _PATH_PARAMS:
         value = params.get(key)
-        if isinstance(value, str) and (path.parent / value).exists():
-            params[key] = str((path.parent / value).resolve())
+        if isinstance(value, str) and _beside(path, value).exists():
+            params[key] = str(_beside(path, value).resolve())
     if device:
         params["device"] = device
 
@@ -82,7 +94,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     lexicon = data.get("lexicon")
     lexicon_path = None
     if lexicon:
-        lexicon_path = (path.parent / str(lexicon)).resolve()
+        lexicon_path = _beside(path, str(lexicon)).resolve()
         if not lexicon_path.is_file():
             raise VoiceError(f"{path}: lexicon {lexicon} not found beside the profile")
     return VoiceProfile(

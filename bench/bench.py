@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from audio_pipeline.render import prepare  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
-PAGE = ROOT.parent / "shared" / "data" / "paperledge-episodes-page.txt"
+PAGE = ROOT / "tests" / "data" / "paperledge-episodes-page.txt"
 CLI = [sys.executable, "-m", "audio_pipeline.cli"]
 
 

@@ -14,11 +14,8 @@ import yaml
 from audio_pipeline.errors import PaperLedgeError
 from audio_pipeline.importer import MANIFEST_NAME, import_page, parse_authors, slugify
 
-PAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "paperledge-episodes-page.txt"
-
-needs_page = pytest.mark.skipif(
-    not PAGE.exists(), reason=f"the published episode page is not at {PAGE} (shared/ beside the repo)"
-)
+# The show's real episode page, eight episodes as published.
+PAGE = Path(__file__).parent / "data" / "paperledge-episodes-page.txt"
 
 # Oldest first, as numbered; dates and author counts as the page gives them.
 EXPECTED = [
@@ -51,7 +48,6 @@ def imported(tmp_path_factory):
     return out, import_page(PAGE, out)
 
 
-@needs_page
 def test_the_real_page_gives_eight_scripts_numbered_by_date(imported):
     """A listener's feed would show episodes out of order or missing."""
     out, results = imported
@@ -69,7 +65,6 @@ def test_the_real_page_gives_eight_scripts_numbered_by_date(imported):
     assert sorted(p.name for p in out.glob("*.md")) == [r.path.name for r in results]
 
 
-@needs_page
 def test_titles_and_categories_come_from_the_page_where_it_has_them(imported):
     """The two titled episodes must keep the show's own titles and categories."""
     metas = {read(r.path)[0]["title"]: read(r.path)[0] for r in imported[1]}
@@ -78,7 +73,6 @@ def test_titles_and_categories_come_from_the_page_where_it_has_them(imported):
     assert sum("category" in m for m in metas.values()) == 2
 
 
-@needs_page
 def test_author_lists_are_complete(imported):
     """Credits would drop or mangle authors' names (the DeepSeek paper has 87)."""
     newest_first = list(reversed(imported[1]))
@@ -89,7 +83,6 @@ def test_author_lists_are_complete(imported):
     assert "Y. K. Li" in deepseek and ":" not in deepseek
 
 
-@needs_page
 def test_no_credits_text_is_left_in_any_body(imported):
     """The host would read the credits twice (the renderer speaks them from the front matter)."""
     for result in imported[1]:
@@ -101,7 +94,6 @@ def test_no_credits_text_is_left_in_any_body(imported):
     assert skillflow.count("SkillFlow led to significant improvements") == 1
 
 
-@needs_page
 def test_every_script_has_welcome_why_and_questions_chapters(imported):
     """Chapter markers in players would be missing or land mid-thought."""
     for result in imported[1]:
@@ -115,7 +107,6 @@ def test_every_script_has_welcome_why_and_questions_chapters(imported):
         assert "\n\n\n" not in body
 
 
-@needs_page
 def test_scripts_read_back_with_the_script_parser(imported):
     """A freshly imported script would fail to render."""
     script = pytest.importorskip("audio_pipeline.script")
@@ -125,7 +116,6 @@ def test_scripts_read_back_with_the_script_parser(imported):
         assert [c.title for c in episode.chapters][:1] == ["Welcome"]
 
 
-@needs_page
 def test_rerun_keeps_edited_scripts_unless_forced(tmp_path):
     """Rerunning the import would destroy the host's hand edits."""
     first = import_page(PAGE, tmp_path)
@@ -144,7 +134,6 @@ def test_rerun_keeps_edited_scripts_unless_forced(tmp_path):
     assert import_page(PAGE, tmp_path)[3].status == "unchanged"
 
 
-@needs_page
 def test_a_file_the_importer_did_not_write_is_not_overwritten(tmp_path):
     """A hand-written script that happens to share a name would be lost."""
     first = import_page(PAGE, tmp_path)
