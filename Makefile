@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SAMPLE := scripts/season-01/01-listening-to-the-ocean.md
+# The checkout keeps its sentence cache beside it (`make clean` empties it); an installed
+# paperledge uses $XDG_CACHE_HOME/paperledge. A PAPERLEDGE_CACHE_DIR already set wins.
+export PAPERLEDGE_CACHE_DIR ?= $(CURDIR)/.cache/paperledge
 
 # make season SEASON=DIR [OUT=DIR] [VOICE=PROFILE]
 SEASON ?= scripts/season-01
@@ -15,10 +18,17 @@ MAX_WER ?=
 CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer $(MAX_WER))
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
-# What an episode's audio depends on besides its script.
-RENDER_DEPS := $(wildcard voices/*.toml assets/*) $(BIN)/paperledge
+# x.md and x.txt would both become x.mp3: refused before anything renders.
+SEASON_DUPES := $(filter $(basename $(notdir $(wildcard $(SEASON)/*.md))),$(basename $(notdir $(wildcard $(SEASON)/*.txt))))
+ifneq ($(filter season,$(MAKECMDGOALS)),)
+ifneq ($(SEASON_DUPES),)
+$(error $(SEASON)/$(firstword $(SEASON_DUPES)).md and $(SEASON)/$(firstword $(SEASON_DUPES)).txt would both become $(firstword $(SEASON_DUPES)).mp3; rename or remove one)
+endif
+endif
+# What an episode's audio and tags depend on besides its script (this checkout is the show folder).
+RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test bench bench-check season clean
+.PHONY: setup system-deps demo test lint dist bench bench-check season clean
 
 setup: $(BIN)/paperledge
 
@@ -45,6 +55,15 @@ demo: setup
 test: setup system-deps
 	$(BIN)/python -m pytest -q
 
+lint: setup
+	$(BIN)/ruff check .
+
+# The sdist and wheel a release uploads, checked as PyPI would.
+dist: setup
+	rm -rf dist
+	$(BIN)/python -m build -o dist .
+	$(BIN)/twine check --strict dist/*
+
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
 
@@ -66,6 +85,6 @@ $(OUT)/%.mp3: $(SEASON)/%.txt $(RENDER_DEPS)
 	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
 
 clean:
-	rm -rf build .cache
+	rm -rf build .cache dist
 
 -include mk/coqui.mk

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .config import ASSETS_DIR
+from .config import SHOW_ASSETS
+from .show import find_asset, show_root
 
 RATE = 44_100
 INTRO, OUTRO, COVER = "intro.flac", "outro.flac", "cover.jpg"
@@ -88,7 +89,9 @@ def cover_jpeg(size: int = 1400, title: str = "PaperLedge", subtitle: str = "res
     return buf.getvalue()
 
 
-def generate(folder: Path = ASSETS_DIR) -> list[Path]:
+def generate(folder: Path | None = None) -> list[Path]:
+    """Write the music and cover into `folder` (default: the show folder's assets/)."""
+    folder = folder or show_root() / SHOW_ASSETS
     folder.mkdir(parents=True, exist_ok=True)
     intro = folder / INTRO
     outro = folder / OUTRO
@@ -99,10 +102,18 @@ def generate(folder: Path = ASSETS_DIR) -> list[Path]:
     return [intro, outro, cover]
 
 
-def load_music(name: str, rate: int, folder: Path = ASSETS_DIR) -> np.ndarray | None:
+def asset_file(name: str, folder: Path | None = None) -> Path | None:
+    """folder/NAME when a folder is given; else the show folder's assets/NAME, else the bundled one."""
+    if folder is not None:
+        return folder / name if (folder / name).is_file() else None
+    found = find_asset(name)
+    return found.path if found else None
+
+
+def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray | None:
     """A music asset at `rate`, mono float32; None when the asset is absent."""
-    path = folder / name
-    if not path.is_file():
+    path = asset_file(name, folder)
+    if path is None:
         return None
     audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     audio = audio.mean(axis=1)
@@ -113,6 +124,6 @@ def load_music(name: str, rate: int, folder: Path = ASSETS_DIR) -> np.ndarray | 
     return audio
 
 
-def load_cover(folder: Path = ASSETS_DIR) -> bytes | None:
-    path = folder / COVER
-    return path.read_bytes() if path.is_file() else None
+def load_cover(folder: Path | None = None) -> bytes | None:
+    path = asset_file(COVER, folder)
+    return path.read_bytes() if path else None

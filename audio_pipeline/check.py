@@ -123,8 +123,8 @@ def read_vtt(path: Path) -> list[Cue]:
 
     cues = []
     for block in text.replace("\r\n", "\n").split("\n\n")[1:]:
-        lines = [l for l in block.strip().splitlines() if l.strip()]
-        timing = next((i for i, l in enumerate(lines) if "-->" in l), None)
+        lines = [line for line in block.strip().splitlines() if line.strip()]
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
         if timing is None:
             continue
         a, b = lines[timing].split("-->")

@@ -1,17 +1,20 @@
-"""`paperledge`: render, check, season, text, import-page, voices, assets.
+"""`paperledge`: render, check, season, feed, text, import-page, voices, assets, init, cache.
 
 A user's mistake is one line on stderr and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from .config import DEFAULT_CACHE_DIR
+from . import __version__
+from .config import CACHE_ENV, DEFAULT_ARTIST, SHOW_ENV, default_cache_dir
 from .errors import PaperLedgeError
 
 
@@ -36,6 +39,12 @@ def _progress(quiet: bool, label: str):
         yield update
 
 
+def _terminated(signum, frame):
+    # SIGTERM (a CI timeout, `kill`, a stopped container) unwinds like Ctrl-C: every
+    # temporary file is removed on the way out and nothing lands at the output path.
+    raise KeyboardInterrupt
+
+
 def _fail(message: str) -> None:
     click.echo(f"paperledge: error: {message}", err=True)
     sys.exit(1)
@@ -43,6 +52,7 @@ def _fail(message: str) -> None:
 
 class _Group(click.Group):
     def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except PaperLedgeError as e:
@@ -51,18 +61,49 @@ class _Group(click.Group):
             _fail("interrupted; nothing was written at the output path")
 
 
+def _use_show(ctx, param, value):
+    # The show folder travels in the environment, so every part of the pipeline (and every
+    # worker process) resolves the same one; see show.py.
+    if value is not None:
+        if not value.is_dir():
+            _fail(f"--show {value}: no such folder")
+        os.environ[SHOW_ENV] = str(value.resolve())
+
+
+def _show_option(f):
+    return click.option(
+        "--show", type=click.Path(path_type=Path), expose_value=False, callback=_use_show,
+        help=f"Show folder (show.toml, voices/, assets/, lexicon.toml) [default: ${SHOW_ENV}, else the current folder].",
+    )(f)
+
+
 @click.group(cls=_Group)
-@click.version_option(package_name="paperledge-audio")
+@click.version_option(__version__, prog_name="paperledge")
+@_show_option
 def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
+def _cache_dir(ctx, param, value):
+    return value if value is not None else default_cache_dir()
+
+
+_CACHE_DIR_HELP = f"Folder of cached sentence audio [default: ${CACHE_ENV}, else $XDG_CACHE_HOME/paperledge, ~/.cache/paperledge]."
+
+
+def _jobs(ctx, param, value):
+    if value is not None and value < 0:
+        _fail(f"--jobs {value}: give a number of worker processes, 1 or more (0: one per core)")
+    return value or None
+
+
 def _cache_options(f):
+    f = _show_option(f)
     f = click.option("--no-cache", is_flag=True, help="Synthesise every sentence afresh; keep nothing.")(f)
-    f = click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE_DIR, show_default=True,
-                     help="Folder of cached sentence audio.")(f)
-    f = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Synthesis worker processes [default: number of cores].")(f)
+    f = click.option("--cache-dir", type=click.Path(path_type=Path), default=None, callback=_cache_dir,
+                     help=_CACHE_DIR_HELP)(f)
+    f = click.option("--jobs", "-j", type=int, default=None, callback=_jobs,
+                     help="Synthesis worker processes; 0 or none: the number of cores.")(f)
     f = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
                      help="Where a GPU-capable engine runs (overrides the voice profile).")(f)
     return f
@@ -217,6 +258,7 @@ def season(season_dir, out_dir, voice, quiet, check, retakes, fix, asr_model, ma
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
 @click.option("--max-wer", type=click.FloatRange(0, 1), default=None,
               help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+@_show_option
 def feed(season_dir, out_dir, max_wer):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
     from .season import write_season_feed
@@ -233,22 +275,33 @@ def feed(season_dir, out_dir, max_wer):
 @click.argument("script", type=click.Path(path_type=Path))
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
+@_show_option
 def text(script, voice, changed_only):
-    """Show each sentence's written and spoken forms, and what changed them."""
-    from .render import prepare
+    """Show what will be spoken (spoken), what the transcript will hold (written), the
+    pauses, and what changed each sentence."""
+    from .render import prepare, show_config
+    from .script import Pause
+    from .show import load_settings
 
-    episode, _, _ = prepare(script, voice)
+    episode, _, _ = prepare(script, voice, config=show_config(load_settings(script.parent)))
     n = 0
-    for ci, chapter in enumerate(episode.chapters):
+    for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
-        for s in chapter.sentences():
-            n += 1
-            if changed_only and s.spoken == s.written:
-                continue
-            click.echo(f"{n:4d} written: {s.written}")
-            click.echo(f"     spoken:  {s.spoken}")
-            if s.fired:
-                click.echo(f"     rules:   {', '.join(s.fired)}")
+        for pi, paragraph in enumerate(chapter.paragraphs):
+            if pi and not changed_only:
+                click.echo("     (paragraph)")
+            for item in paragraph.items:
+                if isinstance(item, Pause):
+                    if not changed_only:
+                        click.echo(f"     (pause {item.seconds:g}s)")
+                    continue
+                n += 1
+                if changed_only and item.spoken == item.written:
+                    continue
+                click.echo(f"{n:4d} written: {item.written}")
+                click.echo(f"     spoken:  {item.spoken}")
+                if item.fired:
+                    click.echo(f"     rules:   {', '.join(item.fired)}")
 
 
 @main.command("import-page")
@@ -264,45 +317,127 @@ def import_page(page, out_dir, force):
 
 
 @main.group()
+@_show_option
 def voices() -> None:
     """Voice profiles."""
 
 
 @voices.command("list")
 def voices_list():
-    """List the voice profiles in voices/."""
-    from .voices import available_voices, load_voice
+    """List the voice profiles: the show folder's voices/ first, then the bundled ones."""
+    from .show import voice_profiles
+    from .voices import load_voice
 
-    for name in available_voices():
+    for name, found in voice_profiles().items():
         try:
             v = load_voice(name)
-            click.echo(f"{name:16} {v.engine:8} {v.description}")
+            click.echo(f"{name:16} {v.engine:8} {found.origin:8} {v.description}  [{found.path}]")
         except PaperLedgeError as e:
-            click.echo(f"{name:16} (unusable: {e})")
+            click.echo(f"{name:16} {'-':8} {found.origin:8} (unusable: {e})  [{found.path}]")
 
 
 @voices.command("make-reference")
 @click.option("--voice", default="ernis", show_default=True, help="Profile whose voice is recorded.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="WAV to write [default: voices/<voice>-reference.wav].")
+              help="WAV to write [default: the show folder's voices/<voice>-reference.wav].")
 def voices_make_reference(voice, output):
     """Record a reference clip of a voice, for engines that clone a speaker (XTTS)."""
-    from .config import VOICES_DIR
+    from .config import SHOW_VOICES
+    from .show import show_root
     from .voices import make_reference
 
-    path = make_reference(voice, output or VOICES_DIR / f"{voice}-reference.wav")
+    if output is None:
+        output = show_root() / SHOW_VOICES / f"{voice}-reference.wav"
+        output.parent.mkdir(parents=True, exist_ok=True)
+    path = make_reference(voice, output)
     click.echo(path)
 
 
 @main.command("assets")
-@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=None, help="Folder [default: assets/].")
+@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=None,
+              help="Folder [default: the show folder's assets/].")
+@_show_option
 def assets_cmd(folder):
     """Regenerate the show's intro/outro music and cover art (all made by code)."""
     from . import assets
-    from .config import ASSETS_DIR
 
-    for path in assets.generate(folder or ASSETS_DIR):
+    for path in assets.generate(folder):
         click.echo(path)
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", help="The show's name [default: from the folder's name].")
+@click.option("--artist", default=DEFAULT_ARTIST, show_default=True, help="The MP3s' artist: the voice listeners hear.")
+def init_cmd(folder, title, artist):
+    """Create a show folder: show.toml, a cover, a sample script and a README of the layout."""
+    from .show import init_show
+
+    for path in init_show(folder, title, artist):
+        click.echo(path)
+    click.echo(f"next: cd {folder} && paperledge render scripts/season-01/01-hello.md")
+
+
+def _cache_root(f):
+    """--cache-dir before or after the subcommand's name: `cache --cache-dir D info` or `cache info --cache-dir D`."""
+    def pick(ctx, param, value):
+        return value if value is not None else ctx.obj
+
+    return click.option("--cache-dir", "root", type=click.Path(path_type=Path), default=None, callback=pick,
+                        help=_CACHE_DIR_HELP)(f)
+
+
+@main.group("cache")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, callback=_cache_dir, help=_CACHE_DIR_HELP)
+@click.pass_context
+def cache_group(ctx, cache_dir) -> None:
+    """The sentence audio cache: what it holds, keeping it small, emptying it."""
+    ctx.obj = cache_dir
+
+
+@cache_group.command("info")
+@_cache_root
+def cache_info_cmd(root):
+    """Size, entries, and the voices (engines) they belong to."""
+    import datetime as dt
+
+    from .cache_admin import cache_info, format_size
+
+    info = cache_info(root)
+    click.echo(f"{info.root}: {info.entries} entries, {format_size(info.bytes)}")
+    if info.entries:
+        def when(t):
+            return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
+
+        click.echo(f"last used between {when(info.oldest_use)} and {when(info.newest_use)}")
+    for u in info.by_voice:
+        click.echo(f"{u.entries:8d} entries  {format_size(u.bytes):>10}  {u.label}")
+
+
+@cache_group.command("prune")
+@click.option("--max-size", required=True, help="Keep at most this much, e.g. 2G, 500M (K, M, G: powers of 1024).")
+@_cache_root
+def cache_prune_cmd(root, max_size):
+    """Remove the least recently used entries until the cache fits MAX_SIZE. Safe while renders
+    run: an entry used within the grace time (an hour) is kept."""
+    from .cache_admin import format_size, parse_size, prune
+    from .config import CACHE_PRUNE_GRACE_S
+
+    r = prune(root, parse_size(max_size))
+    click.echo(f"{root}: removed {r.removed} entries ({format_size(r.freed)}); {r.kept} left, {format_size(r.kept_bytes)}")
+    if r.kept_recent:
+        click.echo(f"{r.kept_recent} entries used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
+                   "although over the size: renders may be reading them")
+
+
+@cache_group.command("clear")
+@_cache_root
+def cache_clear_cmd(root):
+    """Remove every entry. Renders running meanwhile may fail: stop them first."""
+    from .cache_admin import clear, format_size
+
+    r = clear(root)
+    click.echo(f"{root}: removed {r.removed} entries ({format_size(r.freed)})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,20 +6,43 @@ else in the package hard-codes an audio target.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
-PROJECT_DIR: Final = PACKAGE_DIR.parent
-VOICES_DIR: Final = PROJECT_DIR / "voices"
-ASSETS_DIR: Final = PROJECT_DIR / "assets"
+BUNDLED_VOICES: Final = "audio_pipeline.bundled_voices"
+"""The package holding the bundled voice profiles and lexicons (the repository's voices/)."""
+BUNDLED_ASSETS: Final = "audio_pipeline.bundled_assets"
+"""The package holding the bundled music and cover (the repository's assets/)."""
+
+SHOW_ENV: Final = "PAPERLEDGE_SHOW"
+"""Names the show folder when --show is not given; without either, the current folder is the show."""
+SHOW_FILE: Final = "show.toml"
+SHOW_VOICES: Final = "voices"
+SHOW_ASSETS: Final = "assets"
+SHOW_SCRIPTS: Final = "scripts"
+SHOW_LEXICON: Final = "lexicon.toml"
+"""The show lexicon at the top of a show folder (voices/lexicon.toml there is read too)."""
+
+CACHE_ENV: Final = "PAPERLEDGE_CACHE_DIR"
+"""Names the cache folder when --cache-dir is not given."""
+CACHE_APP_DIR: Final = "paperledge"
+"""The cache's folder under $XDG_CACHE_HOME (default ~/.cache)."""
+CACHE_PRUNE_GRACE_S: Final = 3600.0
+"""`cache prune` keeps entries used this recently, whatever the size: a render that is running
+may still be about to read them."""
 
 DEFAULT_VOICE: Final = "ernis"
 DEFAULT_SHOW: Final = "PaperLedge"
 DEFAULT_ARTIST: Final = "Ernis"
-DEFAULT_CACHE_DIR: Final = Path(".cache/paperledge")
 DEFAULT_OUTPUT_DIR: Final = Path("build")
+DEFAULT_WRITING: Final = ("LATIN", "GREEK")
+"""Writing systems a voice speaks unless its profile says `writing = [...]` (Greek: the
+letters of formulas, which the text front end names)."""
+MAX_PAUSE_S: Final = 30.0
+"""The longest silence a script may ask for, one [pause] or several in a row."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,10 @@ class Pauses:
     """Between paragraphs of one chapter."""
     chapter: float = 1.20
     """Between chapters."""
+
+
+PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0)}
+"""The range a voice profile may set each pause to, in seconds."""
 
 
 @dataclass(frozen=True)
@@ -180,3 +207,14 @@ class RenderConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     text: TextConfig = field(default_factory=TextConfig)
     check: CheckConfig = field(default_factory=CheckConfig)
+
+
+def default_cache_dir() -> Path:
+    """$PAPERLEDGE_CACHE_DIR, else $XDG_CACHE_HOME/paperledge, else ~/.cache/paperledge."""
+    named = os.environ.get(CACHE_ENV)
+    if named:
+        return Path(named).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    # The XDG spec: a relative $XDG_CACHE_HOME is invalid and is ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / CACHE_APP_DIR

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from .config import DEFAULT_ARTIST, DEFAULT_SHOW
+from .config import DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
 
@@ -29,7 +30,6 @@ else:  # pragma: no cover
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
-SHOW_FILE: Final = "show.toml"
 CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
 AUDIO_TYPE: Final = "audio/mpeg"
@@ -73,6 +73,11 @@ class ShowSettings:
     """podcast:locked: True forbids other hosts from importing the feed; None omits the tag."""
     max_spoken_authors: int = 3
     """How many authors the spoken credits name; the rest are "and N colleagues"."""
+    artist: str = DEFAULT_ARTIST
+    """The MP3s' artist tag: the voice listeners hear."""
+    cover: str = ""
+    """Cover art JPEG for the MP3s, relative to its show.toml; empty: the show folder's
+    assets/cover.jpg, else the bundled cover."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -87,11 +92,18 @@ class ShowSettings:
         return self.base_url + quote(Path(path).name)
 
 
-def load_show(season_dir: Path) -> ShowSettings:
-    """Settings from season_dir/show.toml; defaults when there is no such file."""
-    path = Path(season_dir) / SHOW_FILE
-    if not path.exists():
-        return ShowSettings()
+def load_show(*folders: Path) -> ShowSettings:
+    """Settings from each folder's show.toml in turn, a later file winning key by key;
+    defaults where there is no such file."""
+    data: dict = {}
+    for folder in folders:
+        path = Path(folder) / SHOW_FILE
+        if path.exists():
+            data.update(_read_show_file(path))
+    return ShowSettings(**data)
+
+
+def _read_show_file(path: Path) -> dict:
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
@@ -106,7 +118,9 @@ def load_show(season_dir: Path) -> ShowSettings:
             known = ", ".join(fields)
             raise PaperLedgeError(f"{path}: unknown setting '{key}'; known settings: {known}")
         _check_type(path, key, value)
-    return ShowSettings(**data)
+    if data.get("cover"):
+        data["cover"] = str((path.parent / Path(data["cover"]).expanduser()).resolve())
+    return data
 
 
 _TYPES: Final = {
@@ -275,6 +289,14 @@ def _pc(tag: str) -> str:
 
 
 def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    node = ET.SubElement(parent, tag, attrs or {})
-    node.text = text
+    node = ET.SubElement(parent, tag, {k: _xml_safe(v) for k, v in (attrs or {}).items()})
+    node.text = _xml_safe(text)
     return node
+
+
+# Characters XML 1.0 cannot hold at all: one would make the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str | None) -> str | None:
+    return None if text is None else _NOT_XML.sub("", text)

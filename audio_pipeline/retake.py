@@ -213,7 +213,7 @@ def improve(
     progress: Callable[[str], None] = lambda msg: None,
 ) -> ImproveReport:
     """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
-    from .check import check_clip, words_of
+    from .check import check_clip
     from .render import prepare
 
     t0 = time.perf_counter()

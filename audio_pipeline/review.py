@@ -70,8 +70,8 @@ def plot_svg(loudness: list[tuple[float, float]], lo: np.ndarray, hi: np.ndarray
 
     step = max(1, len(loudness) // 2000)
     pts = " ".join(f"{x(t)},{y(s)}" for t, s in loudness[::step])
-    wave = " ".join(f"M{i},{round(wave_mid - h * wave_half, 1)}V{round(wave_mid - l * wave_half, 1)}"
-                    for i, (l, h) in enumerate(zip(lo, hi)))
+    wave = " ".join(f"M{i},{round(wave_mid - top_ * wave_half, 1)}V{round(wave_mid - bottom * wave_half, 1)}"
+                    for i, (bottom, top_) in enumerate(zip(lo, hi)))
     grid = "".join(
         f'<line x1="0" x2="{_W}" y1="{y(v)}" y2="{y(v)}" class="grid"/><text x="4" y="{y(v) - 2}" class="lbl">{v:.0f}</text>'
         for v in (-10, -20, -30, -40)

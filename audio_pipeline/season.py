@@ -13,16 +13,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from . import __version__
-from .config import ASSETS_DIR, DEFAULT_VOICE
+from .assets import INTRO, OUTRO
+from .config import DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
-from .feed import FeedItem, episode_guid, load_show, write_feed
+from .feed import FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
 from .script import read_script
-from .sidecars import sidecar_paths
+from .export import check_complete
+from .show import cover_path, find_asset, load_settings, show_files
+from .sidecars import is_sidecar, sidecar_paths
 from .text.lexicon import default_show_lexicon_path
 from .voices import load_voice
 
@@ -57,17 +61,40 @@ def episode_scripts(season_dir: Path) -> list[Path]:
     scripts = sorted(p for p in season_dir.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
     if not scripts:
         raise PaperLedgeError(f"season folder {season_dir} has no .md or .txt scripts")
+    seen: dict[str, Path] = {}
+    for p in scripts:
+        if p.stem in seen:  # both would render to one MP3 and share a feed URL and GUID
+            raise PaperLedgeError(
+                f"{seen[p.stem]} and {p} would both become {p.stem}.mp3; rename or remove one"
+            )
+        seen[p.stem] = p
     return scripts
 
 
-def input_stamp(script: Path, voice: str | None, max_spoken_authors: int) -> str:
-    """Hash of everything an episode's audio depends on."""
+def rendered_intact(mp3: Path) -> bool:
+    """Whether an earlier render's MP3 and sidecars are all there and whole."""
+    vtt, chapters = sidecar_paths(mp3)
+    if not (is_sidecar(vtt) and is_sidecar(chapters)):
+        return False
+    try:
+        check_complete(mp3, 0.0)
+    except PaperLedgeError:
+        return False
+    return True
+
+
+def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
+    """Hash of everything an episode's audio and tags depend on."""
     meta = read_script(script).meta
     profile = load_voice(voice or meta.voice or DEFAULT_VOICE)
     files = [script, profile.path, default_show_lexicon_path()]
     files += [profile.lexicon_path] if profile.lexicon_path else []
-    files += sorted(p for p in ASSETS_DIR.iterdir() if p.is_file()) if ASSETS_DIR.is_dir() else []
-    h = hashlib.sha256(f"{__version__}\0{max_spoken_authors}\0{profile.engine_params}".encode())
+    files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
+    files += [cover] if (cover := cover_path(show)) else []
+    files += show_files(script.parent)
+    # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
+    tagged = (show.title, show.artist, show.max_spoken_authors)
+    h = hashlib.sha256(f"{__version__}\0{tagged}\0{profile.engine_params}".encode())
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -80,8 +107,8 @@ def render_season(
     progress: Callable[[str, int, int], None] = lambda name, done, total: None,
     check: SeasonCheck | None = None,
 ) -> SeasonReport:
-    show = load_show(season_dir)
-    options = replace(options, config=replace(options.config, text=replace(options.config.text, max_spoken_authors=show.max_spoken_authors)))
+    show = load_settings(season_dir)
+    options = replace(options, show=show)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -94,9 +121,9 @@ def render_season(
     report = SeasonReport()
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
-        stamp = input_stamp(script, options.voice, show.max_spoken_authors)
-        outputs = (mp3, *sidecar_paths(mp3)) + ((mp3.with_suffix(".check.json"),) if check else ())
-        if state.get(script.name) == stamp and all(p.exists() for p in outputs):
+        stamp = input_stamp(script, options.voice, show)
+        checked = not check or mp3.with_suffix(".check.json").exists()
+        if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
             report.skipped.append(script)
             continue
         if check:
@@ -128,12 +155,19 @@ def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
     return out
 
 
+def _duration(mp3: Path) -> float:
+    try:
+        return MP3(mp3).info.length
+    except (MutagenError, OSError) as e:
+        raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
+
+
 def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None) -> Path:
     """feed.xml for every rendered episode of the season (times read from the outputs).
     With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
     is left out (and named in `refused`)."""
-    show = load_show(season_dir)
     checks = season_checks(season_dir, out_dir) if max_wer is not None else {}
+    show = load_settings(season_dir)
     items = []
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
@@ -146,7 +180,15 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
         episode = read_script(script)
         meta = episode.meta
         vtt, chapters_file = sidecar_paths(mp3)
-        chapters = [(c["startTime"], c["title"]) for c in json.loads(chapters_file.read_text(encoding="utf-8"))["chapters"]]
+        if not rendered_intact(mp3):
+            raise PaperLedgeError(
+                f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again"
+            )
+        try:
+            data = json.loads(chapters_file.read_text(encoding="utf-8"))
+            chapters = [(float(c["startTime"]), str(c["title"])) for c in data["chapters"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise PaperLedgeError(f"{chapters_file} is damaged; render {script} again") from None
         if meta.date is None:
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
         items.append(
@@ -158,7 +200,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 season=meta.season,
                 episode=meta.episode,
                 mp3_path=mp3,
-                duration_s=MP3(mp3).info.length,
+                duration_s=_duration(mp3),
                 chapters=chapters,
                 chapters_path=chapters_file,
                 transcript_path=vtt,

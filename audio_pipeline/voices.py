@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import VOICES_DIR, Pauses
+from .config import BUNDLED_VOICES, DEFAULT_WRITING, PAUSE_LIMITS_S, Pauses
 from .errors import VoiceError
+from .show import bundled_dir, voice_profiles
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses"}
+_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses", "writing"}
 # Engine settings that name files: resolved against the profile's own folder.
 _PATH_PARAMS = ("model", "config", "speaker_wav")
 
@@ -30,10 +32,13 @@ class VoiceProfile:
     description: str = ""
     lexicon_path: Path | None = None
     """This voice's own lexicon (over the show lexicon, under inline overrides)."""
+    writing: tuple[str, ...] = DEFAULT_WRITING
+    """Writing systems the voice speaks (Unicode script names: LATIN, GREEK, ...)."""
 
 
 def available_voices() -> list[str]:
-    return sorted(p.stem for p in VOICES_DIR.glob("*.toml") if not p.stem.endswith("lexicon"))
+    """Profile names: the show folder's voices/ and the bundled ones (see show.py)."""
+    return list(voice_profiles())
 
 
 def voice_path(spec: str) -> Path:
@@ -43,10 +48,20 @@ def voice_path(spec: str) -> Path:
         if not path.is_file():
             raise VoiceError(f"voice profile {spec} not found; give a profile name or a path to a .toml file")
         return path
-    path = VOICES_DIR / f"{spec}.toml"
-    if not path.is_file():
+    found = voice_profiles().get(spec)
+    if found is None:
         raise VoiceError(f"unknown voice {spec!r}; available: {', '.join(available_voices())}")
-    return path
+    return found.path
+
+
+def _beside(path: Path, name: str) -> Path:
+    """A file a profile names: beside the profile, else among the bundled voice files, so a
+    show's own copy of a bundled profile still finds the bundled lexicon and clips."""
+    own = path.parent / name
+    if own.exists():
+        return own
+    bundled = bundled_dir(BUNDLED_VOICES) / name
+    return bundled if bundled.exists() and Path(name).name == name else own
 
 
 def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
@@ -66,26 +81,20 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     params = {k: v for k, v in table.items() if k != "name"}
     for key in _PATH_PARAMS:
         value = params.get(key)
-        if isinstance(value, str) and (path.parent / value).exists():
-            params[key] = str((path.parent / value).resolve())
+        if isinstance(value, str) and _beside(path, value).exists():
+            params[key] = str(_beside(path, value).resolve())
     if device:
         params["device"] = device
 
-    pauses_table = data.get("pauses", {})
-    unknown = sorted(set(pauses_table) - set(Pauses.__dataclass_fields__))
-    if unknown:
-        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: clause, sentence, paragraph, chapter")
-    try:
-        pauses = Pauses(**{k: float(v) for k, v in pauses_table.items()})
-    except (TypeError, ValueError):
-        raise VoiceError(f"{path}: pauses must be numbers of seconds") from None
-    if min(pauses.sentence, pauses.paragraph, pauses.chapter) < 0:
-        raise VoiceError(f"{path}: pauses cannot be negative")
+    pauses = _pauses(data.get("pauses", {}), path)
+    writing = data.get("writing", list(DEFAULT_WRITING))
+    if not isinstance(writing, list) or not writing or not all(isinstance(w, str) and w.strip() for w in writing):
+        raise VoiceError(f"{path}: writing must be a list of writing systems the voice speaks, e.g. [\"Latin\"]")
 
     lexicon = data.get("lexicon")
     lexicon_path = None
     if lexicon:
-        lexicon_path = (path.parent / str(lexicon)).resolve()
+        lexicon_path = _beside(path, str(lexicon)).resolve()
         if not lexicon_path.is_file():
             raise VoiceError(f"{path}: lexicon {lexicon} not found beside the profile")
     return VoiceProfile(
@@ -96,7 +105,24 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         path=path.resolve(),
         description=str(data.get("description", "")),
         lexicon_path=lexicon_path,
+        writing=tuple(w.strip().upper() for w in writing),
     )
+
+
+def _pauses(table: Any, path: Path) -> Pauses:
+    """The [pauses] table, every value a finite number of seconds within its range."""
+    if not isinstance(table, dict):
+        raise VoiceError(f"{path}: write pauses as a [pauses] table of seconds")
+    unknown = sorted(set(table) - set(PAUSE_LIMITS_S))
+    if unknown:
+        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: {', '.join(PAUSE_LIMITS_S)}")
+    values = {}
+    for key, value in table.items():
+        low, high = PAUSE_LIMITS_S[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+            raise VoiceError(f"{path}: pause {key!r} must be between {low:g} and {high:g} seconds, got {value!r}")
+        values[key] = float(value)
+    return Pauses(**values)
 
 
 # Varied sentences, about fifteen seconds: what a cloning engine needs to learn a voice.

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from audio_pipeline.render import prepare  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
-PAGE = ROOT.parent / "shared" / "data" / "paperledge-episodes-page.txt"
+PAGE = ROOT / "tests" / "data" / "paperledge-episodes-page.txt"
 CLI = [sys.executable, "-m", "audio_pipeline.cli"]
 
 
@@ -110,7 +110,10 @@ def bench_check(work: Path, only: list[str] = ()) -> None:
             print(f"    still flagged #{s['index']}: {', '.join(s['differs'])}  ({s['note'] or 'no note'})")
     total_r = sum(r["render_s"] for r in rows)
     total_c = sum(r["check_s"] for r in rows)
-    words = lambda key: sum(r[key] for r in rows) / len(rows)
+
+    def words(key: str) -> float:
+        return sum(r[key] for r in rows) / len(rows)
+
     print(f"all eight: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
           f"mean WER {words('wer_before'):.2%} -> {words('wer_after'):.2%}")
     results = ROOT / "build" / ("bench-check.json" if not only else f"bench-check-{'-'.join(only)}.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,8 +17,17 @@ SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
 PAPERLEDGE = [sys.executable, "-m", "audio_pipeline.cli"]
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT)
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`paperledge ARGS` in `cwd` (default: the checkout, which is the PaperLedge show folder);
+    `env` adds to (or, with None values, removes from) the environment."""
+    full = dict(os.environ)
+    full.pop("PAPERLEDGE_SHOW", None)  # a show named in the caller's environment would leak in
+    for key, value in (env or {}).items():
+        if value is None:
+            full.pop(key, None)
+        else:
+            full[key] = value
+    return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=full)
 
 
 def need(tool: str) -> str:
@@ -36,6 +46,14 @@ def ffprobe(path: Path) -> dict:
     # ffprobe lists CHAP frames in file order; sort by start.
     data["chapters"] = sorted(data.get("chapters", []), key=lambda c: float(c["start_time"]))
     return data
+
+
+def attached_cover(path: Path, tmp: Path) -> bytes:
+    """The cover picture inside an MP3, as ffmpeg extracts it."""
+    out = tmp / f"{path.stem}-cover.jpg"
+    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)],
+                   check=True)
+    return out.read_bytes()
 
 
 def ebur128(path: Path) -> tuple[float, float]:
@@ -62,7 +80,7 @@ def vtt_cues(path: Path) -> list[tuple[float, float, str]]:
         lines = block.strip().splitlines()
         if not lines:
             continue
-        timing = next(l for l in lines if "-->" in l)
+        timing = next(line for line in lines if "-->" in line)
         start, end = (secs(x.strip()) for x in timing.split("-->"))
         cues.append((start, end, " ".join(lines[lines.index(timing) + 1 :])))
     return cues

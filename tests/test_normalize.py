@@ -18,9 +18,7 @@ from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load
 from audio_pipeline.text.normalize import Spoken, normalize, speak
 
 DATA = Path(__file__).parent / "data"
-EPISODES_PAGE = Path(__file__).resolve().parents[1] / "shared" / "data" / "paperledge-episodes-page.txt"
-if not EPISODES_PAGE.exists():  # the shared folder may sit beside the checkout
-    EPISODES_PAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "paperledge-episodes-page.txt"
+EPISODES_PAGE = DATA / "paperledge-episodes-page.txt"
 
 SHOW = load_lexicon(default_show_lexicon_path())
 

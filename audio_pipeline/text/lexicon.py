@@ -16,13 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Final
 
 from audio_pipeline.errors import VoiceError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 SHOW: Final = "show"
 VOICE: Final = "voice"
@@ -89,8 +94,11 @@ class Lexicon:
 
 
 def default_show_lexicon_path() -> Path:
-    """``voices/lexicon.toml`` in the repository."""
-    return Path(__file__).resolve().parents[2] / "voices" / "lexicon.toml"
+    """The show lexicon: the show folder's own (``lexicon.toml``, or ``voices/lexicon.toml``
+    there), else the bundled ``voices/lexicon.toml``."""
+    from audio_pipeline.show import show_lexicon_path
+
+    return show_lexicon_path()
 
 
 def load_lexicon(show_path: Path | None, voice_path: Path | None = None) -> Lexicon:
