@@ -11,6 +11,11 @@ export PAPERLEDGE_CACHE_DIR ?= $(CURDIR)/.cache/paperledge
 SEASON ?= scripts/season-01
 OUT    ?= build/$(notdir $(patsubst %/,%,$(SEASON)))
 VOICE  ?=
+# make season CHECK=1 [MAX_WER=0.1]: every episode rendered with --check; the feed leaves
+# out episodes heard worse than MAX_WER (and make stops with status 3 at the first one).
+CHECK   ?=
+MAX_WER ?=
+CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer $(MAX_WER))
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
 # x.md and x.txt would both become x.mp3: refused before anything renders.
@@ -23,21 +28,25 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test lint dist bench season clean
+.PHONY: setup system-deps demo test lint dist bench bench-check season clean
 
 setup: $(BIN)/paperledge
 
 $(BIN)/paperledge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,check]'
 	@touch $@
 
-# The tests check outputs with ffprobe, which no pip package ships.
+# The tests check outputs with ffprobe, which no pip package ships, and open the review
+# page in Debian's chromium (playwright cannot fetch a browser of its own here).
 system-deps:
 	@command -v ffprobe >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg >/dev/null; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 demo: setup
 	@mkdir -p build/demo
@@ -58,18 +67,22 @@ dist: setup
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
 
+# Only the check-by-ear part of the benchmark (eight real episodes).
+bench-check: setup system-deps
+	$(BIN)/python bench/bench.py check
+
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT)
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER))
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 	@mkdir -p $(@D)
-	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE))
+	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
 
 $(OUT)/%.mp3: $(SEASON)/%.txt $(RENDER_DEPS)
 	@mkdir -p $(@D)
-	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE))
+	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
 
 clean:
 	rm -rf build .cache dist

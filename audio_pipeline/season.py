@@ -39,6 +39,20 @@ class SeasonReport:
     skipped: list[Path] = field(default_factory=list)
     synthesized: int = 0
     feed: Path | None = None
+    checks: dict[str, dict] = field(default_factory=dict)
+    """Episode name -> its EPISODE.check.json, with `season --check`."""
+    refused: list[str] = field(default_factory=list)
+    """Episodes left out of the feed: WER over --max-wer, or never checked."""
+
+
+@dataclass
+class SeasonCheck:
+    """`season --check`: every episode is rendered with `render --check`."""
+
+    retakes: int = 2
+    fix: bool = False
+    max_wer: float | None = None
+    """Episodes heard worse than this stay out of the feed."""
 
 
 def episode_scripts(season_dir: Path) -> list[Path]:
@@ -91,6 +105,7 @@ def render_season(
     out_dir: Path,
     options: RenderOptions,
     progress: Callable[[str, int, int], None] = lambda name, done, total: None,
+    check: SeasonCheck | None = None,
 ) -> SeasonReport:
     show = load_settings(season_dir)
     options = replace(options, show=show)
@@ -107,16 +122,37 @@ def render_season(
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
         stamp = input_stamp(script, options.voice, show)
-        if state.get(script.name) == stamp and rendered_intact(mp3):
+        checked = not check or mp3.with_suffix(".check.json").exists()
+        if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
             report.skipped.append(script)
             continue
-        result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
+        if check:
+            from .retake import render_checked
+
+            result = render_checked(script, replace(options, output=mp3), check.retakes, check.fix,
+                                    lambda d, t, n=script.stem: progress(n, d, t)).result
+        else:
+            result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
         report.rendered.append(script)
         report.synthesized += result.synthesis.synthesized
         state[script.name] = stamp
         write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
-    report.feed = write_season_feed(season_dir, out_dir)
+    if check:
+        report.checks = season_checks(season_dir, out_dir)
+    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused)
     return report
+
+
+def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
+    """Episode name -> its EPISODE.check.json, for the episodes that have one."""
+    out = {}
+    for script in episode_scripts(season_dir):
+        path = out_dir / f"{script.stem}.check.json"
+        try:
+            out[script.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def _duration(mp3: Path) -> float:
@@ -126,13 +162,20 @@ def _duration(mp3: Path) -> float:
         raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
 
 
-def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
-    """feed.xml for every rendered episode of the season (times read from the outputs)."""
+def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None) -> Path:
+    """feed.xml for every rendered episode of the season (times read from the outputs).
+    With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
+    is left out (and named in `refused`)."""
+    checks = season_checks(season_dir, out_dir) if max_wer is not None else {}
     show = load_settings(season_dir)
     items = []
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
         if not mp3.exists():
+            continue
+        if max_wer is not None and (script.stem not in checks or checks[script.stem]["wer"] > max_wer):
+            if refused is not None:
+                refused.append(script.stem)
             continue
         episode = read_script(script)
         meta = episode.meta

@@ -4,6 +4,11 @@
 2. A long script (the eight real episodes end to end): the same ratio and peak memory.
 3. The eight real episodes as a season: cold render vs bare synthesis, and the
    re-render after a one-sentence edit as a fraction of the cold render.
+4. Check by ear, on each of the eight real episodes (scripts/published-2025): the time of
+   `check` as a fraction of the cold render, the WER before and after
+   `render --check --retakes 2 --fix`, and the sentences still flagged.
+
+`python bench/bench.py check [01 02 ...]` runs only the last part (on those episodes).
 """
 
 from __future__ import annotations
@@ -69,8 +74,62 @@ print(f"{wall}\t{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}
 """
 
 
+def bench_check(work: Path, only: list[str] = ()) -> None:
+    import json
+
+    print("== check by ear: the eight real episodes ==")
+    scripts = sorted((ROOT / "scripts" / "published-2025").glob("*.md"))
+    if only:
+        scripts = [s for s in scripts if any(s.name.startswith(prefix) for prefix in only)]
+    out, cache = work / "checked", work / "check-cache"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for script in scripts:
+        mp3 = out / f"{script.stem}.mp3"
+        t_render, _, _ = timed([*CLI, "render", str(script), "-o", str(mp3), "--cache-dir", str(cache), "-q"])
+        t_check, peak, line = timed([*CLI, "check", str(mp3), "--json"])
+        before = json.loads(line)
+        t_fix, _, _ = timed([*CLI, "render", str(script), "-o", str(mp3), "--cache-dir", str(cache),
+                             "--check", "--retakes", "2", "--fix", "-q"])
+        after = json.loads(mp3.with_suffix(".check.json").read_text(encoding="utf-8"))
+        row = {
+            "episode": script.stem, "render_s": round(t_render, 1), "check_s": round(t_check, 1),
+            "check_fraction": round(t_check / t_render, 3), "check_peak_mb": peak,
+            "render_check_fix_s": round(t_fix, 1),
+            "wer_before": before["wer"], "wer_after": after["wer"],
+            "flagged_before": sum(s["flagged"] for s in before["sentences"]),
+            "flagged_after": [{k: s[k] for k in ("index", "written", "heard", "differs", "take", "fix", "note")}
+                              for s in after["sentences"] if s["flagged"]],
+            "retaken": after["retaken"], "fixes": after["fixes"],
+        }
+        rows.append(row)
+        print(f"{script.stem[:40]:40} render {t_render:6.1f} s  check {t_check:5.1f} s ({t_check / t_render:.2f} of render)  "
+              f"WER {before['wer']:.1%} -> {after['wer']:.1%}  flagged {row['flagged_before']} -> {len(row['flagged_after'])}  "
+              f"retaken {len(row['retaken'])}  fixes {len(row['fixes'])}")
+        for s in row["flagged_after"]:
+            print(f"    still flagged #{s['index']}: {', '.join(s['differs'])}  ({s['note'] or 'no note'})")
+    total_r = sum(r["render_s"] for r in rows)
+    total_c = sum(r["check_s"] for r in rows)
+
+    def words(key: str) -> float:
+        return sum(r[key] for r in rows) / len(rows)
+
+    print(f"all eight: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
+          f"mean WER {words('wer_before'):.2%} -> {words('wer_after'):.2%}")
+    results = ROOT / "build" / ("bench-check.json" if not only else f"bench-check-{'-'.join(only)}.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"details: {results}")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
+    if sys.argv[1:2] == ["check"]:
+        try:
+            bench_check(work, sys.argv[2:])  # e.g. `bench.py check 03 05`: those episodes only
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         print("== sample episode ==")
         bare, audio = bare_piper_seconds([SAMPLE])
@@ -109,6 +168,8 @@ def main() -> None:
         first.write_text(text.replace("Ernis here", "Ernis here again", 1), encoding="utf-8")
         wall_edit, _, summary = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache)])
         print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
+
+        bench_check(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,0 +1,348 @@
+"""Retakes and pronunciation fixes: what `render --check` does with a flagged sentence.
+
+A retake says the same text again with other engine settings (Piper: noise and pace
+from `CheckConfig.take_variations`; Coqui samples afresh). Each take is a cache entry
+of its own (`sentence_key(..., take=n)`; take 0 is the ordinary key), each is checked
+alone, and the best is kept. The chosen takes are written to `EPISODE.takes.json`
+beside the MP3, so any later render to that path plays the same takes.
+
+A word misheard in every take gets a few respellings (spelled-out letters, syllables
+apart); the one the recogniser hears as the written word is reported as a lexicon line.
+`--fix` uses the found respellings for this render; lexicon files are never changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from .cache import SentenceCache, sentence_key
+from .config import CheckConfig
+from .engines.base import Engine, create_engine
+from .errors import PaperLedgeError, RenderError
+from .files import write_atomic
+from .text.lexicon import VOICE, Entry, Lexicon
+from .text.normalize import speak
+
+TAKES_SUFFIX = ".takes.json"
+
+
+def takes_path(mp3: Path) -> Path:
+    return mp3.with_suffix(TAKES_SUFFIX)
+
+
+def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> dict:
+    """The engine settings of take `take` (0: the profile's own)."""
+    if take == 0 or engine_name != "piper":
+        return dict(params)
+    variation = cfg.take_variations[(take - 1) % len(cfg.take_variations)]
+    return {**params, **dict(variation)}
+
+
+def read_takes(mp3: Path) -> dict[str, int]:
+    """Take-0 cache key -> chosen take, from EPISODE.takes.json (empty when absent)."""
+    try:
+        data = json.loads(takes_path(mp3).read_text(encoding="utf-8"))
+        return {str(k): int(v) for k, v in data.get("takes", {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def write_takes(mp3: Path, takes: dict[str, int]) -> None:
+    data = {"about": "chosen retakes of this episode's sentences (take-0 cache key -> take)",
+            "takes": {k: v for k, v in sorted(takes.items()) if v}}
+    write_atomic(takes_path(mp3), json.dumps(data, indent=1) + "\n")
+
+
+class TakeMaker:
+    """Synthesises (or finds in the cache) take n of a sentence."""
+
+    def __init__(self, engine: Engine, engine_name: str, params: dict, cache: SentenceCache, cfg: CheckConfig):
+        self.base, self.engine_name, self.params, self.cache, self.cfg = engine, engine_name, params, cache, cfg
+        self.fingerprint = engine.fingerprint()
+        self._engines: dict[int, Engine] = {0: engine}
+
+    def engine(self, take: int) -> Engine:
+        slot = 0 if take == 0 else 1 + (take - 1) % len(self.cfg.take_variations)
+        if slot not in self._engines:
+            self._engines[slot] = create_engine(self.engine_name, take_params(self.engine_name, self.params, take, self.cfg))
+        return self._engines[slot]
+
+    def entry(self, spoken: str, take: int):
+        key = sentence_key(self.fingerprint, spoken, take)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        engine = self.engine(take)
+        audio = engine.synthesize(spoken)
+        if audio.size == 0:
+            raise RenderError(f"the engine produced no audio for: {spoken[:80]!r}")
+        return self.cache.put(key, audio, engine.sample_rate)
+
+
+def apply_takes(output: Path, engine: Engine, profile, spoken: list[str], report, cache: SentenceCache, cfg: CheckConfig) -> int:
+    """Swap in the takes chosen earlier for this output (EPISODE.takes.json); returns how many."""
+    book = read_takes(Path(output))
+    if not book:
+        return 0
+    maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
+    swapped = 0
+    for i, text in enumerate(spoken):
+        take = book.get(sentence_key(maker.fingerprint, text), 0)
+        if take:
+            report.entries[i] = maker.entry(text, take)
+            swapped += 1
+    return swapped
+
+
+def with_fixes(lexicon: Lexicon, fixes: dict[str, str]) -> Lexicon:
+    """The lexicon with `fixes` (written word -> spoken form) over its entries."""
+    kept = tuple(e for e in lexicon.entries if not (e.case_sensitive and e.written in fixes))
+    added = tuple(Entry(w, s, True, VOICE) for w, s in fixes.items())
+    return Lexicon(kept + added, lexicon.read_as_word - set(fixes), lexicon.files)
+
+
+# ---------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SentenceOutcome:
+    index: int
+    takes: list[tuple[int, float, str]] = field(default_factory=list)
+    """(take, error, heard) of every take checked alone."""
+    chosen: int = 0
+    fix: tuple[str, str] | None = None
+    """(written word, spoken form) the recogniser heard as the written word."""
+    tried: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImproveReport:
+    outcomes: dict[int, SentenceOutcome]
+    takes: dict[str, int]
+    """Take-0 key -> chosen take, for EPISODE.takes.json."""
+    fixes: dict[str, str]
+    seconds: float
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[\w'’.-]+", text)
+
+
+def _written_word(written: str, normal: str) -> str | None:
+    """The word of `written` whose comparable form is `normal` (the script's own spelling)."""
+    from .check import words_of
+
+    for tok in _tokens(written):
+        tok = tok.strip(".'’-")
+        if tok and normal in words_of(tok):
+            return tok
+    return None
+
+
+_VOWELS = "aeiouy"
+_OPEN = {"a": "ah", "e": "eh", "i": "ee", "o": "oh", "u": "oo", "ei": "ay", "ai": "eye", "ia": "ee-ah", "io": "ee-oh"}
+
+
+def syllables(word: str) -> list[str]:
+    """A rough split into syllables: one vowel group each; of the consonants between two
+    groups, the last starts the next syllable ("lindqvist" -> lindq-vist, "okafor" -> o-ka-for)."""
+    groups = re.findall(rf"[^{_VOWELS}]*[{_VOWELS}]+", word)
+    if not groups:
+        return [word]
+    tail = word[len("".join(groups)):]
+    out = [groups[0]]
+    for g in groups[1:]:
+        lead = re.match(rf"[^{_VOWELS}]*", g).group(0)
+        if len(lead) >= 2:
+            out[-1] += lead[:-1]
+            g = g[len(lead) - 1 :]
+        out.append(g)
+    out[-1] += tail
+    return out
+
+
+def _respell(syllable: str, last: bool) -> str:
+    s = syllable.replace("qu", "kw").replace("q", "k")
+    m = re.search(rf"[{_VOWELS}]+$", s)
+    if m and m.group(0) in _OPEN and not (last and m.group(0) == "e"):
+        s = s[: m.start()] + _OPEN[m.group(0)]
+    return s
+
+
+def candidates(word: str) -> list[str]:
+    """A few respellings of `word` for the engine to try, most likely first."""
+    out: list[str] = []
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if letters.isupper() and 1 < len(letters) <= 6:
+        # Spelled letter by letter; a lone A reads as "uh" after another letter.
+        out.append("-".join("Eh" if (c == "A" and i) else c for i, c in enumerate(letters)))
+        out.append(" ".join(f"{c}." for c in letters))
+        out.append(letters.capitalize())
+    else:
+        syl = syllables(letters.lower())
+        if len(syl) > 1:
+            out.append("-".join(syl).capitalize())
+        # Open syllables with their vowel said plainly, as a producer would respell a name.
+        said = [_respell(x, last=i == len(syl) - 1) for i, x in enumerate(syl)]
+        if len(said) > 1 or said[0] != syl[0]:
+            out.append("-".join(said).capitalize())
+        if len(syl) > 1:
+            out.append(" ".join(syl).capitalize())
+    seen, unique = set(), []
+    for c in out:
+        if c != word and c not in seen:
+            seen.add(c)
+            unique.append(c)
+    return unique[:3]
+
+
+def improve(
+    script: Path,
+    options,
+    output: Path,
+    report,
+    retakes: int,
+    fix: bool,
+    progress: Callable[[str], None] = lambda msg: None,
+) -> ImproveReport:
+    """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
+    from .check import check_clip
+    from .render import prepare
+
+    t0 = time.perf_counter()
+    cfg = options.config.check
+    model = cfg.asr_model
+    episode, profile, lexicon = prepare(script, options.voice, options.device, options.config, options.fixes)
+    sentences = episode.sentences()
+    cache = SentenceCache(Path(options.cache_dir))
+    engine = create_engine(profile.engine, profile.engine_params)
+    maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
+    book = read_takes(Path(output))
+    outcomes: dict[int, SentenceOutcome] = {}
+    fixes: dict[str, str] = {}
+    for s in report.flagged:
+        sentence = sentences[s.index - 1]
+        spoken, written = sentence.spoken, sentence.written
+        key0 = sentence_key(maker.fingerprint, spoken)
+        out = SentenceOutcome(s.index)
+        misheard_everywhere: set[str] | None = None
+        for take in range(0, retakes + 1):
+            progress(f"sentence {s.index}: take {take}")
+            entry = maker.entry(spoken, take)
+            heard, sc = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
+            out.takes.append((take, round(sc.rate, 4), heard))
+            misheard = set(sc.misheard)
+            misheard_everywhere = misheard if misheard_everywhere is None else misheard_everywhere & misheard
+        best = min(out.takes, key=lambda t: (t[1], t[0]))
+        out.chosen = best[0]
+        book[key0] = out.chosen
+        if misheard_everywhere and best[1] > 0:
+            for normal in sorted(misheard_everywhere, key=lambda w: -len(w))[: cfg.max_fix_words]:
+                word = _written_word(written, normal)
+                if not word or word in fixes:
+                    continue
+                for candidate in candidates(word):
+                    out.tried.append(candidate)
+                    progress(f"sentence {s.index}: {word} as {candidate!r}")
+                    trial = with_fixes(lexicon, {word: candidate})
+                    respoken = speak(sentence.markup, trial).spoken
+                    if respoken == spoken:
+                        continue
+                    entry = maker.entry(respoken, 0)  # cached: a render with the fix reuses it
+                    heard, sc = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
+                    if normal not in sc.misheard and sc.rate <= best[1]:
+                        out.fix = (word, candidate)
+                        fixes[word] = candidate
+                        break
+                if out.fix:
+                    break
+        outcomes[s.index] = out
+    return ImproveReport(outcomes, book, fixes, time.perf_counter() - t0)
+
+
+def lexicon_line(word: str, spoken: str) -> str:
+    """A line to paste under [words] in a lexicon file."""
+    key = word if re.fullmatch(r"[A-Za-z0-9_-]+", word) else json.dumps(word)
+    return f"{key} = {json.dumps(spoken)}"
+
+
+# ---------------------------------------------------------------------------------------
+# render --check
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckedRender:
+    result: object
+    """The RenderResult of the MP3 now at the output path."""
+    report: object
+    """Its CheckReport."""
+    first_wer: float
+    """The WER of the first render, before retakes and fixes."""
+    improve: ImproveReport | None
+    check_file: Path
+    review_file: Path
+    seconds: dict[str, float]
+
+
+def render_checked(script: Path, options, retakes: int, fix: bool,
+                   progress: Callable[[int, int], None] | None = None,
+                   say: Callable[[str], None] = lambda msg: None) -> CheckedRender:
+    """Render, check, retake and fix what was flagged, render again if anything changed,
+    and write EPISODE.check.json and EPISODE.review.html beside the MP3."""
+    from .check import check_episode, write_check_json
+    from .render import render
+    from .review import write_review
+
+    cfg = options.config.check
+    if options.cache_dir is None and (retakes > 0 or fix):
+        raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    result = render(script, options, progress)
+    seconds["render"] = time.perf_counter() - t
+    say("checking")
+    report = check_episode(result.output, cfg)
+    seconds["check"] = report.seconds
+    first_wer = report.wer
+    improved = None
+    if report.flagged and (retakes > 0 or fix):
+        improved = improve(script, options, result.output, report, retakes, fix, say)
+        seconds["retakes"] = improved.seconds
+        write_takes(result.output, improved.takes)
+        changed = any(o.chosen for o in improved.outcomes.values()) or (fix and improved.fixes)
+        if changed:
+            say("rendering the chosen takes")
+            t = time.perf_counter()
+            again = replace(options, fixes={**options.fixes, **(improved.fixes if fix else {})})
+            result = render(script, again, None)
+            seconds["render again"] = time.perf_counter() - t
+            report = check_episode(result.output, cfg)
+            seconds["check again"] = report.seconds
+        for s in report.sentences:
+            o = improved.outcomes.get(s.index)
+            if o is None:
+                continue
+            s.take = o.chosen if not (fix and o.fix) else 0
+            if o.fix:
+                s.fix = lexicon_line(*o.fix)
+                s.note = "respelled for this render (--fix)" if fix else "try the fix: paste it into the voice lexicon"
+            elif s.flagged:
+                s.note = f"heard alike in {len(o.takes)} takes" + (f"; respellings tried: {', '.join(o.tried)}" if o.tried else "")
+    extra = {
+        "first_wer": first_wer,
+        "retaken": sorted(i for i, o in (improved.outcomes.items() if improved else ()) if o.chosen),
+        "fixes": [lexicon_line(w, sp) for w, sp in (improved.fixes.items() if improved else ())],
+        "fixes_applied": bool(fix),
+    }
+    check_file = result.output.with_suffix(".check.json")
+    write_check_json(check_file, report, extra)
+    review_file = write_review(result, report, extra, cfg)
+    return CheckedRender(result, report, first_wer, improved, check_file, review_file, seconds)
