@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .config import DEFAULT_CACHE_DIR
+from .config import DEFAULT_CACHE_DIR, DEFAULT_EXECUTOR
 from .errors import PaperLedgeError
 
 
@@ -99,27 +99,51 @@ def render(script, output, voice, target_lufs, bitrate, quiet, no_cache, cache_d
 
 
 @main.command()
-@click.argument("season_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: build/<season folder name>].")
+@click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
 @click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=DEFAULT_EXECUTOR, show_default=True,
+              help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
 @_cache_options
-def season(season_dir, out_dir, voice, quiet, no_cache, cache_dir, jobs, device):
-    """Render every script in SEASON_DIR (skipping unchanged ones) and write feed.xml."""
-    from .render import RenderOptions
-    from .season import render_season
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, no_cache, cache_dir, jobs, device):
+    """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
+    With --jobs and --executor ray, JOBS caps the number of synthesis actors."""
+    from .render import RenderOptions
+
+    if ray_address and executor != "ray":
+        raise PaperLedgeError("--ray-address needs --executor ray")
     options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
-    if jobs:
-        options.jobs = jobs
-    out_dir = out_dir or Path("build") / season_dir.resolve().name
-    with _progress(quiet, "Season") as update:
-        report = render_season(season_dir, out_dir, options, lambda name, done, total: update(done, total))
+    if len(season_dirs) == 1:
+        outs = [out_dir or Path("build") / season_dirs[0].resolve().name]
+    else:
+        outs = [(out_dir or Path("build")) / d.resolve().name for d in season_dirs]
+    if executor == "ray":
+        from .cluster import import_ray, render_seasons_on_ray, rich_progress
+
+        import_ray()  # without the extra: one line saying how to install it
+        options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
+        with rich_progress(quiet) as bars:
+            reports = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+    else:
+        from .season import render_season
+
+        if jobs:
+            options.jobs = jobs
+        reports = []
+        for season_dir, out in zip(season_dirs, outs):
+            with _progress(quiet, "Season") as update:
+                reports.append(render_season(season_dir, out, options, lambda name, done, total: update(done, total)))
     if not quiet:
-        click.echo(
-            f"{out_dir}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
-            f"{report.synthesized} sentences synthesised; feed {report.feed}"
-        )
+        for out, report in zip(outs, reports):
+            click.echo(
+                f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
+                f"{report.synthesized} sentences synthesised; feed {report.feed}"
+            )
 
 
 @main.command()
