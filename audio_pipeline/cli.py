@@ -128,7 +128,14 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, no_cache, 
         import_ray()  # without the extra: one line saying how to install it
         options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
         with rich_progress(quiet) as bars:
-            reports = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+        reports = run.reports
+        if not quiet and run.actors:
+            click.echo(
+                f"ray: {run.actors} synthesis actor{'s' if run.actors != 1 else ''} on "
+                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {run.nodes} node{'s' if run.nodes != 1 else ''}, "
+                f"{run.cpus} CPUs, {run.gpus} GPUs"
+            )
     else:
         from .season import render_season
 

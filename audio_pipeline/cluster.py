@@ -196,6 +196,42 @@ class SynthesisWorker:
         return int(engine.sample_rate), waves
 
 
+ACTOR_PREFIX = "paperledge-synthesis-"
+"""Synthesis actors are named ACTOR_PREFIX + run + index, in the configured namespace."""
+
+
+def start_workers(ray, specs: list[EngineSpec], count: int, gpu: bool, cfg: ClusterConfig = ClusterConfig(),
+                  version: str = __version__) -> list:
+    """`count` synthesis actors (one GPU each when `gpu`, else `cfg.actor_cpus` CPUs on
+    `cfg.actor_threads` threads), restartable, each checked: a node that lacks the voice or
+    runs another package version stops the render with one line naming it."""
+    if gpu:
+        resources, threads = {"num_gpus": 1, "num_cpus": 1}, None
+    else:
+        resources, threads = {"num_cpus": cfg.actor_cpus}, cfg.actor_threads
+    worker = ray.remote(SynthesisWorker)
+    run = os.urandom(4).hex()
+    actors = [
+        worker.options(
+            name=f"{ACTOR_PREFIX}{run}-{i}",
+            max_restarts=cfg.max_restarts,
+            max_task_retries=cfg.max_task_retries,
+            **resources,
+        ).remote(specs, version, threads)
+        for i in range(count)
+    ]
+    try:
+        hellos = ray.get([a.hello.remote() for a in actors])
+    except ray.exceptions.RayError as e:
+        raise RenderError(f"a synthesis worker could not start: {_first_line(e)}; is paperledge-audio installed on every node?") from None
+    for hello in hellos:
+        if hello["problem"]:
+            for actor in actors:
+                ray.kill(actor)
+            raise RenderError(f"worker node {hello['node']}: {hello['problem']}")
+    return actors
+
+
 # -- progress ---------------------------------------------------------------------------------
 
 
@@ -263,13 +299,27 @@ class _Job:
     keys: list[str]
 
 
+@dataclass
+class ClusterRun:
+    """What a Ray render did: one report per season, and the cluster it ran on."""
+
+    reports: list[SeasonReport]
+    actors: int = 0
+    """Synthesis actors started (0: every sentence was cached or every episode unchanged)."""
+    gpu: bool = False
+    """Whether the actors ran on GPUs."""
+    nodes: int = 0
+    cpus: int = 0
+    gpus: int = 0
+
+
 def render_seasons_on_ray(
     seasons: list[tuple[Path, Path]],
     options: RenderOptions,
     address: str | None = None,
     progress: ClusterProgress = ClusterProgress(),
     cluster: ClusterConfig = ClusterConfig(),
-) -> list[SeasonReport]:
+) -> ClusterRun:
     """Render every (season folder, output folder) pair on a Ray cluster: a local instance
     when `address` is None, else the cluster at `address` ("auto", "host:port", "ray://...").
     `options.jobs`, when set, caps the number of synthesis actors."""
@@ -282,13 +332,17 @@ def render_seasons_on_ray(
         else:
             cache_root = Path(options.cache_dir)
         cache = SentenceCache(cache_root)
+        run = ClusterRun([s.report for s in plan])
         if jobs:
             _connect(ray, address, cluster)
             stack.callback(ray.shutdown)
-            _Driver(ray, cache, jobs, specs, options, progress, cluster).run()
+            driver = _Driver(ray, cache, jobs, specs, options, progress, cluster)
+            run.actors = driver.run()
+            run.gpu, run.cpus, run.gpus = driver.gpu, driver.cpus, driver.gpus
+            run.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     for season in plan:
         season.report.feed = write_season_feed(season.folder, season.out_dir)
-    return [s.report for s in plan]
+    return run
 
 
 def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> _Season:
@@ -373,7 +427,8 @@ class _Driver:
 
     # -- plan ----------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """Render every job; the number of synthesis actors used."""
         ray, cfg = self.ray, self.cfg
         self.users = Counter(k for job in self.jobs for k in set(job.keys))
         batches, owner = self._batches()
@@ -445,6 +500,7 @@ class _Driver:
                 self.progress.episodes(finished, len(self.jobs))
         for actor in actors:
             ray.kill(actor)
+        return len(actors)
 
     def _batches(self) -> tuple[list[tuple[int, list[str], list[str]]], dict[str, SeasonReport]]:
         """Cache misses, distinct, in script order, cut into batches per engine; and which
@@ -469,30 +525,14 @@ class _Driver:
         return batches, owner
 
     def _start_actors(self, batches: int) -> list:
-        ray, cfg = self.ray, self.cfg
+        cfg = self.cfg
         if self.gpu:
-            count, resources, threads = self.gpus, {"num_gpus": 1, "num_cpus": 1}, None
+            count = self.gpus
         else:
             count = max(1, int(self.cpus // cfg.actor_cpus))
-            resources, threads = {"num_cpus": cfg.actor_cpus}, cfg.actor_threads
         if self.options.jobs:
             count = min(count, self.options.jobs)
-        count = max(1, min(count, batches))
-        worker = ray.remote(SynthesisWorker)
-        run = os.urandom(4).hex()
-        actors = [
-            worker.options(
-                name=f"paperledge-synthesis-{run}-{i}",
-                max_restarts=cfg.max_restarts,
-                max_task_retries=cfg.max_task_retries,
-                **resources,
-            ).remote(self.specs, __version__, threads)
-            for i in range(count)
-        ]
-        for hello in self._get([a.hello.remote() for a in actors], "a synthesis worker"):
-            if hello["problem"]:
-                raise RenderError(f"worker node {hello['node']}: {hello['problem']}")
-        return actors
+        return start_workers(self.ray, self.specs, max(1, min(count, batches)), self.gpu, cfg)
 
     def _start_episode(self, produce, music, job: _Job):
         sources: list[Any] = []
