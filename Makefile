@@ -56,3 +56,4 @@ clean:
 	rm -rf build .cache
 
 -include mk/coqui.mk
+-include mk/ray.mk
