@@ -4,10 +4,15 @@
 2. A long script (the eight real episodes end to end): the same ratio and peak memory.
 3. The eight real episodes as a season: cold render vs bare synthesis, and the
    re-render after a one-sentence edit as a fraction of the cold render.
+4. The same season cold with `--executor ray` (a local Ray instance on this machine's
+   cores) against `--executor local`, both in the Ray environment (.venv-ray).
+
+`python bench/bench.py ray` runs the fourth alone.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -69,8 +74,42 @@ print(f"{wall}\t{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}
 """
 
 
+RAY_PYTHON = ROOT / ".venv-ray" / "bin" / "python"
+
+
+def ray_vs_local(season: Path, work: Path) -> None:
+    """Cold season renders, --executor local then --executor ray, in one environment."""
+    import importlib.util
+
+    python = sys.executable if importlib.util.find_spec("ray") else str(RAY_PYTHON) if RAY_PYTHON.exists() else None
+    print("== season: --executor ray against --executor local (cold caches) ==")
+    if python is None:
+        print("(Ray is not installed: `make setup-ray` builds .venv-ray for this comparison)")
+        return
+    walls = {}
+    for executor in ("local", "ray"):
+        cmd = [python, "-m", "audio_pipeline.cli", "season", str(season), "-o", str(work / f"out-{executor}"),
+               "--cache-dir", str(work / f"cache-{executor}"), "--executor", executor]
+        start = time.perf_counter()
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        walls[executor] = time.perf_counter() - start
+        if p.returncode:
+            sys.exit(f"bench: {' '.join(cmd)} failed: {p.stderr.strip()[-500:]}")
+        lines = p.stdout.strip().splitlines()
+        workers = next((l.removeprefix("ray: ") for l in lines if l.startswith("ray:")),
+                       f"up to {os.cpu_count()} synthesis worker processes")
+        print(f"--executor {executor}: {walls[executor]:.1f} s ({workers}; {lines[-1]})")
+    print(f"ray / local: {walls['ray'] / walls['local']:.3f} (goal: within 10%)")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
+    if sys.argv[1:] == ["ray"]:
+        try:
+            ray_vs_local(ROOT / "scripts" / "published-2025", work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         print("== sample episode ==")
         bare, audio = bare_piper_seconds([SAMPLE])
@@ -109,6 +148,9 @@ def main() -> None:
         first.write_text(text.replace("Ernis here", "Ernis here again", 1), encoding="utf-8")
         wall_edit, _, summary = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache)])
         print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
+
+        first.write_text(text, encoding="utf-8")
+        ray_vs_local(season, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
