@@ -445,24 +445,23 @@ class _Driver:
         at_once = cfg.episodes_at_once or max(2, self.cpus // 4)
 
         self.source: dict[str, tuple[Any, int]] = {}  # key -> (batch result ref, index)
-        # Each episode starts, in script order, once none of its sentences is still missing.
+        # An episode starts once none of its sentences is missing any more.
         missing_of = [len({k for k in job.keys if k in owner}) for job in self.jobs]
         jobs_of: dict[str, list[int]] = {}
         for j, job in enumerate(self.jobs):
             for key in set(job.keys):
                 if key in owner:
                     jobs_of.setdefault(key, []).append(j)
-        waiting = deque(range(len(self.jobs)))
+        ready = deque(j for j, n in enumerate(missing_of) if n == 0)
         pending = deque(batches)
         load = {i: 0 for i in range(len(actors))}
         running_batches: dict[Any, tuple[int, tuple]] = {}
         running_episodes: dict[Any, _Job] = {}
-        ready = sum(1 for n in missing_of if n == 0)  # waiting episodes with all their audio
         synthesised = finished = 0
 
-        while waiting or running_episodes or running_batches:
+        while pending or ready or running_batches or running_episodes:
             # Keep each actor's queue full, unless finished audio is piling up unmastered.
-            while pending and ready < 2 * at_once + 2:
+            while pending and len(ready) < 2 * at_once + 2:
                 free = min(load, key=load.get)
                 if load[free] >= cfg.batches_per_actor:
                     break
@@ -471,12 +470,9 @@ class _Driver:
                 ref = actors[free].synthesize.remote(spec, texts)
                 running_batches[ref] = (free, batch)
                 load[free] += 1
-            while waiting and len(running_episodes) < at_once and missing_of[waiting[0]] == 0:
-                job = self.jobs[waiting.popleft()]
-                ready -= 1
+            while ready and len(running_episodes) < at_once:
+                job = self.jobs[ready.popleft()]
                 running_episodes[self._start_episode(produce, music, job)] = job
-            if not running_batches and not running_episodes:  # pragma: no cover - a bug, not a user's mistake
-                raise RenderError("the Ray render stalled with episodes left; run the command again")
 
             done, _ = ray.wait([*running_batches, *running_episodes], num_returns=1)
             ref = done[0]
@@ -490,7 +486,8 @@ class _Driver:
                     owner[key].synthesized += 1
                     for j in jobs_of.pop(key, ()):
                         missing_of[j] -= 1
-                        ready += missing_of[j] == 0
+                        if not missing_of[j]:
+                            ready.append(j)
                 synthesised += len(keys)
                 self.progress.sentences(synthesised, total)
             else:
