@@ -254,3 +254,27 @@ def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "pip install 'paperledge-audio[ray]'" in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+@on_ray
+def test_several_season_folders_go_each_to_their_own_folder(tmp_path, ray_address):
+    """A back catalogue is several seasons in one command, on Ray as locally."""
+    seasons = []
+    for name in ("season-a", "season-b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "01-tiny.md").write_text(
+            f"---\ntitle: Tiny {name}\ndate: 2025-08-01\n---\n\n## Hello\nHey crew, Ernis here, from {name}.\n",
+            encoding="utf-8",
+        )
+        seasons.append(folder)
+    cache = tmp_path / "cache"
+    for executor, out in (("ray", tmp_path / "ray"), ("local", tmp_path / "local")):
+        extra = ["--ray-address", ray_address] if executor == "ray" else []
+        proc = run_cli("season", *seasons, "-o", out, "--cache-dir", cache, "--executor", executor, *extra)
+        assert proc.returncode == 0, proc.stderr
+        # Ray synthesised both; the local render after it finds them in the shared cache.
+        done = 1 if executor == "ray" else 0
+        for folder in seasons:
+            assert f"{out / folder.name}: 1 rendered, 0 unchanged, {done} sentences" in proc.stdout, proc.stdout
+            assert (out / folder.name / "01-tiny.mp3").is_file() and (out / folder.name / "feed.xml").is_file()
