@@ -392,8 +392,8 @@ def _plan_jobs(plan: list[_Season]) -> tuple[list[_Job], list[EngineSpec]]:
 def _connect(ray, address: str | None, cluster: ClusterConfig) -> None:
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR, "namespace": cluster.namespace}
     try:
-        if address is None:
-            ray.init(include_dashboard=False, **quiet)
+        if address is None:  # "local": a new instance, even where `ray start` left one running
+            ray.init(address="local", include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
     except (ConnectionError, ValueError, RuntimeError) as e:
