@@ -10,6 +10,13 @@ OUT    ?= build/$(notdir $(patsubst %/,%,$(SEASON)))
 VOICE  ?=
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
+# x.md and x.txt would both become x.mp3: refused before anything renders.
+SEASON_DUPES := $(filter $(basename $(notdir $(wildcard $(SEASON)/*.md))),$(basename $(notdir $(wildcard $(SEASON)/*.txt))))
+ifneq ($(filter season,$(MAKECMDGOALS)),)
+ifneq ($(SEASON_DUPES),)
+$(error $(SEASON)/$(firstword $(SEASON_DUPES)).md and $(SEASON)/$(firstword $(SEASON_DUPES)).txt would both become $(firstword $(SEASON_DUPES)).mp3; rename or remove one)
+endif
+endif
 # What an episode's audio depends on besides its script.
 RENDER_DEPS := $(wildcard voices/*.toml assets/*) $(BIN)/paperledge
 

@@ -20,8 +20,14 @@ import soxr
 
 from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
+from .errors import RenderError
+from .files import temp_beside, write_problem
 from .master import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
+
+
+# Less audio than this after trimming is no word at all: a silent or broken take.
+_SHORTEST_WORD_S = 0.05
 
 
 @dataclass
@@ -86,11 +92,18 @@ def assemble(
     intro: np.ndarray | None,
     outro: np.ndarray | None,
     work_dir: Path | None = None,
+    work_name: Path | None = None,
 ) -> Timeline:
-    """Lay out `episode` (whose sentences have their audio in `entries`, in order)."""
+    """Lay out `episode` (whose sentences have their audio in `entries`, in order).
+    The voice track is written beside `work_name` (the output), where a later run
+    finds it if this one is killed; without it, in `work_dir` or the system's temp."""
     rate = config.sample_rate
-    fd, name = tempfile.mkstemp(prefix=".voice-", suffix=".f32", dir=work_dir)
-    voice_file = Path(name)
+    if work_name is not None:
+        voice_file = temp_beside(work_name, ".voice.part")
+        fd = os.open(voice_file, os.O_WRONLY)
+    else:
+        fd, name = tempfile.mkstemp(prefix=".voice-", suffix=".f32", dir=work_dir)
+        voice_file = Path(name)
     spans: list[SentenceSpan] = []
     chapter_starts: list[int] = []
     cursor = 0  # samples into the voice track
@@ -118,6 +131,11 @@ def assemble(
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
                         audio = _prepare_sentence(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
+                        if audio.size < round(_SHORTEST_WORD_S * rate):
+                            raise RenderError(
+                                f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
+                                "check the voice profile (volume, model) or the sentence's spoken form"
+                            )
                         if len(chapter_starts) == ci:
                             chapter_starts.append(cursor)
                         track.seek(4 * cursor)
@@ -129,6 +147,9 @@ def assemble(
             if explicit:
                 cursor += round(explicit * rate)
             track.truncate(4 * cursor)
+    except OSError as e:
+        voice_file.unlink(missing_ok=True)
+        raise RenderError(write_problem(work_name or voice_file, e)) from None
     except BaseException:
         voice_file.unlink(missing_ok=True)
         raise

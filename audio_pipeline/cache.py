@@ -2,9 +2,10 @@
 
 Key: the engine's fingerprint (model file identity + synthesis parameters) and the
 spoken text, so a changed voice parameter or lexicon entry invalidates exactly the
-sentences whose key it changes. Entries carry a checksum of their samples and are
-written atomically (temp file + rename), so concurrent renders may share a folder
-and a truncated or corrupt entry is detected, removed and synthesised again.
+sentences whose key it changes. Entries carry a checksum of everything they hold
+(sample rate, length and samples) and are written atomically (temp file + rename),
+so concurrent renders may share a folder and a truncated or corrupt entry is
+detected, removed and synthesised again: a damaged entry is never played.
 """
 
 from __future__ import annotations
@@ -19,10 +20,21 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RenderError
+from .files import reason
 
-_MAGIC = b"PLSC1\n"
-# magic, sample rate, sample count, sha256 of the float32 payload
+_MAGIC = b"PLSC2\n"
+# magic, sample rate, sample count, then a sha256 of those and the float32 payload
+_FIELDS = struct.Struct("<6sIQ")
 _HEADER = struct.Struct("<6sIQ32s")
+# An engine's native rate is within these; anything else is a damaged entry.
+_RATES = range(8_000, 192_001)
+
+
+def _digest(fields: bytes, payload: bytes) -> bytes:
+    return hashlib.sha256(fields + payload).digest()
+
+
+_CACHE_HINT = "free some space, or choose another with --cache-dir, or render with --no-cache"
 
 
 def sentence_key(fingerprint: str, spoken: str) -> str:
@@ -42,13 +54,14 @@ class SentenceCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise RenderError(f"cannot create the cache folder {self.root} ({e.strerror}); use --cache-dir") from None
+            raise RenderError(f"cannot create the cache folder {self.root}: {reason(e)}; {_CACHE_HINT}") from None
 
     def path_for(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pcm"
 
-    def get(self, key: str) -> CacheEntry | None:
-        """The entry for `key` if present and intact; a damaged entry is removed."""
+    def get(self, key: str, sample_rate: int | None = None) -> CacheEntry | None:
+        """The entry for `key` if present, intact and (when given) at `sample_rate`;
+        a damaged entry is removed."""
         path = self.path_for(key)
         try:
             with path.open("rb") as f:
@@ -60,7 +73,13 @@ class SentenceCache:
         except (OSError, struct.error):
             self._discard(path)
             return None
-        if magic != _MAGIC or len(payload) != 4 * count or hashlib.sha256(payload).digest() != digest:
+        if (
+            magic != _MAGIC
+            or len(payload) != 4 * count
+            or rate not in _RATES
+            or (sample_rate is not None and rate != sample_rate)
+            or _digest(header[: _FIELDS.size], payload) != digest
+        ):
             self._discard(path)
             return None
         return CacheEntry(path, rate, count)
@@ -68,18 +87,21 @@ class SentenceCache:
     def put(self, key: str, audio: np.ndarray, sample_rate: int) -> CacheEntry:
         audio = np.ascontiguousarray(audio, dtype="<f4")
         payload = audio.tobytes()
-        header = _HEADER.pack(_MAGIC, sample_rate, audio.size, hashlib.sha256(payload).digest())
+        fields = _FIELDS.pack(_MAGIC, sample_rate, audio.size)
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")
             with os.fdopen(fd, "wb") as f:
-                f.write(header)
+                f.write(fields + _digest(fields, payload))
                 f.write(payload)
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as e:
+            raise RenderError(f"cannot write to the cache folder {self.root}: {reason(e)}; {_CACHE_HINT}") from None
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
         return CacheEntry(path, sample_rate, audio.size)
 
     @staticmethod

@@ -5,6 +5,7 @@ A user's mistake is one line on stderr and exit status 1, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,12 @@ def _progress(quiet: bool, label: str):
         yield update
 
 
+def _terminated(signum, frame):
+    # SIGTERM (a CI timeout, `kill`, a stopped container) unwinds like Ctrl-C: every
+    # temporary file is removed on the way out and nothing lands at the output path.
+    raise KeyboardInterrupt
+
+
 def _fail(message: str) -> None:
     click.echo(f"paperledge: error: {message}", err=True)
     sys.exit(1)
@@ -43,6 +50,7 @@ def _fail(message: str) -> None:
 
 class _Group(click.Group):
     def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except PaperLedgeError as e:
@@ -57,12 +65,18 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
+def _jobs(ctx, param, value):
+    if value is not None and value < 0:
+        _fail(f"--jobs {value}: give a number of worker processes, 1 or more (0: one per core)")
+    return value or None
+
+
 def _cache_options(f):
     f = click.option("--no-cache", is_flag=True, help="Synthesise every sentence afresh; keep nothing.")(f)
     f = click.option("--cache-dir", type=click.Path(path_type=Path), default=DEFAULT_CACHE_DIR, show_default=True,
                      help="Folder of cached sentence audio.")(f)
-    f = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Synthesis worker processes [default: number of cores].")(f)
+    f = click.option("--jobs", "-j", type=int, default=None, callback=_jobs,
+                     help="Synthesis worker processes; 0 or none: the number of cores.")(f)
     f = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
                      help="Where a GPU-capable engine runs (overrides the voice profile).")(f)
     return f
@@ -168,21 +182,31 @@ def feed(season_dir, out_dir):
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
 def text(script, voice, changed_only):
-    """Show each sentence's written and spoken forms, and what changed them."""
+    """Show what will be spoken (spoken), what the transcript will hold (written), the
+    pauses, and what changed each sentence."""
     from .render import prepare
+
+    from .script import Pause
 
     episode, _, _ = prepare(script, voice)
     n = 0
-    for ci, chapter in enumerate(episode.chapters):
+    for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
-        for s in chapter.sentences():
-            n += 1
-            if changed_only and s.spoken == s.written:
-                continue
-            click.echo(f"{n:4d} written: {s.written}")
-            click.echo(f"     spoken:  {s.spoken}")
-            if s.fired:
-                click.echo(f"     rules:   {', '.join(s.fired)}")
+        for pi, paragraph in enumerate(chapter.paragraphs):
+            if pi and not changed_only:
+                click.echo("     (paragraph)")
+            for item in paragraph.items:
+                if isinstance(item, Pause):
+                    if not changed_only:
+                        click.echo(f"     (pause {item.seconds:g}s)")
+                    continue
+                n += 1
+                if changed_only and item.spoken == item.written:
+                    continue
+                click.echo(f"{n:4d} written: {item.written}")
+                click.echo(f"     spoken:  {item.spoken}")
+                if item.fired:
+                    click.echo(f"     rules:   {', '.join(item.fired)}")
 
 
 @main.command("import-page")

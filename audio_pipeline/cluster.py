@@ -42,12 +42,12 @@ from .cache import SentenceCache, sentence_key
 from .config import DEFAULT_ARTIST, ClusterConfig, Pauses
 from .engines.base import create_engine, synthesize_batch
 from .errors import PaperLedgeError, RenderError
-from .export import write_tags
+from .export import check_complete, write_tags
 from .ffmpeg import Loudness
-from .files import write_atomic
-from .render import RenderOptions, master_to_mp3, prepare
+from .files import checked_write, remove_stale_temps, temp_beside, write_atomic
+from .render import RenderOptions, check_outputs, master_to_mp3, prepare, stack_temp
 from .script import Episode
-from .season import STATE, SeasonReport, episode_scripts, input_stamp, write_season_feed
+from .season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, write_season_feed
 from .feed import load_show
 from .sidecars import chapters_json, sidecar_paths, transcript_vtt
 
@@ -71,6 +71,8 @@ class EpisodeWork:
     """Everything a worker needs to assemble, master and encode one episode."""
 
     name: str
+    output: Path
+    """Where the driver will write the MP3 (errors name it)."""
     episode: Episode
     """Parsed, with every sentence's written and spoken forms."""
     pauses: Pauses
@@ -122,8 +124,9 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
         timeline = assemble(work.episode, [entries[k] for k in work.keys], work.pauses, cfg.assembly, intro, outro, folder)
         stack.callback(timeline.close)
         mp3 = folder / f"{work.name}.mp3"
-        loudness = master_to_mp3(timeline, mp3, work.options)
+        loudness = master_to_mp3(timeline, mp3, work.options, work.output)
         write_tags(mp3, work.episode.meta, timeline.chapters, DEFAULT_ARTIST, cover)
+        check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
         return EpisodeOutput(
             mp3=mp3.read_bytes(),
             transcript=transcript_vtt(timeline),
@@ -354,6 +357,7 @@ def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> _Season
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
+    remove_stale_temps(out_dir)  # what a killed driver was writing
     try:
         state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -375,10 +379,11 @@ def _plan_jobs(plan: list[_Season]) -> tuple[list[_Job], list[EngineSpec]]:
                 raise PaperLedgeError(f"{mp3} would be written twice: render those season folders to separate -o folders")
             outputs.add(mp3.resolve())
             stamp = input_stamp(script, opts.voice, opts.config.text.max_spoken_authors)
-            if season.state.get(script.name) == stamp and all(p.exists() for p in (mp3, *sidecar_paths(mp3))):
+            if season.state.get(script.name) == stamp and rendered_intact(mp3):
                 season.report.skipped.append(script)
                 continue
             episode, profile, _ = prepare(script, opts.voice, opts.device, opts.config)
+            check_outputs(script, mp3)
             spec_id = (profile.engine, json.dumps(profile.engine_params, sort_keys=True, default=str))
             if spec_id not in specs:
                 engine = create_engine(profile.engine, profile.engine_params)
@@ -561,16 +566,25 @@ class _Driver:
             if not self.users[key]:
                 self.source.pop(key, None)  # the task holds its own reference now
         opts = job.season.options
-        work = EpisodeWork(job.script.stem, job.episode, job.pauses, opts, job.keys, layout)
+        work = EpisodeWork(job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout)
         return produce.remote(work, music, *sources)
 
     def _write(self, job: _Job, out: EpisodeOutput) -> None:
-        """The outputs, each atomically, the MP3 last (so an MP3 there is always complete and
-        its sidecars match it); then the state that lets a rerun skip this episode."""
+        """The outputs, as a local render writes them: each in full beside its place, then
+        renamed into it, the MP3 last (an MP3 there is always complete and its sidecars
+        match it); then the state that lets a rerun skip this episode."""
         vtt, chapters = sidecar_paths(job.mp3)
-        write_atomic(vtt, out.transcript)
-        write_atomic(chapters, out.chapters_json)
-        write_atomic(job.mp3, out.mp3)
+        with ExitStack() as stack:
+            staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
+            mp3 = temp_beside(job.mp3, ".mp3.part")
+            stack.callback(mp3.unlink, missing_ok=True)
+            with checked_write(job.mp3), open(mp3, "wb") as f:
+                f.write(out.mp3)
+                f.flush()
+                os.fsync(f.fileno())
+            for temp, final in [*staged, (mp3, job.mp3)]:
+                with checked_write(final):
+                    os.replace(temp, final)
         season = job.season
         season.state[job.script.name] = job.stamp
         write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())

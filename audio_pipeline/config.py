@@ -20,6 +20,11 @@ DEFAULT_SHOW: Final = "PaperLedge"
 DEFAULT_ARTIST: Final = "Ernis"
 DEFAULT_CACHE_DIR: Final = Path(".cache/paperledge")
 DEFAULT_OUTPUT_DIR: Final = Path("build")
+DEFAULT_WRITING: Final = ("LATIN", "GREEK")
+"""Writing systems a voice speaks unless its profile says `writing = [...]` (Greek: the
+letters of formulas, which the text front end names)."""
+MAX_PAUSE_S: Final = 30.0
+"""The longest silence a script may ask for, one [pause] or several in a row."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,10 @@ class Pauses:
     """Between paragraphs of one chapter."""
     chapter: float = 1.20
     """Between chapters."""
+
+
+PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0)}
+"""The range a voice profile may set each pause to, in seconds."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ renamed into place, so a failed render never leaves a partial file behind.
 
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import tempfile
@@ -15,18 +16,21 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, CTOCFlags,
+    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, CTOCFlags,
 )
 
+from . import __version__
 from .assemble import ChapterMark
 from .config import ExportConfig
 from .errors import RenderError
+from .files import write_problem
 from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 from .script import EpisodeMeta
 
 
-def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig) -> Loudness:
+def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig, label: Path | None = None) -> Loudness:
     """Encode float32 mono blocks at `rate` to a CBR MP3 at `dest` (no tags yet), and
     return what ffmpeg's ebur128 filter reads of that MP3.
 
@@ -41,6 +45,7 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
         "-c:a", "libmp3lame", "-b:a", f"{config.bitrate_kbps}k",
         "-map", "0:a", "-f", "tee", f"[{file_opts}]{_tee_escape('file:' + str(dest.resolve()))}|[f=mp3:id3v2_version=0:write_xing=0]pipe:1",
     ]
+    total = 0  # samples handed to the encoder: what the MP3 must hold
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as meter_err:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         meter = subprocess.Popen(measure_command("pipe:0", "mp3"), stdin=proc.stdout, stderr=meter_err)
@@ -67,6 +72,7 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
         thread.start()
         try:
             for block in blocks:
+                total += block.size
                 chunks.put(np.ascontiguousarray(block, dtype="<f4").tobytes())
                 if broken:
                     break
@@ -84,12 +90,90 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
             raise RenderError(f"ffmpeg failed to encode the MP3: {message[-1] if message else 'no message'}")
         code = meter.wait()
         meter_err.seek(0)
-        return parse_measurement(meter_err.read().decode("utf-8", "replace"), code, str(dest))
+        loudness = parse_measurement(meter_err.read().decode("utf-8", "replace"), code, str(dest))
+    # The tee muxer does not report a failed write (a full disk): the file itself is the proof.
+    check_complete(dest, total / rate, label)
+    return loudness
+
+
+def check_complete(path: Path, seconds: float, label: Path | None = None) -> None:
+    """Raise unless `path` is a whole MP3 of at least `seconds`: its Xing/Info frame
+    counts the frames and bytes the encoder wrote, and the file must hold them all."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            tag = 0
+            if head[:3] == b"ID3" and len(head) == 10:  # tags come first: skip them
+                tag = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+                tag += 10 if head[5] & 0x10 else 0
+            f.seek(tag)
+            head = f.read(4096)
+        size = path.stat().st_size - tag
+    except OSError as e:
+        raise RenderError(write_problem(path, e)) from None
+    info = _xing(head)
+    rate = _MP3_RATES.get((head[1] >> 3) & 3, {}).get((head[2] >> 2) & 3) if len(head) > 4 else None
+    if info is None or rate is None:
+        problem = "it has no MP3 header"
+    else:
+        frames, length = info
+        heard = frames * 1152 / rate
+        if length != size:
+            problem = f"cut off after {size} bytes"
+        elif heard + 0.05 < seconds:
+            problem = f"it holds {heard:.1f} s of {seconds:.1f} s"
+        else:
+            return
+    space = ""
+    try:
+        st = os.statvfs(path.parent)
+        if st.f_bavail * st.f_frsize < 1 << 20:
+            space = "; no space left on the device"
+    except OSError:
+        pass
+    raise RenderError(f"cannot write {label or path}: the MP3 came out incomplete ({problem}){space}")
+
+
+# MPEG version bits -> sample rate index -> Hz (MPEG 1, 2 and 2.5)
+_MP3_RATES = {3: {0: 44100, 1: 48000, 2: 32000}, 2: {0: 22050, 1: 24000, 2: 16000}, 0: {0: 11025, 1: 12000, 2: 8000}}
+
+
+def _xing(head: bytes) -> tuple[int, int] | None:
+    """(frames, bytes) from the first frame's Xing/Info header, if it has both."""
+    if len(head) < 64 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return None
+    mpeg1, mono = (head[1] >> 3) & 3 == 3, (head[3] >> 6) == 3
+    side = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    at = 4 + side
+    if head[at : at + 4] not in (b"Xing", b"Info"):
+        return None
+    flags = int.from_bytes(head[at + 4 : at + 8], "big")
+    if flags & 3 != 3:
+        return None
+    return int.from_bytes(head[at + 8 : at + 12], "big"), int.from_bytes(head[at + 12 : at + 16], "big")
 
 
 def _tee_escape(path: str) -> str:
     """A path as the tee muxer's slave list needs it (its special characters escaped)."""
     return "".join("\\" + c if c in "|[]=:\\" else c for c in path)
+
+
+MARK = "PaperLedge"
+"""Description of the TXXX frame that marks an MP3 as one this tool rendered."""
+
+
+def written_by_us(path: Path) -> bool:
+    """Whether `path` is an MP3 or sidecar this tool wrote (and so may be replaced)."""
+    if path.suffix.lower() != ".mp3":
+        from .sidecars import is_sidecar
+
+        return is_sidecar(path)
+    try:
+        tags = ID3(path)
+    except (MutagenError, OSError):
+        return False
+    # Renders from before the mark carry the podcast flag and the "toc" table of contents.
+    return bool(tags.getall(f"TXXX:{MARK}")) or (bool(tags.getall("PCST")) and bool(tags.getall("CTOC:toc")))
 
 
 def credits_text(meta: EpisodeMeta) -> str:
@@ -114,6 +198,7 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
         tags.add(TDRC(encoding=3, text=meta.date.isoformat()))
     tags.add(TCON(encoding=3, text="Podcast"))
     tags.add(PCST(value=1))
+    tags.add(TXXX(encoding=3, desc=MARK, text=__version__))
     comment = credits_text(meta)
     if comment:
         tags.add(COMM(encoding=3, lang="eng", desc="", text=comment))
@@ -137,4 +222,11 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
             sub_frames=[TIT2(encoding=3, text="Chapters")],
         )
     )
-    tags.save(path, v2_version=3)
+    try:
+        tags.save(path, v2_version=3)
+    except (OSError, MutagenError) as e:
+        # mutagen wraps the OSError it met; its errno says what happened
+        cause = e if isinstance(e, OSError) else next((a for a in e.args if isinstance(a, OSError)), e.__context__)
+        if isinstance(cause, OSError):
+            raise RenderError(write_problem(path, cause)) from None
+        raise RenderError(f"cannot write the tags of {path} ({e})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -275,6 +276,14 @@ def _pc(tag: str) -> str:
 
 
 def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    node = ET.SubElement(parent, tag, attrs or {})
-    node.text = text
+    node = ET.SubElement(parent, tag, {k: _xml_safe(v) for k, v in (attrs or {}).items()})
+    node.text = _xml_safe(text)
     return node
+
+
+# Characters XML 1.0 cannot hold at all: one would make the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str | None) -> str | None:
+    return None if text is None else _NOT_XML.sub("", text)

@@ -2,12 +2,17 @@
 
 Everything is written to a temporary file beside its destination (same file system)
 and renamed into place: a failed or interrupted write leaves the old file, or none.
+A temporary file's name carries the writing process's id, so a later run removes
+what a killed one left behind (`remove_stale_temps`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PaperLedgeError, RenderError
@@ -16,10 +21,17 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
+# .<stem>.pl<pid>-<random><suffix>: the stem is cut so that any legal output name fits.
+_TEMP = re.compile(r"^\..*\.pl(\d+)-[A-Za-z0-9_]+\.[\w.]*part$")
+_STEM_MAX = 100
+
+
 def temp_beside(path: Path, suffix: str) -> Path:
-    """A fresh temporary file in `path`'s folder, with the usual permissions."""
+    """A fresh temporary file in `path`'s folder, with the usual permissions.
+    `suffix` must end in "part", the mark `remove_stale_temps` looks for."""
+    prefix = f".{path.stem[:_STEM_MAX]}.pl{os.getpid()}-"
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     except OSError as e:
         raise RenderError(f"cannot write in {path.parent} ({e.strerror}); choose another output folder") from None
     os.close(fd)
@@ -27,11 +39,73 @@ def temp_beside(path: Path, suffix: str) -> Path:
     return Path(name)
 
 
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary files in `folder` whose writing process is gone (killed, or
+    the machine restarted); files of running processes are left alone."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = _TEMP.match(name)
+        if m and not _alive(int(m.group(1))):
+            try:
+                (folder / name).unlink()
+                removed.append(folder / name)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def reason(e: OSError) -> str:
+    """An OSError in a few plain words."""
+    if e.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if e.errno == errno.ENAMETOOLONG:
+        return "the file name is too long for the file system"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "not allowed to write there"
+    return (e.strerror or str(e)).lower()
+
+
+def write_problem(path: Path | str, e: OSError) -> str:
+    """What went wrong writing `path`, said so that a user can act on it."""
+    if e.errno == errno.ENAMETOOLONG:
+        return f"cannot write {path}: {reason(e)}; choose a shorter name"
+    return f"cannot write {path}: {reason(e)}; free some space or choose another folder"
+
+
+@contextmanager
+def checked_write(path: Path | str):
+    """Every OSError inside becomes one RenderError naming `path`."""
+    try:
+        yield
+    except OSError as e:
+        raise RenderError(write_problem(path, e)) from None
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     tmp = temp_beside(path, ".part")
     try:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
+        with checked_write(path):
+            with open(tmp, "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())  # a full disk shows here, not after the rename
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 

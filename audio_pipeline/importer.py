@@ -11,8 +11,12 @@ The page (as the show's host publishes it) lists episodes newest first. Each one
 Everything before the first date line (show name, blurb, "Episodes") is page chrome.
 Scripts are written as `NN-slug.md` in the script format of DESIGN.md, with chapters
 placed where the text turns: the welcome, the research, "why does this matter", and
-the closing questions. A manifest (`.imported.json`) remembers what was written, so a
-rerun never overwrites a script someone has edited since.
+the closing questions. Page text is escaped (markup.escape), so it is spoken and
+transcribed exactly as the page has it: a line starting with "# " is no chapter, "{x}"
+no pronunciation. A manifest (`.imported.json`) remembers what was written and for
+which episode (its date and title), so a rerun never overwrites a script someone has
+edited since, and an episode whose number moved (an older one was added to the page)
+has its script renamed rather than written twice.
 """
 
 from __future__ import annotations
@@ -32,9 +36,13 @@ import yaml
 from .config import DEFAULT_SHOW, DEFAULT_VOICE
 from .errors import PaperLedgeError
 from .files import read_text, write_atomic
+from .markup import escape
 
 MANIFEST_NAME: Final = ".imported.json"
-"""Inside the output folder: script file name -> sha256 of the text the importer wrote."""
+"""Inside the output folder: {"format": 2, "scripts": {file name: {"sha256": hash of the
+text the importer wrote, "episode": the episode's key}}}. The first format (file name ->
+hash) is still read; it is rewritten in this one."""
+MANIFEST_FORMAT: Final = 2
 SEASON: Final = 1
 MAX_SLUG_LEN: Final = 60
 DESCRIPTION_SENTENCES: Final = 2
@@ -44,15 +52,19 @@ CHAPTER_RESEARCH: Final = "The research"
 CHAPTER_WHY: Final = "Why it matters"
 CHAPTER_QUESTIONS: Final = "Questions to ponder"
 
-Status = Literal["written", "unchanged", "skipped-edited"]
+Status = Literal["written", "renamed", "unchanged", "skipped-edited"]
 
 
 @dataclass
 class ImportResult:
     path: Path
     status: Status
-    """written: new or regenerated; unchanged: already identical; skipped-edited: edited since import."""
+    """written: new or regenerated; renamed: its number moved, so the script was rewritten
+    under the new name and `previous` removed; unchanged: already identical;
+    skipped-edited: edited since import (or not the importer's), left alone."""
     title: str
+    previous: Path | None = None
+    """For "renamed": the script it replaced."""
 
 
 @dataclass
@@ -73,6 +85,7 @@ _DATE_LINE = re.compile(
     r"^(?P<weekday>Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?\s+"
     r"(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})$"
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CREDITS = re.compile(r"\s*Credits? to (?:the )?Paper(?:'s)? authors?\s*:\s*", re.IGNORECASE)
 _TITLE_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _NAME_SUFFIX = re.compile(r"^(?:Jr|Sr|I{2,3}|IV|PhD|Ph\.D|MD|M\.D)\.?$", re.IGNORECASE)
@@ -102,8 +115,11 @@ def import_page(page_path: Path, out_dir: Path, force: bool = False) -> list[Imp
     """Write one script per episode of the page into out_dir; see the module docstring.
 
     Episodes are numbered in date order (oldest = 1; the page lists newest first, so
-    among episodes of one day the lower one on the page is the older). A script whose
-    file was edited since the importer wrote it is left alone unless `force`.
+    among episodes of one day the lower one on the page is the older). An episode is
+    known again by its date and title, so when its number moves its script is renamed,
+    never written a second time. A script whose file was edited since the importer wrote
+    it is left alone unless `force`; when leaving it would give one episode two scripts
+    or two scripts one number, nothing is written and PaperLedgeError names the files.
     """
     page_path = Path(page_path)
     out_dir = Path(out_dir)
@@ -111,23 +127,54 @@ def import_page(page_path: Path, out_dir: Path, force: bool = False) -> list[Imp
     # Oldest first; ties keep reverse page order (newest-first page).
     ordered = sorted(enumerate(episodes), key=lambda pair: (pair[1].date, -pair[0]))
 
+    targets: list[_Target] = []
+    keys: Counter[str] = Counter()
+    for number, (_, episode) in enumerate(ordered, start=1):
+        title = episode.title or derive_title(episode.paragraphs)
+        key = episode_key(episode.date, title)
+        keys[key] += 1
+        if keys[key] > 1:  # one day, one title, twice: told apart by their order
+            key = f"{key}#{keys[key]}"
+        path = out_dir / f"{number:02d}-{slugify(title)}.md"
+        # slugify already forbids separators and dots-only names; this guards the rule.
+        if path.resolve().parent != out_dir.resolve():
+            raise PaperLedgeError(f"{path}: refusing to write outside {out_dir}")
+        targets.append(_Target(number, title, key, episode.date, path, render_script(episode, number, title)))
+
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PaperLedgeError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
     manifest = _load_manifest(out_dir)
-    results: list[ImportResult] = []
-    for number, (_, episode) in enumerate(ordered, start=1):
-        title = episode.title or derive_title(episode.paragraphs)
-        text = render_script(episode, number, title)
-        path = out_dir / f"{number:02d}-{slugify(title)}.md"
-        # slugify already forbids separators and dots-only names; this guards the rule.
-        if path.resolve().parent != out_dir.resolve():
-            raise PaperLedgeError(f"{path}: refusing to write outside {out_dir}")
-        status = _write_if_safe(path, text, manifest, force)
-        results.append(ImportResult(path=path, status=status, title=title))
+    existing = _existing_scripts(out_dir, manifest)
+    plan = _plan(targets, existing, force)
+
+    for path in plan.remove:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise PaperLedgeError(f"{path}: cannot remove the old script ({e.strerror})") from None
+        manifest.pop(path.name, None)
+    for target, result in zip(targets, plan.results):
+        if result.status in ("written", "renamed"):
+            write_atomic(target.path, target.text)
+        if result.status != "skipped-edited":
+            manifest[target.path.name] = _Entry(_sha256(target.text), target.key)
+    for script in existing.values():  # scripts left alone keep their entry, now with their episode
+        entry = manifest.get(script.path.name)
+        if entry is not None and entry.key is None and script.key is not None:
+            manifest[script.path.name] = _Entry(entry.sha256, script.key)
+    for name in [n for n in manifest if not (out_dir / n).is_file()]:
+        del manifest[name]
     _save_manifest(out_dir, manifest)
-    return results
+    return plan.results
+
+
+def episode_key(date: dt.date, title: str) -> str:
+    """What names an episode across imports: its date and title, not its number or text."""
+    return f"{date.isoformat()}/{slugify(title)}"
 
 
 def _read_page(page_path: Path) -> str:
@@ -139,7 +186,8 @@ def _read_page(page_path: Path) -> str:
 
 def parse_page(text: str, source: Path | str = "<page>") -> list[PageEpisode]:
     """Split the page into episodes, in page order; malformed pages raise PaperLedgeError."""
-    lines = [line.strip() for line in text.split("\n")]
+    # Control characters (a stray tab or form feed) are spaces: a script may not hold them.
+    lines = [_CONTROL.sub(" ", line).strip() for line in text.split("\n")]
     episodes: list[PageEpisode] = []
     current: PageEpisode | None = None
     in_header = False  # between an episode's date lines: a lone text line there is its title
@@ -381,6 +429,7 @@ def render_script(episode: PageEpisode, number: int, title: str) -> str:
     starts = dict(place_chapters(episode.paragraphs))
     blocks: list[str] = []
     for i, paragraph in enumerate(episode.paragraphs):
+        paragraph = escape(paragraph)  # page text: spoken and transcribed exactly as written
         if i in starts:
             blocks.append(f"## {starts[i]}\n{paragraph}")
         else:
@@ -402,26 +451,202 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_if_safe(path: Path, text: str, manifest: dict[str, str], force: bool) -> Status:
-    name = path.name
-    new_hash = _sha256(text)
-    if path.exists():
+@dataclass
+class _Target:
+    """One episode of the page as it is to be written."""
+
+    number: int
+    title: str
+    key: str
+    date: dt.date
+    path: Path
+    text: str
+
+
+@dataclass
+class _Entry:
+    sha256: str
+    key: str | None
+    """None for entries of the first manifest format, which did not record it."""
+
+
+@dataclass
+class _Existing:
+    """A script already in the output folder."""
+
+    path: Path
+    sha256: str
+    pristine: bool
+    """Exactly as the importer wrote it (its manifest hash matches)."""
+    key: str | None
+    """Its episode: from the manifest, else from its front matter (date and title)."""
+    number: int | None
+    """Its episode number: front matter, else the file name's leading digits."""
+    date: dt.date | None
+    from_importer: bool
+
+
+@dataclass
+class _Plan:
+    results: list[ImportResult]
+    remove: list[Path]
+
+
+def _existing_scripts(out_dir: Path, manifest: dict[str, _Entry]) -> dict[str, _Existing]:
+    found: dict[str, _Existing] = {}
+    for path in sorted(out_dir.glob("*.md")):
+        if not path.is_file():
+            continue
         try:
-            on_disk = hashlib.sha256(path.read_bytes()).hexdigest()
+            raw = path.read_bytes()
         except OSError as e:
             raise PaperLedgeError(f"{path}: cannot read the existing script ({e.strerror})") from None
-        if on_disk == new_hash:
-            manifest[name] = new_hash
-            return "unchanged"
-        # A file the importer never recorded is treated as someone else's work.
-        if not force and on_disk != manifest.get(name):
-            return "skipped-edited"
-    write_atomic(path, text)
-    manifest[name] = new_hash
-    return "written"
+        digest = hashlib.sha256(raw).hexdigest()
+        entry = manifest.get(path.name)
+        meta = _front_matter(raw)
+        date = meta.get("date")
+        date = date if isinstance(date, dt.date) and not isinstance(date, dt.datetime) else None
+        title = meta.get("title")
+        key = entry.key if entry is not None and entry.key else None
+        if key is None and date is not None and isinstance(title, str) and title.strip():
+            key = episode_key(date, title)
+        number = meta.get("episode")
+        if isinstance(number, bool) or not isinstance(number, int):
+            m = re.match(r"(\d+)[-_ ]", path.name)
+            number = int(m.group(1)) if m else None
+        if entry is not None and entry.key and date is None:
+            date = dt.date.fromisoformat(entry.key[:10]) if re.match(r"\d{4}-\d\d-\d\d/", entry.key) else None
+        found[path.name] = _Existing(
+            path=path, sha256=digest, pristine=entry is not None and entry.sha256 == digest, key=key,
+            number=number, date=date, from_importer=entry is not None,
+        )
+    return found
 
 
-def _load_manifest(out_dir: Path) -> dict[str, str]:
+def _front_matter(raw: bytes) -> dict:
+    """A script's front matter as a dict; {} when it has none or it does not parse."""
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return {}
+    if not text.startswith("---\n"):
+        return {}
+    end = text.find("\n---", 3)
+    if end < 0:
+        return {}
+    try:
+        meta = yaml.safe_load(text[4:end])
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _plan(targets: list[_Target], existing: dict[str, _Existing], force: bool) -> _Plan:
+    """What to write, rename and remove; raises before anything is touched when the
+    result would give one episode two scripts or two scripts one number."""
+    # Which existing script is which episode: by key; then, for a title changed on the
+    # page, the one unmatched importer script of a date with one unmatched episode.
+    by_key: dict[str, list[_Existing]] = {}
+    for script in existing.values():
+        if script.key is not None:
+            by_key.setdefault(script.key, []).append(script)
+    copies: dict[str, list[_Existing]] = {t.key: by_key.pop(t.key, []) for t in targets}
+    unmatched = [t for t in targets if not copies[t.key]]
+    leftovers = [s for group in by_key.values() for s in group if s.from_importer]
+    for date in {t.date for t in unmatched}:
+        ts = [t for t in unmatched if t.date == date]
+        ss = [s for s in leftovers if s.date == date]
+        if len(ts) == 1 and len(ss) == 1:
+            copies[ts[0].key] = ss
+    claimed = {s.path.name for group in copies.values() for s in group}
+
+    results: list[ImportResult] = []
+    remove: list[Path] = []
+    final: dict[str, tuple[int | None, str | None]] = {}  # file name -> (number, key) after the import
+    for name, script in existing.items():
+        final[name] = (script.number, script.key)
+    for target in targets:
+        group = copies[target.key]
+        # The copy to keep: the one already at its name, else one the importer wrote unedited.
+        group.sort(key=lambda s: (s.path != target.path, not s.pristine, s.path.name))
+        keep = group[0] if group else None
+        for extra in group[1:]:  # copies an earlier import left behind
+            if extra.pristine or extra.sha256 == _sha256(target.text):
+                remove.append(extra.path)
+                final.pop(extra.path.name, None)
+        text_hash = _sha256(target.text)
+        occupant = existing.get(target.path.name)
+        if occupant is not None and occupant is not keep:
+            if occupant.path.name in claimed:
+                # Another episode's script, which must move away to free the name.
+                if not (occupant.pristine or force):
+                    raise PaperLedgeError(
+                        f"{occupant.path} was edited since it was imported, and its name now belongs to "
+                        f"episode {target.number}; rerun with --force to regenerate it, or rename and "
+                        "renumber it by hand"
+                    )
+            elif not (occupant.pristine or force or occupant.sha256 == text_hash):
+                # Someone's own file under this name: left alone.
+                results.append(ImportResult(target.path, "skipped-edited", target.title))
+                continue
+        if keep is not None and keep.path != target.path:
+            if keep.pristine or force:
+                remove.append(keep.path)
+                final.pop(keep.path.name, None)
+                results.append(ImportResult(target.path, "renamed", target.title, previous=keep.path))
+                final[target.path.name] = (target.number, target.key)
+                continue
+            if keep.number == target.number and occupant is None:
+                # Edited, and only its title changed: it keeps its name and number.
+                results.append(ImportResult(keep.path, "skipped-edited", target.title))
+                continue
+            raise PaperLedgeError(
+                f"{keep.path} was edited since it was imported and its episode is now number "
+                f"{target.number} ({target.path.name}); rerun with --force to regenerate it, "
+                "or rename and renumber it by hand"
+            )
+        if occupant is not None and occupant.sha256 == text_hash:
+            status: Status = "unchanged"
+        elif occupant is not None and occupant is keep and not (keep.pristine or force):
+            results.append(ImportResult(target.path, "skipped-edited", target.title))
+            continue
+        else:
+            status = "written"
+        results.append(ImportResult(target.path, status, target.title))
+        final[target.path.name] = (target.number, target.key)
+
+    _check_final(final, targets)
+    return _Plan(results, remove)
+
+
+def _check_final(final: dict[str, tuple[int | None, str | None]], targets: list[_Target]) -> None:
+    """One script per episode and per number, or a one-line error naming the files."""
+    page_keys = {t.key for t in targets}
+    by_number: dict[int, list[str]] = {}
+    by_key: dict[str, list[str]] = {}
+    for name, (number, key) in sorted(final.items()):
+        if number is not None:
+            by_number.setdefault(number, []).append(name)
+        if key in page_keys:
+            by_key.setdefault(key, []).append(name)
+    for key, names in by_key.items():
+        if len(names) > 1:
+            raise PaperLedgeError(
+                f"{' and '.join(names)} are both the episode {key}; nothing was imported: "
+                "keep one and delete the other"
+            )
+    written = {t.path.name for t in targets}
+    for number, names in by_number.items():
+        if len(names) > 1:
+            others = [n for n in names if n not in written] or names
+            raise PaperLedgeError(
+                f"{' and '.join(names)} would both be episode {number}; nothing was imported: "
+                f"{', '.join(others)} is no script the importer can update (edited, not its own, or "
+                "its episode left the page), so rename, renumber or delete it"
+            )
+
+
+def _load_manifest(out_dir: Path) -> dict[str, _Entry]:
     path = out_dir / MANIFEST_NAME
     if not path.exists():
         return {}
@@ -432,12 +657,26 @@ def _load_manifest(out_dir: Path) -> dict[str, str]:
             f"{path}: unreadable import manifest; delete it (edited scripts will then be kept, "
             "use --force to regenerate them)"
         ) from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise PaperLedgeError(f"{path}: the import manifest is not a name -> hash map; delete it")
-    return data
+    bad = PaperLedgeError(f"{path}: the import manifest is not one the importer wrote; delete it")
+    if not isinstance(data, dict):
+        raise bad
+    if "scripts" in data and isinstance(data.get("format"), int):
+        scripts = data["scripts"]
+        if not isinstance(scripts, dict):
+            raise bad
+        entries: dict[str, _Entry] = {}
+        for name, value in scripts.items():
+            if not (isinstance(value, dict) and isinstance(value.get("sha256"), str)
+                    and isinstance(value.get("episode"), (str, type(None)))):
+                raise bad
+            entries[name] = _Entry(value["sha256"], value.get("episode"))
+        return entries
+    # The first format: file name -> hash.
+    if not all(isinstance(v, str) for v in data.values()):
+        raise bad
+    return {name: _Entry(digest, None) for name, digest in data.items()}
 
 
-def _save_manifest(out_dir: Path, manifest: dict[str, str]) -> None:
-    write_atomic(out_dir / MANIFEST_NAME, json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
-
-
+def _save_manifest(out_dir: Path, manifest: dict[str, _Entry]) -> None:
+    scripts = {name: {"sha256": e.sha256, "episode": e.key} for name, e in sorted(manifest.items())}
+    write_atomic(out_dir / MANIFEST_NAME, json.dumps({"format": MANIFEST_FORMAT, "scripts": scripts}, indent=2) + "\n")

@@ -19,12 +19,12 @@ from .cache import SentenceCache
 from .config import DEFAULT_ARTIST, DEFAULT_CACHE_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VOICE, RenderConfig
 from .engines.base import create_engine
 from .errors import RenderError
-from .export import encode_mp3, write_tags
-from .files import temp_beside
+from .export import check_complete, encode_mp3, write_tags, written_by_us
+from .files import checked_write, remove_stale_temps, temp_beside
 from .ffmpeg import Loudness
 from .master import analyse, blocks_of, mastered_blocks, plan
-from .script import Episode, read_script
-from .sidecars import write_sidecars
+from .script import Episode, check_speakable, read_script
+from .sidecars import sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
@@ -71,6 +71,7 @@ def prepare(script: Path, voice: str | None = None, device: str | None = None, c
     """Parse the script and give every sentence its written and spoken forms."""
     episode = read_script(script, config.text)
     profile = load_voice(voice or episode.meta.voice or DEFAULT_VOICE, device)
+    check_speakable(episode, profile.writing, profile.name)
     lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
     for sentence in episode.sentences():
         result = speak(sentence.markup, lexicon)
@@ -86,6 +87,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     episode, profile, _ = prepare(script, options.voice, options.device, cfg)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
+    check_outputs(script, output)
+    remove_stale_temps(output.parent)
     timings["prepare"] = time.perf_counter() - t0
 
     sentences = episode.sentences()
@@ -119,6 +122,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
             cfg.assembly,
             assets.load_music(assets.INTRO, rate),
             assets.load_music(assets.OUTRO, rate),
+            work_dir=output.parent,
+            work_name=output,
         )
         stack.callback(timeline.close)
         timings["assembly"] = time.perf_counter() - t
@@ -130,13 +135,19 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
             export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = _master_and_encode(timeline, tmp, target, cfg, export_cfg)
+        loudness = _master_and_encode(timeline, tmp, target, cfg, export_cfg, output)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
         write_tags(tmp, episode.meta, timeline.chapters, DEFAULT_ARTIST, assets.load_cover())
-        transcript, chapters_file = write_sidecars(output, timeline, episode.meta.title)
-        os.replace(tmp, output)  # last: an MP3 at the output path is always complete
+        check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
+        # Everything is written in full before anything is renamed into place, the MP3 last:
+        # an MP3 at the output path is always complete, and its sidecars match it.
+        staged = [(stack_temp(stack, path, text), path) for path, text in sidecar_texts(output, timeline, episode.meta.title)]
+        for temp, final in [*staged, (tmp, output)]:
+            with checked_write(final):
+                os.replace(temp, final)
+        transcript, chapters_file = sidecar_paths(output)
         timings["export"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return RenderResult(
@@ -153,7 +164,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     )
 
 
-def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: RenderConfig, export_cfg) -> Loudness:
+def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: RenderConfig, export_cfg, label: Path) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again."""
     m = cfg.master
     rate = timeline.sample_rate
@@ -161,7 +172,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: Rende
     correction, ceiling_shift = 0.0, 0.0
     for _ in range(2):
         p = plan(frames, rate, m, target, correction, ceiling_shift)
-        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg)
+        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg, label)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
         if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:
@@ -174,6 +185,43 @@ def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: Rende
             f"{got.true_peak_dbtp} dBTP); is the script mostly silence?"
         )
     return got
+
+
+def stack_temp(stack: ExitStack, path: Path, text: str) -> Path:
+    """`text` written in full to a temporary file beside `path` (removed on failure)."""
+    tmp = temp_beside(path, ".part")
+    stack.callback(tmp.unlink, missing_ok=True)
+    with checked_write(path):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    return tmp
+
+
+def check_outputs(script: Path, output: Path) -> None:
+    """Refuse an output that would destroy something: the script itself, a file this
+    tool did not write, anything that is not a regular file, or a name the file
+    system cannot hold. (The outputs are the MP3 and its two sidecars.)"""
+    if output.suffix.lower() != ".mp3":
+        raise RenderError(f"output {output} must end in .mp3 (its transcript and chapters are written beside it)")
+    outputs = [output, *sidecar_paths(output)]
+    for path in outputs:
+        if len(path.name.encode("utf-8")) > 255:
+            raise RenderError(
+                f"output name {output.name[:40]}... is too long: with {path.name.removeprefix(output.stem)!r} it passes the "
+                "file system's 255 bytes; choose a shorter -o"
+            )
+        try:
+            same = path.exists() and script.exists() and path.samefile(script)
+        except OSError:
+            same = False
+        if same:
+            raise RenderError(f"output {path} is the script itself; choose another -o")
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise RenderError(f"{path} exists and is not a regular file; refusing to replace it, choose another -o")
+        if path.is_file() and path.stat().st_size and not written_by_us(path):
+            raise RenderError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
 
 
 def _check_output_folder(output: Path, create: bool) -> None:
@@ -190,13 +238,14 @@ def _check_output_folder(output: Path, create: bool) -> None:
     temp_beside(output, ".check").unlink()  # raises a RenderError naming the folder if unwritable
 
 
-def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions) -> Loudness:
+def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label: Path | None = None) -> Loudness:
     """Master an assembled timeline and encode it to `dest` (untagged), to the targets
     `options` ask for: the step `render` takes after assembly, for a render that
-    writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver)."""
+    writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
+    `label` is the path errors name (default: `dest`)."""
     cfg = options.config
     target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
     export_cfg = cfg.export
     if options.bitrate_kbps:
         export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
-    return _master_and_encode(timeline, dest, target, cfg, export_cfg)
+    return _master_and_encode(timeline, dest, target, cfg, export_cfg, label or dest)

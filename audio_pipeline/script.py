@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Union
 
 import yaml
 
-from .config import DEFAULT_SHOW, TextConfig
+from .config import DEFAULT_SHOW, MAX_PAUSE_S, TextConfig
 from .errors import ScriptError
 from .files import read_text
+from .markup import UNPARK_BRACES, parse_blocks
 from .text.sentences import split_sentences
 
 FRONT_MATTER_FIELDS = (
     "title", "show", "season", "episode", "date", "category", "authors", "description", "voice",
 )
 
-_PAUSE = re.compile(r"\[pause\s+([^\]]*)\]", re.IGNORECASE)
-_PAUSE_VALUE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s)$")
+_PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
+_PAUSE_LIKE = re.compile(r"\[\s*pause", re.IGNORECASE)
 _INLINE = re.compile(r"\{([^{}|]*)\|([^{}|]*)\}")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-MAX_PAUSE_S = 30.0
 
 
 @dataclass
@@ -42,6 +42,8 @@ class Sentence:
     """Lexicon entries and rules that changed the spoken form."""
     continues: bool = False
     """A later clause of a sentence too long to synthesise whole: joined with a clause pause."""
+    line: int = 0
+    """Line of the script where its paragraph starts (for messages)."""
 
 
 @dataclass
@@ -99,11 +101,13 @@ def read_script(path: Path, text_config: TextConfig = TextConfig()) -> Episode:
 
 
 def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) -> Episode:
+    _check_control_characters(text, path)
     meta_fields, body, body_line = _split_front_matter(text, path)
     meta = _meta_from_fields(meta_fields, path)
     chapters = _parse_body(body, body_line, path, meta, text_config)
     if not any(True for c in chapters for _ in c.sentences()):
         raise ScriptError(f"{path}: the script has no text to speak; write at least one sentence")
+    _check_pause_runs(chapters, path)
     if meta.authors:
         credits = credits_sentence(meta.authors, text_config.max_spoken_authors)
         chapters[-1].paragraphs.append(Paragraph([Sentence(credits)]))
@@ -125,24 +129,35 @@ def credits_sentence(authors: list[str], max_named: int) -> str:
     return f"Credit to the paper's authors: {names}."
 
 
+_FENCE = re.compile(r"---[ \t]*$")
+
+
 def _split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
-    if not text.startswith("---\n"):
+    """(fields, body, line the body starts on). Blank lines before the opening '---'
+    and spaces after either '---' are forgiven; a start that looks like front matter
+    but does not parse is an error, never speech."""
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or not _FENCE.match(lines[first]):
         return {}, text, 1
-    end = re.search(r"^---\s*$", text[4:], re.MULTILINE)
-    if end is None:
-        raise ScriptError(f"{path}: front matter starts with '---' but has no closing '---' line")
-    block = text[4 : 4 + end.start()]
-    body = text[4 + end.end() :]
+    close = next((i for i in range(first + 1, len(lines)) if _FENCE.match(lines[i])), None)
+    if close is None:
+        raise ScriptError(
+            f"{path}: line {first + 1}: front matter starts with '---' but has no closing '---' line"
+        )
+    block = "\n".join(lines[first + 1 : close])
+    body = "\n".join(lines[close + 1 :])
     try:
         fields = yaml.safe_load(block) if block.strip() else {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 2}" if mark else "front matter"
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise ScriptError(f"{path}: {where}: malformed front matter ({problem})") from None
+    except yaml.MarkedYAMLError as e:
+        where = f"line {e.problem_mark.line + first + 2}" if e.problem_mark else "front matter"
+        raise ScriptError(f"{path}: {where}: malformed front matter ({e.problem or 'invalid YAML'})") from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+        # PyYAML builds dates itself: an unquoted 2025-13-45 is a ValueError here.
+        raise ScriptError(f"{path}: malformed front matter ({e}); quote values that are not what they look like") from None
     if not isinstance(fields, dict):
         raise ScriptError(f"{path}: front matter must be 'key: value' lines")
-    return fields, body, block.count("\n") + 3
+    return fields, body, close + 2
 
 
 def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
@@ -159,7 +174,7 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
             return None
         if isinstance(value, (dict, list)):
             raise ScriptError(f"{path}: front-matter field {name!r} must be plain text")
-        return str(value).strip()
+        return _plain(str(value).strip(), name, path)
 
     def int_field(name: str) -> int | None:
         value = fields.get(name)
@@ -183,7 +198,7 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
         authors = [a.strip() for a in authors.split(",")]
     if not isinstance(authors, list) or not all(isinstance(a, (str, int, float)) for a in authors):
         raise ScriptError(f"{path}: front-matter 'authors' must be a list of names")
-    authors = [str(a).strip() for a in authors if str(a).strip()]
+    authors = [_plain(str(a).strip(), "authors", path) for a in authors if str(a).strip()]
 
     return EpisodeMeta(
         title=text_field("title") or _title_from_stem(path),
@@ -198,6 +213,14 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
     )
 
 
+def _plain(value: str, name: str, path: Path) -> str:
+    """A front-matter value without control characters (YAML escapes can write them)."""
+    for ch in value:
+        if unicodedata.category(ch) == "Cc":
+            raise ScriptError(f"{path}: front-matter field {name!r} holds control character U+{ord(ch):04X}; delete it")
+    return value
+
+
 def _title_from_stem(path: Path) -> str:
     stem = re.sub(r"^\d+[-_ ]+", "", path.stem)
     words = re.sub(r"[-_]+", " ", stem).strip()
@@ -206,33 +229,27 @@ def _title_from_stem(path: Path) -> str:
 
 def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: TextConfig) -> list[Chapter]:
     chapters = [Chapter("Intro")]
-    paragraph: list[tuple[int, str]] = []
-
-    def flush() -> None:
-        if paragraph:
-            items = _paragraph_items(paragraph, path, tc)
-            if items:
-                chapters[-1].paragraphs.append(Paragraph(items))
-            paragraph.clear()
-
-    for offset, line in enumerate(body.split("\n")):
-        lineno = first_line + offset
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            level, title = len(heading.group(1)), heading.group(2).strip()
-            if level == 1:
-                if not meta.title or meta.title == _title_from_stem(path):
-                    meta.title = title  # a '# Title' line names the episode; it is not spoken
-                continue
+    previous = ""
+    for block in parse_blocks(body, first_line, path):
+        if block.kind == "heading":
+            title = " ".join(_written(block.text).split())
             if not title:
-                raise ScriptError(f"{path}: line {lineno}: chapter heading has no title")
-            chapters.append(Chapter(title))
-        elif line.strip():
-            paragraph.append((lineno, line.strip()))
-        else:
-            flush()
-    flush()
+                raise ScriptError(f"{path}: line {block.line}: chapter heading has no title")
+            first_block = previous == "" and not any(c.paragraphs for c in chapters)
+            if block.level == 1 and first_block and meta.title == _title_from_stem(path):
+                meta.title = title  # a leading '# Title' names the episode; it is not spoken
+            else:
+                chapters.append(Chapter(title))
+        elif block.kind in ("paragraph", "item"):
+            items = _paragraph_items(block.text, block.line, path, tc)
+            if items:
+                # The items of one list share a paragraph: a sentence pause between them.
+                if block.kind == "item" and previous == "item" and chapters[-1].paragraphs:
+                    chapters[-1].paragraphs[-1].items.extend(items)
+                else:
+                    chapters[-1].paragraphs.append(Paragraph(items))
+        # a thematic break ends the paragraph: the next one starts after a paragraph pause
+        previous = block.kind
     # The implicit "Intro" chapter exists only if text came before the first heading.
     if not chapters[0].paragraphs and len(chapters) > 1:
         chapters.pop(0)
@@ -243,24 +260,22 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
     return chapters
 
 
-def _paragraph_items(lines: list[tuple[int, str]], path: Path, tc: TextConfig) -> list[Item]:
-    for lineno, line in lines:
-        _check_inline(line, lineno, path)
-        for m in _PAUSE.finditer(line):
-            _pause_seconds(m.group(1), lineno, path)
-    text = " ".join(line for _, line in lines)
-    lineno = lines[0][0]
+def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig) -> list[Item]:
+    for offset, line in enumerate(text.split("\n")):
+        _check_inline(line, first_line + offset, path)
+        _check_pauses(line, first_line + offset, path)
+    flat = " ".join(text.split())
     items: list[Item] = []
     pos = 0
-    for m in _PAUSE.finditer(text):
-        items.extend(_sentences(text[pos : m.start()], tc))
-        items.append(Pause(_pause_seconds(m.group(1), lineno, path)))
+    for m in _PAUSE.finditer(flat):
+        items.extend(_sentences(flat[pos : m.start()], first_line, tc))
+        items.append(Pause(_pause_seconds(m.group(1), m.group(2))))
         pos = m.end()
-    items.extend(_sentences(text[pos:], tc))
+    items.extend(_sentences(flat[pos:], first_line, tc))
     return items
 
 
-def _sentences(text: str, tc: TextConfig) -> list[Sentence]:
+def _sentences(text: str, line: int, tc: TextConfig) -> list[Sentence]:
     # Inline overrides become opaque words while splitting, so "{e.g.|for example}"
     # can never be cut in half.
     saved: list[str] = []
@@ -274,8 +289,19 @@ def _sentences(text: str, tc: TextConfig) -> list[Sentence]:
     for clauses in split_sentences(hidden, tc.max_sentence_chars):
         for i, clause in enumerate(clauses):
             clause = re.sub("\ue000(\\d+)\ue001", lambda m: saved[int(m.group(1))], clause)
-            out.append(Sentence(clause, continues=i > 0))
+            if not any(ch.isalnum() for ch in _spoken_source(clause)):
+                continue  # only symbols or emoji: nothing for a voice to say
+            out.append(Sentence(clause, continues=i > 0 and bool(out), line=line))
     return out
+
+
+def _written(markup: str) -> str:
+    return _INLINE.sub(lambda m: m.group(1), markup).translate(UNPARK_BRACES)
+
+
+def _spoken_source(markup: str) -> str:
+    """The text the voice is given before normalisation: inline overrides resolved."""
+    return _INLINE.sub(lambda m: m.group(2), markup)
 
 
 def _check_inline(line: str, lineno: int, path: Path) -> None:
@@ -283,18 +309,65 @@ def _check_inline(line: str, lineno: int, path: Path) -> None:
     if "{" in stripped or "}" in stripped:
         raise ScriptError(
             f"{path}: line {lineno}: write inline pronunciations as {{written|spoken}}, "
-            "one '|' and no nesting"
+            "one '|' and no nesting (\\{ for a plain brace)"
         )
     for m in _INLINE.finditer(line):
         if not m.group(1).strip() or not m.group(2).strip():
             raise ScriptError(f"{path}: line {lineno}: {m.group(0)} needs both a written and a spoken form")
 
 
-def _pause_seconds(value: str, lineno: int, path: Path) -> float:
-    m = _PAUSE_VALUE.match(value.strip().lower())
-    if not m:
-        raise ScriptError(f"{path}: line {lineno}: write pauses as [pause 800ms] or [pause 1.5s], not [pause {value}]")
-    seconds = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
-    if seconds > MAX_PAUSE_S:
-        raise ScriptError(f"{path}: line {lineno}: a pause of {seconds:g}s is longer than {MAX_PAUSE_S:g}s")
-    return seconds
+def _check_pauses(line: str, lineno: int, path: Path) -> None:
+    """Anything that looks like a pause tag must be one: a typo is never read aloud."""
+    good = {m.start() for m in _PAUSE.finditer(line)}
+    for m in _PAUSE_LIKE.finditer(line):
+        if m.start() not in good:
+            tag = line[m.start() : line.find("]", m.start()) + 1 or len(line)]
+            raise ScriptError(f"{path}: line {lineno}: write pauses as [pause 800ms] or [pause 1.5s], not {tag}")
+        value = _PAUSE.match(line, m.start())
+        seconds = _pause_seconds(value.group(1), value.group(2))
+        if seconds > MAX_PAUSE_S:
+            raise ScriptError(f"{path}: line {lineno}: a pause of {seconds:g}s is longer than {MAX_PAUSE_S:g}s")
+
+
+def _pause_seconds(number: str, unit: str) -> float:
+    return float(number) / (1000 if unit.lower() == "ms" else 1)
+
+
+def _check_control_characters(text: str, path: Path) -> None:
+    for lineno, line in enumerate(text.split("\n"), 1):
+        for ch in line:
+            if ch != "\t" and unicodedata.category(ch) == "Cc":
+                raise ScriptError(
+                    f"{path}: line {lineno}: control character U+{ord(ch):04X} in the text; delete it"
+                )
+
+
+def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
+    """Pauses in a row add up; together they may not exceed one pause's cap."""
+    run = 0.0
+    for c in chapters:
+        for p in c.paragraphs:
+            for item in p.items:
+                run = run + item.seconds if isinstance(item, Pause) else 0.0
+                if run > MAX_PAUSE_S:
+                    raise ScriptError(
+                        f"{path}: chapter {c.title!r}: pauses in a row add up to {run:g}s, "
+                        f"more than {MAX_PAUSE_S:g}s of silence"
+                    )
+
+
+def check_speakable(episode: Episode, scripts: tuple[str, ...], voice: str) -> None:
+    """Every letter the voice is given is of a writing system it speaks (`scripts`
+    are Unicode script names as they begin a character's name: LATIN, GREEK, …)."""
+    allowed = tuple(s.upper() for s in scripts)
+    for s in episode.sentences():
+        for ch in _spoken_source(s.markup):
+            if not ch.isalpha():
+                continue
+            name = unicodedata.name(ch, "")
+            if not name.startswith(allowed):
+                writing = name.split(" ")[0].title() if name else f"U+{ord(ch):04X}"
+                raise ScriptError(
+                    f"{episode.source}: line {s.line}: the voice {voice!r} cannot speak {writing} text ({ch!r}); "
+                    "write it in the voice's language or give {written|spoken}"
+                )

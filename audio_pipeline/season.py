@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from . import __version__
@@ -22,7 +23,8 @@ from .files import write_atomic
 from .feed import FeedItem, episode_guid, load_show, write_feed
 from .render import RenderOptions, render
 from .script import read_script
-from .sidecars import sidecar_paths
+from .export import check_complete
+from .sidecars import is_sidecar, sidecar_paths
 from .text.lexicon import default_show_lexicon_path
 from .voices import load_voice
 
@@ -43,7 +45,26 @@ def episode_scripts(season_dir: Path) -> list[Path]:
     scripts = sorted(p for p in season_dir.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
     if not scripts:
         raise PaperLedgeError(f"season folder {season_dir} has no .md or .txt scripts")
+    seen: dict[str, Path] = {}
+    for p in scripts:
+        if p.stem in seen:  # both would render to one MP3 and share a feed URL and GUID
+            raise PaperLedgeError(
+                f"{seen[p.stem]} and {p} would both become {p.stem}.mp3; rename or remove one"
+            )
+        seen[p.stem] = p
     return scripts
+
+
+def rendered_intact(mp3: Path) -> bool:
+    """Whether an earlier render's MP3 and sidecars are all there and whole."""
+    vtt, chapters = sidecar_paths(mp3)
+    if not (is_sidecar(vtt) and is_sidecar(chapters)):
+        return False
+    try:
+        check_complete(mp3, 0.0)
+    except PaperLedgeError:
+        return False
+    return True
 
 
 def input_stamp(script: Path, voice: str | None, max_spoken_authors: int) -> str:
@@ -80,7 +101,7 @@ def render_season(
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
         stamp = input_stamp(script, options.voice, show.max_spoken_authors)
-        if state.get(script.name) == stamp and all(p.exists() for p in (mp3, *sidecar_paths(mp3))):
+        if state.get(script.name) == stamp and rendered_intact(mp3):
             report.skipped.append(script)
             continue
         result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
@@ -90,6 +111,13 @@ def render_season(
         write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
     report.feed = write_season_feed(season_dir, out_dir)
     return report
+
+
+def _duration(mp3: Path) -> float:
+    try:
+        return MP3(mp3).info.length
+    except (MutagenError, OSError) as e:
+        raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
 
 
 def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
@@ -103,7 +131,15 @@ def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
         episode = read_script(script)
         meta = episode.meta
         vtt, chapters_file = sidecar_paths(mp3)
-        chapters = [(c["startTime"], c["title"]) for c in json.loads(chapters_file.read_text(encoding="utf-8"))["chapters"]]
+        if not rendered_intact(mp3):
+            raise PaperLedgeError(
+                f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again"
+            )
+        try:
+            data = json.loads(chapters_file.read_text(encoding="utf-8"))
+            chapters = [(float(c["startTime"]), str(c["title"])) for c in data["chapters"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise PaperLedgeError(f"{chapters_file} is damaged; render {script} again") from None
         if meta.date is None:
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
         items.append(
@@ -115,7 +151,7 @@ def write_season_feed(season_dir: Path, out_dir: Path) -> Path:
                 season=meta.season,
                 episode=meta.episode,
                 mp3_path=mp3,
-                duration_s=MP3(mp3).info.length,
+                duration_s=_duration(mp3),
                 chapters=chapters,
                 chapters_path=chapters_file,
                 transcript_path=vtt,

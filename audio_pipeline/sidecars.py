@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from .assemble import Timeline
-from .files import write_atomic
 
 CHAPTERS_VERSION = "1.2.0"
 
@@ -41,8 +40,19 @@ def sidecar_paths(mp3: Path) -> tuple[Path, Path]:
     return mp3.with_suffix(".vtt"), mp3.with_suffix(".chapters.json")
 
 
-def write_sidecars(mp3: Path, timeline: Timeline, title: str) -> tuple[Path, Path]:
+def sidecar_texts(mp3: Path, timeline: Timeline, title: str) -> list[tuple[Path, str]]:
+    """Each sidecar's path and contents (the render writes them beside the MP3)."""
     vtt, chapters = sidecar_paths(mp3)
-    write_atomic(vtt, transcript_vtt(timeline).encode("utf-8"))
-    write_atomic(chapters, chapters_json(timeline, title).encode("utf-8"))
-    return vtt, chapters
+    return [(vtt, transcript_vtt(timeline)), (chapters, chapters_json(timeline, title))]
+
+
+def is_sidecar(path: Path) -> bool:
+    """Whether `path` holds a sidecar as this module writes them."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".chapters.json"):
+            data = json.loads(text)
+            return isinstance(data, dict) and "version" in data and isinstance(data.get("chapters"), list)
+        return text.startswith("WEBVTT")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False

@@ -54,13 +54,14 @@ def synthesize_all(
     sentences_per_worker: int = 20,
 ) -> SynthesisReport:
     fingerprint = engine.fingerprint()
+    rate = engine.sample_rate
     keys = [sentence_key(fingerprint, s) for s in spoken]
     found: dict[str, CacheEntry] = {}
     todo: dict[str, str] = {}
     for key, text in zip(keys, spoken):
         if key in found or key in todo:
             continue
-        entry = cache.get(key)
+        entry = cache.get(key, rate)  # an entry at another rate is damaged: made again
         if entry is None:
             todo[key] = text
         else:
@@ -99,9 +100,8 @@ def synthesize_all(
                 progress(uses[key])
     elapsed = time.perf_counter() - start
 
-    rates = {e.sample_rate for e in found.values()}
-    if len(rates) > 1:
-        raise RenderError(f"cached sentences disagree on sample rate {sorted(rates)}; clear the cache folder")
+    if any(e.sample_rate != rate for e in found.values()):
+        raise RenderError(f"the {engine_name} engine returned audio at a rate other than its own {rate} Hz")
     return SynthesisReport(
         entries=[found[k] for k in keys],
         sample_rate=engine.sample_rate,

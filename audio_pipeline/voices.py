@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import VOICES_DIR, Pauses
+from .config import DEFAULT_WRITING, PAUSE_LIMITS_S, VOICES_DIR, Pauses
 from .errors import VoiceError
 
 if sys.version_info >= (3, 11):
@@ -15,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses"}
+_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses", "writing"}
 # Engine settings that name files: resolved against the profile's own folder.
 _PATH_PARAMS = ("model", "config", "speaker_wav")
 
@@ -30,6 +31,8 @@ class VoiceProfile:
     description: str = ""
     lexicon_path: Path | None = None
     """This voice's own lexicon (over the show lexicon, under inline overrides)."""
+    writing: tuple[str, ...] = DEFAULT_WRITING
+    """Writing systems the voice speaks (Unicode script names: LATIN, GREEK, ...)."""
 
 
 def available_voices() -> list[str]:
@@ -71,16 +74,10 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     if device:
         params["device"] = device
 
-    pauses_table = data.get("pauses", {})
-    unknown = sorted(set(pauses_table) - set(Pauses.__dataclass_fields__))
-    if unknown:
-        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: clause, sentence, paragraph, chapter")
-    try:
-        pauses = Pauses(**{k: float(v) for k, v in pauses_table.items()})
-    except (TypeError, ValueError):
-        raise VoiceError(f"{path}: pauses must be numbers of seconds") from None
-    if min(pauses.sentence, pauses.paragraph, pauses.chapter) < 0:
-        raise VoiceError(f"{path}: pauses cannot be negative")
+    pauses = _pauses(data.get("pauses", {}), path)
+    writing = data.get("writing", list(DEFAULT_WRITING))
+    if not isinstance(writing, list) or not writing or not all(isinstance(w, str) and w.strip() for w in writing):
+        raise VoiceError(f"{path}: writing must be a list of writing systems the voice speaks, e.g. [\"Latin\"]")
 
     lexicon = data.get("lexicon")
     lexicon_path = None
@@ -96,7 +93,24 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         path=path.resolve(),
         description=str(data.get("description", "")),
         lexicon_path=lexicon_path,
+        writing=tuple(w.strip().upper() for w in writing),
     )
+
+
+def _pauses(table: Any, path: Path) -> Pauses:
+    """The [pauses] table, every value a finite number of seconds within its range."""
+    if not isinstance(table, dict):
+        raise VoiceError(f"{path}: write pauses as a [pauses] table of seconds")
+    unknown = sorted(set(table) - set(PAUSE_LIMITS_S))
+    if unknown:
+        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: {', '.join(PAUSE_LIMITS_S)}")
+    values = {}
+    for key, value in table.items():
+        low, high = PAUSE_LIMITS_S[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+            raise VoiceError(f"{path}: pause {key!r} must be between {low:g} and {high:g} seconds, got {value!r}")
+        values[key] = float(value)
+    return Pauses(**values)
 
 
 # Varied sentences, about fifteen seconds: what a cloning engine needs to learn a voice.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -255,3 +257,142 @@ def test_author_names_split_on_commas_and_and():
     assert parse_authors("Mary Sanders & Ron Anderson") == ["Mary Sanders", "Ron Anderson"]
     assert parse_authors("Jane Doe et al.") == ["Jane Doe"]
     assert parse_authors("Sam Grant III, Lee Hall, PhD") == ["Sam Grant III", "Lee Hall, PhD"]
+
+
+def dated_page(episodes: list[tuple[str, str | None, str]]) -> str:
+    """A page in the published format: chrome, then (date line, title line or None, body), newest first."""
+    parts = ["PaperLedge", "", "PaperLedge where research meets storytelling.", "Episodes", "Episodes", "", ""]
+    for date_line, title_line, body in episodes:
+        parts += [date_line] + ([title_line, date_line] if title_line else []) + [date_line, body]
+    return "\n".join(parts) + "\n"
+
+
+def episode_body(name: str, extra: str = "") -> str:
+    return (
+        f"Hey PaperLedge crew, Ernis here! Today it is a new method called {name}. It helps.\n"
+        f"{name} works by sorting things.{extra}\n"
+        f"Why does this matter? Because {name} is everywhere.\n"
+        "Here are a few questions:\n"
+        f"Will {name} scale?\n"
+        f"Will {name} last?Credit to Paper authors: Ann Lee, Bob Stone"
+    )
+
+
+HOSTILE_LINES = [
+    "# Not a heading, just a hash the page starts a line with.",
+    "## Not a chapter either.",
+    "The set {a, b} has two items, and {written|spoken} is only text here.",
+    "[pause 2s] is written on the page, not a pause.",
+    "A note <!-- x --> that the page shows.",
+    "Some *stars* and _underscores_ and `ticks` stay.",
+    "1. A numbered line, not a list.",
+    "- A dash line, not a list.",
+    "> Not a quote.",
+    "A & B < C, back\\slash, [link](http://example.com) and ~tilde~.",
+]
+
+
+def test_page_text_is_spoken_and_transcribed_exactly_as_written(tmp_path):
+    """A page line starting with '# ' would vanish, '## ' would become a chapter, and
+    '{…}' would make a script that cannot be rendered."""
+    from audio_pipeline.render import prepare
+
+    body = "Hey PaperLedge crew, Ernis here! Today it is a new method called Quiet Tables.\n" + "\n".join(HOSTILE_LINES)
+    body += "\nWhy does this matter? Tables.\nA question:\nWill it scale?\nWill it last?"
+    page = tmp_path / "page.txt"
+    page.write_text(dated_page([("Friday Apr 11, 2025", None, body)]), encoding="utf-8")
+    [result] = import_page(page, tmp_path / "out")
+
+    episode, _, _ = prepare(result.path)
+    assert [c.title for c in episode.chapters] == ["Welcome", "The research", "Why it matters", "Questions to ponder"]
+    # The credits sentence comes from the front matter; the rest is the page, word for word.
+    written = [s.written for s in episode.sentences() if "Ann Lee" not in s.written and "authors" not in s.written]
+    # Compared without white space: sentences are split apart, and "<!" ends one.
+    squeezed = "".join("".join(written).split())
+    assert squeezed == "".join(body.split())
+    for line in HOSTILE_LINES:
+        assert "".join(line.split()) in squeezed
+
+
+def test_reimport_after_an_older_episode_was_added_renumbers_without_duplicates(tmp_path):
+    """Re-importing would leave two scripts for one episode and two scripts with one number."""
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    newer = ("Friday Apr 11, 2025", "AI - Beta Study", episode_body("Beta"))
+    older = ("Thursday Apr 10, 2025", None, episode_body("Alpha"))
+    oldest = ("Wednesday Apr 09, 2025", None, episode_body("Zeta"))
+    page.write_text(dated_page([newer, older]), encoding="utf-8")
+    first = import_page(page, out)
+    assert [r.path.name for r in first] == ["01-alpha.md", "02-beta-study.md"]
+
+    page.write_text(dated_page([newer, older, oldest]), encoding="utf-8")
+    again = import_page(page, out)
+    assert [(r.path.name, r.status) for r in again] == [
+        ("01-zeta.md", "written"), ("02-alpha.md", "renamed"), ("03-beta-study.md", "renamed"),
+    ]
+    assert again[1].previous == out / "01-alpha.md"
+    scripts = sorted(out.glob("*.md"))
+    assert [p.name for p in scripts] == ["01-zeta.md", "02-alpha.md", "03-beta-study.md"]
+    metas = [read(p)[0] for p in scripts]
+    assert [m["episode"] for m in metas] == [1, 2, 3]
+    assert [m["date"] for m in metas] == sorted(m["date"] for m in metas)
+    bodies = "".join(read(p)[1] for p in scripts)
+    for name in ("Zeta", "Alpha", "Beta"):
+        assert bodies.count(f"{name} works by sorting things.") == 1
+    assert [r.status for r in import_page(page, out)] == ["unchanged"] * 3
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert sorted(manifest["scripts"]) == [p.name for p in scripts]
+
+
+def test_an_edited_script_whose_number_moved_is_refused_not_duplicated(tmp_path):
+    """A hand-edited script would be overwritten, or a second copy written beside it."""
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    newer = ("Friday Apr 11, 2025", None, episode_body("Beta"))
+    older = ("Thursday Apr 10, 2025", None, episode_body("Alpha"))
+    page.write_text(dated_page([newer]), encoding="utf-8")
+    import_page(page, out)
+    page.write_text(dated_page([newer, older]), encoding="utf-8")
+    assert [r.status for r in import_page(page, out)] == ["written", "renamed"]
+
+    edited = out / "02-beta.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nA thought from the host.\n", encoding="utf-8")
+    # The same page again: the edited script is kept where it is.
+    assert [r.status for r in import_page(page, out)] == ["unchanged", "skipped-edited"]
+
+    oldest = ("Wednesday Apr 09, 2025", None, episode_body("Zeta"))
+    page.write_text(dated_page([newer, older, oldest]), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(PaperLedgeError, match="02-beta.md was edited") as err:
+        import_page(page, out)
+    assert "\n" not in str(err.value) and "03-beta.md" in str(err.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing touched
+
+    results = import_page(page, out, force=True)
+    assert [r.path.name for r in results] == ["01-zeta.md", "02-alpha.md", "03-beta.md"]
+    assert sorted(p.name for p in out.glob("*.md")) == ["01-zeta.md", "02-alpha.md", "03-beta.md"]
+    assert "A thought from the host" not in "".join(p.read_text(encoding="utf-8") for p in out.glob("*.md"))
+
+
+def test_first_format_manifest_is_read_and_duplicates_it_left_are_removed(tmp_path):
+    """A folder imported before episodes were known by date and title would keep its
+    duplicate scripts (from re-imports that numbered the same episode twice)."""
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    newer = ("Friday Apr 11, 2025", None, episode_body("Beta"))
+    older = ("Thursday Apr 10, 2025", None, episode_body("Alpha"))
+    page.write_text(dated_page([newer]), encoding="utf-8")
+    [beta] = import_page(page, out)
+    stale = beta.path.read_text(encoding="utf-8")
+    page.write_text(dated_page([newer, older]), encoding="utf-8")
+    import_page(page, out)
+    # The state an earlier importer left: both 01-beta.md and 02-beta.md, manifest name -> hash.
+    (out / "01-beta.md").write_text(stale, encoding="utf-8")
+    (out / "01-alpha.md").unlink()
+    old_manifest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("*.md")}
+    (out / MANIFEST_NAME).write_text(json.dumps(old_manifest), encoding="utf-8")
+
+    again = import_page(page, out)
+    assert [(r.path.name, r.status) for r in again] == [("01-alpha.md", "written"), ("02-beta.md", "unchanged")]
+    assert sorted(p.name for p in out.glob("*.md")) == ["01-alpha.md", "02-beta.md"]
+    assert json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["format"] == 2

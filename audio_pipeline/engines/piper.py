@@ -6,6 +6,8 @@ its natural level and the whole episode is mastered at once.
 
 from __future__ import annotations
 
+import math
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -36,6 +38,16 @@ class PiperParams:
     """Gain on the raw output (mastering sets the final level)."""
     threads: int = 0
     """ONNX Runtime threads; 0 lets it choose. Parallel renders give each worker one."""
+
+
+# Each setting's sane range: outside it the voice is silent, garbled or absurdly slow.
+_RANGES = {
+    "length_scale": (0.1, 5.0, "1 is the voice's own pace"),
+    "noise_scale": (0.0, 2.0, "the voice's variation; 0.667 is Piper's default"),
+    "noise_w_scale": (0.0, 2.0, "the rhythm's variation; 0.8 is Piper's default"),
+    "volume": (0.1, 4.0, "1 is the voice's own level; mastering sets the episode's loudness"),
+    "threads": (0, 256, "0 lets ONNX Runtime choose"),
+}
 
 
 class PiperEngine:
@@ -92,8 +104,13 @@ class PiperEngine:
                     values[key] = kind(values[key])
                 except (TypeError, ValueError):
                     raise VoiceError(f"piper setting {key!r} must be a number, got {values[key]!r}") from None
-        if not 0.1 <= values.get("length_scale", 1.0) <= 5.0:
-            raise VoiceError("piper setting 'length_scale' must be between 0.1 and 5 (1 is the voice's own pace)")
+        for key, (low, high, meaning) in _RANGES.items():
+            value = values.get(key)
+            if value is not None and not (math.isfinite(value) and low <= value <= high):
+                raise VoiceError(f"piper setting {key!r} must be between {low:g} and {high:g} ({meaning}), got {value!r}")
+        speaker = values.get("speaker_id")
+        if speaker is not None and (isinstance(speaker, bool) or not isinstance(speaker, int) or speaker < 0):
+            raise VoiceError(f"piper setting 'speaker_id' must be a whole number >= 0, got {speaker!r}")
         return cls(PiperParams(**values))
 
     def fingerprint(self) -> str:

@@ -31,6 +31,7 @@ from typing import Callable, Final
 
 from num2words import num2words
 
+from audio_pipeline.markup import UNPARK_BRACES
 from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 
 __all__ = ["Spoken", "speak", "normalize", "default_lexicon"]
@@ -61,7 +62,8 @@ def speak(markup: str, lexicon: Lexicon | None = None) -> Spoken:
 
     ``lexicon=None`` uses the show lexicon (`default_lexicon`).
     """
-    written = _INLINE.sub(lambda m: m.group(1), markup)
+    # Escaped braces (markup.LITERAL_BRACES) are shown as braces and never spoken.
+    written = _INLINE.sub(lambda m: m.group(1), markup).translate(UNPARK_BRACES)
     inline: list[str] = []
     fired: list[str] = []
 
