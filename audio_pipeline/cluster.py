@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import __version__, assets
+from .assemble import assemble
 from .cache import SentenceCache, sentence_key
 from .config import DEFAULT_ARTIST, ClusterConfig, Pauses
 from .engines.base import create_engine, synthesize_batch
@@ -107,8 +108,6 @@ def node_name() -> str:
 def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[np.ndarray]]) -> EpisodeOutput:
     """Assembly, mastering, encoding and tags of one episode, on a worker, in a temporary
     folder of its own. `sources` are (sample rate, waveforms) from the object store."""
-    from .assemble import assemble
-
     intro, outro, cover = music
     with tempfile.TemporaryDirectory(prefix="paperledge-episode-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
