@@ -163,7 +163,7 @@ class ClusterConfig:
     """An episode task whose worker died is run again this many times (Ray's max_retries)."""
     episode_cpus: float = 0.0
     """Logical CPUs an episode's assembly, mastering and encoding task claims: none, since the
-    CPU actors hold one each and an episode takes about a tenth of the time its synthesis does;
+    CPU actors hold one each and mastering an episode is short next to synthesising it;
     the driver bounds how many run at once instead (`episodes_at_once`)."""
     episodes_at_once: int = 0
     """Episode tasks running at once; 0: one per four cluster CPUs, at least two."""
