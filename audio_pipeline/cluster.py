@@ -33,7 +33,7 @@ from collections import Counter, deque
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -407,7 +407,7 @@ def _connect(ray, address: str | None, cluster: ClusterConfig) -> None:
 
 
 def _first_line(e: BaseException) -> str:
-    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
     return lines[0] if lines else type(e).__name__
 
 

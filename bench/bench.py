@@ -96,7 +96,7 @@ def ray_vs_local(season: Path, work: Path) -> None:
         if p.returncode:
             sys.exit(f"bench: {' '.join(cmd)} failed: {p.stderr.strip()[-500:]}")
         lines = p.stdout.strip().splitlines()
-        workers = next((l.removeprefix("ray: ") for l in lines if l.startswith("ray:")),
+        workers = next((line.removeprefix("ray: ") for line in lines if line.startswith("ray:")),
                        f"up to {os.cpu_count()} synthesis worker processes")
         print(f"--executor {executor}: {walls[executor]:.1f} s ({workers}; {lines[-1]})")
     print(f"ray / local: {walls['ray'] / walls['local']:.3f} (goal: within 10%)")
