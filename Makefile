@@ -88,3 +88,4 @@ clean:
 	rm -rf build .cache dist
 
 -include mk/coqui.mk
+-include mk/ray.mk

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import CACHE_ENV, DEFAULT_ARTIST, SHOW_ENV, default_cache_dir
+from .config import CACHE_ENV, DEFAULT_ARTIST, DEFAULT_EXECUTOR, SHOW_ENV, default_cache_dir
 from .errors import PaperLedgeError
 
 
@@ -193,63 +193,78 @@ def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, f
 
 
 @main.command()
-@click.argument("mp3", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the WER and every sentence's score.")
-@click.option("--max-wer", type=click.FloatRange(0, 1), default=None, help="Exit with status 3 when the episode's WER is above this (0-1).")
-@click.option("--asr-model", default=None, help="Recogniser: a CTranslate2 Whisper folder or a model name (base.en, ...) [default: bundled tiny.en].")
-def check(mp3, as_json, max_wer, asr_model):
-    """Listen to a rendered MP3 and flag the sentences that were not said as written (EPISODE.vtt beside it gives their times)."""
-    import json
-
-    from .check import check_episode, format_table
-
-    report = check_episode(mp3, model=asr_model)
-    if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
-    else:
-        click.echo(format_table(report))
-    if max_wer is not None and report.wer > max_wer:
-        if not as_json:
-            click.echo(f"paperledge: WER {report.wer:.1%} is above --max-wer {max_wer:.1%}", err=True)
-        sys.exit(3)
-
-
-@main.command()
-@click.argument("season_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: build/<season folder name>].")
+@click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
 @click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=DEFAULT_EXECUTOR, show_default=True,
+              help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
 @_check_options
 @_cache_options
-def season(season_dir, out_dir, voice, quiet, check, retakes, fix, asr_model, max_wer, no_cache, cache_dir, jobs, device):
-    """Render every script in SEASON_DIR (skipping unchanged ones) and write feed.xml."""
-    from .render import RenderOptions
-    from .season import SeasonCheck, render_season
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, retakes, fix, asr_model, max_wer,
+           no_cache, cache_dir, jobs, device):
+    """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
+    With --jobs and --executor ray, JOBS caps the number of synthesis actors."""
+    from .render import RenderOptions
+
+    if ray_address and executor != "ray":
+        raise PaperLedgeError("--ray-address needs --executor ray")
     options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
-    if jobs:
-        options.jobs = jobs
     checking = check or fix or retakes is not None or max_wer is not None
-    spec = None
-    if checking:
-        options = _with_asr_model(options, asr_model)
-        spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
-    out_dir = out_dir or Path("build") / season_dir.resolve().name
-    with _progress(quiet, "Season") as update:
-        report = render_season(season_dir, out_dir, options, lambda name, done, total: update(done, total), spec)
-    if not quiet:
-        for name, data in report.checks.items():
-            flagged = [s for s in data["sentences"] if s["flagged"]]
-            click.echo(f"{name}: WER {data['wer']:.1%}, {len(flagged)} flagged")
-            for s in flagged:
-                click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
-        click.echo(
-            f"{out_dir}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
-            f"{report.synthesized} sentences synthesised; feed {report.feed}"
-        )
-    if report.refused:
+    if checking and executor == "ray":
+        raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "
+                              "check a Ray render afterwards with `paperledge check EPISODE.mp3`")
+    if len(season_dirs) == 1:
+        outs = [out_dir or Path("build") / season_dirs[0].resolve().name]
+    else:
+        outs = [(out_dir or Path("build")) / d.resolve().name for d in season_dirs]
+    if executor == "ray":
+        from .cluster import import_ray, render_seasons_on_ray, rich_progress
+
+        import_ray()  # without the extra: one line saying how to install it
+        options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
+        with rich_progress(quiet) as bars:
+            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+        reports = run.reports
+        if not quiet and run.actors:
+            click.echo(
+                f"ray: {run.actors} synthesis actor{'s' if run.actors != 1 else ''} on "
+                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {run.nodes} node{'s' if run.nodes != 1 else ''}, "
+                f"{run.cpus} CPUs, {run.gpus} GPUs"
+            )
+    else:
+        from .season import SeasonCheck, render_season
+
+        if jobs:
+            options.jobs = jobs
+        spec = None
+        if checking:
+            options = _with_asr_model(options, asr_model)
+            spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
+        reports = []
+        for season_dir, out in zip(season_dirs, outs):
+            with _progress(quiet, "Season") as update:
+                reports.append(render_season(season_dir, out, options, lambda name, done, total: update(done, total), spec))
+    refused = []
+    for out, report in zip(outs, reports):
+        if not quiet:
+            for name, data in report.checks.items():
+                flagged = [s for s in data["sentences"] if s["flagged"]]
+                click.echo(f"{name}: WER {data['wer']:.1%}, {len(flagged)} flagged")
+                for s in flagged:
+                    click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
+            click.echo(
+                f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
+                f"{report.synthesized} sentences synthesised; feed {report.feed}"
+            )
+        refused += report.refused
+    if refused:
         click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
-                   f"{', '.join(report.refused)}", err=True)
+                   f"{', '.join(refused)}", err=True)
         sys.exit(3)
 
 

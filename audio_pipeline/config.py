@@ -218,3 +218,38 @@ def default_cache_dir() -> Path:
     # The XDG spec: a relative $XDG_CACHE_HOME is invalid and is ignored.
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return base / CACHE_APP_DIR
+
+
+DEFAULT_EXECUTOR: Final = "local"
+"""Where `season` renders: "local" (worker processes on this machine) or "ray" (a Ray cluster)."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """How `season --executor ray` spreads a render over a Ray cluster."""
+
+    namespace: str = "paperledge"
+    """Ray namespace of the synthesis actors (they are named, so an operator can find them)."""
+    batch_sentences: int = 16
+    """Cache misses sent to an actor at once: big enough that a round trip through the
+    object store is small next to the synthesis, small enough that a lost batch costs little."""
+    gpu_batch_sentences: int = 64
+    """The same for an actor on a GPU, which batches inside the model."""
+    batches_per_actor: int = 2
+    """Batches queued on each actor, so it starts the next while the driver stores the last."""
+    actor_cpus: float = 1.0
+    """Logical CPUs one CPU actor claims; it runs its engine on `actor_threads` threads."""
+    actor_threads: int = 1
+    """ONNX Runtime / PyTorch threads per CPU actor: one actor per core, no oversubscription."""
+    max_restarts: int = 3
+    """A synthesis actor that dies is restarted this many times (Ray's max_restarts)."""
+    max_task_retries: int = 3
+    """A batch whose actor died is retried this many times on the restarted actor."""
+    episode_retries: int = 3
+    """An episode task whose worker died is run again this many times (Ray's max_retries)."""
+    episode_cpus: float = 0.0
+    """Logical CPUs an episode's assembly, mastering and encoding task claims: none, since the
+    CPU actors hold one each and mastering an episode is short next to synthesising it;
+    the driver bounds how many run at once instead (`episodes_at_once`)."""
+    episodes_at_once: int = 0
+    """Episode tasks running at once; 0: one per four cluster CPUs, at least two."""

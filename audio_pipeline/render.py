@@ -261,3 +261,16 @@ def _check_output_folder(output: Path, create: bool) -> None:
     if output.is_dir():
         raise RenderError(f"output {output} is a folder; give a file name ending in .mp3")
     temp_beside(output, ".check").unlink()  # raises a RenderError naming the folder if unwritable
+
+
+def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label: Path | None = None) -> Loudness:
+    """Master an assembled timeline and encode it to `dest` (untagged), to the targets
+    `options` ask for: the step `render` takes after assembly, for a render that
+    writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
+    `label` is the path errors name (default: `dest`)."""
+    cfg = options.config
+    target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
+    export_cfg = cfg.export
+    if options.bitrate_kbps:
+        export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
+    return _master_and_encode(timeline, dest, target, cfg, export_cfg, label or dest)

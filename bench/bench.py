@@ -7,12 +7,16 @@
 4. Check by ear, on each of the eight real episodes (scripts/published-2025): the time of
    `check` as a fraction of the cold render, the WER before and after
    `render --check --retakes 2 --fix`, and the sentences still flagged.
+5. The same season cold with `--executor ray` (a local Ray instance on this machine's
+   cores) against `--executor local`, both in the Ray environment (.venv-ray).
 
-`python bench/bench.py check [01 02 ...]` runs only the last part (on those episodes).
+`python bench/bench.py check [01 02 ...]` runs only the fourth part (on those episodes);
+`python bench/bench.py ray` runs the fifth alone.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -122,11 +126,42 @@ def bench_check(work: Path, only: list[str] = ()) -> None:
     print(f"details: {results}")
 
 
+RAY_PYTHON = ROOT / ".venv-ray" / "bin" / "python"
+
+
+def ray_vs_local(season: Path, work: Path) -> None:
+    """Cold season renders, --executor local then --executor ray, in one environment."""
+    import importlib.util
+
+    python = sys.executable if importlib.util.find_spec("ray") else str(RAY_PYTHON) if RAY_PYTHON.exists() else None
+    print("== season: --executor ray against --executor local (cold caches) ==")
+    if python is None:
+        print("(Ray is not installed: `make setup-ray` builds .venv-ray for this comparison)")
+        return
+    walls = {}
+    for executor in ("local", "ray"):
+        cmd = [python, "-m", "audio_pipeline.cli", "season", str(season), "-o", str(work / f"out-{executor}"),
+               "--cache-dir", str(work / f"cache-{executor}"), "--executor", executor]
+        start = time.perf_counter()
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        walls[executor] = time.perf_counter() - start
+        if p.returncode:
+            sys.exit(f"bench: {' '.join(cmd)} failed: {p.stderr.strip()[-500:]}")
+        lines = p.stdout.strip().splitlines()
+        workers = next((line.removeprefix("ray: ") for line in lines if line.startswith("ray:")),
+                       f"up to {os.cpu_count()} synthesis worker processes")
+        print(f"--executor {executor}: {walls[executor]:.1f} s ({workers}; {lines[-1]})")
+    print(f"ray / local: {walls['ray'] / walls['local']:.3f} (goal: within 10%)")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
-    if sys.argv[1:2] == ["check"]:
+    if sys.argv[1:2] == ["check"] or sys.argv[1:] == ["ray"]:
         try:
-            bench_check(work, sys.argv[2:])  # e.g. `bench.py check 03 05`: those episodes only
+            if sys.argv[1] == "ray":
+                ray_vs_local(ROOT / "scripts" / "published-2025", work)
+            else:
+                bench_check(work, sys.argv[2:])  # e.g. `bench.py check 03 05`: those episodes only
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
@@ -169,6 +204,8 @@ def main() -> None:
         wall_edit, _, summary = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache)])
         print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
 
+        first.write_text(text, encoding="utf-8")
+        ray_vs_local(season, work)
         bench_check(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
