@@ -193,6 +193,28 @@ def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, f
 
 
 @main.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the WER and every sentence's score.")
+@click.option("--max-wer", type=click.FloatRange(0, 1), default=None, help="Exit with status 3 when the episode's WER is above this (0-1).")
+@click.option("--asr-model", default=None, help="Recogniser: a CTranslate2 Whisper folder or a model name (base.en, ...) [default: bundled tiny.en].")
+def check(mp3, as_json, max_wer, asr_model):
+    """Listen to a rendered MP3 and flag the sentences that were not said as written (EPISODE.vtt beside it gives their times)."""
+    import json
+
+    from .check import check_episode, format_table
+
+    report = check_episode(mp3, model=asr_model)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        click.echo(format_table(report))
+    if max_wer is not None and report.wer > max_wer:
+        if not as_json:
+            click.echo(f"paperledge: WER {report.wer:.1%} is above --max-wer {max_wer:.1%}", err=True)
+        sys.exit(3)
+
+
+@main.command()
 @click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
