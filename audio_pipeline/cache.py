@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +108,13 @@ class SentenceCache:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
         return CacheEntry(path, sample_rate, audio.size)
+
+    @classmethod
+    def open(cls, root: Path | None, stack: ExitStack) -> "SentenceCache":
+        """The cache at `root`; None: a temporary one that `stack` removes (--no-cache)."""
+        if root is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperledge-")))
+        return cls(root)
 
     @staticmethod
     def load(entry: CacheEntry) -> np.ndarray:

@@ -336,11 +336,7 @@ def render_seasons_on_ray(
     plan = [_plan_season(folder, out, options) for folder, out in seasons]
     jobs, specs = _plan_jobs(plan)
     with ExitStack() as stack:
-        if options.cache_dir is None:
-            cache_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperledge-")))
-        else:
-            cache_root = Path(options.cache_dir)
-        cache = SentenceCache(cache_root)
+        cache = SentenceCache.open(options.cache_dir, stack)
         run = ClusterRun([s.report for s in plan])
         if jobs:
             _connect(ray, address, cluster)

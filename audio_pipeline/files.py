@@ -97,14 +97,19 @@ def checked_write(path: Path | str):
         raise RenderError(write_problem(path, e)) from None
 
 
+def write_whole(tmp: Path, data: bytes | str, path: Path) -> None:
+    """`data` into `tmp`, flushed to the disk; a failure is a RenderError naming `path`."""
+    with checked_write(path), open(tmp, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        f.flush()
+        os.fsync(f.fileno())  # a full disk shows here, not after the rename
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     tmp = temp_beside(path, ".part")
     try:
+        write_whole(tmp, data, path)
         with checked_write(path):
-            with open(tmp, "wb") as f:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
-                f.flush()
-                os.fsync(f.fileno())  # a full disk shows here, not after the rename
             os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -33,6 +33,14 @@ LITERAL_BRACES = {"{": "\U00100001", "}": "\U00100002", "[": "\U00100003", "<": 
 UNPARK_BRACES = str.maketrans({v: k for k, v in LITERAL_BRACES.items()})
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+INLINE = re.compile(r"\{([^{}|]*)\|([^{}|]*)\}")
+"""The script's own `{written|spoken}` pronunciation."""
+
+
+def written_form(markup: str) -> str:
+    """What the transcript shows of script text: `written` of each override, escaped
+    characters as themselves."""
+    return INLINE.sub(lambda m: m.group(1), markup).translate(UNPARK_BRACES)
 
 
 # What escape() protects: Markdown's own punctuation, and the script's { } [ syntax.

@@ -6,7 +6,6 @@ only passes their data along and keeps the output path clean on failure.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from .engines.base import create_engine
 from .errors import RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
-from .files import checked_write, remove_stale_temps, temp_beside
+from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .master import analyse, blocks_of, mastered_blocks, plan
 from .script import Episode, check_speakable, read_script
@@ -111,11 +110,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
 
     sentences = episode.sentences()
     with ExitStack() as stack:
-        if options.cache_dir is None:
-            cache_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperledge-")))
-        else:
-            cache_root = Path(options.cache_dir)
-        cache = SentenceCache(cache_root)
+        cache = SentenceCache.open(options.cache_dir, stack)
         engine = create_engine(profile.engine, profile.engine_params)
         done = 0
 
@@ -134,7 +129,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         apply_takes(output, engine, profile, [s.spoken for s in sentences], report, cache, cfg.check)
         timings["synthesis"] = time.perf_counter() - t
         if options.cache_dir is not None:
-            record_use(cache_root, engine.fingerprint(), profile.name, profile.engine, report.entries)
+            record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, report.entries)
 
         t = time.perf_counter()
         rate = cfg.assembly.sample_rate
@@ -216,11 +211,7 @@ def stack_temp(stack: ExitStack, path: Path, text: str) -> Path:
     """`text` written in full to a temporary file beside `path` (removed on failure)."""
     tmp = temp_beside(path, ".part")
     stack.callback(tmp.unlink, missing_ok=True)
-    with checked_write(path):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+    write_whole(tmp, text, path)
     return tmp
 
 
@@ -260,7 +251,7 @@ def _check_output_folder(output: Path, create: bool) -> None:
         raise RenderError(f"output folder {folder} does not exist; create it or choose another -o")
     if output.is_dir():
         raise RenderError(f"output {output} is a folder; give a file name ending in .mp3")
-    temp_beside(output, ".check").unlink()  # raises a RenderError naming the folder if unwritable
+    temp_beside(output, ".check.part").unlink()  # raises a RenderError naming the folder if unwritable
 
 
 def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label: Path | None = None) -> Loudness:

@@ -18,7 +18,8 @@ import yaml
 from .config import DEFAULT_SHOW, MAX_PAUSE_S, TextConfig
 from .errors import ScriptError
 from .files import read_text
-from .markup import UNPARK_BRACES, parse_blocks
+from .markup import INLINE as _INLINE
+from .markup import parse_blocks, written_form
 from .text.sentences import split_sentences
 
 FRONT_MATTER_FIELDS = (
@@ -27,7 +28,8 @@ FRONT_MATTER_FIELDS = (
 
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
 _PAUSE_LIKE = re.compile(r"\[\s*pause", re.IGNORECASE)
-_INLINE = re.compile(r"\{([^{}|]*)\|([^{}|]*)\}")
+# Control characters other than tab (newlines are already split off or normalised).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -215,9 +217,10 @@ def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
 
 def _plain(value: str, name: str, path: Path) -> str:
     """A front-matter value without control characters (YAML escapes can write them)."""
-    for ch in value:
-        if unicodedata.category(ch) == "Cc":
-            raise ScriptError(f"{path}: front-matter field {name!r} holds control character U+{ord(ch):04X}; delete it")
+    bad = _CONTROL.search(value)  # tabs and line breaks (a `|` block description) are text
+    if bad:
+        ch = value[bad.start()]
+        raise ScriptError(f"{path}: front-matter field {name!r} holds control character U+{ord(ch):04X}; delete it")
     return value
 
 
@@ -232,7 +235,7 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
     previous = ""
     for block in parse_blocks(body, first_line, path):
         if block.kind == "heading":
-            title = " ".join(_written(block.text).split())
+            title = " ".join(written_form(block.text).split())
             if not title:
                 raise ScriptError(f"{path}: line {block.line}: chapter heading has no title")
             first_block = previous == "" and not any(c.paragraphs for c in chapters)
@@ -295,10 +298,6 @@ def _sentences(text: str, line: int, tc: TextConfig) -> list[Sentence]:
     return out
 
 
-def _written(markup: str) -> str:
-    return _INLINE.sub(lambda m: m.group(1), markup).translate(UNPARK_BRACES)
-
-
 def _spoken_source(markup: str) -> str:
     """The text the voice is given before normalisation: inline overrides resolved."""
     return _INLINE.sub(lambda m: m.group(2), markup)
@@ -334,12 +333,12 @@ def _pause_seconds(number: str, unit: str) -> float:
 
 
 def _check_control_characters(text: str, path: Path) -> None:
-    for lineno, line in enumerate(text.split("\n"), 1):
-        for ch in line:
-            if ch != "\t" and unicodedata.category(ch) == "Cc":
-                raise ScriptError(
-                    f"{path}: line {lineno}: control character U+{ord(ch):04X} in the text; delete it"
-                )
+    bad = _CONTROL.search(text)  # one pass over the file, not a Python loop per character
+    if bad:
+        lineno = text.count("\n", 0, bad.start()) + 1
+        raise ScriptError(
+            f"{path}: line {lineno}: control character U+{ord(bad.group()):04X} in the text; delete it"
+        )
 
 
 def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
@@ -362,7 +361,7 @@ def check_speakable(episode: Episode, scripts: tuple[str, ...], voice: str) -> N
     allowed = tuple(s.upper() for s in scripts)
     for s in episode.sentences():
         for ch in _spoken_source(s.markup):
-            if not ch.isalpha():
+            if ch.isascii() or not ch.isalpha():  # ASCII letters are Latin: skip the name lookup
                 continue
             name = unicodedata.name(ch, "")
             if not name.startswith(allowed):

@@ -31,7 +31,7 @@ from typing import Callable, Final
 
 from num2words import num2words
 
-from audio_pipeline.markup import UNPARK_BRACES
+from audio_pipeline.markup import INLINE, written_form
 from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 
 __all__ = ["Spoken", "speak", "normalize", "default_lexicon"]
@@ -54,7 +54,6 @@ class Spoken:
 # Public entry points
 # ---------------------------------------------------------------------------------------
 
-_INLINE: Final = re.compile(r"\{([^{}|]*)\|([^{}|]*)\}")
 
 
 def speak(markup: str, lexicon: Lexicon | None = None) -> Spoken:
@@ -62,8 +61,7 @@ def speak(markup: str, lexicon: Lexicon | None = None) -> Spoken:
 
     ``lexicon=None`` uses the show lexicon (`default_lexicon`).
     """
-    # Escaped braces (markup.LITERAL_BRACES) are shown as braces and never spoken.
-    written = _INLINE.sub(lambda m: m.group(1), markup).translate(UNPARK_BRACES)
+    written = written_form(markup)  # escaped braces are shown, and never spoken
     inline: list[str] = []
     fired: list[str] = []
 
@@ -76,7 +74,7 @@ def speak(markup: str, lexicon: Lexicon | None = None) -> Spoken:
             fired.append(name)
         return chr(_PARK_BASE + len(inline) - 1)
 
-    text = _INLINE.sub(protect, _strip_reserved(markup))
+    text = INLINE.sub(protect, _strip_reserved(markup))
     spoken, rule_fired = _to_fixed_point(text, inline, default_lexicon() if lexicon is None else lexicon)
     return Spoken(written, spoken, fired + [f for f in rule_fired if f not in fired])
 
