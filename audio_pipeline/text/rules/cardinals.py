@@ -1,0 +1,120 @@
+"""Numbers on their own: cardinals, years, ordinals, decades, decimals, scientific notation,
+powers, scaled counts ("7B"), versions and dotted serials."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from audio_pipeline.text import say
+from audio_pipeline.text.rule import Rule
+from audio_pipeline.text.rules.dates import MONTHS
+from audio_pipeline.text.rules.money import SCALES
+from audio_pipeline.text.tables import table
+from audio_pipeline.text.work import NUM, P, Work
+
+_T: Final = table("cardinals")
+_DECADE_CUES: Final = frozenset(_T["decade_cues"])
+_COUNT_CUES: Final = frozenset(_T["count_cues"])
+_STRONG_YEAR_CUES: Final = frozenset(_T["strong_year_cues"]) | {m.lower() for m in MONTHS}
+_POWERS_OF_TWO: Final = frozenset(_T["powers_of_two"])
+_NOT_PLURAL: Final = frozenset(_T["not_plural"])
+
+SIGN: Final = r"(?<![\w" + P + r".,)\]/])(?P<sign>[-+±])?"
+QUANTITY_START: Final = r"(?<![\w" + P + r".,])"
+
+
+def _scientific(m: re.Match, _work: Work) -> str:
+    e = m.group("e")
+    exp = ("minus " if e.startswith("-") else "") + say.cardinal(int(e.lstrip("+-")))
+    return f"{say.number(m.group('m'))} e {exp}"
+
+
+def _power(m: re.Match, _work: Work) -> str:
+    e = m.group("e")
+    if re.fullmatch(r"-?\+?\d+", e):
+        n = int(e.replace("+", ""))
+        if n == 2:
+            return " squared "
+        if n == 3:
+            return " cubed "
+        if n < 0:
+            return f" to the minus {say.cardinal(-n)} "
+        return f" to the {say.ordinal(n)} "
+    if re.fullmatch(r"-?\d+\.\d+", e):
+        return f" to the power of {say.signed_number(e)} "
+    return f" to the {e} "
+
+
+def _decade(m: re.Match, _work: Work) -> str | None:
+    num = m.group("num")
+    if len(num) == 2 and not m.group("apos"):
+        # "in her 30s" is an age, "after 30s" is thirty seconds
+        prev = re.search(r"(\w+)\W*$", m.string[:m.start()])
+        if not (prev and prev.group(1).lower() in _DECADE_CUES):
+            return None
+    if m.group("apos") or len(num) == 2:
+        return say.plural(say.cardinal(int(num[-2:]))) if num[-2:] != "00" else "hundreds"
+    n = int(num)
+    if len(num) == 4 and 1000 <= n <= 2090:
+        return say.plural(say.year(n))
+    return say.plural(say.cardinal(n))
+
+
+def _is_plural(word: str) -> bool:
+    return word not in _NOT_PLURAL and not word.endswith(("ss", "us", "is"))
+
+
+def looks_like_year(text: str, m: re.Match) -> bool:
+    """1100-2099 said as a year ("twenty twenty-four") unless it looks like a count."""
+    num = m.group("num")
+    if len(num) != 4 or m.group("sign") or not 1100 <= int(num) <= 2099:
+        return False
+    prev = re.search(rf"([\w{P}]+)\W*$", text[:m.start()])
+    prev_word = prev.group(1).lower() if prev else ""
+    following = re.match(r"\s*([a-z]{3,}s)\b", text[m.end():])
+    if prev_word in _COUNT_CUES or (following and _is_plural(following.group(1))):
+        return False  # "over 2000 samples", "2048 tokens"
+    if int(num) in _POWERS_OF_TWO:  # "a 2048-dimensional embedding", unless "in 2048"
+        return prev_word in _STRONG_YEAR_CUES
+    return True
+
+
+def _plain(m: re.Match, work: Work) -> str:
+    num = m.group("num")
+    if "," not in num and "." not in num and looks_like_year(m.string, m):
+        work.fire("rule:year")
+        return say.signed(m, say.year(int(num)))
+    return say.signed(m, say.number(num))
+
+
+SCIENTIFIC: Final = Rule(
+    "scientific", "decimal",
+    re.compile(QUANTITY_START + r"(?P<m>\d+(?:\.\d+)?)[eE](?P<e>[-+]?\d+)(?!\w|\.\d)"), _scientific,
+    ("A rate of 3e-4 works.", "A rate of three e minus four works."))
+POWER: Final = Rule(
+    "power", "cardinal", re.compile(r"\^\s?(?P<e>-?\+?\d+(?:\.\d+)?|[^\W\d_]\w*)"), _power,
+    ("It grows as n^2.", "It grows as n squared."))
+DECADE: Final = Rule(
+    "decade", "date", re.compile(r"(?<![\w" + P + r".,])(?P<apos>')?(?P<num>\d*0)'?s(?![\w" + P + r"])"),
+    _decade, ("Music of the 1980s.", "Music of the nineteen eighties."))
+SCALED: Final = Rule(
+    "scaled-count", "cardinal",
+    re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<short>[KMBT]|[kb]|bn|mn|tn)(?![\w" + P + r"])"),
+    lambda m, w: say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}"),
+    ("A 70B model.", "A seventy billion model."))
+ORDINAL: Final = Rule(
+    "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
+    lambda m, w: say.ordinal(int(m.group("num"))), ("She came 2nd.", "She came second."))
+VERSION: Final = Rule(
+    "version", "serial", re.compile(r"(?<![\w" + P + r"])[vV](?P<num>\d+(?:\.\d+)*)(?![\w" + P + r"]|\.\d)"),
+    lambda m, w: "version " + say.point_joined(m.group("num")), ("Update to v2.1 now.", "Update to version two point one now."))
+MULTI_DOT: Final = Rule(
+    "dotted-number", "serial", re.compile(QUANTITY_START + r"\d+(?:\.\d+){2,}(?![\w" + P + r"])"),
+    lambda m, w: say.point_joined(m.group(0)), ("Python 3.11.2 is out.", "Python three point eleven point two is out."))
+PLAIN: Final = Rule(
+    "number", "cardinal", re.compile(r"(?<![\w" + P + r"])(?P<sign>[-+±])?(?P<num>" + NUM + r")"), _plain,
+    ("We saw 1,234 cats in 2019.", "We saw one thousand two hundred thirty-four cats in twenty nineteen."))
+DIGITS: Final = Rule(
+    "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)),
+    ("Model X9 ships", "Model X nine ships"))

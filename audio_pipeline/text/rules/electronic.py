@@ -1,0 +1,54 @@
+"""URLs and e-mail addresses, read as a person would: scheme and "www." dropped,
+separators named ("github dot com slash google")."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from audio_pipeline.text import say
+from audio_pipeline.text.rule import Rule
+from audio_pipeline.text.tables import table
+from audio_pipeline.text.work import Work
+
+_T: Final = table("electronic")
+_SEPARATORS: Final[dict[str, str]] = _T["separators"]
+_SPELLED_TLDS: Final = frozenset(_T["spelled_tlds"])
+_URL: Final = re.compile(
+    r"(?<![\w@./])(?:(?:https?|ftp)://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+    r"|(?<![\w@./-])(?:[a-zA-Z0-9-]+\.)+(?:" + "|".join(_T["tlds"]) + r")(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
+    r"(?![\w@-])"
+)
+_EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(?![\w])")
+
+
+def say_address(m: re.Match, work: Work) -> str:
+    address = re.sub(r"^(?:https?|ftp)://", "", m.group(0), flags=re.I)
+    address = re.sub(r"^www\.", "", address, flags=re.I).rstrip("/")
+    words: list[str] = []
+    for part in re.split(r"([./\-_:@?=&#~%+])", address):
+        if not part:
+            continue
+        if part in _SEPARATORS:
+            words.append(_SEPARATORS[part])
+        elif entry := work.lexicon.lookup(part):
+            words.append(entry.spoken)
+        elif part.lower() in _SPELLED_TLDS and words and words[-1] == "dot":
+            words.append(say.spell(part.upper()))
+        else:
+            for piece in re.findall(r"\d+|[^\W\d_]+", part):
+                if piece.isdecimal():
+                    words.append(say.digits(piece) if len(piece) > 2 else say.cardinal(int(piece)))
+                elif not say.VOWELS.intersection(piece) and len(piece) <= 5:
+                    words.append(say.spell(piece.upper()))
+                else:
+                    words.append(say.respoken(piece.lower(), work.lexicon))
+    return " ".join(words)
+
+
+EMAIL: Final = Rule("email", "electronic", _EMAIL, say_address,
+                    ("Write to ernis@paperledge.fm today.", "Write to ernis at paperledge dot F-M today."))
+URL: Final = Rule("url", "electronic", _URL, say_address,
+                  ("See https://www.example.org/data.", "See example dot org slash data."))
+
+RULES: Final = (EMAIL, URL)

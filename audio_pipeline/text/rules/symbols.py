@@ -1,0 +1,85 @@
+"""Symbols and identifiers: operators said as words ("≤" -> "at most"), Greek letters, and the
+letters and digits of names ("snake_case", "A100", "GPT4", "mp3")."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from audio_pipeline.text import say
+from audio_pipeline.text.rule import Rule, template
+from audio_pipeline.text.tables import table
+from audio_pipeline.text.work import P
+
+_W: Final = rf"[\w{P}]"  # a word character or a decided span
+_GREEK: Final[dict[str, str]] = table("greek")["letters"]
+
+# (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
+_OPERATORS: Final = [
+    # "O(n log n)", "f(x)", "p(y|x)": a one-letter function and its argument
+    ("big-o", rf"(?<!{_W})O\(([^()]*)\)", r" big O of \1 ", ("It runs in O(n) time.", "It runs in big O of n time.")),
+    ("given", rf"(?<!{_W})([A-Za-z])\(([^()|]{{1,40}})\|([^()|]{{1,40}})\)", r" \1 of \2 given \3 ",
+     ("Model p(y|x) well.", "Model p of y given x well.")),
+    ("function-of", rf"(?<!{_W})([A-Za-z])\(([^()]{{1,40}})\)", r" \1 of \2 ", ("Take f(x) first.", "Take f of x first.")),
+    ("arrow-both", r"\s*(?:<->|↔|⟷|⇔)\s*", " to and from ", ("A <-> B", "A to and from B")),
+    ("arrow", r"\s*(?:->|→|⟶|=>|⇒|⟹)\s*", " to ", ("Text → speech", "Text to speech")),
+    ("arrow-back", r"\s*(?:<-|←|⟵)\s*", " from ", ("x ← y", "x from y")),
+    ("at-most", r"\s*(?:<=|≤|⩽)\s*", " at most ", ("x ≤ y", "x at most y")),
+    ("at-least", r"\s*(?:>=|≥|⩾)\s*", " at least ", ("x >= y", "x at least y")),
+    ("not-equal", r"\s*(?:!=|≠)\s*", " is not equal to ", ("x ≠ y", "x is not equal to y")),
+    ("equals", r"\s*(?:==|=)\s*", " equals ", ("x = y", "x equals y")),
+    ("approximately", r"\s*≈\s*", " approximately ", ("x ≈ y", "x approximately y")),
+    ("about", rf"\s*~\s*(?={_W})", " about ", ("It took ~ an hour", "It took about an hour")),
+    ("plus-or-minus", r"\s*±\s*", " plus or minus ", ("x ± y", "x plus or minus y")),
+    ("and-sign", rf"(?<={_W})\s*&\s*(?={_W})|\s+&\s+", " and ", ("Salt & pepper", "Salt and pepper")),
+    ("less-than", rf"\s+<\s+|\s*<\s*(?=[{P}])", " less than ", ("x < y", "x less than y")),
+    ("more-than", rf"\s+>\s+|\s*>\s*(?=[{P}])", " more than ", ("x > y", "x more than y")),
+    ("plus", rf"(?<={_W})\s*\+\s*(?={_W})", " plus ", ("x + y", "x plus y")),
+    ("plus-before-number", rf"(?<!{_W})\+(?=[{P}])", " plus ", ("Gains of +x", "Gains of plus x")),
+    ("plus-after-number", rf"(?<=[{P}])\+(?!{_W})", " plus ", ("Ages 18+ only", "Ages eighteen plus only")),
+    ("times-star", rf"(?<=[{P}])\s*\*\s*(?=[{P}])|\s+\*\s+", " times ", ("x * y", "x times y")),
+    ("times-sign", r"\s*×\s*", " times ", ("x × y", "x times y")),
+    ("divided-by", r"\s*÷\s*", " divided by ", ("x ÷ y", "x divided by y")),
+    ("square-root", r"√\s*", " square root of ", ("Take √x now", "Take square root of x now")),
+    ("infinity", r"∞", " infinity ", ("Up to ∞", "Up to infinity")),
+    ("element-of", r"\s*∈\s*", " in ", ("For x ∈ S", "For x in S")),
+    ("proportional-to", r"\s*∝\s*", " proportional to ", ("y ∝ x", "y proportional to x")),
+    ("degree-sign", r"\s*°", " degrees ", ("Turn it x° left", "Turn it x degrees left")),
+    ("section-sign", r"§\s*", " section ", ("See § x", "See section x")),
+    ("number-sign", rf"#(?=\s?[{P}])", " number ", ("Ranked #1 here", "Ranked number one here")),
+    ("hashtag", rf"(?<!{_W})#(?=[^\W\d_])", " hashtag ", ("Tag it #science", "Tag it hashtag science")),
+    ("at-sign", rf"(?<!{_W})@(?=\w)", " at ", ("Ask @ernis now", "Ask at Erniss now")),
+    ("spaced-at", r"\s@\s", " at ", ("Meet me @ noon", "Meet me at noon")),
+    ("percent-sign", r"%", " percent ", ("The % rose", "The percent rose")),
+    ("per-mille-sign", r"‰", " per mille ", ("The ‰ rose", "The per mille rose")),
+    ("slash-or", r"(?<=[a-z])/(?=[a-z])", " or ", ("Yes and/or no", "Yes and or no")),
+    ("slash", r"/", " ", ("Read A/B tests", "Read A B tests")),
+]
+OPERATORS: Final = tuple(Rule(name, "symbol", re.compile(pattern), template(spoken), example, park=False)
+                         for name, pattern, spoken, example in _OPERATORS)
+
+GREEK: Final = Rule(
+    "greek-letter", "symbol", re.compile(r"(?<![^\W\d_])[" + "".join(_GREEK) + r"](?![^\W\d_])"),
+    lambda m, w: _GREEK[m.group(0)], ("Set α to x", "Set alpha to x"))
+
+SNAKE_CASE: Final = Rule(
+    "snake-case", "electronic", re.compile("_"), lambda m, w: " ",  # URLs are done: "_" reads as a space
+    ("Call load_data first", "Call load data first"), park=False, quiet=True)
+# Model and chip names: "A100" -> "A-one hundred" (a lone "A" would be the article),
+# "mp3" -> "M-P three", "Qwen2.5-Math-7B" -> "Qwen 2.5 Math 7B" (the 7B was parked earlier).
+LETTER_NUMBER: Final = Rule(
+    "letter-number", "serial", re.compile(rf"(?<![\w{P}-])(?P<l>[A-Z])-?(?P<num>\d+(?:\.\d+)?)(?![\w{P}]|\.\d)"),
+    lambda m, w: f"{m.group('l')}-{say.number(m.group('num'))}", ("An A100 card", "An A-one hundred card"))
+CODE_LETTERS: Final = Rule(
+    "code-letters", "serial", re.compile(rf"(?<![\w{P}])[b-df-hj-np-tv-xz]{{2,4}}(?=\d)"),
+    lambda m, w: say.spell(m.group(0).upper()), ("Play the mp3 file", "Play the M-P three file"), park=False)
+LETTER_DIGIT: Final = Rule(
+    "letter-digit", "serial", re.compile(rf"(?<=[^\W\d_]|[{P}])(?=\d)"), lambda m, w: " ",
+    ("Try GPT4 now", "Try G-P-T four now"), park=False, quiet=True)
+DIGIT_LETTER: Final = Rule(
+    "digit-letter", "serial", re.compile(rf"(?<=\d)(?=[^\W\d_]|[{P}])"), lambda m, w: " ",
+    ("Try 4GPT now", "Try four G-P-T now"), park=False, quiet=True)
+HYPHEN_NEAR_DIGIT: Final = Rule(
+    "hyphen-near-digit", "serial",
+    re.compile(rf"(?<=[\w{P}])-(?=\d)|(?<=\d)-(?=[\w{P}])|(?<=[{P}])-(?=[\w{P}])|(?<=\w)-(?=[{P}])"),
+    lambda m, w: " ", ("Try GPT-4 now", "Try G-P-T four now"), park=False, quiet=True)

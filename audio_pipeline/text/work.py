@@ -1,0 +1,92 @@
+"""A sentence being rewritten: its text, the spans already decided, and what fired.
+
+A rule that decides how a span is said parks the spoken words behind one placeholder
+character from a private-use plane, so later rules see a single word-like mark there
+and never re-read words an earlier rule already decided.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Callable, Final
+
+if TYPE_CHECKING:
+    from audio_pipeline.text.lexicon import Lexicon
+
+PARK_BASE: Final = 0xF0000  # Supplementary Private Use Area-A: never in a real script
+PARK_MAX: Final = 0xFFFFD
+P: Final = "\U000F0000-\U000FFFFD"
+"""Regex class body of the placeholder characters, for rules' look-arounds: ``[\\w{P}]``."""
+RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010FFFD]")
+NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
+"""A written number: 1,234,567.89 / 3.14 / .5 / 42."""
+
+
+def strip_reserved(text: str) -> str:
+    return RESERVED.sub(" ", text)
+
+
+def has_words(text: str) -> bool:
+    return any(c.isalnum() or RESERVED.match(c) for c in text)
+
+
+class Work:
+    """The sentence being rewritten, the spans already decided, and what fired."""
+
+    def __init__(self, text: str, parked: list[str] | None = None, lexicon: Lexicon | None = None) -> None:
+        self.text = text
+        self.parked: list[str] = parked if parked is not None else []
+        self.fired: list[str] = []
+        self.lexicon = lexicon
+
+    def fire(self, name: str) -> None:
+        if name not in self.fired:
+            self.fired.append(name)
+
+    def park(self, spoken: str, name: str | None = None) -> str:
+        """Decide a span: later rules see one word-like placeholder in its place."""
+        if name:
+            self.fire(name)
+        if PARK_BASE + len(self.parked) > PARK_MAX:  # absurdly long input: stop parking
+            return f" {spoken} "
+        self.parked.append(spoken)
+        return chr(PARK_BASE + len(self.parked) - 1)
+
+    def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
+            name: str | None = None, park: bool = True) -> None:
+        """Replace every match; ``repl`` returning None leaves that match as it was."""
+
+        def one(m: re.Match) -> str:
+            out = repl(m)
+            if out is None:
+                return m.group(0)
+            if park:
+                return self.park(out, name)
+            if name:
+                self.fire(name)
+            return out
+
+        self.text = pattern.sub(one, self.text)
+
+    def unparked(self, keep: int = 0) -> str:
+        """The text with parked spans put back; the first ``keep`` stay parked."""
+        text = self.text
+        for _ in range(3):  # parked spans may hold parked spans (nested rules)
+            if not RESERVED.search(text):
+                break
+            text = RESERVED.sub(lambda m: self.unpark_padded(m, keep), text)
+        return text
+
+    def unpark_padded(self, m: re.Match, keep: int = 0) -> str:
+        """The parked words, with a space only where they would touch a word."""
+        if ord(m.group(0)) - PARK_BASE < keep:
+            return m.group(0)
+        before = m.string[m.start() - 1:m.start()]
+        after = m.string[m.end():m.end() + 1]
+        pad_before = " " if before and (before.isalnum() or RESERVED.match(before)) else ""
+        pad_after = " " if after and (after.isalnum() or RESERVED.match(after)) else ""
+        return pad_before + self._unpark(m.group(0)) + pad_after
+
+    def _unpark(self, ch: str) -> str:
+        i = ord(ch) - PARK_BASE
+        return self.parked[i] if 0 <= i < len(self.parked) else " "
