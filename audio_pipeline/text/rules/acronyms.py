@@ -17,17 +17,18 @@ _LONG_WORD: Final = 7  # an all-caps token this long with a vowel is a shouted w
 
 
 def _token(m: re.Match, work: Work) -> str | None:
-    return say_token(m.group("w"), m.group("apos"), m.string[:m.start()], work)
+    return say_token(m.group("w"), m.group("apos"), m.string[:m.start()], work, piece=False)
 
 
-def say_token(word: str, trailing: str | None, before: str, work: Work) -> str | None:
-    """The spoken form of one word, or None to leave it to the engine."""
+def say_token(word: str, trailing: str | None, before: str, work: Work, piece: bool = True) -> str | None:
+    """The spoken form of one word (or ``piece`` of a camel-case word), or None to leave it
+    to the engine. Whole Roman numerals are the roman rule's."""
     if not word.isascii():
         return None
     lexicon = work.lexicon
     base, suffix = split_suffix(word, trailing)
 
-    roman = read_roman(base, before, work)
+    roman = read_roman(base, before, work) if piece else None
     if roman is not None:
         return roman
 

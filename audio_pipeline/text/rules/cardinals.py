@@ -117,4 +117,4 @@ PLAIN: Final = Rule(
     ("We saw 1,234 cats in 2019.", "We saw one thousand two hundred thirty-four cats in twenty nineteen."))
 DIGITS: Final = Rule(
     "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)),
-    ("Model X9 ships", "Model X nine ships"))
+    ("Model X9 ships", "Model X-nine ships"))

@@ -101,13 +101,13 @@ DAY_MONTH: Final = Rule(
     ("On 14 March it rained.", "On the fourteenth of March it rained."))
 MONTH_YEAR: Final = Rule(
     "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
-    ("Since May 1999.", "Since May nineteen ninety-nine."))
+    ("Since Sept 1999.", "Since September nineteen ninety-nine."))
 CLOCK: Final = Rule(
     "clock", "time",
     re.compile(r"(?<![\w:.,])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?" + r"(?![\w:]|\.\d)"),
     _clock, ("We meet at 10:05 am.", "We meet at ten oh five A-M."))
 HOUR_AMPM: Final = Rule(
     "hour-ampm", "time", re.compile(r"(?<![\w:.,])(?P<h>\d{1,2})" + _AMPM + r"(?![\w])"), _hour,
-    ("Doors open at 7pm.", "Doors open at seven P-M."))
+    ("Doors open at 7am.", "Doors open at seven A-M."))
 
 RULES: Final = (DATE_ISO, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR, CLOCK, HOUR_AMPM)

@@ -47,7 +47,7 @@ def say_address(m: re.Match, work: Work) -> str:
 
 
 EMAIL: Final = Rule("email", "electronic", _EMAIL, say_address,
-                    ("Write to ernis@paperledge.fm today.", "Write to ernis at paperledge dot F-M today."))
+                    ("Write to info@paperledge.fm today.", "Write to info at paperledge dot F-M today."))
 URL: Final = Rule("url", "electronic", _URL, say_address,
                   ("See https://www.example.org/data.", "See example dot org slash data."))
 

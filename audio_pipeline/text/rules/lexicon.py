@@ -47,7 +47,7 @@ def _entry(m: re.Match, work: Work) -> str | None:
 
 
 WORDS: Final = Rule("lexicon", "whitelist", _entries(True), _entry,
-                    ("At ICML, GPUs", "At I-C-M-L, G-P-U's"), quiet=True)
+                    ("Hey PaperLedge crew.", "Hey Paper Ledge crew."), quiet=True)
 WORDS_NOCASE: Final = Rule("lexicon-nocase", "whitelist", _entries(False), _entry,
                            ("Papers on arxiv", "Papers on archive"), quiet=True)
 

@@ -54,10 +54,10 @@ def _unit_after(m: re.Match, _work: Work) -> str | None:
 
 PERCENT: Final = Rule(
     "percent", "measure", re.compile(SIGN + r"(?P<num>" + NUM + r")\s?(?P<unit>%|‰)"), _percent,
-    ("Up 12.5% today.", "Up twelve point five percent today."))
+    ("Costs rose 1999% in a year.", "Costs rose one thousand nine hundred ninety-nine percent in a year."))
 DIMENSIONS: Final = Rule(
     "dimensions", "measure", re.compile(rf"(?<=\d)\s?[xX×]\s?(?=\d)(?!10[{P}])"),  # not "3×10⁸"
-    lambda m, w: " by ", ("A 1920x1080 screen.", "A one thousand nine hundred twenty by one thousand eighty screen."),
+    lambda m, w: " by ", ("A 4x4 grid.", "A four by four grid."),
     park=False)
 MULTIPLIER: Final = Rule(
     "multiplier", "measure", re.compile(QUANTITY_START + r"(?P<num>" + NUM + r")\s?[xX×](?![\w" + P + r"])"),

@@ -35,8 +35,8 @@ _OPERATORS: Final = [
     ("less-than", rf"\s+<\s+|\s*<\s*(?=[{P}])", " less than ", ("x < y", "x less than y")),
     ("more-than", rf"\s+>\s+|\s*>\s*(?=[{P}])", " more than ", ("x > y", "x more than y")),
     ("plus", rf"(?<={_W})\s*\+\s*(?={_W})", " plus ", ("x + y", "x plus y")),
-    ("plus-before-number", rf"(?<!{_W})\+(?=[{P}])", " plus ", ("Gains of +x", "Gains of plus x")),
-    ("plus-after-number", rf"(?<=[{P}])\+(?!{_W})", " plus ", ("Ages 18+ only", "Ages eighteen plus only")),
+    ("plus-before-number", rf"(?<!{_W})\+(?=[{P}])", " plus ", ("Costs (+3€) more", "Costs, plus three euros, more")),
+    ("plus-after-number", rf"(?<=[{P}])\+(?!{_W})", " plus ", ("We want 7B+.", "We want seven billion plus.")),
     ("times-star", rf"(?<=[{P}])\s*\*\s*(?=[{P}])|\s+\*\s+", " times ", ("x * y", "x times y")),
     ("times-sign", r"\s*×\s*", " times ", ("x × y", "x times y")),
     ("divided-by", r"\s*÷\s*", " divided by ", ("x ÷ y", "x divided by y")),
@@ -48,12 +48,11 @@ _OPERATORS: Final = [
     ("section-sign", r"§\s*", " section ", ("See § x", "See section x")),
     ("number-sign", rf"#(?=\s?[{P}])", " number ", ("Ranked #1 here", "Ranked number one here")),
     ("hashtag", rf"(?<!{_W})#(?=[^\W\d_])", " hashtag ", ("Tag it #science", "Tag it hashtag science")),
-    ("at-sign", rf"(?<!{_W})@(?=\w)", " at ", ("Ask @ernis now", "Ask at Erniss now")),
+    ("at-sign", rf"(?<!{_W})@(?={_W})", " at ", ("Ask @ernis now", "Ask at Erniss now")),
     ("spaced-at", r"\s@\s", " at ", ("Meet me @ noon", "Meet me at noon")),
     ("percent-sign", r"%", " percent ", ("The % rose", "The percent rose")),
     ("per-mille-sign", r"‰", " per mille ", ("The ‰ rose", "The per mille rose")),
-    ("slash-or", r"(?<=[a-z])/(?=[a-z])", " or ", ("Yes and/or no", "Yes and or no")),
-    ("slash", r"/", " ", ("Read A/B tests", "Read A B tests")),
+    ("slash-or", r"(?<=[a-z])/(?=[a-z])", " or ", ("Use cats/dogs here", "Use cats or dogs here")),
 ]
 OPERATORS: Final = tuple(Rule(name, "symbol", re.compile(pattern), template(spoken), example, park=False)
                          for name, pattern, spoken, example in _OPERATORS)
@@ -64,7 +63,7 @@ GREEK: Final = Rule(
 
 SNAKE_CASE: Final = Rule(
     "snake-case", "electronic", re.compile("_"), lambda m, w: " ",  # URLs are done: "_" reads as a space
-    ("Call load_data first", "Call load data first"), park=False, quiet=True)
+    ("Use ICML_2024 data", "Use I-C-M-L twenty twenty-four data"), park=False, quiet=True)
 # Model and chip names: "A100" -> "A-one hundred" (a lone "A" would be the article),
 # "mp3" -> "M-P three", "Qwen2.5-Math-7B" -> "Qwen 2.5 Math 7B" (the 7B was parked earlier).
 LETTER_NUMBER: Final = Rule(
@@ -72,13 +71,13 @@ LETTER_NUMBER: Final = Rule(
     lambda m, w: f"{m.group('l')}-{say.number(m.group('num'))}", ("An A100 card", "An A-one hundred card"))
 CODE_LETTERS: Final = Rule(
     "code-letters", "serial", re.compile(rf"(?<![\w{P}])[b-df-hj-np-tv-xz]{{2,4}}(?=\d)"),
-    lambda m, w: say.spell(m.group(0).upper()), ("Play the mp3 file", "Play the M-P three file"), park=False)
+    lambda m, w: say.spell(m.group(0).upper()), ("Add ch4 gas", "Add C-H four gas"), park=False)
 LETTER_DIGIT: Final = Rule(
     "letter-digit", "serial", re.compile(rf"(?<=[^\W\d_]|[{P}])(?=\d)"), lambda m, w: " ",
-    ("Try GPT4 now", "Try G-P-T four now"), park=False, quiet=True)
+    ("Meet Model2024 now", "Meet Model twenty twenty-four now"), park=False, quiet=True)
 DIGIT_LETTER: Final = Rule(
     "digit-letter", "serial", re.compile(rf"(?<=\d)(?=[^\W\d_]|[{P}])"), lambda m, w: " ",
-    ("Try 4GPT now", "Try four G-P-T now"), park=False, quiet=True)
+    ("Take 2f(x) now.", "Take two f of x now."), park=False, quiet=True)
 HYPHEN_NEAR_DIGIT: Final = Rule(
     "hyphen-near-digit", "serial",
     re.compile(rf"(?<=[\w{P}])-(?=\d)|(?<=\d)-(?=[\w{P}])|(?<=[{P}])-(?=[\w{P}])|(?<=\w)-(?=[{P}])"),

@@ -48,7 +48,7 @@ CITATION: Final = Rule(
     lambda m, w: "", ("As shown before [12, 14].", "As shown before."), park=False)
 SUPERSCRIPT: Final = Rule(
     "superscript", "typography", re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+"),
-    lambda m, w: "^" + m.group(0).translate(_SUPERSCRIPT) + " ", ("x⁵", "X to the fifth"), park=False)
+    lambda m, w: "^" + m.group(0).translate(_SUPERSCRIPT) + " ", ("Take x⁵ now", "Take x to the fifth now"), park=False)
 TYPOGRAPHY: Final = Rule(
     "typography", "typography", _BEFORE_NFKC_RE, lambda m, w: _BEFORE_NFKC[m.group(0)],
     ("GPT™ is here", "G-P-T is here"), park=False, quiet=True)
