@@ -197,11 +197,11 @@ def test_mistakes_in_the_profile_are_reported_as_settings_to_fix(vits_folder, tm
 
 def test_model_names_survive_the_profile_loaders_path_resolution():
     """`tts_models/...` names stay names even when joined to the profile's folder."""
-    from audio_pipeline.engines.coqui import _resolve_model
+    from audio_pipeline.engines.coqui_model import resolve_model
 
     name = "tts_models/multilingual/multi-dataset/xtts_v2"
-    assert _resolve_model(name).name == name
-    assert _resolve_model(f"/home/me/show/voices/{name}").name == name
+    assert resolve_model(name).name == name
+    assert resolve_model(f"/home/me/show/voices/{name}").name == name
 
 
 def test_xtts_folder_clones_the_reference_clip(xtts_folder, reference_wav, tmp_path):
