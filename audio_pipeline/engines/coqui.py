@@ -63,10 +63,11 @@ class CoquiEngine(Engine):
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CoquiEngine:
+        settings = parse_settings(params)  # a mistake in the profile is worth knowing before installing
         for module in ("torch", "TTS"):
             if importlib.util.find_spec(module) is None:
                 raise VoiceError(INSTALL_HINT)
-        return cls(parse_settings(params))
+        return cls(settings)
 
     # -- identity ---------------------------------------------------------------------------
 
