@@ -7,7 +7,6 @@ Built with xml.etree: feedgen has no Podcasting 2.0 (chapters, transcript) suppo
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import email.utils
 import re
@@ -22,6 +21,7 @@ from urllib.parse import quote
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
+from .settings import ranged, table_values
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +71,7 @@ class ShowSettings:
     """Contact address for podcast directories (itunes:owner); omitted when None."""
     locked: bool | None = None
     """podcast:locked: True forbids other hosts from importing the feed; None omits the tag."""
-    max_spoken_authors: int = 3
+    max_spoken_authors: int = ranged(3, 1)
     """How many authors the spoken credits name; the rest are "and N colleagues"."""
     artist: str = DEFAULT_ARTIST
     """The MP3s' artist tag: the voice listeners hear."""
@@ -112,33 +112,10 @@ def _read_show_file(path: Path) -> dict:
     except OSError as e:
         raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
 
-    fields = {f.name: f for f in dataclasses.fields(ShowSettings)}
-    for key, value in data.items():
-        if key not in fields:
-            known = ", ".join(fields)
-            raise PaperLedgeError(f"{path}: unknown setting '{key}'; known settings: {known}")
-        _check_type(path, key, value)
+    data = table_values(ShowSettings, data, str(path))
     if data.get("cover"):
         data["cover"] = str((path.parent / Path(data["cover"]).expanduser()).resolve())
     return data
-
-
-_TYPES: Final = {
-    "explicit": (bool,),
-    "locked": (bool,),
-    "max_spoken_authors": (int,),
-}
-
-
-def _check_type(path: Path, key: str, value: object) -> None:
-    expected = _TYPES.get(key, (str,))
-    # bool is an int in Python; a count written as `true` is still a mistake.
-    ok = isinstance(value, expected) and not (int in expected and isinstance(value, bool))
-    if not ok:
-        want = {bool: "true or false", int: "a whole number", str: "a quoted string"}[expected[0]]
-        raise PaperLedgeError(f"{path}: '{key}' must be {want}, not {value!r}")
-    if key == "max_spoken_authors" and value < 1:
-        raise PaperLedgeError(f"{path}: 'max_spoken_authors' must be at least 1, not {value}")
 
 
 @dataclass

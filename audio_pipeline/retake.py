@@ -103,7 +103,7 @@ def with_fixes(lexicon: Lexicon, fixes: dict[str, str]) -> Lexicon:
     """The lexicon with `fixes` (written word -> spoken form) over its entries."""
     kept = tuple(e for e in lexicon.entries if not (e.case_sensitive and e.written in fixes))
     added = tuple(Entry(w, s, True, VOICE) for w, s in fixes.items())
-    return Lexicon(kept + added, lexicon.read_as_word - set(fixes), lexicon.files)
+    return Lexicon(kept + added, lexicon.read_as_word - set(fixes))
 
 
 # ---------------------------------------------------------------------------------------

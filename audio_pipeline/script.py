@@ -20,11 +20,9 @@ from .errors import ScriptError
 from .files import read_text
 from .markup import INLINE as _INLINE
 from .markup import parse_blocks, written_form
+from .settings import ranged, table_values
 from .text.sentences import split_sentences
 
-FRONT_MATTER_FIELDS = (
-    "title", "show", "season", "episode", "date", "category", "authors", "description", "voice",
-)
 
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
 _PAUSE_LIKE = re.compile(r"\[\s*pause", re.IGNORECASE)
@@ -162,51 +160,52 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
     return fields, body, close + 2
 
 
-def _meta_from_fields(fields: dict, path: Path) -> EpisodeMeta:
-    unknown = [str(k) for k in fields if k not in FRONT_MATTER_FIELDS]
-    if unknown:
-        raise ScriptError(
-            f"{path}: unknown front-matter field {unknown[0]!r}; "
-            f"allowed: {', '.join(FRONT_MATTER_FIELDS)}"
-        )
+@dataclass
+class _FrontMatter:
+    """The front matter as written; `_meta_from_fields` makes it an EpisodeMeta."""
+
+    title: str | None = None
+    show: str | None = None
+    season: int | None = ranged(None, 0)
+    episode: int | None = ranged(None, 0)
+    date: object = None
+    """A date, or text in YYYY-MM-DD form."""
+    category: str | None = None
+    authors: object = None
+    """A list of names, or one string of comma-separated names."""
+    description: str | None = None
+    voice: str | None = None
+
+
+def _meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
+    # YAML guesses types: `title: 2024` is a number the writer meant as text.
+    given = table_values(_FrontMatter, table, str(path), section="front matter", error=ScriptError, text_scalars=True)
 
     def text_field(name: str) -> str | None:
-        value = fields.get(name)
-        if value is None:
-            return None
-        if isinstance(value, (dict, list)):
-            raise ScriptError(f"{path}: front-matter field {name!r} must be plain text")
-        return _plain(str(value).strip(), name, path)
+        value = given.get(name)
+        return None if value is None else _plain(value.strip(), name, path)
 
-    def int_field(name: str) -> int | None:
-        value = fields.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ScriptError(f"{path}: front-matter field {name!r} must be a whole number, got {value!r}")
-        return value
-
-    date = fields.get("date")
+    date = given.get("date")
     if date is not None and not isinstance(date, dt.date):
         try:
             date = dt.date.fromisoformat(str(date))
         except ValueError:
-            raise ScriptError(f"{path}: front-matter 'date' must be YYYY-MM-DD, got {date!r}") from None
+            raise ScriptError(f"{path}: 'date' in front matter must be a date (YYYY-MM-DD), not {date!r}") from None
     if isinstance(date, dt.datetime):
         date = date.date()
 
-    authors = fields.get("authors") or []
+    authors = given.get("authors") or []
     if isinstance(authors, str):
         authors = [a.strip() for a in authors.split(",")]
     if not isinstance(authors, list) or not all(isinstance(a, (str, int, float)) for a in authors):
-        raise ScriptError(f"{path}: front-matter 'authors' must be a list of names")
+        raise ScriptError(f"{path}: 'authors' in front matter must be a list of names, not {authors!r}")
     authors = [_plain(str(a).strip(), "authors", path) for a in authors if str(a).strip()]
 
     return EpisodeMeta(
         title=text_field("title") or _title_from_stem(path),
         show=text_field("show") or DEFAULT_SHOW,
-        season=int_field("season"),
-        episode=int_field("episode"),
+        season=given.get("season"),
+        episode=given.get("episode"),
         date=date,
         category=text_field("category"),
         authors=authors,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from .cache import CacheEntry, SentenceCache, sentence_key
-from .engines.base import Engine, create_engine, synthesize_batch
+from .engines.base import Engine, create_engine
 from .errors import RenderError
 
 
@@ -73,15 +73,15 @@ def synthesize_all(
     start = time.perf_counter()
     # An engine on a GPU says so: one process feeds it batches instead.
     # A worker costs a process and a model load (about a second): give each enough to do.
-    workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if getattr(engine, "parallel", True) else 1
+    workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if engine.parallel else 1
     if workers == 1:
         # One process: hand the engine several sentences at once where it can batch
         # them (a GPU model); otherwise this is one call per sentence.
         pending = list(todo.items())
-        size = _BATCH if hasattr(engine, "synthesize_batch") else 1
+        size = _BATCH if engine.supports_batch else 1
         for i in range(0, len(pending), size):
             chunk = pending[i : i + size]
-            for (key, text), audio in zip(chunk, synthesize_batch(engine, [t for _, t in chunk])):
+            for (key, text), audio in zip(chunk, engine.synthesize_batch([t for _, t in chunk])):
                 found[key] = _store(engine, cache, key, text, audio)
                 progress(uses[key])
     else:

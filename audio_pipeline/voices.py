@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import BUNDLED_VOICES, DEFAULT_WRITING, PAUSE_LIMITS_S, Pauses
 from .errors import VoiceError
+from .settings import Range, read_table
 from .show import bundled_dir, voice_profiles
 
 if sys.version_info >= (3, 11):
@@ -17,7 +17,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_PROFILE_KEYS = {"name", "description", "lexicon", "engine", "pauses", "writing"}
+
+@dataclass(frozen=True)
+class _ProfileFile:
+    """A voice profile as written; `load_voice` makes it a VoiceProfile."""
+
+    name: str = ""
+    description: str = ""
+    lexicon: str = ""
+    engine: dict = field(default_factory=dict)
+    """The engine's own settings, checked by the engine."""
+    pauses: dict = field(default_factory=dict)
+    writing: list[str] = field(default_factory=lambda: list(DEFAULT_WRITING))
+
+
+_PAUSE_RANGES = {key: Range(low, high, unit="seconds") for key, (low, high) in PAUSE_LIMITS_S.items()}
 # Engine settings that name files: resolved against the profile's own folder.
 _PATH_PARAMS = ("model", "config", "speaker_wav")
 
@@ -72,11 +86,9 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         raise VoiceError(f"{path}: cannot read the voice profile ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise VoiceError(f"{path}: malformed voice profile ({e})") from None
-    unknown = sorted(set(data) - _PROFILE_KEYS)
-    if unknown:
-        raise VoiceError(f"{path}: unknown voice setting {unknown[0]!r}; allowed: {', '.join(sorted(_PROFILE_KEYS))}")
-    table = data.get("engine", {})
-    if not isinstance(table, dict) or not isinstance(table.get("name", "piper"), str):
+    profile = read_table(_ProfileFile, data, str(path), error=VoiceError)
+    table = profile.engine
+    if not isinstance(table.get("name", "piper"), str):
         raise VoiceError(f"{path}: write the engine as an [engine] table with name = \"piper\" or \"coqui\"")
     params = {k: v for k, v in table.items() if k != "name"}
     for key in _PATH_PARAMS:
@@ -86,43 +98,26 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     if device:
         params["device"] = device
 
-    pauses = _pauses(data.get("pauses", {}), path)
-    writing = data.get("writing", list(DEFAULT_WRITING))
-    if not isinstance(writing, list) or not writing or not all(isinstance(w, str) and w.strip() for w in writing):
+    pauses = read_table(Pauses, profile.pauses, str(path), section="[pauses]", error=VoiceError, ranges=_PAUSE_RANGES)
+    writing = profile.writing
+    if not writing or not all(w.strip() for w in writing):
         raise VoiceError(f"{path}: writing must be a list of writing systems the voice speaks, e.g. [\"Latin\"]")
 
-    lexicon = data.get("lexicon")
     lexicon_path = None
-    if lexicon:
-        lexicon_path = _beside(path, str(lexicon)).resolve()
+    if profile.lexicon:
+        lexicon_path = _beside(path, profile.lexicon).resolve()
         if not lexicon_path.is_file():
-            raise VoiceError(f"{path}: lexicon {lexicon} not found beside the profile")
+            raise VoiceError(f"{path}: lexicon {profile.lexicon} not found beside the profile")
     return VoiceProfile(
-        name=str(data.get("name", path.stem)),
+        name=profile.name or path.stem,
         engine=table.get("name", "piper"),
         engine_params=params,
         pauses=pauses,
         path=path.resolve(),
-        description=str(data.get("description", "")),
+        description=profile.description,
         lexicon_path=lexicon_path,
         writing=tuple(w.strip().upper() for w in writing),
     )
-
-
-def _pauses(table: Any, path: Path) -> Pauses:
-    """The [pauses] table, every value a finite number of seconds within its range."""
-    if not isinstance(table, dict):
-        raise VoiceError(f"{path}: write pauses as a [pauses] table of seconds")
-    unknown = sorted(set(table) - set(PAUSE_LIMITS_S))
-    if unknown:
-        raise VoiceError(f"{path}: unknown pause {unknown[0]!r}; allowed: {', '.join(PAUSE_LIMITS_S)}")
-    values = {}
-    for key, value in table.items():
-        low, high = PAUSE_LIMITS_S[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
-            raise VoiceError(f"{path}: pause {key!r} must be between {low:g} and {high:g} seconds, got {value!r}")
-        values[key] = float(value)
-    return Pauses(**values)
 
 
 # Varied sentences, about fifteen seconds: what a cloning engine needs to learn a voice.

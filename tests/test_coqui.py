@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_pipeline.engines.base import create_engine, synthesize_batch
+from audio_pipeline.engines.base import create_engine
 from audio_pipeline.errors import VoiceError
 from audio_pipeline.voices import load_voice
 
@@ -164,7 +164,7 @@ def test_batched_vits_matches_one_sentence_at_a_time(steady_vits_folder):
     batched = create_engine("coqui", {"model": str(steady_vits_folder), "device": "cpu", "batch_size": 3})
     texts = [*SENTENCES, "", "OK."]
     one_by_one = [single.synthesize(t) for t in texts]
-    together = synthesize_batch(batched, texts)
+    together = batched.synthesize_batch(texts)
     assert len(together) == len(texts)
     for text, a, b in zip(texts, one_by_one, together, strict=True):
         assert a.shape == b.shape, text
@@ -197,11 +197,11 @@ def test_mistakes_in_the_profile_are_reported_as_settings_to_fix(vits_folder, tm
 
 def test_model_names_survive_the_profile_loaders_path_resolution():
     """`tts_models/...` names stay names even when joined to the profile's folder."""
-    from audio_pipeline.engines.coqui import _resolve_model
+    from audio_pipeline.engines.coqui_model import resolve_model
 
     name = "tts_models/multilingual/multi-dataset/xtts_v2"
-    assert _resolve_model(name).name == name
-    assert _resolve_model(f"/home/me/show/voices/{name}").name == name
+    assert resolve_model(name).name == name
+    assert resolve_model(f"/home/me/show/voices/{name}").name == name
 
 
 def test_xtts_folder_clones_the_reference_clip(xtts_folder, reference_wav, tmp_path):
@@ -210,7 +210,7 @@ def test_xtts_folder_clones_the_reference_clip(xtts_folder, reference_wav, tmp_p
     profile = write_profile(tmp_path, str(xtts_folder), speaker_wav="ernis-reference.wav", language="en")
     engine = engine_from_profile(profile)
     assert engine.sample_rate == 24000
-    waves = synthesize_batch(engine, SENTENCES[:2])
+    waves = engine.synthesize_batch(SENTENCES[:2])
     for wave in waves:
         assert_audio(wave)
 
@@ -264,12 +264,12 @@ def test_cuda_renders_batches_and_xtts(vits_folder, xtts_folder, reference_wav):
     if not cuda_available():
         pytest.skip("no CUDA GPU visible to PyTorch")
     vits = create_engine("coqui", {"model": str(vits_folder), "device": "auto"})
-    waves = synthesize_batch(vits, SENTENCES)
+    waves = vits.synthesize_batch(SENTENCES)
     assert vits.device.startswith("cuda")
     for wave in waves:
         assert_audio(wave)
     xtts = create_engine(
         "coqui", {"model": str(xtts_folder), "device": "cuda", "speaker_wav": str(reference_wav), "language": "en"}
     )
-    for wave in synthesize_batch(xtts, SENTENCES[:2]):
+    for wave in xtts.synthesize_batch(SENTENCES[:2]):
         assert_audio(wave)

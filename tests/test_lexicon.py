@@ -102,16 +102,16 @@ def test_no_files_gives_an_empty_lexicon():
 
 @pytest.mark.parametrize(("text", "fix"), [
     ("[words\nICML = 1", "not valid TOML"),
-    ("[sounds]\nICML = \"x\"\n", "unknown table or key 'sounds'"),
+    ("[sounds]\nICML = \"x\"\n", "unknown setting 'sounds'; known: words, words_nocase, acronyms"),
     ("[words]\nICML = 3\n", "'ICML' must map to a non-empty string"),
     ("[words]\nICML = \"\"\n", "'ICML' must map to a non-empty string"),
     ("[words]\n\" ICML\" = \"x\"\n", "no spaces at either end"),
     ("[words]\n\"{x}\" = \"x\"\n", "may not contain"),
     ("[words]\nICML = \"{I|C}\"\n", "may not contain"),
-    ("words = 3\n", "must be a table"),
-    ("[acronyms]\nread_as_word = \"NASA\"\n", "must be a list of strings"),
+    ("words = 3\n", "'words' must be a table, not 3"),
+    ("[acronyms]\nread_as_word = \"NASA\"\n", "'read_as_word' in [acronyms] must be a list of strings"),
     ("[acronyms]\nread_as_word = [\"NA SA\"]\n", "must be one word"),
-    ("[acronyms]\nwords = [\"NASA\"]\n", "unknown key 'words'"),
+    ("[acronyms]\nwords = [\"NASA\"]\n", "unknown setting 'words' in [acronyms]"),
 ])
 def test_a_malformed_file_names_itself_and_what_to_fix(tmp_path, text, fix):
     path = write(tmp_path, "bad.toml", text)

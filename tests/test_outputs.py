@@ -114,10 +114,10 @@ def test_jobs_zero_renders(script, tmp_path):
 @pytest.mark.parametrize(
     "setting, words",
     [
-        ("[pauses]\nclause = -3\n", ["clause", "between 0 and 2"]),
+        ("[pauses]\nclause = -3\n", ["clause", "from 0 to 2"]),
         ("[pauses]\nsentence = nan\n", ["sentence", "nan"]),
         ("[pauses]\nparagraph = inf\n", ["paragraph", "inf"]),
-        ("[pauses]\nchapter = 100000\n", ["chapter", "between 0 and 30"]),
+        ("[pauses]\nchapter = 100000\n", ["chapter", "from 0 to 30"]),
         ("[pauses]\nchapter = true\n", ["chapter"]),
         ("[pauses]\nchapter = \"1s\"\n", ["chapter"]),
         ("[pauses]\nbreath = 1\n", ["breath"]),

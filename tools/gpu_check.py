@@ -47,12 +47,10 @@ def sentences(repeat: int) -> list[str]:
 
 def timed_render(engine, texts: list[str], torch) -> tuple[float, float]:
     """(compute seconds, audio seconds) of one synthesize_batch over `texts`."""
-    from audio_pipeline.engines.base import synthesize_batch
-
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     start = time.perf_counter()
-    waves = synthesize_batch(engine, texts)
+    waves = engine.synthesize_batch(texts)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     compute = time.perf_counter() - start

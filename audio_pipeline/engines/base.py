@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,24 +24,35 @@ _REGISTRY: dict[str, str] = {
 }
 
 
-@runtime_checkable
-class Engine(Protocol):
+class Engine(ABC):
+    """What every engine does, and the abilities it declares (the defaults: an engine on
+    the CPU that says one sentence per call)."""
+
     name: str
     sample_rate: int
 
+    supports_batch: bool = False
+    """Says several sentences in one call faster than one by one (a model on a GPU):
+    callers hand it batches."""
+    parallel: bool = True
+    """Worker processes may each load their own copy: not so for a model on the one GPU."""
+
+    @abstractmethod
     def fingerprint(self) -> str:
         """Stable identity of model file + synthesis parameters (the cache key's root)."""
 
+    @abstractmethod
     def synthesize(self, text: str) -> np.ndarray:
         """One sentence of spoken-form text -> float32 mono samples at `sample_rate`."""
 
+    def synthesize_batch(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """One waveform per text, in order; an engine that batches says them together."""
+        return [self.synthesize(t) for t in texts]
+
 
 def synthesize_batch(engine: Engine, texts: Sequence[str]) -> list[np.ndarray]:
-    """Use the engine's own batch call where it has one."""
-    batch = getattr(engine, "synthesize_batch", None)
-    if batch is not None:
-        return list(batch(texts))
-    return [engine.synthesize(t) for t in texts]
+    """`engine.synthesize_batch(texts)` as a list, for callers written against a function (cluster.py)."""
+    return list(engine.synthesize_batch(texts))
 
 
 def engine_names() -> list[str]:

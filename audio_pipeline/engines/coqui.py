@@ -6,7 +6,8 @@ A voice profile names the model in its `[engine]` table:
   `speakers_xtts.pth`), loaded with `TTS(model_path=..., config_path=...)`: the checkpoint
   file for VITS-family models, the folder itself for XTTS, which finds its files there;
 - or a Coqui model name such as `tts_models/multilingual/multi-dataset/xtts_v2`, which
-  Coqui downloads once into its own data folder.
+  Coqui downloads once into its own data folder (see coqui_model.py; the other settings
+are in coqui_settings.py).
 
 torch and TTS are imported when the model is first needed, so a render whose sentences are
 all in the cache never loads them, and the main install does not need them.
@@ -25,18 +26,16 @@ import importlib.metadata
 import importlib.util
 import json
 import math
-import re
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from ..errors import VoiceError
-from .base import file_digest
+from .base import Engine, file_digest
+from .coqui_model import config_sample_rate, local_config, model_files, resolve_model
+from .coqui_settings import CoquiSettings, parse_settings, resolve_device
 
 INSTALL_HINT: Final = "the coqui engine needs the [coqui] extra: make setup-coqui (or pip install '.[coqui]')"
 
@@ -47,70 +46,16 @@ CPU_BATCH_SIZE: Final = 1
 """One sentence at a time on CPU, where a real model's convolutions already keep the cores
 busy; a profile's batch_size turns batching on there too."""
 
-MODEL_NAME_PREFIX: Final = "tts_models/"
 
-_DEVICE_PATTERN: Final = re.compile(r"auto|cpu|cuda(:\d+)?")
-
-# Files at most this big are hashed whole; bigger ones (an XTTS checkpoint is 1.8 GB) by
-# size and both ends, which tells retrained weights apart without reading gigabytes.
-
-# Files beside a checkpoint that change what it says: XTTS's vocabulary and built-in
-# speakers, a multi-speaker or multilingual model's id tables.
-_COMPANION_FILES: Final = ("vocab.json", "speakers*.pth", "speakers*.json", "speaker_ids.json", "language_ids.json")
-
-# Config entries that hold paths of files a model folder carries with it.
-_CONFIG_FILE_KEYS: Final = ("speakers_file", "d_vector_file", "language_ids_file", "speaker_encoder_config_path")
-
-
-@dataclass(frozen=True)
-class CoquiSettings:
-    """The `[engine]` table of a coqui voice profile."""
-
-    model: str
-    """A local model folder (or its checkpoint file), or a Coqui model name like
-    `tts_models/multilingual/multi-dataset/xtts_v2`."""
-
-    device: str = "auto"
-    """`auto` (CUDA when PyTorch sees a GPU, else CPU), `cpu`, `cuda` or `cuda:N`."""
-
-    speaker_wav: str = ""
-    """Reference clip to clone the voice from (XTTS, YourTTS)."""
-
-    language: str = ""
-    """Language of the text, for multilingual models (XTTS: `en`)."""
-
-    speaker: str = ""
-    """Speaker name, for models with several built-in speakers."""
-
-    config: str = ""
-    """The model's config.json, where it does not sit beside the checkpoint."""
-
-    batch_size: int = 0
-    """Sentences per forward pass for VITS-family models; 0 picks 16 on CUDA and 1 on CPU."""
-
-    threads: int = 0
-    """CPU threads for PyTorch; 0 leaves PyTorch's default (one per core)."""
-
-
-@dataclass(frozen=True)
-class _ModelSource:
-    """Where the model comes from: a local folder or a Coqui model name."""
-
-    name: str = ""
-    folder: Path | None = None
-    checkpoint: Path | None = None  # what TTS(model_path=...) gets: the .pth file, or the folder for XTTS
-    config_path: Path | None = None
-    config: dict[str, Any] | None = None
-
-
-class CoquiEngine:
+class CoquiEngine(Engine):
     """One loaded (or loadable) Coqui model with the voice profile's synthesis settings."""
 
     name = "coqui"
+    supports_batch = True  # VITS in padded batches; XTTS one by one, its voice computed once
 
     def __init__(self, settings: CoquiSettings) -> None:
         self.settings = settings
-        self._source = _resolve_model(settings.model, settings.config)
+        self._source = resolve_model(settings.model, settings.config)
         self._tts: Any = None
         self._device: str | None = None
         self._voice: tuple[Any, Any] | None = None  # XTTS conditioning latents of speaker_wav
@@ -118,17 +63,18 @@ class CoquiEngine:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CoquiEngine:
+        settings = parse_settings(params)  # a mistake in the profile is worth knowing before installing
         for module in ("torch", "TTS"):
             if importlib.util.find_spec(module) is None:
                 raise VoiceError(INSTALL_HINT)
-        return cls(_parse_settings(params))
+        return cls(settings)
 
     # -- identity ---------------------------------------------------------------------------
 
     @property
     def sample_rate(self) -> int:
         if self._source.config is not None:
-            return _config_sample_rate(self._source.config)
+            return config_sample_rate(self._source.config)
         return int(self._load().synthesizer.output_sample_rate)
 
     def fingerprint(self) -> str:
@@ -139,7 +85,7 @@ class CoquiEngine:
         if self._fingerprint is None:
             source = self._source
             if source.folder is not None:
-                model = {path.name: file_digest(path) for path in _model_files(source)}
+                model = {path.name: file_digest(path) for path in model_files(source)}
             else:
                 model = {"name": source.name}
             identity = {
@@ -170,7 +116,7 @@ class CoquiEngine:
             return True
         import torch
 
-        return _resolve_device(self.settings.device, torch) == "cpu"
+        return resolve_device(self.settings.device, torch) == "cpu"
 
     def synthesize(self, text: str) -> np.ndarray:
         return self.synthesize_batch([text])[0]
@@ -298,13 +244,13 @@ class CoquiEngine:
         except ImportError as error:
             raise VoiceError(f"{INSTALL_HINT} ({error})") from error
 
-        device = _resolve_device(self.settings.device, torch)
+        device = resolve_device(self.settings.device, torch)
         if self.settings.threads:
             torch.set_num_threads(self.settings.threads)
         source = self._source
         try:
             if source.folder is not None:
-                with _local_config(source) as config_path:
+                with local_config(source) as config_path:
                     tts = TTS(model_path=str(source.checkpoint), config_path=str(config_path), progress_bar=False)
             else:
                 tts = TTS(source.name, progress_bar=False)
@@ -352,140 +298,6 @@ class CoquiEngine:
             raise VoiceError(f"speaker {settings.speaker!r} is not in this model: use one of {_some(speakers)}")
 
 
-def _parse_settings(params: dict[str, Any]) -> CoquiSettings:
-    known = {f.name: f for f in fields(CoquiSettings)}
-    values: dict[str, Any] = {}
-    for key, value in params.items():
-        if key not in known:
-            raise VoiceError(f"unknown [engine] setting {key!r} for coqui: use {', '.join(known)}")
-        if value is None:
-            continue
-        if key in ("batch_size", "threads"):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise VoiceError(f"[engine] {key} must be a whole number >= 0, not {value!r}")
-        elif not isinstance(value, (str, Path)):
-            raise VoiceError(f"[engine] {key} must be a string, not {value!r}")
-        else:
-            value = str(value)
-        values[key] = value
-    if not values.get("model"):
-        raise VoiceError(
-            "a coqui voice needs [engine] model = a model folder (model.pth + config.json) or a Coqui "
-            "model name like tts_models/multilingual/multi-dataset/xtts_v2"
-        )
-    device = values.get("device") or "auto"
-    if not _DEVICE_PATTERN.fullmatch(device):
-        raise VoiceError(f"[engine] device must be auto, cpu or cuda, not {device!r}")
-    values["device"] = device
-    wav = values.get("speaker_wav")
-    if wav and not Path(wav).is_file():
-        raise VoiceError(
-            f"reference clip {wav} not found: make it with `paperledge voices make-reference` "
-            "or point [engine] speaker_wav at a WAV file"
-        )
-    return CoquiSettings(**values)
-
-
-def _resolve_model(model: str, config: str = "") -> _ModelSource:
-    path = Path(model).expanduser()
-    if path.is_dir() or (path.is_file() and path.suffix in {".pth", ".pt"}):
-        folder = path if path.is_dir() else path.parent
-        config_path = Path(config).expanduser() if config else folder / "config.json"
-        if not config_path.is_file():
-            raise VoiceError(f"model config {config_path} not found: set [engine] config = the model's config.json")
-        settings = _read_config(config_path)
-        # XTTS loads its files from the folder; the VITS family wants the checkpoint file.
-        if path.is_dir() and "xtts" not in str(settings.get("model", "")).lower():
-            path = _checkpoint_in(path)
-        return _ModelSource(folder=folder, checkpoint=path, config_path=config_path, config=settings)
-    # A model name; a profile loader may have joined it to the profile's folder.
-    text = model.replace("\\", "/")
-    if MODEL_NAME_PREFIX in text:
-        return _ModelSource(name=text[text.index(MODEL_NAME_PREFIX) :])
-    raise VoiceError(
-        f"coqui model {model!r} is neither a folder with model.pth + config.json nor a Coqui model "
-        "name like tts_models/multilingual/multi-dataset/xtts_v2"
-    )
-
-
-def _checkpoint_in(folder: Path) -> Path:
-    checkpoint = folder / "model.pth"
-    if checkpoint.is_file():
-        return checkpoint
-    candidates = sorted(p for p in folder.glob("*.pth") if not p.name.startswith("speakers"))
-    if len(candidates) != 1:
-        raise VoiceError(f"model folder {folder} has no model.pth")
-    return candidates[0]
-
-
-def _model_files(source: _ModelSource) -> list[Path]:
-    """The files of a local model that decide how it sounds.
-
-    Not every file in the folder: a training folder also holds older checkpoints and logs.
-    """
-    assert source.folder is not None and source.checkpoint is not None and source.config_path is not None
-    checkpoint = source.checkpoint if source.checkpoint.is_file() else source.folder / "model.pth"
-    files = {checkpoint, source.config_path}
-    for pattern in _COMPANION_FILES:
-        files.update(p for p in source.folder.glob(pattern) if p.is_file())
-    return sorted(f for f in files if f.is_file())
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise VoiceError(f"cannot read the model config {path}: {error}") from error
-    if not isinstance(config, dict) or "audio" not in config:
-        raise VoiceError(f"{path} is not a Coqui model config (it has no 'audio' section)")
-    return config
-
-
-def _config_sample_rate(config: dict[str, Any]) -> int:
-    audio = config["audio"]
-    return int(audio.get("output_sample_rate") or audio["sample_rate"])
-
-
-@contextmanager
-def _local_config(source: _ModelSource) -> Iterator[Path]:
-    """The config to load, with the files the folder carries pointed into the folder.
-
-    A config written by training or by Coqui's downloader names its speaker and language
-    files by absolute paths; once the folder is copied elsewhere those paths are stale.
-    """
-    assert source.folder is not None and source.config_path is not None and source.config is not None
-    folder = source.folder
-    patched = json.loads(json.dumps(source.config))
-    changed = False
-    for table in (patched, patched.get("model_args") or {}):
-        for key in _CONFIG_FILE_KEYS:
-            value = table.get(key)
-            if isinstance(value, str) and value and not Path(value).exists():
-                local = folder / Path(value).name
-                if local.exists():
-                    table[key] = str(local)
-                    changed = True
-    if not changed:
-        yield source.config_path
-        return
-    with tempfile.TemporaryDirectory(prefix="coqui-config-") as tmp:
-        path = Path(tmp) / "config.json"
-        path.write_text(json.dumps(patched), encoding="utf-8")
-        yield path
-
-
-def _resolve_device(requested: str, torch: Any) -> str:
-    if requested == "cpu":
-        return "cpu"
-    available = torch.cuda.is_available()
-    if requested.startswith("cuda"):
-        if not available:
-            raise VoiceError(
-                f"[engine] device = {requested!r}, but PyTorch {torch.__version__} sees no CUDA GPU: "
-                "use device = 'auto' or 'cpu'"
-            )
-        return requested
-    return "cuda" if available else "cpu"
 
 
 def _xtts_conditioning(model: Any, wav_path: Path) -> tuple[Any, Any]:

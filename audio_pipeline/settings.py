@@ -1,0 +1,157 @@
+"""One way to read a settings table (a dict from TOML or YAML) into a typed dataclass.
+
+Front matter, lexicons, voice profiles and their pauses, engine settings and show.toml all
+go through `table_values`, so a mistake is worded the same wherever it is made:
+
+    voices/v.toml: unknown setting 'volme' in [engine]; known: model, volume; did you mean 'volume'?
+    voices/v.toml: 'volume' in [engine] must be a number from 0.1 to 4, not 'loud'
+
+A field's type comes from its annotation (bool, int, float, str, list[str], dict, a
+dataclass read as a table of its own, or any of those `| None`; other types are passed
+through for the caller to check). A number's
+range and unit come from the field's metadata (`ranged`) or from the caller (`ranges=`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import types
+import typing
+from pathlib import PurePath
+from typing import Any, Mapping, NamedTuple, TypeVar
+
+from .errors import PaperLedgeError
+
+T = TypeVar("T")
+
+
+class Range(NamedTuple):
+    """The values a number may take; either end may be open."""
+
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    """Said in the message: "a number of seconds from 0 to 2"."""
+    hint: str = ""
+    """What the values mean, said after the message."""
+
+
+def ranged(default: Any, low: float | None = None, high: float | None = None, *, unit: str = "", hint: str = "") -> Any:
+    """A dataclass field whose number must lie in [low, high]."""
+    return dataclasses.field(default=default, metadata={"range": Range(low, high, unit, hint)})
+
+
+def read_table(cls: type[T], table: Any, where: str, **options: Any) -> T:
+    """`cls` built from `table`, defaults for the keys it lacks (options: see `table_values`)."""
+    return cls(**table_values(cls, table, where, **options))
+
+
+def table_values(
+    cls: type,
+    table: Any,
+    where: str,
+    *,
+    section: str = "",
+    error: type[PaperLedgeError] = PaperLedgeError,
+    ranges: Mapping[str, Range] | None = None,
+    text_scalars: bool = False,
+) -> dict[str, Any]:
+    """The keys `table` sets, checked against `cls`'s fields and converted to their types.
+
+    `where` names the file, `section` the table in it ("[engine]"; empty for the top level).
+    A None value (YAML's empty value) counts as not given. `text_scalars` lets a text field
+    take any single value (YAML reads `title: 2024` as a number the writer meant as text).
+    Every mistake raises `error`.
+    """
+    within = f" in {section}" if section else ""
+    if not isinstance(table, dict):
+        raise error(f"{where}: {section or 'the settings'} must be a table of settings, not {table!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            guess = f"; did you mean {close[0]!r}?" if close else ""
+            raise error(f"{where}: unknown setting {str(key)!r}{within}; known: {', '.join(fields)}{guess}")
+        if value is None:
+            continue
+        if dataclasses.is_dataclass(_base(hints[key])):
+            values[key] = read_table(_base(hints[key]), value, where, section=f"[{key}]", error=error)
+            continue
+        limits = (ranges or {}).get(key) or fields[key].metadata.get("range") or Range()
+        converted = _convert(value, hints[key], text_scalars)
+        if converted is _WRONG or not _within(converted, limits):
+            noun = _noun(hints[key], limits.unit) + _range_words(limits)
+            hint = f"; {limits.hint}" if limits.hint else ""
+            raise error(f"{where}: {key!r}{within} must be {noun}, not {value!r}{hint}")
+        values[key] = converted
+    return values
+
+
+_WRONG = object()
+
+
+def _base(kind: Any) -> Any:
+    """`X | None` -> X."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return options[0] if len(options) == 1 else Any
+    return kind
+
+
+def _convert(value: Any, kind: Any, text_scalars: bool) -> Any:
+    kind = _base(kind)
+    origin = typing.get_origin(kind) or kind
+    # bool is an int in Python; `true` written for a number is still a mistake.
+    if origin is bool:
+        return value if isinstance(value, bool) else _WRONG
+    if isinstance(value, bool) and origin in (int, float):
+        return _WRONG
+    if origin is int:
+        return value if isinstance(value, int) else _WRONG
+    if origin is float:
+        ok = isinstance(value, (int, float)) and math.isfinite(value)
+        return float(value) if ok else _WRONG
+    if origin is str:
+        if isinstance(value, (str, PurePath)) or (text_scalars and not isinstance(value, (dict, list))):
+            return str(value)
+        return _WRONG
+    if origin is list:
+        item = (typing.get_args(kind) or (Any,))[0]
+        ok = isinstance(value, list) and (item is Any or all(isinstance(v, item) for v in value))
+        return list(value) if ok else _WRONG
+    if origin is dict:
+        return value if isinstance(value, dict) else _WRONG
+    return value
+
+
+def _within(value: Any, limits: Range) -> bool:
+    if not isinstance(value, (int, float)):
+        return True
+    return (limits.low is None or value >= limits.low) and (limits.high is None or value <= limits.high)
+
+
+def _noun(kind: Any, unit: str) -> str:
+    kind = _base(kind)
+    origin = typing.get_origin(kind) or kind
+    if origin is list:
+        item = (typing.get_args(kind) or (Any,))[0]
+        return "a list of strings" if item is str else "a list"
+    of = f" of {unit}" if unit else ""
+    words = {bool: "true or false", int: f"a whole number{of}", float: f"a number{of}", str: "a string",
+             dict: "a table"}
+    return words.get(origin, "something else")
+
+
+def _range_words(limits: Range) -> str:
+    low, high = limits.low, limits.high
+    if low is not None and high is not None:
+        return f" from {low:g} to {high:g}"
+    if low is not None:
+        return f" of at least {low:g}"
+    if high is not None:
+        return f" of at most {high:g}"
+    return ""
