@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
+
+from audio_pipeline.text.tables import table
 
 # Clause boundaries, strongest first: a long sentence is cut at the first kind
 # that gives a split near its middle.
@@ -28,12 +31,27 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
+# "9:30 p.m. PST today": pysbd ends a sentence at "p.m." before a capital; a time zone there
+# belongs to the time.
+_ENDS_WITH_TIME: Final = re.compile(r"\d\s?[aApP]\.[mM]\.$")
+_STARTS_WITH_ZONE: Final = re.compile(r"(?:" + "|".join(table("dates")["time_zones"]) + r")\b")
+
+
 def split_sentences(text: str, max_chars: int) -> list[list[str]]:
     """Sentences of `text`, each as its clauses: one piece unless it is over `max_chars`."""
     text = " ".join(text.split())
     if not text:
         return []
-    return [_split_long(s.strip(), max_chars) for s in _segmenter().segment(text) if s.strip()]
+    sentences: list[str] = []
+    for s in _segmenter().segment(text):
+        s = s.strip()
+        if not s:
+            continue
+        if sentences and _ENDS_WITH_TIME.search(sentences[-1]) and _STARTS_WITH_ZONE.match(s):
+            sentences[-1] += " " + s
+        else:
+            sentences.append(s)
+    return [_split_long(s, max_chars) for s in sentences]
 
 
 def _split_long(sentence: str, max_chars: int) -> list[str]:

@@ -28,9 +28,11 @@ def _named(m: re.Match, _work: Work) -> str:
     return m.group(0)
 
 
-def _dotted(m: re.Match, _work: Work) -> str:
+def _dotted(m: re.Match, _work: Work) -> str | None:
     letters = m.group(1).replace(".", "")
     if letters.lower() in ("am", "pm"):
+        if re.search(r"\d\s?$", m.string[:m.start()]):
+            return None  # "9:30 p.m. PST": the time rules read it with its time and zone
         letters = letters.upper()
     return say.spell(letters.upper()) + ("." if m.group("end") is not None else "")
 

@@ -61,6 +61,22 @@ def _decade(m: re.Match, _work: Work) -> str | None:
     return say.plural(say.cardinal(n))
 
 
+def _decade_range(m: re.Match, _work: Work) -> str:
+    """ "the 1970s-90s": the nineteen seventies to nineties."""
+    first = say.plural(say.year(int(m.group("a"))))
+    b = m.group("b")
+    second = say.plural(say.year(int(b))) if len(b) == 4 else say.plural(say.cardinal(int(b))) if b != "00" else "hundreds"
+    return f"{first} to {second}"
+
+
+def _section(m: re.Match, _work: Work) -> str:
+    """ "403(b)", "501(c)(3)": a tax-code number said like a name, then its parts."""
+    n = m.group("n")
+    head = say.DIGITS[int(n[0])] + " " + (f"oh {say.DIGITS[int(n[2])]}" if n[1] == "0" else say.cardinal(int(n[1:])))
+    parts = [say.cardinal(int(p)) if p.isdecimal() else p for p in re.findall(r"\(([a-z0-9]{1,2})\)", m.group("parts"))]
+    return " ".join([head, *parts])
+
+
 def _is_plural(word: str) -> bool:
     return word not in _NOT_PLURAL and not word.endswith(("ss", "us", "is"))
 
@@ -104,8 +120,8 @@ SCALED: Final = Rule(
     lambda m, w: say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}"),
     ("A 70B model.", "A seventy billion model."))
 ORDINAL: Final = Rule(
-    "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
-    lambda m, w: say.ordinal(int(m.group("num"))), ("She came 2nd.", "She came second."))
+    "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
+    lambda m, w: say.ordinal(int(m.group("num").replace(",", ""))), ("The 1,000,000th user came 2nd.", "The one millionth user came second."))
 VERSION: Final = Rule(
     "version", "serial", re.compile(r"(?<![\w" + P + r"])[vV](?P<num>\d+(?:\.\d+)*)(?![\w" + P + r"]|\.\d)"),
     lambda m, w: "version " + say.point_joined(m.group("num")), ("Update to v2.1 now.", "Update to version two point one now."))
@@ -115,6 +131,14 @@ MULTI_DOT: Final = Rule(
 PLAIN: Final = Rule(
     "number", "cardinal", re.compile(r"(?<![\w" + P + r"])(?P<sign>[-+±])?(?P<num>" + NUM + r")"), _plain,
     ("We saw 1,234 cats in 2019.", "We saw one thousand two hundred thirty-four cats in twenty nineteen."))
+DECADE_RANGE: Final = Rule(
+    "decade-range", "range",
+    re.compile(r"(?<![\w" + P + r".,])(?P<a>\d{3}0)'?s\s?[-–—]\s?'?(?P<b>\d{3}0|\d0)'?s(?![\w" + P + r"])"),
+    _decade_range, ("Music of the 1970s-90s.", "Music of the nineteen seventies to nineties."))
+SECTION: Final = Rule(
+    "section-number", "serial",
+    re.compile(r"(?<![\w" + P + r".,])(?P<n>\d{3})(?P<parts>(?:\([a-z0-9]{1,2}\))+)(?![\w" + P + r"])"),
+    _section, ("Save in a 403(b) plan.", "Save in a four oh three b plan."))
 DIGITS: Final = Rule(
     "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)),
     ("Model X9 ships", "Model X-nine ships"))

@@ -10,12 +10,16 @@ from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.tables import table
 from audio_pipeline.text.work import P, Work
 
-MONTHS: Final[list[str]] = table("dates")["months"]
+_T: Final = table("dates")
+MONTHS: Final[list[str]] = _T["months"]
+TIME_ZONES: Final[dict[str, str]] = _T["time_zones"]
 _MONTH_BY_PREFIX: Final = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
-_MONTH: Final = (r"(?P<month>January|February|March|April|May|June|July|August|September|"
-                 r"October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)")
+_MONTH_NAMES: Final = sorted([*MONTHS, *_MONTH_BY_PREFIX], key=len, reverse=True)
+# Title case or all capitals ("SEPT. 9"); never lower case, where "may" and "mar" are words.
+_MONTH: Final = "(?P<month>" + "|".join(_MONTH_NAMES + [m.upper() for m in _MONTH_NAMES]) + ")"
 _DAY: Final = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR: Final = r"(?P<year>\d{4})"
+_ZONE: Final = r"(?:\s(?P<tz>" + "|".join(sorted(TIME_ZONES, key=len, reverse=True)) + r"))?"
 
 # The final period of "p.m." stays where it also ends the sentence.
 _AMPM: Final = (r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
@@ -23,7 +27,12 @@ _AMPM: Final = (r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
 
 
 def _month(name: str) -> str:
+    name = name.capitalize()
     return _MONTH_BY_PREFIX.get(name, name) if len(name) <= 4 else name
+
+
+def _zone(m: re.Match) -> str:
+    return f" {TIME_ZONES[m.group('tz')]}" if m.groupdict().get("tz") else ""
 
 
 def _iso(m: re.Match, _work: Work) -> str | None:
@@ -53,7 +62,7 @@ def _day_month(m: re.Match, _work: Work) -> str | None:
     day = int(m.group("day"))
     if not 1 <= day <= 31:
         return None
-    out = f"the {say.ordinal(day)} of {_month(m.group('month'))}"
+    out = f"{m.group('the') or 'the '}{say.ordinal(day)} of {_month(m.group('month'))}"
     return out + (f", {say.year(int(m.group('year')))}" if m.group("year") else "")
 
 
@@ -66,6 +75,8 @@ def _clock(m: re.Match, _work: Work) -> str | None:
     ampm = (m.group("ampm") or m.group("AMPM") or "").upper()
     if h > 24 or mins > 59 or (m.group("s") and int(m.group("s")) > 59):
         return None
+    if m.group("s") and not ampm and not m.group("tz"):
+        return _duration(h, mins, int(m.group("s")))
     if mins == 0:
         out = say.cardinal(h) + ("" if ampm else (" o'clock" if h <= 12 else " hundred"))
     elif mins < 10:
@@ -74,7 +85,16 @@ def _clock(m: re.Match, _work: Work) -> str | None:
         out = f"{say.cardinal(h)} {say.cardinal(mins)}"
     if m.group("s"):
         out += f" and {say.cardinal(int(m.group('s')))} seconds"
-    return out + (f" {say.spell(ampm + 'M')}" if ampm else "")
+    return out + (f" {say.spell(ampm + 'M')}" if ampm else "") + _zone(m)
+
+
+def _duration(h: int, mins: int, s: int) -> str:
+    """ "2:03:04" on a stopwatch: two hours, three minutes and four seconds."""
+    parts = [f"{say.cardinal(n)} {unit}{'' if n == 1 else 's'}"
+             for n, unit in ((h, "hour"), (mins, "minute"), (s, "second")) if n]
+    if not parts:
+        return "zero seconds"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _hour(m: re.Match, _work: Work) -> str | None:
@@ -82,7 +102,39 @@ def _hour(m: re.Match, _work: Work) -> str | None:
     if not 1 <= h <= 12:
         return None
     ampm = (m.group("ampm") or m.group("AMPM")).upper()
-    return f"{say.cardinal(h)} {say.spell(ampm + 'M')}"
+    return f"{say.cardinal(h)} {say.spell(ampm + 'M')}" + _zone(m)
+
+
+def _slash_ymd(m: re.Match, _work: Work) -> str | None:
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{MONTHS[month - 1]} {say.ordinal(day)}, {say.year(year)}"
+
+
+def _dotted_dmy(m: re.Match, _work: Work) -> str | None:
+    day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"the {say.ordinal(day)} of {MONTHS[month - 1]}, {say.year(year)}"
+
+
+def _time_range(m: re.Match, work: Work) -> str | None:
+    """ "6pm-9pm", "6-9 p.m.", "9:30am–5pm": each end read as a time, joined by "to"."""
+    first, second = _time(m.group("a"), work), _time(m.group("b"), work)
+    if first is None or second is None:
+        return None
+    return f"{first} to {second}"
+
+
+def _time(text: str, work: Work) -> str | None:
+    for rule in (CLOCK, HOUR_AMPM):
+        m = rule.pattern.match(text)
+        if m is not None and not text[m.end():].strip(". "):  # "p.m." keeps its period inside a range
+            return rule.rewrite(m, work)
+    if re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= 12:
+        return say.cardinal(int(text))
+    return None
 
 
 DATE_ISO: Final = Rule(
@@ -97,17 +149,32 @@ MONTH_DAY: Final = Rule(
     ("On March 14, 2024 it rained.", "On March fourteenth, twenty twenty-four it rained."))
 DAY_MONTH: Final = Rule(
     "day-month", "date",
-    re.compile(rf"(?<![\w{P}.,]){_DAY}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+{_YEAR})?(?![\w{P}])"), _day_month,
+    re.compile(rf"(?<![\w{P}.,])(?P<the>(?<![\w{P}])[Tt]he\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+{_YEAR})?(?![\w{P}])"), _day_month,
     ("On 14 March it rained.", "On the fourteenth of March it rained."))
 MONTH_YEAR: Final = Rule(
     "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
     ("Since Sept 1999.", "Since September nineteen ninety-nine."))
 CLOCK: Final = Rule(
     "clock", "time",
-    re.compile(r"(?<![\w:.,])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?" + r"(?![\w:]|\.\d)"),
+    re.compile(r"(?<![\w:.,])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
     _clock, ("We meet at 10:05 am.", "We meet at ten oh five A-M."))
 HOUR_AMPM: Final = Rule(
-    "hour-ampm", "time", re.compile(r"(?<![\w:.,])(?P<h>\d{1,2})" + _AMPM + r"(?![\w])"), _hour,
+    "hour-ampm", "time", re.compile(r"(?<![\w:.,])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"), _hour,
     ("Doors open at 7am.", "Doors open at seven A-M."))
 
-RULES: Final = (DATE_ISO, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR, CLOCK, HOUR_AMPM)
+DATE_SLASH_YMD: Final = Rule(
+    "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _slash_ymd,
+    ("Filed 2025/07/03.", "Filed July third, twenty twenty-five."))
+DATE_DOTTED_DMY: Final = Rule(
+    "date-dotted-dmy", "date", re.compile(r"(?<![\w.,-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w]|\.\d)"), _dotted_dmy,
+    ("Signed 03.07.2025 in Bern.", "Signed the third of July, twenty twenty-five in Bern."))
+_TIME_END: Final = r"\d{1,2}(?::\d{2})?"
+_AMPM_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _AMPM)
+_ZONE_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
+TIME_RANGE: Final = Rule(
+    "time-range", "range",
+    re.compile(rf"(?<![\w:.,{P}])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
+    _time_range, ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."))
+
+RULES: Final = (DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
+                TIME_RANGE, CLOCK, HOUR_AMPM)

@@ -12,6 +12,7 @@ from audio_pipeline.text.tables import table
 from audio_pipeline.text.work import NUM, P, Work
 
 _FRACTION_NAMES: Final = {int(k): v for k, v in table("cardinals")["fractions"].items()}
+_LARGEST_NAMED: Final = 16  # "15/16" is fifteen sixteenths; "37/50" is thirty-seven out of fifty
 
 
 def _range(m: re.Match, _work: Work) -> str:
@@ -19,14 +20,31 @@ def _range(m: re.Match, _work: Work) -> str:
     return f"{m.group('a')}{m.group('suffix') or ''} {'and' if between else 'to'} "
 
 
+def fraction_words(a: int, b: int) -> str | None:
+    """ "3/4" -> "three quarters", "15/16" -> "fifteen sixteenths"; None where a fraction is
+    not how it is said (a score "8/10", "24/7")."""
+    if not 0 < a < b or b > _LARGEST_NAMED or b == 10:
+        return None
+    one, many = _FRACTION_NAMES.get(b) or (say.ordinal(b), say.ordinal(b) + "s")
+    return f"{say.cardinal(a)} {one if a == 1 else many}"
+
+
 def _fraction(m: re.Match, _work: Work) -> str:
     a, b = int(m.group("a")), int(m.group("b"))
     if a == b or (a, b) == (24, 7):
         return f"{say.cardinal(a)} {say.cardinal(b)}"
-    if 0 < a < b and b in _FRACTION_NAMES:
-        one, many = _FRACTION_NAMES[b]
-        return f"{say.cardinal(a)} {one if a == 1 else many}"
-    return f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
+    return fraction_words(a, b) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
+
+
+def _mixed(m: re.Match, _work: Work) -> str | None:
+    """ "3 1/2" -> "three and a half", "2 3/4" -> "two and three quarters"."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    part = fraction_words(a, b)
+    if part is None:
+        return None
+    if a == 1:
+        part = "a " + part.split(" ", 1)[1]
+    return f"{say.cardinal(int(m.group('w')))} and {part}"
 
 
 RATIO: Final = Rule(
@@ -39,4 +57,8 @@ RANGE: Final = Rule(
     _range, ("Gains of 10-20% each.", "Gains of ten to twenty percent each."), park=False)
 FRACTION: Final = Rule(
     "fraction", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
-    _fraction, ("About 3/4 of them.", "About three quarters of them."))
+    _fraction, ("About 3/4 of them, 15/16 of an inch.", "About three quarters of them, fifteen sixteenths of an inch."))
+MIXED: Final = Rule(
+    "mixed-number", "fraction",
+    re.compile(QUANTITY_START + r"(?P<w>\d+)\s(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
+    _mixed, ("It took 3 1/2 years.", "It took three and a half years."))

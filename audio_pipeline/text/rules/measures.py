@@ -44,6 +44,14 @@ def _unit(m: re.Match, _work: Work) -> str | None:
     return say.signed(m, words)
 
 
+def _unit_power(m: re.Match, _work: Work) -> str:
+    """ "8 km³" -> "eight cubic kilometers", "20 m²" -> "twenty square meters"."""
+    singular, plural = UNITS[m.group("unit")]
+    one = say.is_one(m.group("num")) or say.after_article(m.string, m.start())
+    shape = "square" if m.group("p") == "2" else "cubic"
+    return say.signed(m, f"{say.number(m.group('num'))} {shape} {singular if one else plural}")
+
+
 def _unit_after(m: re.Match, _work: Work) -> str | None:
     u = m.group("unit")
     if not m.group("per") and (len(u) < 2 or u in _AMBIGUOUS):
@@ -66,7 +74,16 @@ UNIT: Final = Rule(
     "unit", "measure",
     re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<space>\s?)(?P<unit>" + UNIT_ALT + r")"
                r"(?:/(?P<per>" + PER_ALT + r"))?(?![\w" + P + r"°])"),
-    _unit, ("A 16GB card at 3 ms/token.", "A sixteen gigabyte card at three milliseconds per token."))
+    _unit, ("A 16GB card at 3 ms/token, 5KG.", "A sixteen gigabyte card at three milliseconds per token, five kilograms."))
+# Before the power rule: the superscript rule has made "km³" into "km^3".
+UNIT_POWER: Final = Rule(
+    "unit-power", "measure",
+    re.compile(SIGN + r"(?P<num>" + NUM + r")\s?(?P<unit>" + UNIT_ALT + r")\^\s?(?P<p>[23])(?!\d|\.\d)"),
+    _unit_power, ("A lake of 8 km³ of water.", "A lake of eight cubic kilometers of water."))
+NUMBER_PER: Final = Rule(
+    "number-per-unit", "measure",
+    re.compile(QUANTITY_START + r"(?P<num>" + NUM + r")/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/])"),
+    lambda m, w: f"{say.number(m.group('num'))} per {PER[m.group('per')]}", ("Sold at 3/kg.", "Sold at three per kilogram."))
 WORD_PER: Final = Rule(
     "word-per-unit", "measure",
     re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/])"),

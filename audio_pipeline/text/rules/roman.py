@@ -1,5 +1,6 @@
 """Roman numerals read as numbers where the context says so: after a cue word ("Part IV",
-"World War II") or a capitalised name ("Henry VIII"); otherwise "II" is left to the acronym rule."""
+"World War II"), a monarch's name ("Henry VIII", the eighth) or another capitalised name
+("Rocky II"); otherwise "II" is left to the acronym rule."""
 
 from __future__ import annotations
 
@@ -12,9 +13,22 @@ from audio_pipeline.text.tables import table
 from audio_pipeline.text.work import P, Work
 
 _T: Final = table("roman")
-_NUMERALS: Final[dict[str, int]] = _T["numerals"]
 _CUES: Final = frozenset(_T["cues"])
+_REGNAL: Final = frozenset(_T["regnal"])
 TOKEN: Final = re.compile(r"(?<!\w)(?P<w>[^\W\d_]+(?:'[^\W\d_]+)*)(?P<apos>')?(?!\w)")
+_NUMERAL: Final = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_VALUES: Final = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+
+
+def value(numeral: str) -> int | None:
+    """ "XIV" -> 14; None for what is not a well-formed numeral ("IIII", "IC", "")."""
+    if not numeral or not _NUMERAL.fullmatch(numeral):
+        return None
+    total = 0
+    for ch, nxt in zip(numeral, numeral[1:] + " "):
+        v = _VALUES[ch]
+        total += -v if nxt != " " and _VALUES[nxt] > v else v
+    return total
 
 
 def split_suffix(word: str, trailing: str | None) -> tuple[str, str]:
@@ -27,14 +41,23 @@ def split_suffix(word: str, trailing: str | None) -> tuple[str, str]:
 
 
 def read_roman(base: str, before: str, work: Work) -> str | None:
-    """The number a Roman numeral stands for, if the word before says it is one."""
-    if base not in _NUMERALS:
+    """How a Roman numeral is said, if the word before says it is one (see data/roman.toml)."""
+    n = value(base)
+    if n is None:
         return None
     prev = re.search(rf"([\w{P}]+)\W*$", before)
-    if prev and (prev.group(1).lower() in _CUES or prev.group(1)[0].isupper()):
-        work.fire("rule:roman")
-        return say.cardinal(_NUMERALS[base])
-    return None
+    word = prev.group(1) if prev else ""
+    small = set(base) <= set("IVX")
+    if word.lower() in _CUES and (len(base) > 1 or word[0].isupper()):
+        out = say.cardinal(n)
+    elif word in _REGNAL and set(base) <= set("IVXL"):
+        out = "the " + say.ordinal(n)
+    elif word[:1].isupper() and small and len(base) > 1:
+        out = say.cardinal(n)
+    else:
+        return None
+    work.fire("rule:roman")
+    return out
 
 
 def _roman(m: re.Match, work: Work) -> str | None:
@@ -45,4 +68,5 @@ def _roman(m: re.Match, work: Work) -> str | None:
     return read_roman(base, m.string[:m.start()], work)
 
 
-ROMAN: Final = Rule("roman", "roman", TOKEN, _roman, ("World War II ended.", "World War two ended."), quiet=True)
+ROMAN: Final = Rule("roman", "roman", TOKEN, _roman,
+                    ("After World War II, Henry VIII", "After World War two, Henry the eighth"), quiet=True)

@@ -14,8 +14,16 @@ from audio_pipeline.text.work import P
 _W: Final = rf"[\w{P}]"  # a word character or a decided span
 _GREEK: Final[dict[str, str]] = table("greek")["letters"]
 
+def _hashtag(m: re.Match, _work: object) -> str:
+    """ "#science" -> "hashtag science"; "#hashtag" is one "hashtag", not two."""
+    return " " if re.match(r"[Hh]ashtag\b", m.string[m.end():]) else " hashtag "
+
+
 # (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
 _OPERATORS: Final = [
+    # "C++", "g++", "C#", "F#": languages and tools, before "+" and "#" are read alone
+    ("plus-plus", r"(?<=[A-Za-z])\+\+(?![\w+])", " plus plus ", ("Written in C++ and g++.", "Written in C plus plus and g plus plus.")),
+    ("sharp", r"(?<![\w#])([A-Ga-g])#(?![\w#])", r"\1 sharp ", ("A chord in G# minor.", "A chord in G sharp minor.")),
     # "O(n log n)", "f(x)", "p(y|x)": a one-letter function and its argument
     ("big-o", rf"(?<!{_W})O\(([^()]*)\)", r" big O of \1 ", ("It runs in O(n) time.", "It runs in big O of n time.")),
     ("given", rf"(?<!{_W})([A-Za-z])\(([^()|]{{1,40}})\|([^()|]{{1,40}})\)", r" \1 of \2 given \3 ",
@@ -47,15 +55,16 @@ _OPERATORS: Final = [
     ("degree-sign", r"\s*°", " degrees ", ("Turn it x° left", "Turn it x degrees left")),
     ("section-sign", r"§\s*", " section ", ("See § x", "See section x")),
     ("number-sign", rf"#(?=\s?[{P}])", " number ", ("Ranked #1 here", "Ranked number one here")),
-    ("hashtag", rf"(?<!{_W})#(?=[^\W\d_])", " hashtag ", ("Tag it #science", "Tag it hashtag science")),
+    ("hashtag", rf"(?<!{_W})#(?:(?=[Hh]ashtag\b)|(?=[^\W\d_]))", _hashtag, ("Tag it #science", "Tag it hashtag science")),
     ("at-sign", rf"(?<!{_W})@(?={_W})", " at ", ("Ask @ernis now", "Ask at Erniss now")),
     ("spaced-at", r"\s@\s", " at ", ("Meet me @ noon", "Meet me at noon")),
     ("percent-sign", r"%", " percent ", ("The % rose", "The percent rose")),
     ("per-mille-sign", r"‰", " per mille ", ("The ‰ rose", "The per mille rose")),
     ("slash-or", r"(?<=[a-z])/(?=[a-z])", " or ", ("Use cats/dogs here", "Use cats or dogs here")),
 ]
-OPERATORS: Final = tuple(Rule(name, "symbol", re.compile(pattern), template(spoken), example, park=False)
-                         for name, pattern, spoken, example in _OPERATORS)
+OPERATORS: Final = tuple(
+    Rule(name, "symbol", re.compile(pattern), template(spoken) if isinstance(spoken, str) else spoken, example, park=False)
+    for name, pattern, spoken, example in _OPERATORS)
 
 GREEK: Final = Rule(
     "greek-letter", "symbol", re.compile(r"(?<![^\W\d_])[" + "".join(_GREEK) + r"](?![^\W\d_])"),
