@@ -40,7 +40,7 @@ def ordinal(n: int) -> str:
 def year(n: int) -> str:
     if 2000 <= n <= 2009 or not 1000 <= n <= 2099 or n % 1000 == 0:
         return cardinal(n)
-    return _clean(num2words(n, to="year"))
+    return _clean(num2words(n, to="year")).replace(" oh-", " oh ")  # "nineteen oh five", as times
 
 
 def number(s: str) -> str:

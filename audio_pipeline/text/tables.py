@@ -25,7 +25,7 @@ SHAPES: Final[dict[str, dict[str, str]]] = {
     "typography": {"before_nfkc": "names"},
     "electronic": {"tlds": "words", "spelled_tlds": "words", "separators": "names"},
     "abbreviations": {"entries": "patterns"},
-    "dates": {"months": "words", "time_zones": "names"},
+    "dates": {"months": "words", "weekdays": "words", "time_zones": "names"},
     "money": {"currencies": "quads", "scales": "names"},
     "units": {"units": "pairs", "per": "names", "context": "context"},
     "greek": {"letters": "names"},

@@ -19,6 +19,9 @@ _DOTTED: Final = re.compile(
     r"(?<![^\W\d])((?:[A-Za-z]\.){2,}|(?:[A-Z]\.)+[A-Z](?![\w.]))(?P<end>(?=[\"')\]]*\s*$))?")
 
 
+_AFTER_TIME: Final = re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])\d{1,2}(?::\d\d){0,2}\s?$")
+
+
 def _named(m: re.Match, _work: Work) -> str:
     # The final period is part of the abbreviation; where it also ends the sentence, put one back.
     end = "." if m.group("end") is not None else ""
@@ -31,7 +34,7 @@ def _named(m: re.Match, _work: Work) -> str:
 def _dotted(m: re.Match, _work: Work) -> str | None:
     letters = m.group(1).replace(".", "")
     if letters.lower() in ("am", "pm"):
-        if re.search(r"\d\s?$", m.string[:m.start()]):
+        if _AFTER_TIME.search(m.string[:m.start()]):
             return None  # "9:30 p.m. PST": the time rules read it with its time and zone
         letters = letters.upper()
     return say.spell(letters.upper()) + ("." if m.group("end") is not None else "")

@@ -30,8 +30,14 @@ def _scientific(m: re.Match, _work: Work) -> str:
     return f"{say.number(m.group('m'))} e {exp}"
 
 
-def _power(m: re.Match, _work: Work) -> str:
+_PER_UNIT_BEFORE: Final = re.compile(
+    r"\d\s?[^\W\d]+/(?:" + "|".join(sorted(map(re.escape, table("units")["per"]), key=len, reverse=True)) + r")$")
+
+
+def _power(m: re.Match, _work: Work) -> str | None:
     e = m.group("e")
+    if _PER_UNIT_BEFORE.search(m.string[:m.start()]):
+        return None  # "9.8 m/s²": the unit rule reads "per second squared"
     if re.fullmatch(r"-?\+?\d+", e):
         n = int(e.replace("+", ""))
         if n == 2:
@@ -77,6 +83,23 @@ def _section(m: re.Match, _work: Work) -> str:
     return " ".join([head, *parts])
 
 
+def _model_number(m: re.Match, _work: Work) -> str | None:
+    """ "RTX 4090" -> "forty ninety", "GTX 1080" -> "ten eighty", "A 737" stays a count."""
+    n = m.group("n")
+    if 1100 <= int(n) <= 2099:
+        return None  # "ICML 2024", "GTX 1080": the year rule reads these in pairs already
+    if (following := re.match(r"\s*([a-z]{3,}s)\b", m.string[m.end():])) and _is_plural(following.group(1)):
+        return None  # "MMLU 570 questions": a count
+    if len(n) == 4:
+        head, tail = int(n[:2]), int(n[2:])
+        if tail == 0:
+            return say.cardinal(int(n)) if head % 10 == 0 else f"{say.cardinal(head)} hundred"
+        return f"{say.cardinal(head)} {'oh ' + say.cardinal(tail) if tail < 10 else say.cardinal(tail)}"
+    if n[1:] == "00":
+        return say.cardinal(int(n))
+    return f"{say.cardinal(int(n[0]))} {'oh ' + say.cardinal(int(n[2])) if n[1] == '0' else say.cardinal(int(n[1:]))}"
+
+
 def _is_plural(word: str) -> bool:
     return word not in _NOT_PLURAL and not word.endswith(("ss", "us", "is"))
 
@@ -89,11 +112,13 @@ def looks_like_year(text: str, m: re.Match) -> bool:
     prev = re.search(rf"([\w{P}]+)\W*$", text[:m.start()])
     prev_word = prev.group(1).lower() if prev else ""
     following = re.match(r"\s*([a-z]{3,}s)\b", text[m.end():])
-    if prev_word in _COUNT_CUES or (following and _is_plural(following.group(1))):
-        return False  # "over 2000 samples", "2048 tokens"
+    if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", text[m.end():]) or re.search(r"\d\s+by\s*$", text[:m.start()]):
+        return False  # "over 2000 samples", "1920x1080"
     if int(num) in _POWERS_OF_TWO:  # "a 2048-dimensional embedding", unless "in 2048"
         return prev_word in _STRONG_YEAR_CUES
-    return True
+    if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", text[:m.start()]):
+        return True  # "AIME 2024 problems", "ICML 2024 papers": a contest or conference and its year
+    return not (following and _is_plural(following.group(1)))  # "2000 samples": a count
 
 
 def _plain(m: re.Match, work: Work) -> str:
@@ -139,6 +164,10 @@ SECTION: Final = Rule(
     "section-number", "serial",
     re.compile(r"(?<![\w" + P + r".,])(?P<n>\d{3})(?P<parts>(?:\([a-z0-9]{1,2}\))+)(?![\w" + P + r"])"),
     _section, ("Save in a 403(b) plan.", "Save in a four oh three b plan."))
+MODEL_NUMBER: Final = Rule(
+    "model-number", "serial",
+    re.compile(r"(?:(?<=\b[A-Z]{2}\s)|(?<=\b[A-Z]{3}\s)|(?<=\b[A-Z]{4}\s))(?P<n>[1-9]\d{2,3})(?![\w" + P + r"]|[.,]\d)"),
+    _model_number, ("An RTX 4090 card.", "An R-T-X forty ninety card."))
 DIGITS: Final = Rule(
     "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)),
     ("Model X9 ships", "Model X-nine ships"))

@@ -13,6 +13,7 @@ from audio_pipeline.text.work import P, Work
 _T: Final = table("dates")
 MONTHS: Final[list[str]] = _T["months"]
 TIME_ZONES: Final[dict[str, str]] = _T["time_zones"]
+_WEEKDAYS: Final = {d[:3]: d for d in _T["weekdays"]} | {d: d for d in _T["weekdays"]}
 _MONTH_BY_PREFIX: Final = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
 _MONTH_NAMES: Final = sorted([*MONTHS, *_MONTH_BY_PREFIX], key=len, reverse=True)
 # Title case or all capitals ("SEPT. 9"); never lower case, where "may" and "mar" are words.
@@ -43,10 +44,13 @@ def _iso(m: re.Match, _work: Work) -> str | None:
 
 
 def _us(m: re.Match, _work: Work) -> str | None:
+    """Month first ("3/5/2024" is March fifth), unless the first number cannot be a month."""
     month, day, year = int(m.group(1)), int(m.group(2)), m.group(3)
+    year_words = say.year(int(year)) if len(year) == 4 else say.number(year)
+    if 12 < month <= 31 and 1 <= day <= 12:  # "31/12/2023": the day comes first
+        return f"the {say.ordinal(month)} of {MONTHS[day - 1]}, {year_words}"
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
-    year_words = say.year(int(year)) if len(year) == 4 else say.number(year)
     return f"{MONTHS[month - 1]} {say.ordinal(day)}, {year_words}"
 
 
@@ -55,6 +59,10 @@ def _month_day(m: re.Match, _work: Work) -> str | None:
     if not 1 <= day <= 31:
         return None
     out = f"{_month(m.group('month'))} {say.ordinal(day)}"
+    if m.group("day2"):  # "March 3–5": March third to fifth
+        if not day < int(m.group("day2")) <= 31:
+            return None
+        out += f" to {say.ordinal(int(m.group('day2')))}"
     return out + (f", {say.year(int(m.group('year')))}" if m.group("year") else "")
 
 
@@ -145,23 +153,33 @@ DATE_US: Final = Rule(
     ("Due 3/5/2024.", "Due March fifth, twenty twenty-four."))
 MONTH_DAY: Final = Rule(
     "month-day", "date",
-    re.compile(rf"(?<![\w{P}]){_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w{P}:.,]\d|[\w{P}])"), _month_day,
-    ("On March 14, 2024 it rained.", "On March fourteenth, twenty twenty-four it rained."))
+    re.compile(rf"(?<![\w{P}]){_MONTH}\.?\s+{_DAY}(?:\s?[–—-]\s?(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?)?(?:,?\s+{_YEAR})?"
+               rf"(?![\w{P}:.,]\d|[\w{P}])"), _month_day,
+    ("On March 14, 2024 and May 3–5 it rained.", "On March fourteenth, twenty twenty-four and May third to fifth it rained."))
 DAY_MONTH: Final = Rule(
     "day-month", "date",
-    re.compile(rf"(?<![\w{P}.,])(?P<the>(?<![\w{P}])[Tt]he\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+{_YEAR})?(?![\w{P}])"), _day_month,
+    re.compile(rf"(?<![\w{P}.,])(?P<the>(?<![\w{P}])[Tt]he\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:\.(?!\s*$))?(?:,?\s+{_YEAR})?(?![\w{P}])"), _day_month,
     ("On 14 March it rained.", "On the fourteenth of March it rained."))
 MONTH_YEAR: Final = Rule(
     "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
     ("Since Sept 1999.", "Since September nineteen ninety-nine."))
 CLOCK: Final = Rule(
     "clock", "time",
-    re.compile(r"(?<![\w:.,])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
+    re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
     _clock, ("We meet at 10:05 am.", "We meet at ten oh five A-M."))
 HOUR_AMPM: Final = Rule(
-    "hour-ampm", "time", re.compile(r"(?<![\w:.,])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"), _hour,
+    "hour-ampm", "time", re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"), _hour,
     ("Doors open at 7am.", "Doors open at seven A-M."))
 
+_MONTH_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _MONTH)
+MONTH_RANGE: Final = Rule(
+    "month-range", "range", re.compile(rf"(?<![\w{P}])(?P<a>{_MONTH_ANON})\.?\s?[–—-]\s?(?={_MONTH_ANON}\b)"),
+    lambda m, w: f"{_month(m.group('a'))} to ", ("In May–June 2024.", "In May to June twenty twenty-four."), park=False)
+WEEKDAY_RANGE: Final = Rule(
+    "weekday-range", "range",
+    re.compile(r"(?<![\w" + P + r"])(?P<a>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?\s?[–—-]\s?"
+               r"(?P<b>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b(?:\.(?!\s*$))?"),
+    lambda m, w: f"{_WEEKDAYS[m.group('a')]} to {_WEEKDAYS[m.group('b')]}", ("Open Mon-Fri daily.", "Open Monday to Friday daily."))
 DATE_SLASH_YMD: Final = Rule(
     "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _slash_ymd,
     ("Filed 2025/07/03.", "Filed July third, twenty twenty-five."))
@@ -173,8 +191,8 @@ _AMPM_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _AMPM)
 _ZONE_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
 TIME_RANGE: Final = Rule(
     "time-range", "range",
-    re.compile(rf"(?<![\w:.,{P}])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
+    re.compile(rf"(?<![\w:.,{P}$€£¥₹₩₽₿])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
     _time_range, ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."))
 
-RULES: Final = (DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
+RULES: Final = (MONTH_RANGE, WEEKDAY_RANGE, DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
                 TIME_RANGE, CLOCK, HOUR_AMPM)

@@ -14,9 +14,11 @@ from audio_pipeline.text.work import Work
 _T: Final = table("electronic")
 _SEPARATORS: Final[dict[str, str]] = _T["separators"]
 _SPELLED_TLDS: Final = frozenset(_T["spelled_tlds"])
+_WORDS_IN_ADDRESSES: Final = frozenset(_T["tlds"]) - _SPELLED_TLDS  # "COM", "ORG": said as words
 _URL: Final = re.compile(
-    r"(?<![\w@./])(?:(?:https?|ftp)://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
-    r"|(?<![\w@./-])(?:[a-zA-Z0-9-]+\.)+(?:" + "|".join(_T["tlds"]) + r")(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
+    r"(?<![\w@./])(?i:(?:https?|ftp)://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+    r"|(?<![\w@./-])(?:[a-zA-Z0-9-]+\.)+(?:" + "|".join(_T["tlds"]) + "|" + "|".join(t.upper() for t in _T["tlds"])
+    + r")(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
     r"(?![\w@-])"
 )
 _EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(?![\w])")
@@ -33,13 +35,16 @@ def say_address(m: re.Match, work: Work) -> str:
             words.append(_SEPARATORS[part])
         elif entry := work.lexicon.lookup(part):
             words.append(entry.spoken)
+        elif part.isupper() and len(part) > 1 and (entry := work.lexicon.lookup(part.lower())):
+            words.append(entry.spoken)  # "WWW.NATURE.COM": an address shouted is the same address
         elif part.lower() in _SPELLED_TLDS and words and words[-1] == "dot":
             words.append(say.spell(part.upper()))
         else:
             for piece in re.findall(r"\d+|[^\W\d_]+", part):
                 if piece.isdecimal():
                     words.append(say.digits(piece) if len(piece) > 2 else say.cardinal(int(piece)))
-                elif not say.VOWELS.intersection(piece) and len(piece) <= 5:
+                elif not say.VOWELS.intersection(piece) and len(piece) <= 5 or piece.isupper() and len(piece) <= 3 \
+                        and piece.lower() not in _WORDS_IN_ADDRESSES:
                     words.append(say.spell(piece.upper()))
                 else:
                     words.append(say.respoken(piece.lower(), work.lexicon))

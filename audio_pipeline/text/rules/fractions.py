@@ -20,10 +20,11 @@ def _range(m: re.Match, _work: Work) -> str:
     return f"{m.group('a')}{m.group('suffix') or ''} {'and' if between else 'to'} "
 
 
-def fraction_words(a: int, b: int) -> str | None:
+def fraction_words(a: int, b: int, part_of: bool = False) -> str | None:
     """ "3/4" -> "three quarters", "15/16" -> "fifteen sixteenths"; None where a fraction is
-    not how it is said (a score "8/10", "24/7")."""
-    if not 0 < a < b or b > _LARGEST_NAMED or b == 10:
+    not how it is said (a score "8/10", "24/7"). ``part_of``: "9/10 of cells" is a part,
+    nine tenths, whatever the denominator."""
+    if not 0 < a < b or (not part_of and (b > _LARGEST_NAMED or b == 10)) or b > 1000:
         return None
     one, many = _FRACTION_NAMES.get(b) or (say.ordinal(b), say.ordinal(b) + "s")
     return f"{say.cardinal(a)} {one if a == 1 else many}"
@@ -33,7 +34,8 @@ def _fraction(m: re.Match, _work: Work) -> str:
     a, b = int(m.group("a")), int(m.group("b"))
     if a == b or (a, b) == (24, 7):
         return f"{say.cardinal(a)} {say.cardinal(b)}"
-    return fraction_words(a, b) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
+    part_of = re.match(r"\s+of\b", m.string[m.end():]) is not None
+    return fraction_words(a, b, part_of) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
 
 
 def _mixed(m: re.Match, _work: Work) -> str | None:
@@ -52,7 +54,7 @@ RATIO: Final = Rule(
     lambda m, w: f"{say.number(m.group(1))} to {say.number(m.group(2))}", ("Mix it 3:1.", "Mix it three to one."))
 RANGE: Final = Rule(
     "range", "range",
-    re.compile(r"(?<![\w" + P + r".,:/-])(?P<a>" + NUM + r")(?P<suffix>%|[xX×]|[KMBT]\b)?"
+    re.compile(r"(?<![\w" + P + r".,:/-])(?P<a>" + NUM + r")(?P<suffix>%|[xX×]|[KMBTk]\b|st|nd|rd|th)?"
                r"(?:\s?[–—]\s?|-)(?=\d)"),
     _range, ("Gains of 10-20% each.", "Gains of ten to twenty percent each."), park=False)
 FRACTION: Final = Rule(

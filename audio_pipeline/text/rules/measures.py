@@ -18,8 +18,11 @@ PER: Final[dict[str, str]] = _T["per"]
 _AMBIGUOUS: Final = frozenset(_T["context"]["ambiguous"])
 UNIT_ALT: Final = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
 PER_ALT: Final = "|".join(sorted(map(re.escape, PER), key=len, reverse=True))
-# Single letters (and "pt") that are read as a unit after "5 " only at the end of a clause.
+# Single letters (and "pt") that are read as a unit after "5 " only at the end of a clause;
+# the capitals also before a lower-case word ("1.5 V battery"), where no name can follow.
 _SPACED_ONLY_AT_END: Final = ("s", "m", "h", "L", "W", "V", "J", "g", "pt")
+_CAPITALS: Final = ("L", "W", "V", "J")
+_TIME_UNITS: Final = ("s", "sec", "ms", "min", "h", "hr")
 _AFTER_SPACED_UNIT: Final = (r"\s(?:and|or|of|per|to|in|on|at|for|with|from|each|later|ago|after|"
                              r"before|long|apart|earlier)\b")
 
@@ -31,17 +34,30 @@ def _percent(m: re.Match, _work: Work) -> str:
 
 def _unit(m: re.Match, _work: Work) -> str | None:
     u = m.group("unit")
-    if u in _SPACED_ONLY_AT_END and m.group("space") and not m.group("per"):
+    if u in _SPACED_ONLY_AT_END and m.group("space") not in ("", "-") and not m.group("per"):
         # "5 s", "3 m": only when nothing else could be meant, i.e. at the end of a clause
         rest = m.string[m.end():]
-        if re.match(r"\s*[\w" + P + "]", rest) and not re.match(_AFTER_SPACED_UNIT, rest):
+        if re.match(r"\s*[\w" + P + "]", rest) and not re.match(_AFTER_SPACED_UNIT, rest) \
+                and not (u in _CAPITALS and re.match(r"\s+[a-z]", rest)):
             return None
     singular, plural = UNITS[u]
-    one = say.is_one(m.group("num")) or say.after_article(m.string, m.start())
+    # "a 16GB card", "a 500-mL bottle": a quantity used as an adjective takes the singular
+    one = say.is_one(m.group("num")) or say.after_article(m.string, m.start()) or m.group("space") == "-"
     words = f"{say.number(m.group('num'))} {singular if one else plural}"
-    if m.group("per"):
-        words += f" per {PER[m.group('per')]}"
-    return say.signed(m, words)
+    return say.signed(m, words + per_words(m))
+
+
+def per_words(m: re.Match) -> str:
+    """ "/s" -> " per second", "/s²" -> " per second squared", "/m²" -> " per square meter"."""
+    per, power = m.group("per"), m.groupdict().get("perpow")
+    if not per:
+        return ""
+    if not power:
+        return f" per {PER[per]}"
+    shape = "squared" if power == "2" else "cubed"
+    if per in _TIME_UNITS:
+        return f" per {PER[per]} {shape}"
+    return f" per {'square' if power == '2' else 'cubic'} {PER[per]}"
 
 
 def _unit_power(m: re.Match, _work: Work) -> str:
@@ -60,11 +76,22 @@ def _unit_after(m: re.Match, _work: Work) -> str | None:
     return words + (f" per {PER[m.group('per')]}" if m.group("per") else "")
 
 
+def _sized(m: re.Match, _work: Work) -> str:
+    """ "2 cm × 3 cm": two centimeters by three centimeters; "a 2 cm × 3 cm patch": singular."""
+    one = say.after_article(m.string, m.start())
+    said = []
+    for num, unit in ((m.group("a"), m.group("ua")), (m.group("b"), m.group("ub"))):
+        singular, plural = UNITS[unit]
+        said.append(f"{say.number(num)} {singular if one or say.is_one(num) else plural}")
+    return " by ".join(said)
+
+
 PERCENT: Final = Rule(
     "percent", "measure", re.compile(SIGN + r"(?P<num>" + NUM + r")\s?(?P<unit>%|‰)"), _percent,
     ("Costs rose 1999% in a year.", "Costs rose one thousand nine hundred ninety-nine percent in a year."))
 DIMENSIONS: Final = Rule(
-    "dimensions", "measure", re.compile(rf"(?<=\d)\s?[xX×]\s?(?=\d)(?!10[{P}])"),  # not "3×10⁸"
+    # "1920x1080", "2 x 3"; a spaced "3 × 4" is arithmetic, and "3×10⁸" a power of ten
+    "dimensions", "measure", re.compile(rf"(?<=\d)(?:[xX×]|\s[xX]\s)(?=\d)(?!10[{P}])"),
     lambda m, w: " by ", ("A 4x4 grid.", "A four by four grid."),
     park=False)
 MULTIPLIER: Final = Rule(
@@ -72,14 +99,19 @@ MULTIPLIER: Final = Rule(
     lambda m, w: f"{say.number(m.group('num'))} times", ("It is 10x faster.", "It is ten times faster."))
 UNIT: Final = Rule(
     "unit", "measure",
-    re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<space>\s?)(?P<unit>" + UNIT_ALT + r")"
-               r"(?:/(?P<per>" + PER_ALT + r"))?(?![\w" + P + r"°])"),
+    re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<space>\s?|-)(?P<unit>" + UNIT_ALT + r")"
+               r"(?:/(?P<per>" + PER_ALT + r")(?:\^(?P<perpow>[23])(?![\d.]))?)?(?![\w" + P + r"°])"),
     _unit, ("A 16GB card at 3 ms/token, 5KG.", "A sixteen gigabyte card at three milliseconds per token, five kilograms."))
 # Before the power rule: the superscript rule has made "km³" into "km^3".
 UNIT_POWER: Final = Rule(
     "unit-power", "measure",
     re.compile(SIGN + r"(?P<num>" + NUM + r")\s?(?P<unit>" + UNIT_ALT + r")\^\s?(?P<p>[23])(?!\d|\.\d)"),
     _unit_power, ("A lake of 8 km³ of water.", "A lake of eight cubic kilometers of water."))
+SIZED: Final = Rule(
+    "dimensions-with-units", "measure",
+    re.compile(QUANTITY_START + r"(?P<a>" + NUM + r")\s?(?P<ua>" + UNIT_ALT + r")\s?[xX×]\s?(?P<b>" + NUM + r")\s?(?P<ub>"
+               + UNIT_ALT + r")(?![\w" + P + r"°])"),
+    _sized, ("A 2 cm × 3 cm patch.", "A two centimeter by three centimeter patch."))
 NUMBER_PER: Final = Rule(
     "number-per-unit", "measure",
     re.compile(QUANTITY_START + r"(?P<num>" + NUM + r")/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/])"),

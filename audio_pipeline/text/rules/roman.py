@@ -48,7 +48,7 @@ def read_roman(base: str, before: str, work: Work) -> str | None:
     prev = re.search(rf"([\w{P}]+)\W*$", before)
     word = prev.group(1) if prev else ""
     small = set(base) <= set("IVX")
-    if word.lower() in _CUES and (len(base) > 1 or word[0].isupper()):
+    if word.lower() in _CUES and (len(base) > 1 or (base in "IVX" and word[0].isupper())):
         out = say.cardinal(n)
     elif word in _REGNAL and set(base) <= set("IVXL"):
         out = "the " + say.ordinal(n)
@@ -60,13 +60,18 @@ def read_roman(base: str, before: str, work: Work) -> str | None:
     return out
 
 
+# A letter of a spelled acronym ("War I-V", "L-L-M") is not a numeral.
+_WORD: Final = re.compile(r"(?<![\w-])(?P<w>[^\W\d_]+(?:'[^\W\d_]+)*)(?P<apos>')?(?![\w-])")
+
+
 def _roman(m: re.Match, work: Work) -> str | None:
     word = m.group("w")
     if not word.isascii():
         return None
-    base, _ = split_suffix(word, m.group("apos"))
-    return read_roman(base, m.string[:m.start()], work)
+    base, suffix = split_suffix(word, m.group("apos"))
+    said = read_roman(base, m.string[:m.start()], work)
+    return None if said is None else said + suffix
 
 
-ROMAN: Final = Rule("roman", "roman", TOKEN, _roman,
+ROMAN: Final = Rule("roman", "roman", _WORD, _roman,
                     ("After World War II, Henry VIII", "After World War two, Henry the eighth"), quiet=True)
