@@ -28,7 +28,7 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test lint dist bench bench-check season clean
+.PHONY: setup system-deps demo test lint dist bench bench-text bench-check season clean
 
 setup: $(BIN)/paperledge
 
@@ -66,6 +66,10 @@ dist: setup
 
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
+
+# Only the text front end's part of the benchmark.
+bench-text: setup
+	$(BIN)/python bench/bench.py text
 
 # Only the check-by-ear part of the benchmark (eight real episodes).
 bench-check: setup system-deps

@@ -154,8 +154,41 @@ def ray_vs_local(season: Path, work: Path) -> None:
     print(f"ray / local: {walls['ray'] / walls['local']:.3f} (goal: within 10%)")
 
 
+def bench_text() -> None:
+    """The text front end alone: every sentence of the eight real episodes and both corpora."""
+    import time
+
+    import pysbd
+
+    from audio_pipeline.text.lexicon import default_show_lexicon_path, load_lexicon
+    from audio_pipeline.text.normalize import normalize
+    from audio_pipeline.text.rules import RULES
+
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import audio_pipeline.text.normalize"], check=True)
+    started = time.perf_counter() - t0
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    sentences = [s for line in PAGE.read_text(encoding="utf-8").splitlines() if line.strip()
+                 for s in segmenter.segment(line) if s.strip()]
+    data = ROOT / "tests" / "data"
+    for name in ("normalize_cases.tsv", "normalize_classes.tsv"):
+        sentences += [line.split("\t")[-2] for line in (data / name).read_text(encoding="utf-8").splitlines()
+                      if line.strip() and not line.startswith("#")]
+    show = load_lexicon(default_show_lexicon_path())
+    t0 = time.perf_counter()
+    for s in sentences:
+        normalize(s, show)
+    wall = time.perf_counter() - t0
+    print(f"== text front end ({len(RULES)} rules) ==")
+    print(f"{len(sentences)} sentences in {wall:.2f} s ({1000 * wall / len(sentences):.2f} ms each); "
+          f"a fresh interpreter imports the front end in {started:.2f} s")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-bench-"))
+    if sys.argv[1:] == ["text"]:
+        bench_text()
+        return
     if sys.argv[1:2] == ["check"] or sys.argv[1:] == ["ray"]:
         try:
             if sys.argv[1] == "ray":
@@ -166,6 +199,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         return
     try:
+        bench_text()
         print("== sample episode ==")
         bare, audio = bare_piper_seconds([SAMPLE])
         print(f"audio {audio:.1f} s; bare Piper synthesis {bare:.2f} s (RTF {bare / audio:.3f})")

@@ -32,15 +32,38 @@ def _cases() -> list[tuple[str, str]]:
     return rows
 
 
+def _class_cases() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (DATA / "normalize_classes.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            cls, written, spoken = line.split("\t")
+            rows.append((cls, written, spoken))
+    return rows
+
+
 CASES = _cases()
+CLASS_CASES = _class_cases()
+# The semiotic classes of the open normalisers (NeMo, Kestrel), plus the show's own.
+CLASSES = {"cardinal", "ordinal", "decimal", "fraction", "money", "measure", "date", "time", "range",
+           "electronic", "telephone", "serial", "roman", "whitelist", "acronym", "symbol", "abbreviation"}
 
 
-def test_corpus_is_large_enough():
+def test_corpus_is_large_enough_across_every_class():
     assert len(CASES) >= 150
+    assert len(CASES) + len(CLASS_CASES) >= 500
+    per_class = {c: sum(1 for cls, _, _ in CLASS_CASES if cls == c) for c in CLASSES}
+    assert {cls for cls, _, _ in CLASS_CASES} == CLASSES
+    assert min(per_class.values()) >= 12, per_class
 
 
 @pytest.mark.parametrize(("written", "spoken"), CASES, ids=[w[:40] for w, _ in CASES])
 def test_corpus(written, spoken):
+    assert normalize(written, SHOW)[0] == spoken
+
+
+@pytest.mark.parametrize(("cls", "written", "spoken"), CLASS_CASES,
+                         ids=[f"{c}:{w[:36]}" for c, w, _ in CLASS_CASES])
+def test_class_corpus(cls, written, spoken):
     assert normalize(written, SHOW)[0] == spoken
 
 

@@ -1,0 +1,81 @@
+"""`paperledge text`: what Ernis will say, sentence by sentence, and which rules decided it.
+
+The rows are the readings a new user found wrong (written -> what a careful host says); a
+failure here is a sentence a listener would hear read badly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from audio_pipeline.cli import main
+from audio_pipeline.text.rules import RULES
+
+# (written, spoken): each is said inside "We said ... here." so that it sits mid-sentence.
+READINGS = [
+    ("on the 14th March", "on the fourteenth of March"),
+    ("2025/07/03", "July third, twenty twenty-five"),
+    ("03.07.2025", "the third of July, twenty twenty-five"),
+    ("SEPT. 9", "September ninth"),
+    ("FEB 3 2025", "February third, twenty twenty-five"),
+    ("the 1970s-90s", "the nineteen seventies to nineties"),
+    ("$3.00", "three dollars"),
+    ("$15/mo", "fifteen dollars per month"),
+    ("$0.75/hr", "seventy-five cents per hour"),
+    ("$40-$60", "forty to sixty dollars"),
+    ("6pm-9pm", "six P-M to nine P-M"),
+    ("3 1/2", "three and a half"),
+    ("15/16", "fifteen sixteenths"),
+    ("5KG", "five kilograms"),
+    ("3/kg", "three per kilogram"),
+    ("8 km³", "eight cubic kilometers"),
+    ("1,000,000th", "one millionth"),
+    ("2:03:04", "two hours, three minutes and four seconds"),
+    ("9:30 p.m. PST today", "nine thirty P-M Pacific today"),
+    ("g++", "g plus plus"),
+    ("#hashtag", "hashtag"),
+    ("403(b)", "four oh three b"),
+]
+
+
+def _text(tmp_path, body: str, *args: str):
+    script = tmp_path / "episode.md"
+    script.write_text(f"---\ntitle: Readings\n---\n\n{body}\n", encoding="utf-8")
+    return CliRunner().invoke(main, ["text", str(script), *args])
+
+
+def test_every_reading_through_paperledge_text(tmp_path):
+    body = "\n\n".join(f"We said {written} here." for written, _ in READINGS)
+    result = _text(tmp_path, body, "--json")
+    assert result.exit_code == 0, result.output
+    sentences = json.loads(result.output)
+    # One sentence each: "9:30 p.m. PST today" is not cut after "p.m.".
+    assert [s["written"] for s in sentences] == [f"We said {w} here." for w, _ in READINGS]
+    assert [s["spoken"] for s in sentences] == [f"We said {s} here." for _, s in READINGS]
+
+
+def test_text_names_the_rules_that_fired_per_sentence(tmp_path):
+    result = _text(tmp_path, "It cost $15/mo from 6pm-9pm.\n\nNothing to change here.", "--json")
+    first, second = json.loads(result.output)
+    assert first["rules"] == ["rule:time-range", "rule:money"]
+    assert second["rules"] == [] and second["spoken"] == second["written"]
+    plain = _text(tmp_path, "It cost $15/mo from 6pm-9pm.")
+    assert "rules:   rule:time-range, rule:money" in plain.output
+
+
+def test_rules_lists_every_rule_in_firing_order():
+    result = CliRunner().invoke(main, ["text", "--rules"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line[:4].strip().isdigit()]
+    assert [line.split()[1] for line in lines] == [r.name for r in RULES]
+    money = next(line for line in lines if line.split()[1] == "money")
+    assert "money" in money.split()[2] and "$4.2 million" in money
+
+
+@pytest.mark.parametrize("args", [["--rules", "x.md"], []])
+def test_rules_and_a_script_are_asked_for_one_at_a_time(args):
+    result = CliRunner().invoke(main, ["text", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
