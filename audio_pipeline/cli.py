@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import json
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -309,18 +310,39 @@ def feed(season_dir, out_dir, max_wer):
 
 
 @main.command()
-@click.argument("script", type=click.Path(path_type=Path))
+@click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of sentences: index, chapter, written, spoken, rules.")
+@click.option("--rules", "list_rules", is_flag=True, help="List the front end's rules in the order they fire, and stop.")
 @_show_option
-def text(script, voice, changed_only):
+def text(script, voice, changed_only, as_json, list_rules):
     """Show what will be spoken (spoken), what the transcript will hold (written), the
     pauses, and what changed each sentence."""
+    if list_rules:
+        if script is not None:
+            raise click.UsageError("--rules lists the rules; give it without a SCRIPT")
+        from .text.rules import RULES
+
+        # "parks": the rule's output is decided, later rules never re-read it.
+        click.echo(f"{'':4} {'rule':<24} {'reads':<13} {'parks':<6} example (written -> spoken)")
+        for i, rule in enumerate(RULES, 1):
+            written, spoken = rule.example
+            click.echo(f"{i:4d} {rule.name:<24} {rule.reads:<13} {'yes' if rule.park else 'no':<6} {written} -> {spoken}")
+        return
+    if script is None:
+        raise click.UsageError("give a SCRIPT, or --rules")
     from .render import prepare, show_config
     from .script import Pause
     from .show import load_settings
 
     episode, _, _ = prepare(script, voice, config=show_config(load_settings(script.parent)))
+    if as_json:
+        sentences = [{"index": i, "chapter": chapter.title, "written": s.written, "spoken": s.spoken, "rules": s.fired}
+                     for i, (chapter, s) in enumerate(((c, item) for c in episode.chapters for p in c.paragraphs
+                                                       for item in p.items if not isinstance(item, Pause)), 1)]
+        click.echo(json.dumps(sentences, ensure_ascii=False, indent=1))
+        return
     n = 0
     for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
