@@ -130,7 +130,7 @@ def assemble(
                         if spans or explicit is not None:
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
-                        audio = _prepare_sentence(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
+                        audio = _trim_fade_resample(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
                         if audio.size < round(_SHORTEST_WORD_S * rate):
                             raise RenderError(
                                 f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
@@ -183,7 +183,8 @@ def assemble(
     return Timeline(rate, end, sentences, chapters, voice_file, voice_offset, voice_length, music)
 
 
-def _prepare_sentence(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:
+def _trim_fade_resample(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:
+    """One sentence's audio ready to lay down: its silence trimmed, faded at both ends, at the episode rate."""
     audio = trim_silence(audio, native_rate, config.trim_threshold_db, config.trim_keep_s)
     audio = fade(audio, native_rate, config.fade_s)
     if native_rate != config.sample_rate:

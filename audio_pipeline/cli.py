@@ -316,11 +316,11 @@ def feed(season_dir, out_dir, max_wer):
 def text(script, voice, changed_only):
     """Show what will be spoken (spoken), what the transcript will hold (written), the
     pauses, and what changed each sentence."""
-    from .render import prepare, show_config
+    from .render import load_episode, show_config
     from .script import Pause
     from .show import load_settings
 
-    episode, _, _ = prepare(script, voice, config=show_config(load_settings(script.parent)))
+    episode, _, _ = load_episode(script, voice, config=show_config(load_settings(script.parent)))
     n = 0
     for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)

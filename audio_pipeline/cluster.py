@@ -46,7 +46,7 @@ from .errors import PaperLedgeError, RenderError
 from .export import check_complete, write_tags
 from .ffmpeg import Loudness
 from .files import checked_write, remove_stale_temps, temp_beside, write_atomic
-from .render import RenderOptions, check_outputs, master_to_mp3, prepare, show_config, stack_temp
+from .render import RenderOptions, check_outputs, master_to_mp3, load_episode, show_config, stack_temp
 from .script import Episode
 from .season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, write_season_feed
 from .show import cover_path, load_settings
@@ -384,7 +384,7 @@ def _plan_jobs(plan: list[_Season]) -> tuple[list[_Job], list[EngineSpec]]:
             if season.state.get(script.name) == stamp and rendered_intact(mp3):
                 season.report.skipped.append(script)
                 continue
-            episode, profile, _ = prepare(script, opts.voice, opts.device, opts.config)
+            episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config)
             check_outputs(script, mp3)
             spec_id = (profile.engine, json.dumps(profile.engine_params, sort_keys=True, default=str))
             if spec_id not in specs:

@@ -78,7 +78,7 @@ def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> Re
     return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
 
 
-def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
+def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
             fixes: dict[str, str] | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
     """Parse the script and give every sentence its written and spoken forms."""
     episode = read_script(script, config.text)
@@ -101,7 +101,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
-    episode, profile, _ = prepare(script, options.voice, options.device, cfg, options.fixes)
+    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
     check_outputs(script, output)

@@ -146,9 +146,9 @@ def cache_entries(cache: Path) -> int:
 
 
 def sentences_in(script: Path) -> list[str]:
-    from audio_pipeline.render import prepare
+    from audio_pipeline.render import load_episode
 
-    return [s.spoken for s in prepare(script)[0].sentences()]
+    return [s.spoken for s in load_episode(script)[0].sentences()]
 
 
 def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 300) -> None:
