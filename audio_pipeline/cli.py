@@ -169,12 +169,17 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
 @_cache_options
 def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, fix, asr_model, max_wer, no_cache, cache_dir, jobs, device):
     """Render one episode SCRIPT to a tagged, chaptered MP3 with transcript and chapters file."""
+    from dataclasses import replace
+
+    from .config import RenderConfig
     from .render import RenderOptions, render as render_episode
 
-    options = RenderOptions(
-        voice=voice, output=output, target_lufs=target_lufs, bitrate_kbps=int(bitrate) if bitrate else None,
-        cache_dir=None if no_cache else cache_dir, device=device,
-    )
+    config = RenderConfig()
+    if target_lufs is not None:
+        config = replace(config, master=replace(config.master, target_lufs=target_lufs))
+    if bitrate:
+        config = replace(config, export=replace(config.export, bitrate_kbps=int(bitrate)))
+    options = RenderOptions(voice=voice, output=output, cache_dir=None if no_cache else cache_dir, device=device, config=config)
     if jobs:
         options.jobs = jobs
     if check or fix or retakes is not None:

@@ -42,8 +42,6 @@ class RenderOptions:
     """Profile name or path; default: the script's `voice`, else ernis."""
     output: Path | None = None
     """Default: build/<script stem>.mp3."""
-    target_lufs: float | None = None
-    bitrate_kbps: int | None = None
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     """None: no cache (sentences go to a temporary folder)."""
     show: ShowSettings | None = None
@@ -51,6 +49,8 @@ class RenderOptions:
     jobs: int = field(default_factory=default_jobs)
     device: str | None = None
     config: RenderConfig = field(default_factory=RenderConfig)
+    """Every target and setting of the pipeline: loudness (`master.target_lufs`), bitrate
+    (`export.bitrate_kbps`) and the rest."""
     fixes: dict[str, str] = field(default_factory=dict)
     """Respellings for this render only (written word -> spoken form), over the lexicons."""
 
@@ -147,13 +147,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         timings["assembly"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
-        export_cfg = cfg.export
-        if options.bitrate_kbps:
-            export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = _master_and_encode(timeline, tmp, target, cfg, export_cfg, output)
+        loudness = _master_and_encode(timeline, tmp, cfg, output)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -184,15 +180,16 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     )
 
 
-def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: RenderConfig, export_cfg, label: Path) -> Loudness:
+def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again."""
     m = cfg.master
+    target = m.target_lufs
     rate = timeline.sample_rate
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     for _ in range(2):
         p = plan(frames, rate, m, target, correction, ceiling_shift)
-        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg, label)
+        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, cfg.export, label)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
         if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:
@@ -259,9 +256,4 @@ def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label:
     `options` ask for: the step `render` takes after assembly, for a render that
     writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
     `label` is the path errors name (default: `dest`)."""
-    cfg = options.config
-    target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
-    export_cfg = cfg.export
-    if options.bitrate_kbps:
-        export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
-    return _master_and_encode(timeline, dest, target, cfg, export_cfg, label or dest)
+    return _master_and_encode(timeline, dest, options.config, label or dest)
