@@ -109,12 +109,10 @@ class MasterConfig:
     """The compressor acts on short-term levels this far above the loudness target."""
     compressor_ratio: float = 2.5
     """Above the threshold, level rises 1 dB per this many dB in: tames the peaks so the limiter rarely works."""
-    compressor_window_s: float = 0.010
-    """RMS window of the compressor's level detector."""
     compressor_smooth_s: float = 0.030
     """Smoothing of the compressor's gain curve."""
     oversample: int = 4
-    """True-peak detection oversampling (BS.1770-4 asks for 4x at 48 kHz)."""
+    """The limiter's true-peak detection oversampling (BS.1770-4 asks for 4x at 48 kHz)."""
     lookahead_s: float = 0.005
     """The limiter's gain starts falling this long before a peak."""
     release_s: float = 0.060
@@ -129,8 +127,9 @@ class ExportConfig:
     """Constant bitrate."""
     sample_rate: int = 44_100
     channels: int = 1
-    cover_min_px: int = 1400
-    cover_max_bytes: int = 500_000
+    cover_px: int = 1400
+    """Side of the square cover `paperledge assets` and `paperledge init` draw (Apple Podcasts
+    asks for 1400 to 3000 px)."""
 
 
 @dataclass(frozen=True)

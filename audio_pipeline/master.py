@@ -90,10 +90,6 @@ def integrated_loudness(blocks: Iterable[np.ndarray], rate: int) -> float:
 
 @dataclass
 class MasterPlan:
-    measured_lufs: float
-    """Loudness of the unmastered mix."""
-    expected_lufs: float
-    """Loudness after gain and compression, before the limiter and MP3 encoding."""
     ceiling_dbtp: float
     """The limiter's true-peak ceiling."""
     hop: int
@@ -112,13 +108,14 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     return uniform_filter1d(reduction, size=max(1, round(config.compressor_smooth_s / hop_s)), mode="nearest")
 
 
-def plan(frames: Frames, rate: int, config: MasterConfig, target_lufs: float, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
-    """Find the gain that, through the compressor, lands on target plus the MP3's loss."""
+def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
+    """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
+    target_lufs = config.target_lufs
     ceiling = config.true_peak_dbtp - config.limiter_headroom_db - ceiling_shift_db
     hop_s = frames.hop / rate
     measured = gated_loudness(frames.k_energy, frames.hop, rate)
     if not np.isfinite(measured):  # silence: nothing to scale
-        return MasterPlan(measured, measured, ceiling, frames.hop, np.zeros(frames.energy.size))
+        return MasterPlan(ceiling, frames.hop, np.zeros(frames.energy.size))
     aim = target_lufs + config.mp3_loudness_loss_lu + correction_db
     with np.errstate(divide="ignore"):
         level = 10 * np.log10(frames.energy / frames.hop + 1e-12)
@@ -143,12 +140,12 @@ def plan(frames: Frames, rate: int, config: MasterConfig, target_lufs: float, co
             break
         # Compression makes the response flatter than 1 dB per dB: step further.
         gain += (aim - got) * 1.5
-    return MasterPlan(measured, got, ceiling, frames.hop, g.astype(np.float32))
+    return MasterPlan(ceiling, frames.hop, g.astype(np.float32))
 
 
 # Inter-sample peaks of speech sit about this far above its sample peaks.
 _TP_ALLOWANCE_DB = 0.3
-def oversampled_peaks(x: np.ndarray, oversample: int = 4) -> np.ndarray:
+def oversampled_peaks(x: np.ndarray, oversample: int) -> np.ndarray:
     """Per-sample magnitude of the signal interpolated `oversample` times (soxr, HQ):
     the largest of the sample itself and the interpolated points that follow it."""
     up = soxr.resample(x.astype(np.float32), 1, oversample, quality="HQ")
@@ -172,12 +169,12 @@ def mastered_blocks(read: Reader, length: int, rate: int, plan_: MasterPlan, con
         lo = max(0, start - margin)
         x = read(lo, start + count + margin - lo)
         x *= np.interp(np.arange(lo, lo + x.size), centres, frame_gain).astype(np.float32)
-        env = limiter_gain(x, ceiling, ramp, hold)
+        env = limiter_gain(x, ceiling, ramp, hold, config.oversample)
         offset = start - lo
         yield x[offset : offset + count] * env[offset : offset + count]
 
 
-def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int) -> np.ndarray:
+def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample: int = MasterConfig.oversample) -> np.ndarray:
     """Per-sample gain (<= 1) that keeps the true peak of x * gain under `ceiling`.
 
     needed[n] is the gain sample n's own true peak asks for. A running minimum over
@@ -190,7 +187,7 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int) -> np.ndar
     # Interpolation adds at most a few dB over the sample peak: only look closer there.
     if x.size == 0 or np.max(np.abs(x)) < ceiling * 0.5:
         return ones
-    peaks = oversampled_peaks(x)
+    peaks = oversampled_peaks(x, oversample)
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)).astype(np.float32)
     if needed.min() >= 1.0:
         return ones

@@ -188,7 +188,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     for _ in range(2):
-        p = plan(frames, rate, m, target, correction, ceiling_shift)
+        p = plan(frames, rate, m, correction, ceiling_shift)
         got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, cfg.export, label)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
