@@ -22,7 +22,7 @@ from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
 from .errors import RenderError
 from .files import temp_beside, write_problem
-from .master import blocks_of, integrated_loudness
+from .loudness import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
 
 

@@ -23,7 +23,8 @@ from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
-from .master import analyse, blocks_of, mastered_blocks, plan
+from .loudness import analyse, blocks_of
+from .master import mastered_blocks, plan
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
