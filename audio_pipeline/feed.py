@@ -22,6 +22,7 @@ from urllib.parse import quote
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
+from .script import credits_sentence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -189,7 +190,7 @@ def item_description(item: FeedItem) -> str:
     if item.chapters:
         parts.append("Chapters:\n" + "\n".join(f"{format_timestamp(t)} {title}" for t, title in item.chapters))
     if item.authors:
-        parts.append("Credit to the paper's authors: " + ", ".join(item.authors))
+        parts.append(credits_sentence(item.authors))
     return "\n\n".join(parts)
 
 
