@@ -346,12 +346,15 @@ def derive_title(paragraphs: list[str]) -> str:
         # Keep a model-name tail that follows it: "DeepSeek LLM", "Qwen2.5 Math".
         m = re.search(re.escape(top) + r"(?:\s+(?:[A-Z]{2,}\b|\d[\w.]*))*", body)
         return m.group(0) if m else top
-    first = split_sentences(paragraphs[0])
+    first = _split_at_end_punctuation(paragraphs[0])
     words = _strip_greeting(first)[0].split() if first else ["Untitled"]
     return " ".join(words[:8]).rstrip(".,!?") or "Untitled episode"
 
 
-def split_sentences(paragraph: str) -> list[str]:
+def _split_at_end_punctuation(paragraph: str) -> list[str]:
+    """Cut page text after each ".", "!" or "?" that a capital or digit follows: rough (no
+    abbreviations), which is enough to pick a title or description from. The sentences a
+    voice says are cut by text.sentences.split_sentences."""
     return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
 
 
@@ -364,13 +367,13 @@ def _strip_greeting(sentences: list[str]) -> list[str]:
 
 def derive_description(paragraphs: list[str]) -> str:
     """The first two sentences after the host's greeting."""
-    sentences = _strip_greeting(split_sentences(paragraphs[0])) if paragraphs else []
+    sentences = _strip_greeting(_split_at_end_punctuation(paragraphs[0])) if paragraphs else []
     if sentences and _GREETING.search(sentences[0]) and len(paragraphs) > 1:
         sentences = []  # the opening paragraph was all greeting
     for paragraph in paragraphs[1:]:
         if len(sentences) >= DESCRIPTION_SENTENCES:
             break
-        sentences.extend(split_sentences(paragraph))
+        sentences.extend(_split_at_end_punctuation(paragraph))
     return " ".join(sentences[:DESCRIPTION_SENTENCES])
 
 
