@@ -26,10 +26,6 @@ from .loudness import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
 
 
-# Less audio than this after trimming is no word at all: a silent or broken take.
-_SHORTEST_WORD_S = 0.05
-
-
 @dataclass
 class SentenceSpan:
     written: str
@@ -131,7 +127,7 @@ def assemble(
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
                         audio = _trim_fade_resample(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
-                        if audio.size < round(_SHORTEST_WORD_S * rate):
+                        if audio.size < round(config.shortest_sentence_s * rate):
                             raise RenderError(
                                 f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
                                 "check the voice profile (volume, model) or the sentence's spoken form"

@@ -14,7 +14,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import CACHE_ENV, DEFAULT_ARTIST, DEFAULT_EXECUTOR, SHOW_ENV, default_cache_dir
+from .config import (
+    CACHE_ENV, DEFAULT_ARTIST, DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR, DEFAULT_VOICE, SHOW_ENV, CheckConfig, ExportConfig,
+    MasterConfig, default_cache_dir,
+)
 from .errors import PaperLedgeError
 
 
@@ -115,7 +118,7 @@ def _check_options(f):
     f = click.option("--asr-model", default=None, help="Recogniser for --check [default: bundled Whisper tiny.en].")(f)
     f = click.option("--fix", is_flag=True, help="With --check: use the respellings found for words misheard in every take, for this render only.")(f)
     f = click.option("--retakes", type=click.IntRange(0, 8), default=None,
-                     help="With --check: extra takes of each flagged sentence; the best is kept [default: 2].")(f)
+                     help=f"With --check: extra takes of each flagged sentence; the best is kept [default: {CheckConfig.retakes}].")(f)
     f = click.option("--check", is_flag=True, help="After rendering, listen to the MP3; write EPISODE.check.json and EPISODE.review.html.")(f)
     return f
 
@@ -162,8 +165,8 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
 @click.argument("script", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="MP3 to write [default: build/<script name>.mp3].")
 @click.option("--voice", help="Voice profile name (voices/NAME.toml) or path to a profile file.")
-@click.option("--target-lufs", type=click.FloatRange(-40, -5), help="Integrated loudness target [default: -16].")
-@click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help="MP3 bitrate in kbps [default: 128].")
+@click.option("--target-lufs", type=click.FloatRange(-40, -5), help=f"Integrated loudness target [default: {MasterConfig.target_lufs:g}].")
+@click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @_check_options
 @_cache_options
@@ -246,9 +249,9 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
         raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "
                               "check a Ray render afterwards with `paperledge check EPISODE.mp3`")
     if len(season_dirs) == 1:
-        outs = [out_dir or Path("build") / season_dirs[0].resolve().name]
+        outs = [out_dir or DEFAULT_OUTPUT_DIR / season_dirs[0].resolve().name]
     else:
-        outs = [(out_dir or Path("build")) / d.resolve().name for d in season_dirs]
+        outs = [(out_dir or DEFAULT_OUTPUT_DIR) / d.resolve().name for d in season_dirs]
     if executor == "ray":
         from .cluster import import_ray, render_seasons_on_ray, rich_progress
 
@@ -379,7 +382,7 @@ def voices_list():
 
 
 @voices.command("make-reference")
-@click.option("--voice", default="ernis", show_default=True, help="Profile whose voice is recorded.")
+@click.option("--voice", default=DEFAULT_VOICE, show_default=True, help="Profile whose voice is recorded.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="WAV to write [default: the show folder's voices/<voice>-reference.wav].")
 def voices_make_reference(voice, output):

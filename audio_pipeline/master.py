@@ -19,6 +19,7 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from .config import MasterConfig
 from .loudness import BLOCK, Frames, Reader, gated_loudness
 
+
 @dataclass
 class MasterPlan:
     ceiling_dbtp: float
@@ -53,7 +54,7 @@ def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float =
     threshold = target_lufs + config.compressor_threshold_lu
 
     with np.errstate(divide="ignore"):
-        peak_db = 20 * np.log10(frames.peak + 1e-12) + _TP_ALLOWANCE_DB
+        peak_db = 20 * np.log10(frames.peak + 1e-12) + config.true_peak_allowance_db
     hold = round(config.release_s / hop_s) + 1
 
     def outcome(gain: float) -> tuple[np.ndarray, float]:
@@ -74,8 +75,6 @@ def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float =
     return MasterPlan(ceiling, frames.hop, g.astype(np.float32))
 
 
-# Inter-sample peaks of speech sit about this far above its sample peaks.
-_TP_ALLOWANCE_DB = 0.3
 def oversampled_peaks(x: np.ndarray, oversample: int) -> np.ndarray:
     """Per-sample magnitude of the signal interpolated `oversample` times (soxr, HQ):
     the largest of the sample itself and the interpolated points that follow it."""

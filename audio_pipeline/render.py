@@ -33,9 +33,6 @@ from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
 from .voices import VoiceProfile, load_voice
 
-# A second encode is made when the first lands further than this from target.
-_CORRECT_ABOVE_LU = 0.25
-
 
 @dataclass
 class RenderOptions:
@@ -193,7 +190,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
         got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, cfg.export, label)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
-        if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:
+        if abs(off) <= m.correct_above_lu and over <= 0:
             return got
         correction += off
         ceiling_shift += max(0.0, over + 0.1)
