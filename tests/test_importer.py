@@ -12,7 +12,10 @@ import pytest
 import yaml
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.importer import MANIFEST_NAME, import_page, parse_authors, slugify
+from audio_pipeline.import_manifest import MANIFEST_NAME
+from audio_pipeline.importer import import_page
+from audio_pipeline.page import parse_authors
+from audio_pipeline.page_metadata import slugify
 
 # The show's real episode page, eight episodes as published.
 PAGE = Path(__file__).parent / "data" / "paperledge-episodes-page.txt"
