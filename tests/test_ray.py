@@ -167,7 +167,7 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
     """A worker that dies mid-batch must not cost an episode or a sentence."""
     import ray
 
-    from audio_pipeline.cluster import ACTOR_PREFIX
+    from audio_pipeline.cluster_worker import ACTOR_PREFIX
     from audio_pipeline.config import ClusterConfig
 
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
@@ -232,7 +232,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 def test_a_node_without_the_voice_or_at_another_version_is_named_in_one_line(ray_address):
     import ray
 
-    from audio_pipeline.cluster import EngineSpec, start_workers
+    from audio_pipeline.cluster_worker import EngineSpec, start_workers
     from audio_pipeline.engines.base import create_engine
     from audio_pipeline.errors import RenderError
     from audio_pipeline.voices import load_voice
