@@ -7,6 +7,7 @@ environment, only the check that `--executor ray` says how to install it runs.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -134,15 +135,27 @@ def test_season_on_ray_is_a_complete_season_sharing_the_local_cache(tmp_path, ra
     assert "3 rendered, 0 unchanged" in proc.stdout and "synthesis actor" in proc.stdout, proc.stdout
     check_season(scripts, out)
     # The driver stored every sentence under the keys a local render looks for.
-    local = run_cli("season", season, "-o", tmp_path / "local", "--cache-dir", cache)
-    assert local.returncode == 0, local.stderr
-    assert synthesised(local.stdout) == 0, local.stdout
+    from audio_pipeline.render import RenderOptions
+    from audio_pipeline.season import render_season
+
+    local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
+    assert len(local.rendered) == 3 and local.synthesized == 0, local
     again = subprocess.run(ray_season(season, out, cache, ray_address), capture_output=True, text=True, cwd=ROOT)
     assert "0 rendered, 3 unchanged, 0 sentences synthesised" in again.stdout, again.stdout
 
 
 def cache_entries(cache: Path) -> int:
     return sum(1 for p in cache.rglob("*.pcm") if not p.name.startswith("."))  # not a half-written one
+
+
+def finished(out: Path) -> dict[str, str]:
+    """The episodes the season state in `out` records as rendered (written whole, atomically)."""
+    from audio_pipeline.season import STATE
+
+    try:
+        return json.loads((out / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def sentences_in(script: Path) -> list[str]:
@@ -209,10 +222,12 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
     scripts = write_season(season, sentences=12)
     proc = subprocess.Popen(ray_season(season, out, cache, ray_address), cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for(lambda: any(out.glob("*.mp3")), proc, "the first episode")
+    # An episode is finished once the season state records it (written after its MP3).
+    wait_for(lambda: finished(out), proc, "the first episode")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = sorted(out.glob("*.mp3"))
+    recorded = len(finished(out))  # a rerun skips these; an MP3 killed before its record is made again
     assert 1 <= len(done) < 3, "the season finished before the driver was killed: make it longer"
     for mp3 in done:  # whatever is at an output path is whole, with its sidecars
         assert float(ffprobe(mp3)["format"]["duration"]) > 10
@@ -223,7 +238,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 
     rerun = subprocess.run(ray_season(season, out, cache, ray_address), capture_output=True, text=True, cwd=ROOT)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{3 - len(done)} rendered, {len(done)} unchanged" in rerun.stdout, rerun.stdout
+    assert f"{3 - recorded} rendered, {recorded} unchanged" in rerun.stdout, rerun.stdout
     assert synthesised(rerun.stdout) <= total - stored, rerun.stdout  # nothing stored is made again
     check_season(scripts, out)
 
