@@ -22,12 +22,8 @@ from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
 from .errors import RenderError
 from .files import temp_beside, write_problem
-from .master import blocks_of, integrated_loudness
+from .loudness import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
-
-
-# Less audio than this after trimming is no word at all: a silent or broken take.
-_SHORTEST_WORD_S = 0.05
 
 
 @dataclass
@@ -130,8 +126,8 @@ def assemble(
                         if spans or explicit is not None:
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
-                        audio = _prepare_sentence(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
-                        if audio.size < round(_SHORTEST_WORD_S * rate):
+                        audio = _trim_fade_resample(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
+                        if audio.size < round(config.shortest_sentence_s * rate):
                             raise RenderError(
                                 f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
                                 "check the voice profile (volume, model) or the sentence's spoken form"
@@ -183,7 +179,8 @@ def assemble(
     return Timeline(rate, end, sentences, chapters, voice_file, voice_offset, voice_length, music)
 
 
-def _prepare_sentence(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:
+def _trim_fade_resample(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:
+    """One sentence's audio ready to lay down: its silence trimmed, faded at both ends, at the episode rate."""
     audio = trim_silence(audio, native_rate, config.trim_threshold_db, config.trim_keep_s)
     audio = fade(audio, native_rate, config.fade_s)
     if native_rate != config.sample_rate:

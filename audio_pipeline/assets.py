@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .config import SHOW_ASSETS
+from .config import DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
 from .show import find_asset, show_root
 
 RATE = 44_100
@@ -65,7 +65,7 @@ def music(bars: list[int], bar_s: float = 2.0, fade_in_s: float = 0.8, fade_out_
     return (out / np.max(np.abs(out)) * 0.7).astype(np.float32)
 
 
-def cover_jpeg(size: int = 1400, title: str = "PaperLedge", subtitle: str = "research, told warmly") -> bytes:
+def cover_jpeg(size: int = ExportConfig.cover_px, title: str = DEFAULT_SHOW, subtitle: str = "research, told warmly") -> bytes:
     from PIL import Image, ImageDraw, ImageFont
 
     y, x = np.mgrid[0:size, 0:size] / size

@@ -1,7 +1,13 @@
 """Every default of the pipeline, in one place.
 
 A voice profile's [pauses] table and the CLI's options override these; nothing
-else in the package hard-codes an audio target.
+else in the package hard-codes an audio target. The show's own settings (show.toml:
+feed, artist, cover) are `ShowSettings` in feed.py, with their defaults there.
+
+What stays beside its code is not a default but a fact of a format or an internal
+working size: the cache's header, MP3 frame rates, the recogniser's 16 kHz input, the
+generated music's own rate, processing block sizes, and how the importer reads the
+published page.
 """
 
 from __future__ import annotations
@@ -81,6 +87,8 @@ class AssemblyConfig:
     """Music level under the voice, relative to its full level."""
     duck_ramp_s: float = 0.8
     """How long the music takes to dip under (or rise from under) the voice."""
+    shortest_sentence_s: float = 0.05
+    """Less audio than this after trimming is no word at all: a silent or broken take, an error."""
     outro_gap_s: float = 0.6
     """Silence after the last sentence before the outro music rises."""
     music_below_voice_lu: float = 8.0
@@ -105,16 +113,19 @@ class MasterConfig:
     """Loudness the MP3 encode loses, as ebur128 reads the file: the gain compensates.
     Measured on this chain (float samples into LAME, 128 kbps mono) at about 0.05 LU;
     whatever remains is caught by the check on the MP3 itself and a corrective encode."""
+    correct_above_lu: float = 0.25
+    """A second encode is made when the first MP3 lands further than this from the target."""
+    true_peak_allowance_db: float = 0.3
+    """Inter-sample peaks of speech sit about this far above its sample peaks: mastering
+    plans for them before the limiter measures them."""
     compressor_threshold_lu: float = 4.0
     """The compressor acts on short-term levels this far above the loudness target."""
     compressor_ratio: float = 2.5
     """Above the threshold, level rises 1 dB per this many dB in: tames the peaks so the limiter rarely works."""
-    compressor_window_s: float = 0.010
-    """RMS window of the compressor's level detector."""
     compressor_smooth_s: float = 0.030
     """Smoothing of the compressor's gain curve."""
     oversample: int = 4
-    """True-peak detection oversampling (BS.1770-4 asks for 4x at 48 kHz)."""
+    """The limiter's true-peak detection oversampling (BS.1770-4 asks for 4x at 48 kHz)."""
     lookahead_s: float = 0.005
     """The limiter's gain starts falling this long before a peak."""
     release_s: float = 0.060
@@ -129,8 +140,9 @@ class ExportConfig:
     """Constant bitrate."""
     sample_rate: int = 44_100
     channels: int = 1
-    cover_min_px: int = 1400
-    cover_max_bytes: int = 500_000
+    cover_px: int = 1400
+    """Side of the square cover `paperledge assets` and `paperledge init` draw (Apple Podcasts
+    asks for 1400 to 3000 px)."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,9 @@ def default_cache_dir() -> Path:
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return base / CACHE_APP_DIR
 
+
+FEED_PUBLISH_HOUR_UTC: Final = 12
+"""An episode's pubDate in the feed is its script's date at this hour (UTC)."""
 
 DEFAULT_EXECUTOR: Final = "local"
 """Where `season` renders: "local" (worker processes on this machine) or "ray" (a Ray cluster)."""

@@ -27,7 +27,7 @@ from .config import ExportConfig
 from .errors import RenderError
 from .files import write_problem
 from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
-from .script import EpisodeMeta
+from .script import EpisodeMeta, credits_sentence
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig, label: Path | None = None) -> Loudness:
@@ -179,7 +179,7 @@ def written_by_us(path: Path) -> bool:
 def credits_text(meta: EpisodeMeta) -> str:
     parts = [meta.description.strip()] if meta.description.strip() else []
     if meta.authors:
-        parts.append("Credit to the paper's authors: " + ", ".join(meta.authors) + ".")
+        parts.append(credits_sentence(meta.authors))
     return "\n\n".join(parts)
 
 

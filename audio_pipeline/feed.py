@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from .config import DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_FILE
+from .config import DEFAULT_ARTIST, DEFAULT_SHOW, FEED_PUBLISH_HOUR_UTC, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
+from .script import credits_sentence
 from .settings import ranged, table_values
 
 if sys.version_info >= (3, 11):
@@ -33,7 +34,6 @@ PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
 CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
 AUDIO_TYPE: Final = "audio/mpeg"
-PUBLISH_HOUR_UTC: Final = 12
 """Episodes carry a date only; noon UTC keeps that date for listeners from UTC-12 to UTC+11."""
 
 ET.register_namespace("itunes", ITUNES_NS)
@@ -166,7 +166,7 @@ def item_description(item: FeedItem) -> str:
     if item.chapters:
         parts.append("Chapters:\n" + "\n".join(f"{format_timestamp(t)} {title}" for t, title in item.chapters))
     if item.authors:
-        parts.append("Credit to the paper's authors: " + ", ".join(item.authors))
+        parts.append(credits_sentence(item.authors))
     return "\n\n".join(parts)
 
 
@@ -254,7 +254,7 @@ def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date
 
 
 def _pub_datetime(date: dt.date) -> dt.datetime:
-    return dt.datetime(date.year, date.month, date.day, PUBLISH_HOUR_UTC, tzinfo=dt.timezone.utc)
+    return dt.datetime(date.year, date.month, date.day, FEED_PUBLISH_HOUR_UTC, tzinfo=dt.timezone.utc)
 
 
 def _it(tag: str) -> str:

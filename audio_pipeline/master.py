@@ -1,8 +1,7 @@
 """Mastering: integrated loudness to target, true peak held under the ceiling.
 
-One analysis pass reads the mix in 10 ms frames: K-weighted energy (pyloudnorm's
-BS.1770 filters, state carried across blocks, so a long episode is never held in
-memory) and plain RMS level. The gain, a gentle frame-based compressor and the
+One analysis pass reads the mix in 10 ms frames (loudness.py: K-weighted energy,
+plain RMS level and peak). The gain, a gentle frame-based compressor and the
 loudness they give are then solved on those frames alone, without touching the
 audio again. One processing pass applies them and a look-ahead, 4x-oversampled
 true-peak limiter catches what is left; it never clips.
@@ -11,89 +10,18 @@ true-peak limiter catches what is left; it never clips.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
-import pyloudnorm
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 import soxr
-from scipy.signal import lfilter, lfilter_zi
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from .config import MasterConfig
-
-BLOCK = 1 << 18  # samples per processing block (~6 s at 44.1 kHz)
-Reader = Callable[[int, int], np.ndarray]
-
-
-def blocks_of(read: Reader, length: int, block: int = BLOCK) -> Iterator[np.ndarray]:
-    for start in range(0, length, block):
-        yield read(start, min(block, length - start))
-
-
-@dataclass
-class Frames:
-    """Per-frame sums of the mix: the whole of what mastering needs to decide."""
-
-    hop: int
-    k_energy: np.ndarray
-    """Sum of squares of the K-weighted signal in each frame."""
-    energy: np.ndarray
-    """Sum of squares of the signal itself in each frame."""
-    peak: np.ndarray
-    """Largest sample magnitude in each frame."""
-
-
-def analyse(blocks: Iterable[np.ndarray], rate: int, hop_s: float = 0.010) -> Frames:
-    hop = round(hop_s * rate)
-    filters = [(f.b, f.a, f.passband_gain) for f in pyloudnorm.Meter(rate)._filters.values()]
-    states = [lfilter_zi(b, a) * 0.0 for b, a, _ in filters]
-    k_parts, e_parts, p_parts = [], [], []
-    carry_k = carry_x = np.zeros(0)
-    for x in blocks:
-        x = x.astype(np.float64)
-        k = x
-        for i, (b, a, g) in enumerate(filters):
-            k, states[i] = lfilter(b, a, k, zi=states[i])
-            k = k * g
-        k, x = np.concatenate([carry_k, k]), np.concatenate([carry_x, x])
-        whole = x.size // hop * hop
-        k_parts.append(np.sum(k[:whole].reshape(-1, hop) ** 2, axis=1))
-        e_parts.append(np.sum(x[:whole].reshape(-1, hop) ** 2, axis=1))
-        p_parts.append(np.max(np.abs(x[:whole].reshape(-1, hop)), axis=1, initial=0.0))
-        carry_k, carry_x = k[whole:], x[whole:]
-    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
-    return Frames(hop, cat(k_parts), cat(e_parts), cat(p_parts))
-
-
-def gated_loudness(k_energy: np.ndarray, hop: int, rate: int) -> float:
-    """BS.1770-4 integrated loudness from per-frame K-weighted energies (400 ms blocks, 75 % overlap)."""
-    per = round(0.1 * rate / hop)  # frames per 100 ms step
-    n = k_energy.size // per
-    if n < 4:
-        return float("-inf")
-    sub = k_energy[: n * per].reshape(n, per).sum(axis=1)
-    z = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / (4 * per * hop)
-    with np.errstate(divide="ignore"):
-        lj = -0.691 + 10 * np.log10(z)
-    z, lj = z[lj >= -70.0], lj[lj >= -70.0]
-    if z.size == 0:
-        return float("-inf")
-    relative = -0.691 + 10 * np.log10(z.mean()) - 10.0
-    return float(-0.691 + 10 * np.log10(z[lj > relative].mean()))
-
-
-def integrated_loudness(blocks: Iterable[np.ndarray], rate: int) -> float:
-    """BS.1770-4 integrated loudness (LUFS) of a mono signal arriving block by block."""
-    frames = analyse(blocks, rate)
-    return gated_loudness(frames.k_energy, frames.hop, rate)
+from .loudness import BLOCK, Frames, Reader, gated_loudness
 
 
 @dataclass
 class MasterPlan:
-    measured_lufs: float
-    """Loudness of the unmastered mix."""
-    expected_lufs: float
-    """Loudness after gain and compression, before the limiter and MP3 encoding."""
     ceiling_dbtp: float
     """The limiter's true-peak ceiling."""
     hop: int
@@ -112,20 +40,21 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     return uniform_filter1d(reduction, size=max(1, round(config.compressor_smooth_s / hop_s)), mode="nearest")
 
 
-def plan(frames: Frames, rate: int, config: MasterConfig, target_lufs: float, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
-    """Find the gain that, through the compressor, lands on target plus the MP3's loss."""
+def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
+    """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
+    target_lufs = config.target_lufs
     ceiling = config.true_peak_dbtp - config.limiter_headroom_db - ceiling_shift_db
     hop_s = frames.hop / rate
     measured = gated_loudness(frames.k_energy, frames.hop, rate)
     if not np.isfinite(measured):  # silence: nothing to scale
-        return MasterPlan(measured, measured, ceiling, frames.hop, np.zeros(frames.energy.size))
+        return MasterPlan(ceiling, frames.hop, np.zeros(frames.energy.size))
     aim = target_lufs + config.mp3_loudness_loss_lu + correction_db
     with np.errstate(divide="ignore"):
         level = 10 * np.log10(frames.energy / frames.hop + 1e-12)
     threshold = target_lufs + config.compressor_threshold_lu
 
     with np.errstate(divide="ignore"):
-        peak_db = 20 * np.log10(frames.peak + 1e-12) + _TP_ALLOWANCE_DB
+        peak_db = 20 * np.log10(frames.peak + 1e-12) + config.true_peak_allowance_db
     hold = round(config.release_s / hop_s) + 1
 
     def outcome(gain: float) -> tuple[np.ndarray, float]:
@@ -143,12 +72,10 @@ def plan(frames: Frames, rate: int, config: MasterConfig, target_lufs: float, co
             break
         # Compression makes the response flatter than 1 dB per dB: step further.
         gain += (aim - got) * 1.5
-    return MasterPlan(measured, got, ceiling, frames.hop, g.astype(np.float32))
+    return MasterPlan(ceiling, frames.hop, g.astype(np.float32))
 
 
-# Inter-sample peaks of speech sit about this far above its sample peaks.
-_TP_ALLOWANCE_DB = 0.3
-def oversampled_peaks(x: np.ndarray, oversample: int = 4) -> np.ndarray:
+def oversampled_peaks(x: np.ndarray, oversample: int) -> np.ndarray:
     """Per-sample magnitude of the signal interpolated `oversample` times (soxr, HQ):
     the largest of the sample itself and the interpolated points that follow it."""
     up = soxr.resample(x.astype(np.float32), 1, oversample, quality="HQ")
@@ -172,12 +99,12 @@ def mastered_blocks(read: Reader, length: int, rate: int, plan_: MasterPlan, con
         lo = max(0, start - margin)
         x = read(lo, start + count + margin - lo)
         x *= np.interp(np.arange(lo, lo + x.size), centres, frame_gain).astype(np.float32)
-        env = limiter_gain(x, ceiling, ramp, hold)
+        env = limiter_gain(x, ceiling, ramp, hold, config.oversample)
         offset = start - lo
         yield x[offset : offset + count] * env[offset : offset + count]
 
 
-def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int) -> np.ndarray:
+def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample: int = MasterConfig.oversample) -> np.ndarray:
     """Per-sample gain (<= 1) that keeps the true peak of x * gain under `ceiling`.
 
     needed[n] is the gain sample n's own true peak asks for. A running minimum over
@@ -190,7 +117,7 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int) -> np.ndar
     # Interpolation adds at most a few dB over the sample peak: only look closer there.
     if x.size == 0 or np.max(np.abs(x)) < ceiling * 0.5:
         return ones
-    peaks = oversampled_peaks(x)
+    peaks = oversampled_peaks(x, oversample)
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)).astype(np.float32)
     if needed.min() >= 1.0:
         return ones

@@ -23,7 +23,8 @@ from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
-from .master import analyse, blocks_of, mastered_blocks, plan
+from .loudness import analyse, blocks_of
+from .master import mastered_blocks, plan
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
@@ -32,9 +33,6 @@ from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
 from .voices import VoiceProfile, load_voice
 
-# A second encode is made when the first lands further than this from target.
-_CORRECT_ABOVE_LU = 0.25
-
 
 @dataclass
 class RenderOptions:
@@ -42,8 +40,6 @@ class RenderOptions:
     """Profile name or path; default: the script's `voice`, else ernis."""
     output: Path | None = None
     """Default: build/<script stem>.mp3."""
-    target_lufs: float | None = None
-    bitrate_kbps: int | None = None
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     """None: no cache (sentences go to a temporary folder)."""
     show: ShowSettings | None = None
@@ -51,6 +47,8 @@ class RenderOptions:
     jobs: int = field(default_factory=default_jobs)
     device: str | None = None
     config: RenderConfig = field(default_factory=RenderConfig)
+    """Every target and setting of the pipeline: loudness (`master.target_lufs`), bitrate
+    (`export.bitrate_kbps`) and the rest."""
     fixes: dict[str, str] = field(default_factory=dict)
     """Respellings for this render only (written word -> spoken form), over the lexicons."""
 
@@ -78,7 +76,7 @@ def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> Re
     return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
 
 
-def prepare(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
+def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
             fixes: dict[str, str] | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
     """Parse the script and give every sentence its written and spoken forms."""
     episode = read_script(script, config.text)
@@ -101,7 +99,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
-    episode, profile, _ = prepare(script, options.voice, options.device, cfg, options.fixes)
+    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
     check_outputs(script, output)
@@ -147,13 +145,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         timings["assembly"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
-        export_cfg = cfg.export
-        if options.bitrate_kbps:
-            export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = _master_and_encode(timeline, tmp, target, cfg, export_cfg, output)
+        loudness = _master_and_encode(timeline, tmp, cfg, output)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -184,18 +178,19 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     )
 
 
-def _master_and_encode(timeline: Timeline, dest: Path, target: float, cfg: RenderConfig, export_cfg, label: Path) -> Loudness:
+def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again."""
     m = cfg.master
+    target = m.target_lufs
     rate = timeline.sample_rate
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     for _ in range(2):
-        p = plan(frames, rate, m, target, correction, ceiling_shift)
-        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, export_cfg, label)
+        p = plan(frames, rate, m, correction, ceiling_shift)
+        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, cfg.export, label)
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
-        if abs(off) <= _CORRECT_ABOVE_LU and over <= 0:
+        if abs(off) <= m.correct_above_lu and over <= 0:
             return got
         correction += off
         ceiling_shift += max(0.0, over + 0.1)
@@ -259,9 +254,4 @@ def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label:
     `options` ask for: the step `render` takes after assembly, for a render that
     writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
     `label` is the path errors name (default: `dest`)."""
-    cfg = options.config
-    target = cfg.master.target_lufs if options.target_lufs is None else options.target_lufs
-    export_cfg = cfg.export
-    if options.bitrate_kbps:
-        export_cfg = replace(export_cfg, bitrate_kbps=options.bitrate_kbps)
-    return _master_and_encode(timeline, dest, target, cfg, export_cfg, label or dest)
+    return _master_and_encode(timeline, dest, options.config, label or dest)

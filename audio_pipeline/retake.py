@@ -214,12 +214,12 @@ def improve(
 ) -> ImproveReport:
     """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
     from .check import check_clip
-    from .render import prepare
+    from .render import load_episode
 
     t0 = time.perf_counter()
     cfg = options.config.check
     model = cfg.asr_model
-    episode, profile, lexicon = prepare(script, options.voice, options.device, options.config, options.fixes)
+    episode, profile, lexicon = load_episode(script, options.voice, options.device, options.config, options.fixes)
     sentences = episode.sentences()
     cache = SentenceCache(Path(options.cache_dir))
     engine = create_engine(profile.engine, profile.engine_params)

@@ -114,8 +114,12 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) 
     return Episode(meta=meta, chapters=chapters, source=path)
 
 
-def credits_sentence(authors: list[str], max_named: int) -> str:
-    """The spoken credit: at most `max_named` names, the rest counted."""
+def credits_sentence(authors: list[str], max_named: int | None = None) -> str:
+    """The credit to the paper's authors, the one sentence the episode, its tags and the feed
+    give. Spoken (`max_named` given): at most `max_named` names, the rest counted. Written
+    (None, for the MP3's comment and the show notes): every name, comma-separated."""
+    if max_named is None:
+        return f"Credit to the paper's authors: {', '.join(authors)}."
     named = authors[: max(1, max_named)]
     if len(authors) - len(named) == 1:
         named = authors  # "and 1 colleague" says less than the name would

@@ -10,7 +10,6 @@ parallel render has the same sentences, in the same order, as a serial one.
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ class SynthesisReport:
     """Engine calls made (distinct sentences missing from the cache)."""
     cached: int
     """Sentences served from the cache."""
-    engine_seconds: float
-    """Wall time spent synthesising."""
     workers: int
     """Processes that synthesised (1: this one)."""
 
@@ -70,7 +67,6 @@ def synthesize_all(
     cached = sum(n for k, n in uses.items() if k in found)
     progress(cached)
 
-    start = time.perf_counter()
     # An engine on a GPU says so: one process feeds it batches instead.
     # A worker costs a process and a model load (about a second): give each enough to do.
     workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if engine.parallel else 1
@@ -98,7 +94,6 @@ def synthesize_all(
                 key = futures[future]
                 found[key] = future.result()
                 progress(uses[key])
-    elapsed = time.perf_counter() - start
 
     if any(e.sample_rate != rate for e in found.values()):
         raise RenderError(f"the {engine_name} engine returned audio at a rate other than its own {rate} Hz")
@@ -107,7 +102,6 @@ def synthesize_all(
         sample_rate=engine.sample_rate,
         synthesized=len(todo),
         cached=cached,
-        engine_seconds=elapsed,
         workers=workers,
     )
 

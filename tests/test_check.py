@@ -16,7 +16,7 @@ import pytest
 
 from audio_pipeline.cache import SentenceCache, sentence_key
 from audio_pipeline.engines.base import create_engine
-from audio_pipeline.render import prepare
+from audio_pipeline.render import load_episode
 
 from .conftest import ROOT, run_cli, vtt_cues
 
@@ -49,7 +49,7 @@ def damaged(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
 
     # Cut one sentence's cached audio to its first third, as a faulty engine might.
-    episode, profile, _ = prepare(script)
+    episode, profile, _ = load_episode(script)
     fingerprint = create_engine(profile.engine, profile.engine_params).fingerprint()
     target = next(s for s in episode.sentences() if TRUNCATED_WORDS in s.written)
     key = sentence_key(fingerprint, target.spoken)

@@ -119,11 +119,19 @@ def test_interrupted_render_leaves_nothing(tmp_path):
     from .conftest import ROOT
 
     out = tmp_path / "o.mp3"
+    # The --no-cache render keeps its sentences in a temporary folder: under this TMPDIR,
+    # so the test sees the first sentence stored and knows synthesis is under way.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "audio_pipeline.cli", "render", str(SAMPLE), "-o", str(out), "--no-cache", "-q"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, "TMPDIR": str(temp)},
     )
-    time.sleep(4)  # well into synthesis
+    deadline = time.monotonic() + 120
+    while not any(temp.rglob("*.pcm")):
+        assert proc.poll() is None, f"the render ended before it was interrupted: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "no sentence was synthesised within 120 s"
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0

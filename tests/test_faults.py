@@ -14,7 +14,7 @@ import pytest
 
 from audio_pipeline.cache import SentenceCache
 
-from .conftest import PAPERLEDGE, ROOT, ffprobe, run_cli, vtt_cues
+from .conftest import PAPERLEDGE, ROOT, ffprobe, render_result, run_cli, vtt_cues
 
 SHORT = "---\ntitle: Short one\n---\n## One\nHello there, crew. Welcome in.\n\n## Two\nThis is a short episode. Thanks for listening.\n"
 
@@ -83,8 +83,7 @@ def test_full_disk_at_every_stage_never_publishes_a_cut_off_mp3(tmp_path, tmpfs)
             outcomes.append("refused")
     assert outcomes == ["refused"] * 4 + ["ok"], outcomes
     # The cache is still whole: a render elsewhere synthesises nothing and is complete.
-    again = run_cli("render", script, "-o", tmp_path / "again.mp3", "--cache-dir", cache)
-    assert again.returncode == 0 and "0 synthesised" in again.stdout
+    assert render_result(script, tmp_path / "again.mp3", cache).synthesis.synthesized == 0
     _whole(tmp_path / "again.mp3")
 
 
@@ -195,8 +194,7 @@ def test_damaged_cache_entries_are_made_again_never_played(tmp_path, determinist
     c[6:10] = (0).to_bytes(4, "little")
     entries[2].write_bytes(bytes(c))
     second = tmp_path / "second.mp3"
-    proc = run_cli("render", script, "-o", second, "--cache-dir", cache, *voice)
-    assert proc.returncode == 0, proc.stderr
-    assert "3 synthesised, 1 cached" in proc.stdout
+    report = render_result(script, second, cache, voice=str(deterministic_voice)).synthesis
+    assert (report.synthesized, report.cached) == (3, 1)
     # Same timeline: every cue at the same time as in the first render.
     assert vtt_cues(second.with_suffix(".vtt")) == vtt_cues(first.with_suffix(".vtt"))

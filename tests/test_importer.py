@@ -12,7 +12,10 @@ import pytest
 import yaml
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.importer import MANIFEST_NAME, import_page, parse_authors, slugify
+from audio_pipeline.import_manifest import MANIFEST_NAME
+from audio_pipeline.importer import import_page
+from audio_pipeline.page import parse_authors
+from audio_pipeline.page_metadata import slugify
 
 # The show's real episode page, eight episodes as published.
 PAGE = Path(__file__).parent / "data" / "paperledge-episodes-page.txt"
@@ -284,7 +287,7 @@ HOSTILE_LINES = [
 def test_page_text_is_spoken_and_transcribed_exactly_as_written(tmp_path):
     """A page line starting with '# ' would vanish, '## ' would become a chapter, and
     '{…}' would make a script that cannot be rendered."""
-    from audio_pipeline.render import prepare
+    from audio_pipeline.render import load_episode
 
     body = "Hey PaperLedge crew, Ernis here! Today it is a new method called Quiet Tables.\n" + "\n".join(HOSTILE_LINES)
     body += "\nWhy does this matter? Tables.\nA question:\nWill it scale?\nWill it last?"
@@ -292,7 +295,7 @@ def test_page_text_is_spoken_and_transcribed_exactly_as_written(tmp_path):
     page.write_text(dated_page([("Friday Apr 11, 2025", None, body)]), encoding="utf-8")
     [result] = import_page(page, tmp_path / "out")
 
-    episode, _, _ = prepare(result.path)
+    episode, _, _ = load_episode(result.path)
     assert [c.title for c in episode.chapters] == ["Welcome", "The research", "Why it matters", "Questions to ponder"]
     # The credits sentence comes from the front matter; the rest is the page, word for word.
     written = [s.written for s in episode.sentences() if "Ann Lee" not in s.written and "authors" not in s.written]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from audio_pipeline.render import prepare
+from audio_pipeline.render import load_episode
 
 from .conftest import ROOT
 
@@ -20,7 +20,7 @@ def test_all_eight_are_there():
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_spoken_forms_hold_nothing_the_engine_would_misread(script):
-    episode, _, _ = prepare(script)
+    episode, _, _ = load_episode(script)
     for s in episode.sentences():
         assert not re.search(r"https?|www\.|://", s.spoken, re.I), s.spoken
         assert not re.search(r"[&+=~→°#@%$€£/\\<>|*_^{}\[\]]", s.spoken), s.spoken

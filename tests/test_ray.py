@@ -7,6 +7,7 @@ environment, only the check that `--executor ray` says how to install it runs.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -134,9 +135,11 @@ def test_season_on_ray_is_a_complete_season_sharing_the_local_cache(tmp_path, ra
     assert "3 rendered, 0 unchanged" in proc.stdout and "synthesis actor" in proc.stdout, proc.stdout
     check_season(scripts, out)
     # The driver stored every sentence under the keys a local render looks for.
-    local = run_cli("season", season, "-o", tmp_path / "local", "--cache-dir", cache)
-    assert local.returncode == 0, local.stderr
-    assert synthesised(local.stdout) == 0, local.stdout
+    from audio_pipeline.render import RenderOptions
+    from audio_pipeline.season import render_season
+
+    local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
+    assert len(local.rendered) == 3 and local.synthesized == 0, local
     again = subprocess.run(ray_season(season, out, cache, ray_address), capture_output=True, text=True, cwd=ROOT)
     assert "0 rendered, 3 unchanged, 0 sentences synthesised" in again.stdout, again.stdout
 
@@ -145,10 +148,20 @@ def cache_entries(cache: Path) -> int:
     return sum(1 for p in cache.rglob("*.pcm") if not p.name.startswith("."))  # not a half-written one
 
 
-def sentences_in(script: Path) -> list[str]:
-    from audio_pipeline.render import prepare
+def finished(out: Path) -> dict[str, str]:
+    """The episodes the season state in `out` records as rendered (written whole, atomically)."""
+    from audio_pipeline.season import STATE
 
-    return [s.spoken for s in prepare(script)[0].sentences()]
+    try:
+        return json.loads((out / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def sentences_in(script: Path) -> list[str]:
+    from audio_pipeline.render import load_episode
+
+    return [s.spoken for s in load_episode(script)[0].sentences()]
 
 
 def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 300) -> None:
@@ -167,7 +180,7 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
     """A worker that dies mid-batch must not cost an episode or a sentence."""
     import ray
 
-    from audio_pipeline.cluster import ACTOR_PREFIX
+    from audio_pipeline.cluster_worker import ACTOR_PREFIX
     from audio_pipeline.config import ClusterConfig
 
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
@@ -209,10 +222,12 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
     scripts = write_season(season, sentences=12)
     proc = subprocess.Popen(ray_season(season, out, cache, ray_address), cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for(lambda: any(out.glob("*.mp3")), proc, "the first episode")
+    # An episode is finished once the season state records it (written after its MP3).
+    wait_for(lambda: finished(out), proc, "the first episode")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = sorted(out.glob("*.mp3"))
+    recorded = len(finished(out))  # a rerun skips these; an MP3 killed before its record is made again
     assert 1 <= len(done) < 3, "the season finished before the driver was killed: make it longer"
     for mp3 in done:  # whatever is at an output path is whole, with its sidecars
         assert float(ffprobe(mp3)["format"]["duration"]) > 10
@@ -223,7 +238,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 
     rerun = subprocess.run(ray_season(season, out, cache, ray_address), capture_output=True, text=True, cwd=ROOT)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{3 - len(done)} rendered, {len(done)} unchanged" in rerun.stdout, rerun.stdout
+    assert f"{3 - recorded} rendered, {recorded} unchanged" in rerun.stdout, rerun.stdout
     assert synthesised(rerun.stdout) <= total - stored, rerun.stdout  # nothing stored is made again
     check_season(scripts, out)
 
@@ -232,7 +247,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 def test_a_node_without_the_voice_or_at_another_version_is_named_in_one_line(ray_address):
     import ray
 
-    from audio_pipeline.cluster import EngineSpec, start_workers
+    from audio_pipeline.cluster_worker import EngineSpec, start_workers
     from audio_pipeline.engines.base import create_engine
     from audio_pipeline.errors import RenderError
     from audio_pipeline.voices import load_voice

@@ -10,7 +10,7 @@ import pytest
 
 from audio_pipeline.synthesize import synthesize_all
 
-from .conftest import ROOT, ffprobe, run_cli
+from .conftest import ROOT, ffprobe, render_result, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -37,26 +37,22 @@ def _write(folder, n=1, last="Thanks for listening. See you next time!"):
     return path
 
 
-def _synthesised(proc) -> int:
-    assert proc.returncode == 0, proc.stderr
-    summary = proc.stdout.strip().splitlines()[-1]
-    return int(summary.split(" synthesised")[0].rsplit("(", 1)[1])
+def _synthesised(script, out, cache) -> int:
+    """Sentences a render of `script` synthesised (the others came from the cache)."""
+    return render_result(script, out, cache).synthesis.synthesized
 
 
 def test_edit_one_sentence_resynthesises_only_that_sentence(tmp_path):
     script, cache, out = _write(tmp_path), tmp_path / "cache", tmp_path / "o.mp3"
-    first = run_cli("render", script, "-o", out, "--cache-dir", cache)
-    assert _synthesised(first) == 5  # four sentences and the spoken credits
-    again = run_cli("render", script, "-o", out, "--cache-dir", cache)
-    assert _synthesised(again) == 0
+    assert _synthesised(script, out, cache) == 5  # four sentences and the spoken credits
+    assert _synthesised(script, out, cache) == 0
     _write(tmp_path, last="Thanks for listening. Until next week!")
-    edited = run_cli("render", script, "-o", out, "--cache-dir", cache)
-    assert _synthesised(edited) == 1
+    assert _synthesised(script, out, cache) == 1
 
 
 def test_corrupt_cache_entry_is_synthesised_again(tmp_path):
     script, cache, out = _write(tmp_path), tmp_path / "cache", tmp_path / "o.mp3"
-    assert _synthesised(run_cli("render", script, "-o", out, "--cache-dir", cache)) == 5
+    assert _synthesised(script, out, cache) == 5
     entries = sorted(cache.rglob("*.pcm"))
     victim = entries[0]
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated
@@ -64,7 +60,7 @@ def test_corrupt_cache_entry_is_synthesised_again(tmp_path):
     data = bytearray(flipped.read_bytes())
     data[-10] ^= 0xFF  # one damaged sample: same size, wrong checksum
     flipped.write_bytes(bytes(data))
-    assert _synthesised(run_cli("render", script, "-o", out, "--cache-dir", cache)) == 2
+    assert _synthesised(script, out, cache) == 2
 
 
 def test_concurrent_renders_share_one_cache(tmp_path):
@@ -118,8 +114,11 @@ def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "2 rendered, 0 unchanged" in first.stdout
     _write(season, 2, last="That is really all for today.")
-    second = run_cli("season", season, "-o", out, "--cache-dir", cache)
-    assert "1 rendered, 1 unchanged, 1 sentences synthesised" in second.stdout, second.stdout
+    from audio_pipeline.render import RenderOptions
+    from audio_pipeline.season import render_season
+
+    second = render_season(season, out, RenderOptions(cache_dir=cache))
+    assert (len(second.rendered), len(second.skipped), second.synthesized) == (1, 1, 1), second
 
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not feed.bozo, feed.bozo_exception

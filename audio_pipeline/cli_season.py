@@ -1,0 +1,118 @@
+"""`paperledge season`, `feed` and `import-page`: the commands that work on a season folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .cli_options import cache_options, check_options, progress_bar, show_option, with_asr_model
+from .config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
+from .errors import PaperLedgeError
+
+
+@click.command()
+@click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
+@click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=DEFAULT_EXECUTOR, show_default=True,
+              help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
+@check_options
+@cache_options
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, retakes, fix, asr_model, max_wer,
+           no_cache, cache_dir, jobs, device):
+    """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
+
+    With --jobs and --executor ray, JOBS caps the number of synthesis actors."""
+    from .render import RenderOptions
+
+    if ray_address and executor != "ray":
+        raise PaperLedgeError("--ray-address needs --executor ray")
+    options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
+    checking = check or fix or retakes is not None or max_wer is not None
+    if checking and executor == "ray":
+        raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "
+                              "check a Ray render afterwards with `paperledge check EPISODE.mp3`")
+    if len(season_dirs) == 1:
+        outs = [out_dir or DEFAULT_OUTPUT_DIR / season_dirs[0].resolve().name]
+    else:
+        outs = [(out_dir or DEFAULT_OUTPUT_DIR) / d.resolve().name for d in season_dirs]
+    if executor == "ray":
+        from .cluster import import_ray, render_seasons_on_ray, rich_progress
+
+        import_ray()  # without the extra: one line saying how to install it
+        options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
+        with rich_progress(quiet) as bars:
+            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+        reports = run.reports
+        if not quiet and run.actors:
+            click.echo(
+                f"ray: {run.actors} synthesis actor{'s' if run.actors != 1 else ''} on "
+                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {run.nodes} node{'s' if run.nodes != 1 else ''}, "
+                f"{run.cpus} CPUs, {run.gpus} GPUs"
+            )
+    else:
+        from .season import SeasonCheck, render_season
+
+        if jobs:
+            options.jobs = jobs
+        spec = None
+        if checking:
+            options = with_asr_model(options, asr_model)
+            spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
+        reports = []
+        for season_dir, out in zip(season_dirs, outs):
+            with progress_bar(quiet, "Season") as update:
+                reports.append(render_season(season_dir, out, options, lambda name, done, total: update(done, total), spec))
+    refused = []
+    for out, report in zip(outs, reports):
+        if not quiet:
+            for name, data in report.checks.items():
+                flagged = [s for s in data["sentences"] if s["flagged"]]
+                click.echo(f"{name}: WER {data['wer']:.1%}, {len(flagged)} flagged")
+                for s in flagged:
+                    click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
+            click.echo(
+                f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
+                f"{report.synthesized} sentences synthesised; feed {report.feed}"
+            )
+        refused += report.refused
+    if refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+                   f"{', '.join(refused)}", err=True)
+        sys.exit(3)
+
+
+@click.command()
+@click.argument("season_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
+@click.option("--max-wer", type=click.FloatRange(0, 1), default=None,
+              help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+@show_option
+def feed(season_dir, out_dir, max_wer):
+    """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
+    from .season import write_season_feed
+
+    refused: list[str] = []
+    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused))
+    if refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+                   f"{', '.join(refused)}", err=True)
+        sys.exit(3)
+
+
+@click.command("import-page")
+@click.argument("page", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Season folder to write scripts into.")
+@click.option("--force", is_flag=True, help="Overwrite scripts edited since they were imported.")
+def import_page(page, out_dir, force):
+    """Split a published episode PAGE into one script per episode."""
+    from .importer import import_page as run_import
+
+    for r in run_import(page, out_dir, force=force):
+        click.echo(f"{r.status:>15}  {r.path}  {r.title}")
