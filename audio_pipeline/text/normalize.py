@@ -33,6 +33,7 @@ from audio_pipeline.markup import INLINE, written_form
 from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules import NUMBERS, RULES
+from audio_pipeline.text.rules.cardinals import LONG_DIGITS
 from audio_pipeline.text.tidy import tidy
 from audio_pipeline.text.work import PARK_BASE, RESERVED, Work, has_words, strip_reserved
 
@@ -126,7 +127,7 @@ def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon,
             # Nothing sayable survived (e.g. letters only in odd marks): keep the letters.
             out = " ".join("".join(c if c.isalnum() else " " for c in text).split())
             work = Work(out, list(inline), lexicon)
-            _run(work, tuple(r for r in NUMBERS if r in rules))
+            _run(work, tuple(r for r in (LONG_DIGITS, *NUMBERS) if r in rules))
             out = tidy(work.unparked(keep=keep))
         if round_ > 0 and out == current:
             break

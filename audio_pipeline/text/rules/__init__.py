@@ -67,6 +67,7 @@ RULES: Final[tuple[Rule, ...]] = (
     symbols.SNAKE_CASE,
     *lexicon.RULES,
     *abbreviations.RULES,
+    cardinals.LONG_DIGITS,
     telephone.INTERNATIONAL,
     telephone.TELEPHONE,
     telephone.DIALLED,

@@ -129,6 +129,11 @@ def _plain(m: re.Match, work: Work) -> str:
     return say.signed(m, say.number(num))
 
 
+# Before anything turns digits into a number: Python refuses int() of over 4,300 digits, and
+# from 16 digits on a number is read digit by digit anyway.
+LONG_DIGITS: Final = Rule(
+    "long-digits", "cardinal", re.compile(r"(?<![\d.,])\d{16,}"), lambda m, w: say.digits(m.group(0)),
+    ("Key 12345678901234567 here", "Key one two three four five six seven eight nine zero one two three four five six seven here"))
 SCIENTIFIC: Final = Rule(
     "scientific", "decimal",
     re.compile(QUANTITY_START + r"(?P<m>\d+(?:\.\d+)?)[eE](?P<e>[-+]?\d+)(?!\w|\.\d)"), _scientific,

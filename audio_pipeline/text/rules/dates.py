@@ -113,13 +113,6 @@ def _hour(m: re.Match, _work: Work) -> str | None:
     return f"{say.cardinal(h)} {say.spell(ampm + 'M')}" + _zone(m)
 
 
-def _slash_ymd(m: re.Match, _work: Work) -> str | None:
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{MONTHS[month - 1]} {say.ordinal(day)}, {say.year(year)}"
-
-
 def _dotted_dmy(m: re.Match, _work: Work) -> str | None:
     day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if not (1 <= month <= 12 and 1 <= day <= 31):
@@ -181,7 +174,7 @@ WEEKDAY_RANGE: Final = Rule(
                r"(?P<b>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b(?:\.(?!\s*$))?"),
     lambda m, w: f"{_WEEKDAYS[m.group('a')]} to {_WEEKDAYS[m.group('b')]}", ("Open Mon-Fri daily.", "Open Monday to Friday daily."))
 DATE_SLASH_YMD: Final = Rule(
-    "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _slash_ymd,
+    "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _iso,
     ("Filed 2025/07/03.", "Filed July third, twenty twenty-five."))
 DATE_DOTTED_DMY: Final = Rule(
     "date-dotted-dmy", "date", re.compile(r"(?<![\w.,-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w]|\.\d)"), _dotted_dmy,

@@ -13,6 +13,7 @@ from audio_pipeline.text.work import RESERVED, Work
 
 _BEFORE_NFKC: Final[dict[str, str]] = table("typography")["before_nfkc"]
 _BEFORE_NFKC_RE: Final = re.compile("|".join(map(re.escape, _BEFORE_NFKC)))
+_SPACES: Final = re.compile(r"  +")
 _SUPERSCRIPT: Final = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
 
@@ -33,7 +34,9 @@ def _plain(m: re.Match, _work: Work) -> str:
             out.append(f" {_numeric_char(ch)} ")
         else:
             out.append(ch)
-    return "".join(out)
+    # One space between words: no rule has to allow for more, and "\s*" around an operator
+    # stays linear on a line of blanks.
+    return _SPACES.sub(" ", "".join(out))
 
 
 def _numeric_char(ch: str) -> str:
