@@ -19,7 +19,7 @@ from . import __version__
 from .assemble import assemble
 from .cache import SentenceCache
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
-from .engines.base import create_engine, synthesize_batch
+from .engines.base import create_engine
 from .errors import PaperLedgeError, RenderError
 from .export import check_complete, write_tags
 from .ffmpeg import Loudness
@@ -158,7 +158,7 @@ class SynthesisWorker:
         if self.problem:
             raise RenderError(f"worker node {self.node}: {self.problem}")
         engine = self.engines[spec]
-        waves = [np.ascontiguousarray(w, dtype=np.float32) for w in synthesize_batch(engine, texts)]
+        waves = [np.ascontiguousarray(w, dtype=np.float32) for w in engine.synthesize_batch(texts)]
         for text, wave in zip(texts, waves):
             if wave.size == 0:
                 raise RenderError(f"the engine produced no audio for: {text[:80]!r}")

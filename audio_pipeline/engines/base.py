@@ -50,11 +50,6 @@ class Engine(ABC):
         return [self.synthesize(t) for t in texts]
 
 
-def synthesize_batch(engine: Engine, texts: Sequence[str]) -> list[np.ndarray]:
-    """`engine.synthesize_batch(texts)` as a list, for callers written against a function (cluster.py)."""
-    return list(engine.synthesize_batch(texts))
-
-
 def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
