@@ -36,11 +36,17 @@ def _zone(m: re.Match) -> str:
     return f" {TIME_ZONES[m.group('tz')]}" if m.groupdict().get("tz") else ""
 
 
-def _iso(m: re.Match, _work: Work) -> str | None:
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+def _date(day: int, month: int, year_words: str, day_first: bool) -> str | None:
+    """ "March fifth, twenty twenty-four", or day first "the fifth of March, ..."; None if no date."""
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
-    return f"{MONTHS[month - 1]} {say.ordinal(day)}, {say.year(year)}"
+    if day_first:
+        return f"the {say.ordinal(day)} of {MONTHS[month - 1]}, {year_words}"
+    return f"{MONTHS[month - 1]} {say.ordinal(day)}, {year_words}"
+
+
+def _iso(m: re.Match, _work: Work) -> str | None:
+    return _date(int(m.group(3)), int(m.group(2)), say.year(int(m.group(1))), day_first=False)
 
 
 def _us(m: re.Match, _work: Work) -> str | None:
@@ -48,10 +54,8 @@ def _us(m: re.Match, _work: Work) -> str | None:
     month, day, year = int(m.group(1)), int(m.group(2)), m.group(3)
     year_words = say.year(int(year)) if len(year) == 4 else say.number(year)
     if 12 < month <= 31 and 1 <= day <= 12:  # "31/12/2023": the day comes first
-        return f"the {say.ordinal(month)} of {MONTHS[day - 1]}, {year_words}"
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{MONTHS[month - 1]} {say.ordinal(day)}, {year_words}"
+        return _date(month, day, year_words, day_first=True)
+    return _date(day, month, year_words, day_first=False)
 
 
 def _month_day(m: re.Match, _work: Work) -> str | None:
@@ -114,10 +118,7 @@ def _hour(m: re.Match, _work: Work) -> str | None:
 
 
 def _dotted_dmy(m: re.Match, _work: Work) -> str | None:
-    day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"the {say.ordinal(day)} of {MONTHS[month - 1]}, {say.year(year)}"
+    return _date(int(m.group(1)), int(m.group(2)), say.year(int(m.group(3))), day_first=True)
 
 
 def _time_range(m: re.Match, work: Work) -> str | None:
