@@ -171,12 +171,7 @@ def prune(root: Path, max_bytes: int, grace_s: float = CACHE_PRUNE_GRACE_S, now:
         if e.used > now - grace_s:
             report.kept_recent += 1
             continue
-        try:
-            e.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            raise PaperLedgeError(f"cannot remove {e.path} ({err.strerror})") from None
+        _remove(e.path)
         total -= e.size
         report.removed += 1
         report.freed += e.size
@@ -187,17 +182,24 @@ def prune(root: Path, max_bytes: int, grace_s: float = CACHE_PRUNE_GRACE_S, now:
     return report
 
 
+def _remove(path: Path) -> bool:
+    """Delete one entry; False if it was already gone (another prune got there first)."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as err:
+        raise PaperLedgeError(f"cannot remove {path} ({err.strerror})") from None
+    return True
+
+
 def clear(root: Path) -> PruneReport:
     """Remove every entry and the index; only files the cache itself names are touched."""
     root = Path(root)
     report = PruneReport()
     for e in _entries(root):
-        try:
-            e.path.unlink()
-        except FileNotFoundError:
+        if not _remove(e.path):
             continue
-        except OSError as err:
-            raise PaperLedgeError(f"cannot remove {e.path} ({err.strerror})") from None
         report.removed += 1
         report.freed += e.size
     _remove_stale_temps(root, time.time())

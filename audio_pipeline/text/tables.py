@@ -36,6 +36,11 @@ SHAPES: Final[dict[str, dict[str, str]]] = {
 }
 
 
+def alternation(words) -> str:
+    """A regex alternation of `words`, longest first, so "kWh" is tried before "kW"."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
 class TableError(ValueError):
     """A data file of the front end does not have the shape its rules need."""
 

@@ -9,7 +9,7 @@ from typing import Final
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.dates import MONTHS
-from audio_pipeline.text.rules.money import SCALES
+from audio_pipeline.text.rules.money import PER_ALT, SCALES
 from audio_pipeline.text.tables import table
 from audio_pipeline.text.work import NUM, P, Work
 
@@ -30,8 +30,7 @@ def _scientific(m: re.Match, _work: Work) -> str:
     return f"{say.number(m.group('m'))} e {exp}"
 
 
-_PER_UNIT_BEFORE: Final = re.compile(
-    r"\d\s?[^\W\d]+/(?:" + "|".join(sorted(map(re.escape, table("units")["per"]), key=len, reverse=True)) + r")$")
+_PER_UNIT_BEFORE: Final = re.compile(r"\d\s?[^\W\d]+/(?:" + PER_ALT + r")$")
 
 
 def _power(m: re.Match, _work: Work) -> str | None:
@@ -88,7 +87,7 @@ def _model_number(m: re.Match, _work: Work) -> str | None:
     n = m.group("n")
     if 1100 <= int(n) <= 2099:
         return None  # "ICML 2024", "GTX 1080": the year rule reads these in pairs already
-    if (following := re.match(r"\s*([a-z]{3,}s)\b", m.string[m.end():])) and _is_plural(following.group(1)):
+    if _counts(m.string, m.end()):
         return None  # "MMLU 570 questions": a count
     if len(n) == 4:
         head, tail = int(n[:2]), int(n[2:])
@@ -100,8 +99,10 @@ def _model_number(m: re.Match, _work: Work) -> str | None:
     return f"{say.cardinal(int(n[0]))} {'oh ' + say.cardinal(int(n[2])) if n[1] == '0' else say.cardinal(int(n[1:]))}"
 
 
-def _is_plural(word: str) -> bool:
-    return word not in _NOT_PLURAL and not word.endswith(("ss", "us", "is"))
+def _counts(text: str, end: int) -> bool:
+    """A plural noun follows the number at `end`: "2000 samples", "570 questions"."""
+    following = re.match(r"\s*([a-z]{3,}s)\b", text[end:])
+    return bool(following) and following.group(1) not in _NOT_PLURAL and not following.group(1).endswith(("ss", "us", "is"))
 
 
 def looks_like_year(text: str, m: re.Match) -> bool:
@@ -111,14 +112,13 @@ def looks_like_year(text: str, m: re.Match) -> bool:
         return False
     prev = re.search(rf"([\w{P}]+)\W*$", text[:m.start()])
     prev_word = prev.group(1).lower() if prev else ""
-    following = re.match(r"\s*([a-z]{3,}s)\b", text[m.end():])
     if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", text[m.end():]) or re.search(r"\d\s+by\s*$", text[:m.start()]):
         return False  # "over 2000 samples", "1920x1080"
     if int(num) in _POWERS_OF_TWO:  # "a 2048-dimensional embedding", unless "in 2048"
         return prev_word in _STRONG_YEAR_CUES
     if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", text[:m.start()]):
         return True  # "AIME 2024 problems", "ICML 2024 papers": a contest or conference and its year
-    return not (following and _is_plural(following.group(1)))  # "2000 samples": a count
+    return not _counts(text, m.end())  # "2000 samples": a count
 
 
 def _plain(m: re.Match, work: Work) -> str:

@@ -7,20 +7,20 @@ from typing import Final
 
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import table
+from audio_pipeline.text.tables import alternation, table
 from audio_pipeline.text.work import P, Work
 
 _T: Final = table("dates")
 MONTHS: Final[list[str]] = _T["months"]
 TIME_ZONES: Final[dict[str, str]] = _T["time_zones"]
 _WEEKDAYS: Final = {d[:3]: d for d in _T["weekdays"]} | {d: d for d in _T["weekdays"]}
+_WEEKDAY: Final = alternation(_WEEKDAYS)
 _MONTH_BY_PREFIX: Final = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
-_MONTH_NAMES: Final = sorted([*MONTHS, *_MONTH_BY_PREFIX], key=len, reverse=True)
 # Title case or all capitals ("SEPT. 9"); never lower case, where "may" and "mar" are words.
-_MONTH: Final = "(?P<month>" + "|".join(_MONTH_NAMES + [m.upper() for m in _MONTH_NAMES]) + ")"
+_MONTH: Final = "(?P<month>" + alternation([*MONTHS, *_MONTH_BY_PREFIX, *(m.upper() for m in [*MONTHS, *_MONTH_BY_PREFIX])]) + ")"
 _DAY: Final = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR: Final = r"(?P<year>\d{4})"
-_ZONE: Final = r"(?:\s(?P<tz>" + "|".join(sorted(TIME_ZONES, key=len, reverse=True)) + r"))?"
+_ZONE: Final = r"(?:\s(?P<tz>" + alternation(TIME_ZONES) + r"))?"
 
 # The final period of "p.m." stays where it also ends the sentence.
 _AMPM: Final = (r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
@@ -171,8 +171,7 @@ MONTH_RANGE: Final = Rule(
     lambda m, w: f"{_month(m.group('a'))} to ", ("In May–June 2024.", "In May to June twenty twenty-four."), park=False)
 WEEKDAY_RANGE: Final = Rule(
     "weekday-range", "range",
-    re.compile(r"(?<![\w" + P + r"])(?P<a>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?\s?[–—-]\s?"
-               r"(?P<b>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b(?:\.(?!\s*$))?"),
+    re.compile(rf"(?<![\w{P}])(?P<a>{_WEEKDAY})\.?\s?[–—-]\s?(?P<b>{_WEEKDAY})\b(?:\.(?!\s*$))?"),
     lambda m, w: f"{_WEEKDAYS[m.group('a')]} to {_WEEKDAYS[m.group('b')]}", ("Open Mon-Fri daily.", "Open Monday to Friday daily."))
 DATE_SLASH_YMD: Final = Rule(
     "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _iso,

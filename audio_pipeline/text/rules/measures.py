@@ -9,15 +9,14 @@ from typing import Final
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.cardinals import QUANTITY_START, SIGN
-from audio_pipeline.text.tables import table
+from audio_pipeline.text.rules.money import PER, PER_ALT
+from audio_pipeline.text.tables import alternation, table
 from audio_pipeline.text.work import NUM, P, Work
 
 _T: Final = table("units")
 UNITS: Final[dict[str, list[str]]] = _T["units"]
-PER: Final[dict[str, str]] = _T["per"]
 _AMBIGUOUS: Final = frozenset(_T["context"]["ambiguous"])
-UNIT_ALT: Final = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
-PER_ALT: Final = "|".join(sorted(map(re.escape, PER), key=len, reverse=True))
+UNIT_ALT: Final = alternation(UNITS)
 # Single letters (and "pt") that are read as a unit after "5 " only at the end of a clause;
 # the capitals also before a lower-case word ("1.5 V battery"), where no name can follow.
 _SPACED_ONLY_AT_END: Final = ("s", "m", "h", "L", "W", "V", "J", "g", "pt")

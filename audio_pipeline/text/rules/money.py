@@ -7,7 +7,7 @@ from typing import Final
 
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import table
+from audio_pipeline.text.tables import alternation, table
 from audio_pipeline.text.work import NUM, P, Work
 
 _T: Final = table("money")
@@ -16,8 +16,9 @@ SCALES: Final[dict[str, str]] = _T["scales"]
 PER: Final[dict[str, str]] = table("units")["per"]
 _SCALE: Final = r"(?:\s?(?P<scale>thousand|million|billion|trillion)|(?P<short>[kKmMbBtT]|mn|MM|bn|tn))"
 _SCALE_A: Final = _SCALE.replace("<scale>", "<scale_a>").replace("<short>", "<short_a>")
-_PER: Final = r"(?:/(?P<per>" + "|".join(sorted(map(re.escape, PER), key=len, reverse=True)) + "))?"
-_SYMBOLS: Final = "|".join(sorted(map(re.escape, CURRENCIES), key=len, reverse=True))
+PER_ALT: Final = alternation(PER)
+_PER: Final = r"(?:/(?P<per>" + PER_ALT + "))?"
+_SYMBOLS: Final = alternation(CURRENCIES)
 _AFTER_SYMBOLS: Final = "|".join(re.escape(c) for c in CURRENCIES if not c.endswith("$"))
 
 
