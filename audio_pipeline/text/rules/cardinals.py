@@ -30,7 +30,7 @@ def _scientific(m: re.Match, _work: Work) -> str:
     return f"{say.number(m.group('m'))} e {exp}"
 
 
-_PER_UNIT_BEFORE: Final = re.compile(r"\d\s?[^\W\d]+/(?:" + PER_ALT + r")$")
+_PER_UNIT_BEFORE: Final = re.compile(rf"[\d{P}]\s?[^\W\d]+/(?:{PER_ALT})$")
 
 
 def _power(m: re.Match, _work: Work) -> str | None:

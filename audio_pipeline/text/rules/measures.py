@@ -17,6 +17,8 @@ _T: Final = table("units")
 UNITS: Final[dict[str, list[str]]] = _T["units"]
 _AMBIGUOUS: Final = frozenset(_T["context"]["ambiguous"])
 UNIT_ALT: Final = alternation(UNITS)
+# "/s", "/s²" (the superscript rule has made it "/s^2"): read by `per_words`.
+_PER_TAIL: Final = rf"(?:/(?P<per>{PER_ALT})(?:\^(?P<perpow>[23])(?![\d.]))?)?"
 # Single letters (and "pt") that are read as a unit after "5 " only at the end of a clause;
 # the capitals also before a lower-case word ("1.5 V battery"), where no name can follow.
 _SPACED_ONLY_AT_END: Final = ("s", "m", "h", "L", "W", "V", "J", "g", "pt")
@@ -71,8 +73,7 @@ def _unit_after(m: re.Match, _work: Work) -> str | None:
     u = m.group("unit")
     if not m.group("per") and (len(u) < 2 or u in _AMBIGUOUS):
         return None
-    words = UNITS[u][1]
-    return words + (f" per {PER[m.group('per')]}" if m.group("per") else "")
+    return UNITS[u][1] + per_words(m)
 
 
 def _sized(m: re.Match, _work: Work) -> str:
@@ -99,7 +100,7 @@ MULTIPLIER: Final = Rule(
 UNIT: Final = Rule(
     "unit", "measure",
     re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<space>\s?|-)(?P<unit>" + UNIT_ALT + r")"
-               r"(?:/(?P<per>" + PER_ALT + r")(?:\^(?P<perpow>[23])(?![\d.]))?)?(?![\w" + P + r"°])"),
+               + _PER_TAIL + r"(?![\w" + P + r"°])"),
     _unit, ("A 16GB card at 3 ms/token, 5KG.", "A sixteen gigabyte card at three milliseconds per token, five kilograms."))
 # Before the power rule: the superscript rule has made "km³" into "km^3".
 UNIT_POWER: Final = Rule(
@@ -117,11 +118,12 @@ NUMBER_PER: Final = Rule(
     lambda m, w: f"{say.number(m.group('num'))} per {PER[m.group('per')]}", ("Sold at 3/kg.", "Sold at three per kilogram."))
 WORD_PER: Final = Rule(
     "word-per-unit", "measure",
-    re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/])"),
+    # not "kg/m^2": a unit with its power is the unit rules' ("3 1/2 kg/m²")
+    re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/^])"),
     lambda m, w: f"{m.group('word')} per {PER[m.group('per')]}", ("Count tokens/s here.", "Count tokens per second here."),
     park=False)
 # A unit after a number that another rule already read: "120/80 mmHg", "3×10⁸ m/s".
 UNIT_AFTER_NUMBER: Final = Rule(
     "unit-after-number", "measure",
-    re.compile(rf"(?<=[{P}])\s*(?P<unit>{UNIT_ALT})(?:/(?P<per>{PER_ALT}))?(?![\w{P}°])"), _unit_after,
+    re.compile(rf"(?<=[{P}])\s*(?P<unit>{UNIT_ALT}){_PER_TAIL}(?![\w{P}°])"), _unit_after,
     ("It was 120/80 mmHg.", "It was one hundred twenty over eighty millimeters of mercury."))
