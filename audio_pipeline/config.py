@@ -49,6 +49,13 @@ DEFAULT_WRITING: Final = ("LATIN", "GREEK")
 letters of formulas, which the text front end names)."""
 MAX_PAUSE_S: Final = 30.0
 """The longest silence a script may ask for, one [pause] or several in a row."""
+MAX_EPISODE_NUMBER: Final = 99_999
+"""The largest season or episode number: the track and disc tags and the feed hold it."""
+MAX_CHAPTERS: Final = 255
+"""ID3's table of contents (CTOC) counts its chapters in one byte."""
+MAX_WORD_CHARS: Final = 200
+"""Longer than any real word (or a URL a host would read): an error naming the line, never
+one enormous input to the engine."""
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,8 @@ def _read_show_file(path: Path) -> dict:
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise PaperLedgeError(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise PaperLedgeError(f"{path}: nests too deep; write plain settings") from None
     except OSError as e:
         raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
 

@@ -15,19 +15,21 @@ from typing import Iterator, Union
 
 import yaml
 
-from .config import DEFAULT_SHOW, MAX_PAUSE_S, TextConfig
+from .config import DEFAULT_SHOW, MAX_CHAPTERS, MAX_EPISODE_NUMBER, MAX_PAUSE_S, MAX_WORD_CHARS, TextConfig
 from .errors import ScriptError
 from .files import read_text
 from .markup import INLINE as _INLINE
 from .markup import parse_blocks, written_form
-from .settings import ranged, table_values
+from .settings import CONTROL, ranged, shown, table_values
 from .text.sentences import split_sentences
 
 
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
 _PAUSE_LIKE = re.compile(r"\[\s*pause", re.IGNORECASE)
-# Control characters other than tab (newlines are already split off or normalised).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_HUGE_WORD = re.compile(r"\S{%d,}" % (MAX_WORD_CHARS + 1))
+# Control characters other than tab (newlines are already split off or normalised), and
+# the bidirectional overrides and isolates: the transcript would show other than is said.
+_CONTROL = CONTROL
 
 
 @dataclass
@@ -136,6 +138,26 @@ def credits_sentence(authors: list[str], max_named: int | None = None) -> str:
 _FENCE = re.compile(r"---[ \t]*$")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (a few hundred bytes of `*a` can expand to gigabytes) and
+    without repeated keys (the last would silently win)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed; write the value out", problem_mark=mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.MarkedYAMLError(problem=f"{shown(key)} is given twice; keep one", problem_mark=key_node.start_mark)
+            seen.add(key if isinstance(key, (str, int, float, bool)) else id(key))
+        return super().construct_mapping(node, deep=deep)
+
+
 def _split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
     """(fields, body, line the body starts on). Blank lines before the opening '---'
     and spaces after either '---' are forgiven; a start that looks like front matter
@@ -152,7 +174,9 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
     block = "\n".join(lines[first + 1 : close])
     body = "\n".join(lines[close + 1 :])
     try:
-        fields = yaml.safe_load(block) if block.strip() else {}
+        fields = yaml.load(block, Loader=_FrontMatterLoader) if block.strip() else {}
+    except RecursionError:
+        raise ScriptError(f"{path}: front matter nests too deep; write plain 'key: value' lines") from None
     except yaml.MarkedYAMLError as e:
         where = f"line {e.problem_mark.line + first + 2}" if e.problem_mark else "front matter"
         raise ScriptError(f"{path}: {where}: malformed front matter ({e.problem or 'invalid YAML'})") from None
@@ -170,8 +194,8 @@ class _FrontMatter:
 
     title: str | None = None
     show: str | None = None
-    season: int | None = ranged(None, 0)
-    episode: int | None = ranged(None, 0)
+    season: int | None = ranged(None, 0, MAX_EPISODE_NUMBER)
+    episode: int | None = ranged(None, 0, MAX_EPISODE_NUMBER)
     date: object = None
     """A date, or text in YYYY-MM-DD form."""
     category: str | None = None
@@ -194,7 +218,7 @@ def _meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
         try:
             date = dt.date.fromisoformat(str(date))
         except ValueError:
-            raise ScriptError(f"{path}: 'date' in front matter must be a date (YYYY-MM-DD), not {date!r}") from None
+            raise ScriptError(f"{path}: 'date' in front matter must be a date (YYYY-MM-DD), not {shown(date)}") from None
     if isinstance(date, dt.datetime):
         date = date.date()
 
@@ -202,7 +226,7 @@ def _meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
     if isinstance(authors, str):
         authors = [a.strip() for a in authors.split(",")]
     if not isinstance(authors, list) or not all(isinstance(a, (str, int, float)) for a in authors):
-        raise ScriptError(f"{path}: 'authors' in front matter must be a list of names, not {authors!r}")
+        raise ScriptError(f"{path}: 'authors' in front matter must be a list of names, not {shown(authors)}")
     authors = [_plain(str(a).strip(), "authors", path) for a in authors if str(a).strip()]
 
     return EpisodeMeta(
@@ -263,6 +287,9 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
     for c in chapters:
         if c.paragraphs and not any(True for _ in c.sentences()):
             raise ScriptError(f"{path}: chapter {c.title!r} holds only pauses; give it a sentence or remove it")
+    if len(chapters) > MAX_CHAPTERS:
+        raise ScriptError(f"{path}: {len(chapters)} chapters; an MP3's table of contents holds at most "
+                          f"{MAX_CHAPTERS}: merge some headings")
     return chapters
 
 
@@ -270,6 +297,10 @@ def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig) -> 
     for offset, line in enumerate(text.split("\n")):
         _check_inline(line, first_line + offset, path)
         _check_pauses(line, first_line + offset, path)
+        huge = _HUGE_WORD.search(line)
+        if huge:
+            raise ScriptError(f"{path}: line {first_line + offset}: a word of {len(huge.group()):,} characters "
+                              f"({huge.group()[:20]}…); no word is longer than {MAX_WORD_CHARS}: add spaces")
     flat = " ".join(text.split())
     items: list[Item] = []
     pos = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import types
 import typing
 from pathlib import PurePath
@@ -36,6 +37,12 @@ class Range(NamedTuple):
     """Said in the message: "a number of seconds from 0 to 2"."""
     hint: str = ""
     """What the values mean, said after the message."""
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as an error line quotes it: its repr, cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def ranged(default: Any, low: float | None = None, high: float | None = None, *, unit: str = "", hint: str = "") -> Any:
@@ -67,7 +74,7 @@ def table_values(
     """
     within = f" in {section}" if section else ""
     if not isinstance(table, dict):
-        raise error(f"{where}: {section or 'the settings'} must be a table of settings, not {table!r}")
+        raise error(f"{where}: {section or 'the settings'} must be a table of settings, not {shown(table)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -75,7 +82,7 @@ def table_values(
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             guess = f"; did you mean {close[0]!r}?" if close else ""
-            raise error(f"{where}: unknown setting {str(key)!r}{within}; known: {', '.join(fields)}{guess}")
+            raise error(f"{where}: unknown setting {shown(str(key))}{within}; known: {', '.join(fields)}{guess}")
         if value is None:
             continue
         if dataclasses.is_dataclass(_base(hints[key])):
@@ -83,15 +90,29 @@ def table_values(
             continue
         limits = (ranges or {}).get(key) or fields[key].metadata.get("range") or Range()
         converted = _convert(value, hints[key], text_scalars)
+        if isinstance(converted, str):
+            _check_characters(converted, str(key), where, within, error)
         if converted is _WRONG or not _within(converted, limits):
             noun = _noun(hints[key], limits.unit) + _range_words(limits)
             hint = f"; {limits.hint}" if limits.hint else ""
-            raise error(f"{where}: {key!r}{within} must be {noun}, not {value!r}{hint}")
+            raise error(f"{where}: {shown(key)}{within} must be {noun}, not {shown(value)}{hint}")
         values[key] = converted
     return values
 
 
 _WRONG = object()
+# Control characters, and the bidirectional overrides and isolates that make text display
+# as something other than what it says. Line breaks and tabs are text only in descriptions.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\n\r]")
+_MULTILINE = frozenset({"description"})
+
+
+def _check_characters(value: str, key: str, where: str, within: str, error: type[PaperLedgeError]) -> None:
+    bad = CONTROL.search(value) or (None if key in _MULTILINE else _LINE_BREAK.search(value))
+    if bad:
+        raise error(f"{where}: {key!r}{within} holds control character U+{ord(bad.group()):04X}; "
+                    "write it on one line of plain text")
 
 
 def _base(kind: Any) -> Any:

@@ -86,6 +86,8 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         raise VoiceError(f"{path}: cannot read the voice profile ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise VoiceError(f"{path}: malformed voice profile ({e})") from None
+    except RecursionError:
+        raise VoiceError(f"{path}: the voice profile nests too deep; write plain settings") from None
     profile = read_table(_ProfileFile, data, str(path), error=VoiceError)
     table = profile.engine
     if not isinstance(table.get("name", "piper"), str):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from audio_pipeline.errors import VoiceError
-from audio_pipeline.settings import read_table
+from audio_pipeline.settings import CONTROL, read_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -149,6 +149,8 @@ def _read_toml(path: Path) -> _File:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise VoiceError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+    except RecursionError:
+        raise VoiceError(f"{path}: nests too deep; write plain tables of words") from None
 
     tables = read_table(_File, raw, str(path), error=VoiceError)
     words = {}
@@ -159,6 +161,10 @@ def _read_toml(path: Path) -> _File:
             if not isinstance(spoken, str) or not spoken.strip():
                 raise VoiceError(f"{path}: [{table}] {key!r} must map to a non-empty string, "
                                  f"e.g. {key} = \"...\"")
+            bad = CONTROL.search(spoken) or CONTROL.search(key)
+            if bad:
+                raise VoiceError(f"{path}: [{table}] {key!r} holds control character "
+                                 f"U+{ord(bad.group()):04X}; delete it")
             if "{" in spoken or "}" in spoken or "|" in spoken:
                 raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
                                  f"{{, }} or |; write plain words")
