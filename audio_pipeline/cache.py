@@ -3,7 +3,8 @@
 Key: the engine's fingerprint (model file identity + synthesis parameters) and the
 spoken text, so a changed voice parameter or lexicon entry invalidates exactly the
 sentences whose key it changes. Entries carry a checksum of everything they hold
-(sample rate, length and samples) and are written atomically (temp file + rename),
+(sample rate, length and samples) and of their own key, so an entry under another's name
+(two files swapped or copied) is never served as it; they are written atomically (temp file + rename),
 so concurrent renders may share a folder and a truncated or corrupt entry is
 detected, removed and synthesised again: a damaged entry is never played.
 """
@@ -23,16 +24,16 @@ import numpy as np
 from .errors import RenderError
 from .files import reason
 
-_MAGIC = b"PLSC2\n"
-# magic, sample rate, sample count, then a sha256 of those and the float32 payload
+_MAGIC = b"PLSC3\n"
+# magic, sample rate, sample count, then a sha256 of those, the entry's key and the float32 payload
 _FIELDS = struct.Struct("<6sIQ")
 _HEADER = struct.Struct("<6sIQ32s")
 # An engine's native rate is within these; anything else is a damaged entry.
 _RATES = range(8_000, 192_001)
 
 
-def _digest(fields: bytes, payload: bytes) -> bytes:
-    return hashlib.sha256(fields + payload).digest()
+def _digest(fields: bytes, key: str, payload: bytes) -> bytes:
+    return hashlib.sha256(fields + key.encode("ascii") + payload).digest()
 
 
 _CACHE_HINT = "free some space, or choose another with --cache-dir, or render with --no-cache"
@@ -82,7 +83,7 @@ class SentenceCache:
             or len(payload) != 4 * count
             or rate not in _RATES
             or (sample_rate is not None and rate != sample_rate)
-            or _digest(header[: _FIELDS.size], payload) != digest
+            or _digest(header[: _FIELDS.size], key, payload) != digest
         ):
             self._discard(path)
             return None
@@ -99,7 +100,7 @@ class SentenceCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pcm")
             with os.fdopen(fd, "wb") as f:
-                f.write(fields + _digest(fields, payload))
+                f.write(fields + _digest(fields, key, payload))
                 f.write(payload)
             os.replace(tmp, path)
         except OSError as e:

@@ -21,7 +21,7 @@ from .engines.base import create_engine
 from .errors import RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
-from .files import checked_write, remove_stale_temps, temp_beside, write_whole
+from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
@@ -101,7 +101,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     cfg = show_config(show, options.config)
     episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
-    _check_output_folder(output, create=options.output is None)
+    _check_output_folder(output)
     check_outputs(script, output)
     remove_stale_temps(output.parent)
     timings["prepare"] = time.perf_counter() - t0
@@ -235,15 +235,15 @@ def check_outputs(script: Path, output: Path) -> None:
             raise RenderError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
 
 
-def _check_output_folder(output: Path, create: bool) -> None:
+def _check_output_folder(output: Path) -> None:
+    """The output's folder, made as `mkdir -p` would (`-o out/ep.mp3` in a fresh checkout)."""
     folder = output.parent
-    if create:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise RenderError(f"cannot create the output folder {folder} ({e.strerror})") from None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create the output folder {folder} ({reason(e)})") from None
     if not folder.is_dir():
-        raise RenderError(f"output folder {folder} does not exist; create it or choose another -o")
+        raise RenderError(f"output folder {folder} is not a folder; choose another -o")
     if output.is_dir():
         raise RenderError(f"output {output} is a folder; give a file name ending in .mp3")
     temp_beside(output, ".check.part").unlink()  # raises a RenderError naming the folder if unwritable

@@ -79,10 +79,13 @@ def test_bad_pause(tmp_path):
     _assert_refused(run_cli("render", script, "-o", out), out, "[pause 800ms]")
 
 
-def test_output_folder_missing(tmp_path):
-    out = tmp_path / "no-such-folder" / "o.mp3"
+def test_output_folder_that_is_a_file(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    out = tmp_path / "taken" / "o.mp3"
     proc = run_cli("render", SAMPLE, "-o", out)
-    assert proc.returncode != 0 and "does not exist" in proc.stderr and not out.exists()
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and "cannot create the output folder" in lines[0]
+    assert (tmp_path / "taken").read_text() == "a file, not a folder"
 
 
 def test_output_folder_unwritable(tmp_path):

@@ -198,3 +198,21 @@ def test_damaged_cache_entries_are_made_again_never_played(tmp_path, determinist
     assert (report.synthesized, report.cached) == (3, 1)
     # Same timeline: every cue at the same time as in the first render.
     assert vtt_cues(second.with_suffix(".vtt")) == vtt_cues(first.with_suffix(".vtt"))
+
+
+def test_cache_entries_swapped_on_disk_are_made_again(tmp_path, deterministic_voice):
+    """Each entry's checksum covers its own key: a whole, valid entry under another
+    sentence's name is never served as that sentence."""
+    script = tmp_path / "short.md"
+    script.write_text(SHORT, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = tmp_path / "first.mp3"
+    assert render_result(script, first, cache, voice=str(deterministic_voice)).synthesis.synthesized == 4
+    a, b = _entries(cache)[:2]
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    second = tmp_path / "second.mp3"
+    report = render_result(script, second, cache, voice=str(deterministic_voice)).synthesis
+    assert (report.synthesized, report.cached) == (2, 2)
+    assert vtt_cues(second.with_suffix(".vtt")) == vtt_cues(first.with_suffix(".vtt"))

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("render") / "episode.mp3"
+    # -o into folders that do not exist yet: the render makes them, as `mkdir -p` would.
+    out = tmp_path_factory.mktemp("render") / "out" / "season" / "episode.mp3"
     cache = tmp_path_factory.mktemp("cache")
     proc = run_cli("render", SAMPLE, "-o", out, "--cache-dir", cache)
     assert proc.returncode == 0, proc.stderr

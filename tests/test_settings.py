@@ -110,7 +110,7 @@ def test_front_matter(script):
     assert line.endswith("; did you mean 'title'?")
     script.write_text("---\nseason: -1\n---\n" + BODY, encoding="utf-8")
     assert _one_line(run_cli("text", script)) == (
-        f"{script}: 'season' in front matter must be a whole number of at least 0, not -1")
+        f"{script}: 'season' in front matter must be a whole number from 0 to 99999, not -1")
 
 
 def test_lexicon(script, tmp_path):

@@ -1,0 +1,84 @@
+"""Inputs an attacker or a careless editor writes: each is one line naming what to fix and
+exit 1, through the command a producer runs, never a hang, a traceback or a 4 MB message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+
+BODY = "## One\nHello there, crew.\n"
+
+# 354 bytes that a YAML loader that follows aliases expands to 9^6 strings.
+ALIAS_BOMB = """---
+a: &a ["x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+authors: [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+---
+"""
+
+
+def _one_line(proc, *needles: str) -> str:
+    assert proc.returncode == 1, proc.stdout[-500:]
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 400, lines[:3]
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    (tmp_path / "show").mkdir()
+    return tmp_path / "show"
+
+
+def _text(folder: Path, script: str) -> object:
+    path = folder / "ep.md"
+    path.write_text(script, encoding="utf-8")
+    return run_cli("text", path, "--show", folder)
+
+
+@pytest.mark.parametrize("script, needles", [
+    (ALIAS_BOMB + BODY, ("line 3", "aliases")),
+    ("---\ntitle: A\ntitle: B\n---\n" + BODY, ("line 3", "'title' is given twice")),
+    ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n" + BODY, ("nests too deep",)),
+    ("---\nepisode: 99999999999999999999\n---\n" + BODY, ("'episode'", "from 0 to 99999")),
+    ("---\ntitle: \"A\\u202eB\"\n---\n" + BODY, ("'title'", "U+202E")),
+    (BODY + "Say \u202eevil\u202c words.\n", ("line 3", "U+202E")),
+    (BODY + "Say \u2067this\u2069 too.\n", ("line 3", "U+2067")),
+    (BODY + "A " + "w" * 1_000_000 + " word.\n", ("line 3", "1,000,000 characters")),
+    ("".join(f"## C{i}\nSentence {i}.\n\n" for i in range(300)), ("300 chapters", "at most 255")),
+])
+def test_hostile_script_is_one_line(folder, script, needles):
+    _one_line(_text(folder, script), *needles)
+
+
+def test_a_long_value_is_quoted_short(folder):
+    line = _one_line(_text(folder, "---\ntitle: [" + ", ".join(["word"] * 100_000) + "]\n---\n" + BODY), "'title'")
+    assert "…" in line
+
+
+@pytest.mark.parametrize("show_toml, needles", [
+    ('artist = "A\\u0000B"\n', ("show.toml", "'artist'", "U+0000")),
+    ('artist = "Ernis\\nand friends"\n', ("show.toml", "'artist'", "U+000A")),
+    ("title = " + "[" * 3000 + "]" * 3000 + "\n", ("show.toml", "nests too deep")),
+])
+def test_hostile_show_settings_are_one_line(folder, show_toml, needles):
+    (folder / "show.toml").write_text(show_toml, encoding="utf-8")
+    _one_line(_text(folder, BODY), *needles)
+
+
+@pytest.mark.parametrize("lexicon, needles", [
+    ('[words]\nfoo = "f\\u0000oo"\n', ("lexicon.toml", "U+0000")),
+    ("[words]\nfoo = " + "[" * 3000 + "]" * 3000 + "\n", ("lexicon.toml", "nests too deep")),
+])
+def test_hostile_lexicon_is_one_line(folder, lexicon, needles):
+    (folder / "lexicon.toml").write_text(lexicon, encoding="utf-8")
+    _one_line(_text(folder, BODY), *needles)
