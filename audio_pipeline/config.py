@@ -49,6 +49,8 @@ DEFAULT_WRITING: Final = ("LATIN", "GREEK")
 letters of formulas, which the text front end names)."""
 MAX_PAUSE_S: Final = 30.0
 """The longest silence a script may ask for, one [pause] or several in a row."""
+COVER_PX_RANGE: Final = (1400, 3000)
+"""Cover art sides, in pixels, that Apple Podcasts and Spotify accept (square, RGB)."""
 MAX_EPISODE_NUMBER: Final = 99_999
 """The largest season or episode number: the track and disc tags and the feed hold it."""
 MAX_CHAPTERS: Final = 255

@@ -183,7 +183,8 @@ def credits_text(meta: EpisodeMeta) -> str:
     return "\n\n".join(parts)
 
 
-def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover_jpeg: bytes | None) -> None:
+def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None) -> None:
+    """`cover`: a JPEG or PNG that show.cover_art has accepted."""
     tags = ID3()
     tags.add(TIT2(encoding=3, text=meta.title))
     tags.add(TPE1(encoding=3, text=artist))
@@ -202,8 +203,9 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
     comment = credits_text(meta)
     if comment:
         tags.add(COMM(encoding=3, lang="eng", desc="", text=comment))
-    if cover_jpeg:
-        tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=cover_jpeg))
+    if cover:
+        mime = "image/png" if cover.startswith(b"\x89PNG") else "image/jpeg"
+        tags.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=cover))
     ids = [f"chp{i}" for i in range(len(chapters))]
     for cid, c in zip(ids, chapters):
         tags.add(

@@ -116,7 +116,12 @@ def _read_show_file(path: Path) -> dict:
 
     data = table_values(ShowSettings, data, str(path))
     if data.get("cover"):
-        data["cover"] = str((path.parent / Path(data["cover"]).expanduser()).resolve())
+        from .show import inside_show
+
+        cover = (path.parent / Path(data["cover"]).expanduser()).resolve()
+        if not inside_show(cover, path.parent):
+            raise PaperLedgeError(f"{path}: cover {data['cover']} is outside the show folder; put it in assets/")
+        data["cover"] = str(cover)
     return data
 
 

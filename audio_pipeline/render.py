@@ -99,6 +99,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
+    cover = cover_path(show)  # checked before anything is synthesised
     episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output)
@@ -152,7 +153,6 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
 
         t = time.perf_counter()
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
-        cover = cover_path(show)
         write_tags(tmp, meta, timeline.chapters, show.artist, cover.read_bytes() if cover else None)
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:

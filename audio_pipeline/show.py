@@ -16,6 +16,7 @@ show.toml, when there is one, overrides the show folder's key by key.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -24,6 +25,7 @@ from pathlib import Path
 from .config import (
     BUNDLED_ASSETS,
     BUNDLED_VOICES,
+    COVER_PX_RANGE,
     DEFAULT_ARTIST,
     SHOW_ASSETS,
     SHOW_ENV,
@@ -148,9 +150,46 @@ def cover_path(settings, root: Path | None = None) -> Path | None:
         path = Path(settings.cover)
         if not path.is_file():
             raise PaperLedgeError(f"{SHOW_FILE}: cover {settings.cover} not found")
+        cover_art(path)
         return path
     found = find_asset(COVER, root)
+    if found:
+        cover_art(found.path)
     return found.path if found else None
+
+
+def inside_show(path: Path, *folders: Path, root: Path | None = None) -> bool:
+    """Whether `path` (links resolved) lies in the show folder, the package's bundled files or
+    one of `folders`: a settings file may name only files of the show, never /etc/passwd."""
+    target = Path(path).resolve()
+    allowed = [root or show_root(), bundled_dir(BUNDLED_VOICES), bundled_dir(BUNDLED_ASSETS), *folders]
+    return any(target.is_relative_to(Path(folder).resolve()) for folder in allowed)
+
+
+def cover_art(path: Path) -> tuple[bytes, str]:
+    """The cover's bytes and MIME type, if it is what a podcast directory takes: a JPEG or PNG
+    that decodes, square, 1400 to 3000 px, RGB. Anything else is one line saying what to fix."""
+    from PIL import Image, UnidentifiedImageError
+
+    low, high = COVER_PX_RANGE
+    try:
+        data = Path(path).read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            kind, size, mode = image.format, image.size, image.mode
+            image.load()  # a cut-off or damaged file fails here, not in a listener's app
+    except OSError as e:
+        if isinstance(e, UnidentifiedImageError) or not e.errno:
+            raise PaperLedgeError(f"cover {path} is not a JPEG or PNG image that decodes; give the show's cover art") from None
+        raise PaperLedgeError(f"cover {path}: cannot read it ({e.strerror})") from None
+    except (ValueError, Image.DecompressionBombError, SyntaxError):
+        raise PaperLedgeError(f"cover {path} is not a JPEG or PNG image that decodes; give the show's cover art") from None
+    if kind not in ("JPEG", "PNG"):
+        raise PaperLedgeError(f"cover {path} is a {kind} image; podcast directories take JPEG or PNG")
+    if size[0] != size[1] or not low <= size[0] <= high:
+        raise PaperLedgeError(f"cover {path} is {size[0]}x{size[1]} px; it must be square, {low} to {high} px")
+    if mode != "RGB":
+        raise PaperLedgeError(f"cover {path} is in {mode} colour; save it as RGB without transparency")
+    return data, "image/jpeg" if kind == "JPEG" else "image/png"
 
 
 # ---- paperledge init -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from .config import BUNDLED_VOICES, DEFAULT_WRITING, PAUSE_LIMITS_S, Pauses
 from .errors import VoiceError
 from .settings import Range, read_table
-from .show import bundled_dir, voice_profiles
+from .show import bundled_dir, inside_show, voice_profiles
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -97,6 +97,9 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         value = params.get(key)
         if isinstance(value, str) and _beside(path, value).exists():
             params[key] = str(_beside(path, value).resolve())
+    clip = params.get("speaker_wav")
+    if isinstance(clip, str) and clip and not inside_show(Path(clip), path.parent):
+        raise VoiceError(f"{path}: speaker_wav {clip} is outside the show folder; put the clip in voices/")
     if device:
         params["device"] = device
 
@@ -110,6 +113,8 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         lexicon_path = _beside(path, profile.lexicon).resolve()
         if not lexicon_path.is_file():
             raise VoiceError(f"{path}: lexicon {profile.lexicon} not found beside the profile")
+        if not inside_show(lexicon_path, path.parent):
+            raise VoiceError(f"{path}: lexicon {profile.lexicon} is outside the show folder; put it in voices/")
     return VoiceProfile(
         name=profile.name or path.stem,
         engine=table.get("name", "piper"),

@@ -82,3 +82,41 @@ def test_hostile_show_settings_are_one_line(folder, show_toml, needles):
 def test_hostile_lexicon_is_one_line(folder, lexicon, needles):
     (folder / "lexicon.toml").write_text(lexicon, encoding="utf-8")
     _one_line(_text(folder, BODY), *needles)
+
+
+def _cover_files(folder: Path) -> None:
+    from PIL import Image
+
+    (folder / "not-an-image.jpg").write_text("hello")
+    Image.new("RGB", (500, 500)).save(folder / "small.jpg")
+    Image.new("RGB", (1600, 1400)).save(folder / "wide.jpg")
+    Image.new("RGBA", (1400, 1400)).save(folder / "alpha.png")
+    Image.new("RGB", (1400, 1400)).save(folder / "cover.gif")
+
+
+@pytest.mark.parametrize("cover, needles", [
+    ("/etc/passwd", ("show.toml", "outside the show folder")),
+    ("../../../../../../etc/hostname", ("show.toml", "outside the show folder")),
+    ("not-an-image.jpg", ("not a JPEG or PNG image",)),
+    ("small.jpg", ("500x500 px", "square, 1400 to 3000 px")),
+    ("wide.jpg", ("1600x1400 px",)),
+    ("alpha.png", ("RGBA", "RGB without transparency")),
+    ("cover.gif", ("GIF image", "JPEG or PNG")),
+])
+def test_a_cover_must_be_cover_art_of_the_show(folder, cover, needles):
+    """Refused before anything is synthesised, and no MP3 is written."""
+    _cover_files(folder)
+    (folder / "show.toml").write_text(f'cover = "{cover}"\n', encoding="utf-8")
+    script = folder / "ep.md"
+    script.write_text(BODY, encoding="utf-8")
+    out = folder / "out" / "ep.mp3"
+    _one_line(run_cli("render", script, "-o", out, "--show", folder, "--no-cache", "-q"), *needles)
+    assert not out.exists()
+
+
+def test_a_voice_lexicon_outside_the_show_is_refused(folder):
+    voices = folder / "voices"
+    voices.mkdir()
+    (voices / "odd.toml").write_text('lexicon = "/etc/hostname"\n[engine]\nname = "piper"\n', encoding="utf-8")
+    _one_line(_text(folder, "---\nvoice: odd\n---\n" + BODY),
+              "odd.toml", "outside the show folder")
