@@ -129,8 +129,16 @@ def _owners(root: Path) -> dict[str, str]:
     return owners
 
 
-def cache_info(root: Path) -> CacheInfo:
+def _check_root(root: Path) -> Path:
+    """A cache folder, or none yet (an empty cache); a file there is a mistake, not 0 entries."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise PaperLedgeError(f"{root} is a file, not a cache folder; give --cache-dir a folder")
+    return root
+
+
+def cache_info(root: Path) -> CacheInfo:
+    root = _check_root(root)
     info = CacheInfo(root)
     owners = _owners(root)
     usage: dict[str, VoiceUsage] = {}
@@ -160,6 +168,7 @@ class PruneReport:
 def prune(root: Path, max_bytes: int, grace_s: float = CACHE_PRUNE_GRACE_S, now: float | None = None) -> PruneReport:
     """Remove least recently used entries until the cache holds at most `max_bytes`,
     never one used in the last `grace_s` seconds."""
+    root = _check_root(root)
     root = Path(root)
     now = time.time() if now is None else now
     entries = sorted(_entries(root), key=lambda e: e.used)
@@ -195,6 +204,7 @@ def _remove(path: Path) -> bool:
 
 def clear(root: Path) -> PruneReport:
     """Remove every entry and the index; only files the cache itself names are touched."""
+    root = _check_root(root)
     root = Path(root)
     report = PruneReport()
     for e in _entries(root):

@@ -9,6 +9,7 @@ import click
 from .cli_options import CACHE_DIR_HELP, cache_dir_default, show_option
 from .config import DEFAULT_ARTIST, DEFAULT_VOICE
 from .errors import PaperLedgeError
+from .files import counted
 
 
 @click.group()
@@ -61,14 +62,16 @@ def assets_cmd(folder):
 
 
 @click.command("init")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder")
 @click.option("--title", help="The show's name [default: from the folder's name].")
 @click.option("--artist", default=DEFAULT_ARTIST, show_default=True, help="The MP3s' artist: the voice listeners hear.")
 def init_cmd(folder, title, artist):
     """Create a show folder: show.toml, a cover, a sample script and a README of the layout."""
     from .show import init_show
 
-    for path in init_show(folder, title, artist):
+    if not folder.strip():
+        raise PaperLedgeError("give the new show's folder, e.g. `paperledge init night-owls`")
+    for path in init_show(Path(folder), title, artist):
         click.echo(path)
     click.echo(f"next: cd {folder} && paperledge render scripts/season-01/01-hello.md")
 
@@ -99,14 +102,14 @@ def cache_info_cmd(root):
     from .cache_admin import cache_info, format_size
 
     info = cache_info(root)
-    click.echo(f"{info.root}: {info.entries} entries, {format_size(info.bytes)}")
+    click.echo(f"{info.root}: {counted(info.entries, 'entry', 'entries')}, {format_size(info.bytes)}")
     if info.entries:
         def when(t):
             return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
         click.echo(f"last used between {when(info.oldest_use)} and {when(info.newest_use)}")
     for u in info.by_voice:
-        click.echo(f"{u.entries:8d} entries  {format_size(u.bytes):>10}  {u.label}")
+        click.echo(f"{u.entries:8d} {'entry  ' if u.entries == 1 else 'entries'}  {format_size(u.bytes):>10}  {u.label}")
 
 
 @cache_group.command("prune")
@@ -119,9 +122,10 @@ def cache_prune_cmd(root, max_size):
     from .config import CACHE_PRUNE_GRACE_S
 
     r = prune(root, parse_size(max_size))
-    click.echo(f"{root}: removed {r.removed} entries ({format_size(r.freed)}); {r.kept} left, {format_size(r.kept_bytes)}")
+    click.echo(f"{root}: removed {counted(r.removed, 'entry', 'entries')} ({format_size(r.freed)}); "
+               f"{r.kept} left, {format_size(r.kept_bytes)}")
     if r.kept_recent:
-        click.echo(f"{r.kept_recent} entries used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
+        click.echo(f"{counted(r.kept_recent, 'entry', 'entries')} used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
                    "although over the size: renders may be reading them")
 
 
@@ -132,4 +136,4 @@ def cache_clear_cmd(root):
     from .cache_admin import clear, format_size
 
     r = clear(root)
-    click.echo(f"{root}: removed {r.removed} entries ({format_size(r.freed)})")
+    click.echo(f"{root}: removed {counted(r.removed, 'entry', 'entries')} ({format_size(r.freed)})")

@@ -131,3 +131,8 @@ def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeEr
         line = raw[: e.start].count(b"\n") + 1
         raise error(f"{path}: line {line} is not UTF-8 text; save the {what} as UTF-8") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """"1 entry", "2 entries": a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -120,3 +120,17 @@ def test_a_voice_lexicon_outside_the_show_is_refused(folder):
     (voices / "odd.toml").write_text('lexicon = "/etc/hostname"\n[engine]\nname = "piper"\n', encoding="utf-8")
     _one_line(_text(folder, "---\nvoice: odd\n---\n" + BODY),
               "odd.toml", "outside the show folder")
+
+
+def test_cache_commands_refuse_a_file_for_a_folder(tmp_path):
+    afile = tmp_path / "not-a-cache"
+    afile.write_text("x")
+    for command in (["info"], ["prune", "--max-size", "1M"], ["clear"]):
+        _one_line(run_cli("cache", *command, "--cache-dir", afile), "is a file, not a cache folder")
+    assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_init_needs_a_folder_name(tmp_path, name):
+    _one_line(run_cli("init", name, cwd=tmp_path), "give the new show's folder")
+    assert list(tmp_path.iterdir()) == []
