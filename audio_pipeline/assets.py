@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from .config import DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
+from .errors import PaperLedgeError
 from .show import find_asset, show_root
 
 RATE = 44_100
@@ -115,7 +116,12 @@ def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray |
     path = asset_file(name, folder)
     if path is None:
         return None
-    audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+    try:
+        audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        raise PaperLedgeError(f"{path}: not music that can be read (FLAC, WAV or OGG); replace it or remove it") from None
+    if not audio.size or not np.isfinite(audio).all():
+        raise PaperLedgeError(f"{path}: holds no music (empty, or samples that are not numbers); replace it")
     audio = audio.mean(axis=1)
     if file_rate != rate:
         import soxr

@@ -99,7 +99,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
-    cover = cover_path(show)  # checked before anything is synthesised
+    cover = cover_path(show)  # checked before anything is synthesised, as the music is
+    rate = cfg.assembly.sample_rate
+    intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
     episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output)
@@ -131,14 +133,13 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
             record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, report.entries)
 
         t = time.perf_counter()
-        rate = cfg.assembly.sample_rate
         timeline = assemble(
             episode,
             report.entries,
             profile.pauses,
             cfg.assembly,
-            assets.load_music(assets.INTRO, rate),
-            assets.load_music(assets.OUTRO, rate),
+            intro,
+            outro,
             work_dir=output.parent,
             work_name=output,
         )

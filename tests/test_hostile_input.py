@@ -134,3 +134,14 @@ def test_cache_commands_refuse_a_file_for_a_folder(tmp_path):
 def test_init_needs_a_folder_name(tmp_path, name):
     _one_line(run_cli("init", name, cwd=tmp_path), "give the new show's folder")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["intro.flac", "outro.flac"])
+def test_music_that_is_not_music_is_one_line_before_synthesis(folder, name):
+    (folder / "assets").mkdir()
+    (folder / "assets" / name).symlink_to("/etc/passwd")
+    script = folder / "ep.md"
+    script.write_text(BODY, encoding="utf-8")
+    out = folder / "ep.mp3"
+    _one_line(run_cli("render", script, "-o", out, "--show", folder, "--no-cache", "-q"), name, "not music")
+    assert not out.exists()
