@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-import pyloudnorm
-from scipy.signal import lfilter, lfilter_zi
 
 BLOCK = 1 << 18  # samples per processing block (~6 s at 44.1 kHz)
 Reader = Callable[[int, int], np.ndarray]
@@ -39,6 +37,10 @@ class Frames:
 
 def analyse(blocks: Iterable[np.ndarray], rate: int, hop_s: float = 0.010) -> Frames:
     hop = round(hop_s * rate)
+    # Imported here: scipy.signal costs a second to import, and `paperledge text` never measures.
+    import pyloudnorm
+    from scipy.signal import lfilter, lfilter_zi
+
     filters = [(f.b, f.a, f.passband_gain) for f in pyloudnorm.Meter(rate)._filters.values()]
     states = [lfilter_zi(b, a) * 0.0 for b, a, _ in filters]
     k_parts, e_parts, p_parts = [], [], []

@@ -14,7 +14,6 @@ from typing import Iterator
 
 import numpy as np
 import soxr
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from .config import MasterConfig
 from .loudness import BLOCK, Frames, Reader, gated_loudness
@@ -29,6 +28,10 @@ class MasterPlan:
     """Gain and compression together, per frame; interpolated between frame centres."""
 
 
+# scipy.ndimage is imported where it is used: a second of start-up that `paperledge text`
+# (which reaches this module through render) never needs.
+
+
 def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfig, hop_s: float) -> np.ndarray:
     """Gain change of a gentle speech compressor, per frame.
 
@@ -36,12 +39,16 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     smoothed with no phase lag (offline, so no attack delay), which keeps consonants
     from being squashed ahead of the vowel that follows.
     """
+    from scipy.ndimage import uniform_filter1d
+
     reduction = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / config.compressor_ratio))
     return uniform_filter1d(reduction, size=max(1, round(config.compressor_smooth_s / hop_s)), mode="nearest")
 
 
 def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
     """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
+    from scipy.ndimage import minimum_filter1d
+
     target_lufs = config.target_lufs
     ceiling = config.true_peak_dbtp - config.limiter_headroom_db - ceiling_shift_db
     hop_s = frames.hop / rate
@@ -113,6 +120,8 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample
     value averaged at n is a minimum over a window containing n, so the smoothed
     gain never exceeds needed[n]: peaks are caught, never clipped.
     """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     ones = np.ones(x.size, dtype=np.float32)
     # Interpolation adds at most a few dB over the sample peak: only look closer there.
     if x.size == 0 or np.max(np.abs(x)) < ceiling * 0.5:
