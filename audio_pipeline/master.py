@@ -88,7 +88,11 @@ def oversampled_peaks(x: np.ndarray, oversample: int) -> np.ndarray:
     up = soxr.resample(x.astype(np.float32), 1, oversample, quality="HQ")
     n = min(x.size, up.size // oversample)
     peaks = np.abs(x).astype(np.float32)
-    peaks[:n] = np.maximum(peaks[:n], np.abs(up[: n * oversample]).reshape(n, oversample).max(axis=1))
+    phases = np.abs(up[: n * oversample]).reshape(n, oversample)
+    # Column by column: numpy's max(axis=1) over rows of four is several times slower.
+    head = peaks[:n]
+    for k in range(oversample):
+        np.maximum(head, phases[:, k], out=head)
     return peaks
 
 
