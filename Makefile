@@ -28,7 +28,7 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test lint dist bench bench-text bench-check season clean
+.PHONY: setup system-deps demo test lint dist bench bench-text bench-floor bench-check season clean
 
 setup: $(BIN)/paperledge
 
@@ -70,6 +70,10 @@ bench: setup system-deps
 # Only the text front end's part of the benchmark.
 bench-text: setup
 	$(BIN)/python bench/bench.py text
+
+# Only a render against its floor (bare synthesis + one MP3 encode), per bundled voice.
+bench-floor: setup system-deps
+	$(BIN)/python bench/bench.py floor
 
 # Only the check-by-ear part of the benchmark (eight real episodes).
 bench-check: setup system-deps

@@ -30,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from audio_pipeline.render import load_episode  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import floor  # noqa: E402
+
 SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
 PAGE = ROOT / "tests" / "data" / "paperledge-episodes-page.txt"
 CLI = [sys.executable, "-m", "audio_pipeline.cli"]
@@ -189,6 +192,9 @@ def main() -> None:
     if sys.argv[1:] == ["text"]:
         bench_text()
         return
+    if sys.argv[1:2] == ["floor"]:  # `bench.py floor [sample]`: a render against its floor only
+        floor.main(work, sample_only="sample" in sys.argv[2:])
+        return
     if sys.argv[1:2] == ["check"] or sys.argv[1:] == ["ray"]:
         try:
             if sys.argv[1] == "ray":
@@ -200,6 +206,7 @@ def main() -> None:
         return
     try:
         bench_text()
+        floor.main(work)
         print("== sample episode ==")
         bare, audio = bare_piper_seconds([SAMPLE])
         print(f"audio {audio:.1f} s; bare Piper synthesis {bare:.2f} s (RTF {bare / audio:.3f})")
