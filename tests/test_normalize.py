@@ -45,7 +45,7 @@ CASES = _cases()
 CLASS_CASES = _class_cases()
 # The semiotic classes of the open normalisers (NeMo, Kestrel), plus the show's own.
 CLASSES = {"cardinal", "ordinal", "decimal", "fraction", "money", "measure", "date", "time", "range",
-           "electronic", "telephone", "serial", "roman", "whitelist", "acronym", "symbol", "abbreviation"}
+           "electronic", "telephone", "serial", "roman", "whitelist", "math", "acronym", "symbol", "abbreviation"}
 
 
 def test_corpus_is_large_enough_across_every_class():
