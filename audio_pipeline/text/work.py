@@ -18,6 +18,7 @@ PARK_MAX: Final = 0xFFFFD
 P: Final = "\U000F0000-\U000FFFFD"
 """Regex class body of the placeholder characters, for rules' look-arounds: ``[\\w{P}]``."""
 RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010FFFD]")
+_LAST_WORD: Final = re.compile(rf"([\w{P}]+)[^\w{P}]*\Z")
 NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
 """A written number: 1,234,567.89 / 3.14 / .5 / 42."""
 
@@ -36,6 +37,9 @@ class Work:
     def __init__(self, text: str, parked: list[str] | None = None, lexicon: Lexicon | None = None) -> None:
         self.text = text
         self.parked: list[str] = parked if parked is not None else []
+        self.written: dict[int, str] = {}
+        """What each parked span was before it was decided (by its index), for rules that ask
+        what word came before ("Fig." before "3b", "NumPy" before "1.26")."""
         self.fired: list[str] = []
         self.lexicon = lexicon
 
@@ -43,14 +47,30 @@ class Work:
         if name not in self.fired:
             self.fired.append(name)
 
-    def park(self, spoken: str, name: str | None = None) -> str:
+    def park(self, spoken: str, name: str | None = None, written: str = "") -> str:
         """Decide a span: later rules see one word-like placeholder in its place."""
         if name:
             self.fire(name)
         if PARK_BASE + len(self.parked) > PARK_MAX:  # absurdly long input: stop parking
             return f" {spoken} "
+        if written:
+            self.written[len(self.parked)] = written
         self.parked.append(spoken)
         return chr(PARK_BASE + len(self.parked) - 1)
+
+    def word_before(self, start: int) -> str:
+        """The written word just before `start` ("Fig" for "Fig. 3b", also once "Fig." is
+        decided), looking back a short way only, so that asking stays cheap on long text."""
+        text = self.text[max(0, start - 48):start]
+        for _ in range(3):  # a decided span may hold decided spans
+            m = _LAST_WORD.search(text)
+            if m is None:
+                return ""
+            word = m.group(1)
+            if not RESERVED.fullmatch(word[-1]):
+                return word
+            text = word[:-1] + " " + self.written.get(ord(word[-1]) - PARK_BASE, "")
+        return ""
 
     def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
             name: str | None = None, park: bool = True) -> None:
@@ -61,7 +81,7 @@ class Work:
             if out is None:
                 return m.group(0)
             if park:
-                return self.park(out, name)
+                return self.park(out, name, m.group(0))
             if name:
                 self.fire(name)
             return out

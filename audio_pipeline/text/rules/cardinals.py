@@ -19,6 +19,7 @@ _COUNT_CUES: Final = frozenset(_T["count_cues"])
 _STRONG_YEAR_CUES: Final = frozenset(_T["strong_year_cues"]) | {m.lower() for m in MONTHS}
 _POWERS_OF_TWO: Final = frozenset(_T["powers_of_two"])
 _NOT_PLURAL: Final = frozenset(_T["not_plural"])
+_SPACED_DECADE_CUES: Final = frozenset(_T["spaced_decade_cues"])
 
 SIGN: Final = r"(?<![\w" + P + r".,)\]/])(?P<sign>[-+±])?"
 QUANTITY_START: Final = r"(?<![\w" + P + r".,])"
@@ -34,9 +35,13 @@ _PER_UNIT_BEFORE: Final = re.compile(rf"[\d{P}]\s?[^\W\d]+/(?:{PER_ALT})$")
 
 
 def _power(m: re.Match, _work: Work) -> str | None:
-    e = m.group("e")
     if _PER_UNIT_BEFORE.search(m.string[:m.start()]):
         return None  # "9.8 m/s²": the unit rule reads "per second squared"
+    return power_words(m.group("e"))
+
+
+def power_words(e: str) -> str:
+    """The exponent after "^": " squared ", " to the tenth ", " to the n "."""
     if re.fullmatch(r"-?\+?\d+", e):
         n = int(e.replace("+", ""))
         if n == 2:
@@ -64,6 +69,13 @@ def _decade(m: re.Match, _work: Work) -> str | None:
     if len(num) == 4 and 1000 <= n <= 2090:
         return say.plural(say.year(n))
     return say.plural(say.cardinal(n))
+
+
+def _spaced_decade(m: re.Match, work: Work) -> str | None:
+    """ "the 1980 s", as text pulled from a PDF writes it: a decade only after "the", "early", ..."""
+    if work.word_before(m.start()).lower() not in _SPACED_DECADE_CUES:
+        return None  # "after 1980 s" is a time
+    return say.plural(say.year(int(m.group("num"))))
 
 
 def _decade_range(m: re.Match, _work: Work) -> str:
@@ -141,6 +153,9 @@ SCIENTIFIC: Final = Rule(
 POWER: Final = Rule(
     "power", "cardinal", re.compile(r"\^\s?(?P<e>-?\+?\d+(?:\.\d+)?|[^\W\d_]\w*)"), _power,
     ("It grows as n^2.", "It grows as n squared."))
+DECADE_SPACED: Final = Rule(
+    "decade-spaced", "date", re.compile(r"(?<![\w" + P + r".,])(?P<num>1[1-9]\d0|20\d0)\s'?s(?![\w" + P + r"'])"),
+    _spaced_decade, ("By the 1980 s, synthesizers ruled.", "By the nineteen eighties, synthesizers ruled."))
 DECADE: Final = Rule(
     "decade", "date", re.compile(r"(?<![\w" + P + r".,])(?P<apos>')?(?P<num>\d*0)'?s(?![\w" + P + r"])"),
     _decade, ("Music of the 1980s.", "Music of the nineteen eighties."))
