@@ -23,6 +23,19 @@ NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
 """A written number: 1,234,567.89 / 3.14 / .5 / 42."""
 
 
+LOOK: Final = 64
+"""How far a rule looks before or after its match for the words that decide it: a bounded
+window, so that a long sentence with many matches stays linear, never quadratic."""
+
+
+def before(text: str, start: int) -> str:
+    return text[max(0, start - LOOK):start]
+
+
+def after(text: str, end: int) -> str:
+    return text[end:end + LOOK]
+
+
 def strip_reserved(text: str) -> str:
     return RESERVED.sub(" ", text)
 
@@ -61,7 +74,7 @@ class Work:
     def word_before(self, start: int) -> str:
         """The written word just before `start` ("Fig" for "Fig. 3b", also once "Fig." is
         decided), looking back a short way only, so that asking stays cheap on long text."""
-        text = self.text[max(0, start - 48):start]
+        text = before(self.text, start)
         for _ in range(3):  # a decided span may hold decided spans
             m = _LAST_WORD.search(text)
             if m is None:

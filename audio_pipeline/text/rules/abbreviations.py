@@ -8,7 +8,7 @@ from typing import Final
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work
+from audio_pipeline.text.work import P, Work, before
 
 _T: Final = table("abbreviations")
 _ENTRIES: Final[list[list[str]]] = _T["entries"]
@@ -42,13 +42,13 @@ def _named(m: re.Match, _work: Work) -> str:
 
 def name_before(text: str, start: int) -> bool:
     """ "Elm St.": a capitalised name or a number comes just before (looking back a little)."""
-    return _NAME_BEFORE.search(text[max(0, start - 40):start]) is not None
+    return _NAME_BEFORE.search(before(text, start)) is not None
 
 
 def _dotted(m: re.Match, _work: Work) -> str | None:
     letters = m.group(1).replace(".", "")
     if letters.lower() in ("am", "pm"):
-        if _AFTER_TIME.search(m.string[:m.start()]):
+        if _AFTER_TIME.search(before(m.string, m.start())):
             return None  # "9:30 p.m. PST": the time rules read it with its time and zone
         letters = letters.upper()
     return say.spell(letters.upper()) + ("." if m.group("end") is not None else "")

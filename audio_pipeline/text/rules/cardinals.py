@@ -11,7 +11,7 @@ from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.dates import MONTHS
 from audio_pipeline.text.rules.money import PER_ALT, SCALES
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after, before
 
 _T: Final = table("cardinals")
 _DECADE_CUES: Final = frozenset(_T["decade_cues"])
@@ -35,7 +35,7 @@ _PER_UNIT_BEFORE: Final = re.compile(rf"[\d{P}]\s?[^\W\d]+/(?:{PER_ALT})$")
 
 
 def _power(m: re.Match, _work: Work) -> str | None:
-    if _PER_UNIT_BEFORE.search(m.string[:m.start()]):
+    if _PER_UNIT_BEFORE.search(before(m.string, m.start())):
         return None  # "9.8 m/s²": the unit rule reads "per second squared"
     return power_words(m.group("e"))
 
@@ -60,7 +60,7 @@ def _decade(m: re.Match, _work: Work) -> str | None:
     num = m.group("num")
     if len(num) == 2 and not m.group("apos"):
         # "in her 30s" is an age, "after 30s" is thirty seconds
-        prev = re.search(r"(\w+)\W*$", m.string[:m.start()])
+        prev = re.search(r"(\w+)\W*$", before(m.string, m.start()))
         if not (prev and prev.group(1).lower() in _DECADE_CUES):
             return None
     if m.group("apos") or len(num) == 2:
@@ -113,7 +113,7 @@ def _model_number(m: re.Match, _work: Work) -> str | None:
 
 def _counts(text: str, end: int) -> bool:
     """A plural noun follows the number at `end`: "2000 samples", "570 questions"."""
-    following = re.match(r"\s*([a-z]{3,}s)\b", text[end:])
+    following = re.match(r"\s*([a-z]{3,}s)\b", after(text, end))
     return bool(following) and following.group(1) not in _NOT_PLURAL and not following.group(1).endswith(("ss", "us", "is"))
 
 
@@ -122,13 +122,14 @@ def looks_like_year(text: str, m: re.Match) -> bool:
     num = m.group("num")
     if len(num) != 4 or m.group("sign") or not 1100 <= int(num) <= 2099:
         return False
-    prev = re.search(rf"([\w{P}]+)\W*$", text[:m.start()])
+    ahead, behind = after(text, m.end()), before(text, m.start())
+    prev = re.search(rf"([\w{P}]+)\W*$", behind)
     prev_word = prev.group(1).lower() if prev else ""
-    if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", text[m.end():]) or re.search(r"\d\s+by\s*$", text[:m.start()]):
+    if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", ahead) or re.search(r"\d\s+by\s*$", behind):
         return False  # "over 2000 samples", "1920x1080"
     if int(num) in _POWERS_OF_TWO:  # "a 2048-dimensional embedding", unless "in 2048"
         return prev_word in _STRONG_YEAR_CUES
-    if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", text[:m.start()]):
+    if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", behind):
         return True  # "AIME 2024 problems", "ICML 2024 papers": a contest or conference and its year
     return not _counts(text, m.end())  # "2000 samples": a count
 

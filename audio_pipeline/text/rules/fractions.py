@@ -9,14 +9,14 @@ from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.cardinals import QUANTITY_START
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after, before
 
 _FRACTION_NAMES: Final = {int(k): v for k, v in table("cardinals")["fractions"].items()}
 _LARGEST_NAMED: Final = 16  # "15/16" is fifteen sixteenths; "37/50" is thirty-seven out of fifty
 
 
 def _range(m: re.Match, _work: Work) -> str:
-    between = re.search(r"\bbetween\s*$", m.string[:m.start()], re.IGNORECASE)
+    between = re.search(r"\bbetween\s*$", before(m.string, m.start()), re.IGNORECASE)
     return f"{m.group('a')}{m.group('suffix') or ''} {'and' if between else 'to'} "
 
 
@@ -34,7 +34,7 @@ def _fraction(m: re.Match, _work: Work) -> str:
     a, b = int(m.group("a")), int(m.group("b"))
     if a == b or (a, b) == (24, 7):
         return f"{say.cardinal(a)} {say.cardinal(b)}"
-    part_of = re.match(r"\s+of\b", m.string[m.end():]) is not None
+    part_of = re.match(r"\s+of\b", after(m.string, m.end())) is not None
     return fraction_words(a, b, part_of) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
 
 

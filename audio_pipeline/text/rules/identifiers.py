@@ -78,14 +78,14 @@ def _label(n: str, letter: str | None, to_letter: str | None) -> str:
 def _reference(m: re.Match, work: Work) -> str | None:
     """ "Fig. 3b" -> "three B" (the abbreviation rule says "Figure"); "Eq. (2)" -> "two"."""
     items = m.group("items")
+    parens = "(" in items
+    if not parens and not re.search(r"\d[A-Za-z]|\.\d", items):
+        return None  # "Figure 3": a plain number, read as one
     before = work.word_before(m.start()).lower()
     if before not in _REFERENCES:
         return None
-    parens = "(" in items
     if parens and before not in _EQUATIONS:
         return None  # "the model (2019) of Smith": a year in an aside
-    if not parens and not re.search(r"\d[A-Za-z]|\.\d", items):
-        return None  # "Figure 3": a plain number, read as one
     if before in _SIZES_AFTER and re.search(r"\d[KMBT](?![\w-])", items):
         return None  # "models 7B and 70B": sizes
     said = []

@@ -11,7 +11,7 @@ from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.cardinals import QUANTITY_START, SIGN
 from audio_pipeline.text.rules.money import PER, PER_ALT
 from audio_pipeline.text.tables import alternation, table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after
 
 _T: Final = table("units")
 UNITS: Final[dict[str, list[str]]] = _T["units"]
@@ -43,7 +43,7 @@ def _unit(m: re.Match, _work: Work) -> str | None:
     u = m.group("unit")
     if u in _SPACED_ONLY_AT_END and m.group("space") not in ("", "-") and not m.group("per"):
         # "5 s", "3 m": only when nothing else could be meant, i.e. at the end of a clause
-        rest = m.string[m.end():]
+        rest = after(m.string, m.end())
         if re.match(r"\s*[\w" + P + "]", rest) and not re.match(_AFTER_SPACED_UNIT, rest) \
                 and not (u in _CAPITALS and re.match(r"\s+[a-z]", rest)):
             return None

@@ -10,14 +10,14 @@ from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule, template
 from audio_pipeline.text.rules.cardinals import power_words
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work
+from audio_pipeline.text.work import P, Work, after
 
 _W: Final = rf"[\w{P}]"  # a word character or a decided span
 _GREEK: Final[dict[str, str]] = table("greek")["letters"]
 
 def _hashtag(m: re.Match, _work: object) -> str:
     """ "#science" -> "hashtag science"; "#hashtag" is one "hashtag", not two."""
-    return " " if re.match(r"[Hh]ashtag\b", m.string[m.end():]) else " hashtag "
+    return " " if re.match(r"[Hh]ashtag\b", after(m.string, m.end())) else " hashtag "
 
 
 # (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
