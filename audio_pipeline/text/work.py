@@ -18,7 +18,7 @@ PARK_MAX: Final = 0xFFFFD
 P: Final = "\U000F0000-\U000FFFFD"
 """Regex class body of the placeholder characters, for rules' look-arounds: ``[\\w{P}]``."""
 RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010FFFD]")
-_LAST_WORD: Final = re.compile(rf"([\w{P}]+)[^\w{P}]*\Z")
+_WORDS: Final = re.compile(r"\w+")
 NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
 """A written number: 1,234,567.89 / 3.14 / .5 / 42."""
 
@@ -74,16 +74,17 @@ class Work:
     def word_before(self, start: int) -> str:
         """The written word just before `start` ("Fig" for "Fig. 3b", also once "Fig." is
         decided), looking back a short way only, so that asking stays cheap on long text."""
+        words = self.words_before(start)
+        return words[-1] if words else ""
+
+    def words_before(self, start: int) -> list[str]:
+        """The written words a short way before `start`, decided spans put back as written."""
         text = before(self.text, start)
         for _ in range(3):  # a decided span may hold decided spans
-            m = _LAST_WORD.search(text)
-            if m is None:
-                return ""
-            word = m.group(1)
-            if not RESERVED.fullmatch(word[-1]):
-                return word
-            text = word[:-1] + " " + self.written.get(ord(word[-1]) - PARK_BASE, "")
-        return ""
+            if not RESERVED.search(text):
+                break
+            text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
+        return _WORDS.findall(text)
 
     def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
             name: str | None = None, park: bool = True) -> None:

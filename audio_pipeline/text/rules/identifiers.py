@@ -51,7 +51,10 @@ def _digits_after(m: re.Match, work: Work) -> str:
 
 
 def _version_after_name(m: re.Match, work: Work) -> str | None:
-    if work.word_before(m.start()) not in _VERSIONS_AFTER:
+    words = work.words_before(m.start())[-4:]
+    # "Python 3.12", also the second of "Python 3.10 to 3.12" (a range read just before)
+    if not (words[-1:] and words[-1] in _VERSIONS_AFTER or len(words) == 4 and words[0] in _VERSIONS_AFTER
+            and words[1].isdecimal() and words[2].isdecimal() and words[3] in ("and", "or", "to")):
         return None
     return say.point_joined(m.group("num"))
 

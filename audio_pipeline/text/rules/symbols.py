@@ -75,12 +75,15 @@ _SIDE: Final = rf"-?{_OPERAND}(?:\s?[-+*/×÷]\s?-?{_OPERAND}){{0,20}}"
 _EQUATION: Final = re.compile(rf"(?<![\w{P}.,/^=-]){_SIDE}\s?=\s?{_SIDE}(?![\w{P}=]|[.,]\d)")
 _ARITHMETIC: Final = re.compile(r"(?P<op>(?<=[\w)])\s?[-+*/×÷=]\s?)|(?P<sign>-)|(?P<n>[\d,.]+)(?P<v>[a-zA-Z])?(?:\^(?P<e>\d+))?"
                                 r"|(?P<x>[a-zA-Z])(?:\^(?P<xe>\d+))?")
+_A_RANGE: Final = re.compile(r"[a-zA-Z]\s?=\s?\d+(?:\.\d+)?\s?-\s?\d+(?:\.\d+)?")
 _SAID: Final = {"-": "minus", "+": "plus", "*": "times", "×": "times", "/": "divided by", "÷": "divided by", "=": "equals"}
 
 
 def _equation(m: re.Match, _work: Work) -> str | None:
     if not re.search(r"[\w)]\s?[-+*/×÷]", m.group(0)):
         return None  # "x=5": the equals sign alone is the operators' rule
+    if _A_RANGE.fullmatch(m.group(0)):
+        return None  # "n=5-10 per group": a range of values
     said = []
     for part in _ARITHMETIC.finditer(m.group(0)):
         if part.group("op"):
