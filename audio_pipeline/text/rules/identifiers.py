@@ -26,10 +26,17 @@ def _name(work: Work, written: str, default: str) -> str:
     return entry.spoken if entry else default
 
 
-def _arxiv(m: re.Match, work: Work) -> str:
-    """ "arXiv:2404.12345v2" -> "archive two four zero four dot one two three four five version two"."""
-    head, _, tail = m.group("id").partition(".")
-    out = f"{_name(work, m.group('name'), 'archive')} {say.digits(head)} dot {say.digits(tail)}"
+def _arxiv(m: re.Match, work: Work) -> str | None:
+    """ "arXiv:2404.12345v2" -> "archive two four zero four dot one two three four five version two";
+    an old "hep-th/9901001" is its archive's name and number, said like an address."""
+    name = f"{_name(work, m.group('name'), 'archive')} " if m.group("name") else ""
+    if m.group("old"):
+        out = name + address_words(m.group("old"), work)
+    elif not name:
+        return None  # "2404.12345" alone is a decimal
+    else:
+        head, _, tail = m.group("id").partition(".")
+        out = f"{name}{say.digits(head)} dot {say.digits(tail)}"
     return out + (f" version {say.cardinal(int(m.group('v')))}" if m.group("v") else "")
 
 
@@ -59,6 +66,7 @@ def _version_after_name(m: re.Match, work: Work) -> str | None:
     return say.point_joined(m.group("num"))
 
 
+_OLD_ARCHIVES: Final = "|".join(re.escape(a) for a in sorted(_T["old_arxiv_archives"], key=len, reverse=True))
 # One label: "3b", "2a-c", "3.12", or an equation's "(2)"; a list of up to nine.
 _ITEM: Final = rf"(?:\(\d{{1,4}}[A-Za-z]?\)|\d{{1,4}}(?:\.\d{{1,4}}){{0,3}}(?:[A-Za-z](?:[-–][A-Za-z])?)?)(?![\w{P}])"
 _SEP: Final = r"(?:,\s?|\s(?:and|or|to|&)\s|\s?[-–]\s?)"
@@ -106,8 +114,8 @@ def _reference(m: re.Match, work: Work) -> str | None:
 
 ARXIV: Final = Rule(
     "arxiv-id", "serial",
-    re.compile(rf"(?<![\w{P}])(?P<name>arXiv|arxiv|ArXiv|ARXIV)(?::\s?|\s)(?P<id>\d{{4}}\.\d{{4,5}})(?:v(?P<v>\d{{1,2}}))?"
-               rf"(?![\w{P}]|\.\d)"),
+    re.compile(rf"(?<![\w{P}/.-])(?:(?P<name>arXiv|arxiv|ArXiv|ARXIV)(?::\s?|\s))?(?:(?P<id>\d{{4}}\.\d{{4,5}})"
+               rf"|(?P<old>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}))(?:v(?P<v>\d{{1,2}}))?(?![\w{P}]|\.\d)"),
     _arxiv, ("See arXiv:2404.12345.", "See archive two four zero four dot one two three four five."))
 DOI: Final = Rule(
     "doi", "serial",
