@@ -38,6 +38,11 @@ def _fraction(m: re.Match, _work: Work) -> str:
     return fraction_words(a, b, part_of) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
 
 
+def _score(m: re.Match, _work: Work) -> str:
+    """ "4.5/5 stars", "7.5/10": a decimal over a number is a score."""
+    return f"{say.number(m.group('a'))} out of {say.number(m.group('b'))}"
+
+
 def _mixed(m: re.Match, _work: Work) -> str | None:
     """ "3 1/2" -> "three and a half", "2 3/4" -> "two and three quarters"."""
     a, b = int(m.group("a")), int(m.group("b"))
@@ -60,6 +65,9 @@ RANGE: Final = Rule(
 FRACTION: Final = Rule(
     "fraction", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
     _fraction, ("About 3/4 of them, 15/16 of an inch.", "About three quarters of them, fifteen sixteenths of an inch."))
+SCORE: Final = Rule(
+    "decimal-score", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+\.\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
+    _score, ("Rated 4.5/5 by users.", "Rated four point five out of five by users."))
 MIXED: Final = Rule(
     "mixed-number", "fraction",
     re.compile(QUANTITY_START + r"(?P<w>\d+)\s(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),

@@ -143,6 +143,12 @@ WORD_PER: Final = Rule(
     re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/^])"),
     lambda m, w: f"{m.group('word')} per {PER[m.group('per')]}", ("Count tokens/s here.", "Count tokens per second here."),
     park=False)
+FEET_INCHES: Final = Rule(
+    "feet-inches", "measure",
+    re.compile(rf"(?<![\w{P}.,'])(?P<ft>\d{{1,2}})['′]\s?(?P<inch>\d{{1,2}}(?:\.\d+)?)(?:\"|″|'')(?![\w{P}])"),
+    lambda m, w: f"{say.number(m.group('ft'))} {'foot' if m.group('ft') == '1' else 'feet'} {say.number(m.group('inch'))} "
+                 f"{'inch' if m.group('inch') == '1' else 'inches'}",
+    ("He is 5'11\" tall.", "He is five feet eleven inches tall."))
 WORD_UNIT: Final = Rule(
     "unit-after-words", "measure",
     re.compile(rf"(?<![^\W\d_])(?P<w>{_NUMBER_WORDS})\s(?P<unit>{UNIT_ALT}){_PER_TAIL}(?![\w{P}°])"),
