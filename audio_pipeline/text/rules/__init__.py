@@ -44,6 +44,7 @@ NUMBERS: Final[tuple[Rule, ...]] = (
     cardinals.DECADE,
     cardinals.SCALED,
     measures.NUMBER_PER,
+    measures.DURATION,
     measures.FEET_INCHES,
     measures.UNIT,
     measures.WORD_UNIT,

@@ -143,6 +143,21 @@ WORD_PER: Final = Rule(
     re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/^])"),
     lambda m, w: f"{m.group('word')} per {PER[m.group('per')]}", ("Count tokens/s here.", "Count tokens per second here."),
     park=False)
+# Before the unit rule, where "30m" alone would be thirty meters.
+DURATION: Final = Rule(
+    "duration", "measure",
+    re.compile(rf"(?<![\w{P}.,])(?:(?P<h>\d{{1,3}})\s?h\s?(?P<m>\d{{1,2}})\s?m(?:in)?(?:\s?(?P<s>\d{{1,2}})\s?s)?"
+               rf"|(?P<m2>\d{{1,3}})\s?m(?:in)?\s?(?P<s2>\d{{1,2}})\s?s)(?![\w{P}])"),
+    lambda m, w: _duration(m), ("It took 2h 30m.", "It took two hours thirty minutes."))
+
+
+def _duration(m: re.Match) -> str:
+    """ "2h 30m" -> "two hours thirty minutes", "1m 30s" -> "one minute thirty seconds"."""
+    groups = {"h": m.group("h"), "m": m.group("m") or m.group("m2"), "s": m.group("s") or m.group("s2")}
+    return " ".join(f"{say.number(n)} {unit}{'' if n == '1' else 's'}"
+                    for n, unit in ((groups["h"], "hour"), (groups["m"], "minute"), (groups["s"], "second")) if n)
+
+
 FEET_INCHES: Final = Rule(
     "feet-inches", "measure",
     re.compile(rf"(?<![\w{P}.,'])(?P<ft>\d{{1,2}})['′]\s?(?P<inch>\d{{1,2}}(?:\.\d+)?)(?:\"|″|'')(?![\w{P}])"),
