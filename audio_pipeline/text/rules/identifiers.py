@@ -68,9 +68,11 @@ def _version_after_name(m: re.Match, work: Work) -> str | None:
 
 _OLD_ARCHIVES: Final = "|".join(re.escape(a) for a in sorted(_T["old_arxiv_archives"], key=len, reverse=True))
 # One label: "3b", "2a-c", "3.12", or an equation's "(2)"; a list of up to nine.
-_ITEM: Final = rf"(?:\(\d{{1,4}}[A-Za-z]?\)|\d{{1,4}}(?:\.\d{{1,4}}){{0,3}}(?:[A-Za-z](?:[-–][A-Za-z])?)?)(?![\w{P}])"
+_ITEM: Final = (rf"(?:\(\d{{1,4}}[A-Za-z]?\)|\d{{1,4}}\([A-Za-z]\)|\d{{1,4}}(?:\.\d{{1,4}}){{0,3}}(?:[A-Za-z](?:[-–][A-Za-z])?)?)"
+                rf"(?![\w{P}])")
 _SEP: Final = r"(?:,\s?|\s(?:and|or|to|&)\s|\s?[-–]\s?)"
-_PIECE: Final = re.compile(rf"\((?P<p>[^)]*)\)|(?P<n>[\d.]+)(?P<l>[A-Za-z])?(?:[-–](?P<l2>[A-Za-z]))?|(?P<sep>{_SEP})")
+_PIECE: Final = re.compile(rf"\((?P<p>[^)]*)\)|(?P<n>[\d.]+)(?:(?P<l>[A-Za-z])|\((?P<lp>[A-Za-z])\))?(?:[-–](?P<l2>[A-Za-z]))?"
+                           rf"|(?P<sep>{_SEP})")
 
 
 def _letter(c: str) -> str:
@@ -89,8 +91,8 @@ def _label(n: str, letter: str | None, to_letter: str | None) -> str:
 def _reference(m: re.Match, work: Work) -> str | None:
     """ "Fig. 3b" -> "three B" (the abbreviation rule says "Figure"); "Eq. (2)" -> "two"."""
     items = m.group("items")
-    parens = "(" in items
-    if not parens and not re.search(r"\d[A-Za-z]|\.\d", items):
+    parens = re.search(r"\(\d", items) is not None
+    if not parens and not re.search(r"\d\(?[A-Za-z]|\.\d", items):
         return None  # "Figure 3": a plain number, read as one
     before = work.word_before(m.start()).lower()
     if before not in _REFERENCES:
@@ -108,7 +110,7 @@ def _reference(m: re.Match, work: Work) -> str | None:
             inner = re.fullmatch(r"(\d+)([A-Za-z])?", piece.group("p"))
             said.append(_label(inner.group(1), inner.group(2), None) if inner else piece.group("p"))
         else:
-            said.append(_label(piece.group("n"), piece.group("l"), piece.group("l2")))
+            said.append(_label(piece.group("n"), piece.group("l") or piece.group("lp"), piece.group("l2")))
     return " ".join(said).replace(" ,", ",")
 
 
