@@ -25,7 +25,7 @@ SHAPES: Final[dict[str, dict[str, str]]] = {
     "typography": {"before_nfkc": "names"},
     "electronic": {"tlds": "words", "spelled_tlds": "words", "separators": "names"},
     "abbreviations": {"entries": "patterns", "may_end": "words", "after_a_name": "names", "never_end": "words"},
-    "dates": {"months": "words", "also_words": "words", "weekdays": "words", "time_zones": "names"},
+    "dates": {"months": "words", "also_words": "words", "month_cues": "words", "weekdays": "words", "time_zones": "names"},
     "money": {"currencies": "quads", "scales": "names"},
     "units": {"units": "pairs", "per": "names", "context": "context"},
     "greek": {"letters": "names"},

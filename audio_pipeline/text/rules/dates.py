@@ -165,7 +165,7 @@ DAY_MONTH: Final = Rule(
     ("On 14 March it rained.", "On the fourteenth of March it rained."))
 MONTH_YEAR: Final = Rule(
     "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
-    ("Since Sept 1999.", "Since September nineteen ninety-nine."))
+    ("The Sept 1999 issue.", "The September nineteen ninety-nine issue."))
 CLOCK: Final = Rule(
     "clock", "time",
     re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
@@ -197,5 +197,21 @@ TIME_RANGE: Final = Rule(
     re.compile(rf"(?<![\w:.,{P}$€£¥₹₩₽₿])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
     _time_range, ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."))
 
+_SHORT_MONTHS: Final = alternation([p for p in _MONTH_BY_PREFIX if p != "May"])
+_MONTH_CUES: Final = frozenset(_T["month_cues"])
+
+
+def _month_alone(m: re.Match, work: Work) -> str | None:
+    """ "fell in Nov.": a short month name said in full, after a word that takes a month."""
+    if work.word_before(m.start()).lower() not in _MONTH_CUES or m.group("month") == "Mar" and not m.group("dot"):
+        return None  # "to mar", "in Mar" (a name): "Mar." with its period is March
+    return _month(m.group("month")) + ("." if m.group("end") is not None else "")
+
+
+MONTH_ALONE: Final = Rule(
+    "month-alone", "date",
+    re.compile(rf"(?<![\w{P}])(?P<month>{_SHORT_MONTHS})(?:(?P<dot>\.)(?P<end>(?=\s*$))?)?(?![\w{P}])"), _month_alone,
+    ("Sales fell in Nov.", "Sales fell in November."))
+
 RULES: Final = (MONTH_RANGE, WEEKDAY_RANGE, DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
-                TIME_RANGE, CLOCK, HOUR_AMPM)
+                TIME_RANGE, CLOCK, HOUR_AMPM, MONTH_ALONE)
