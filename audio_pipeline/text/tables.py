@@ -33,7 +33,7 @@ SHAPES: Final[dict[str, dict[str, str]]] = {
     "acronyms": {"not_initials": "words"},
     "identifiers": {"references": "words", "equations": "words", "sizes_after": "words",
                     "versions_after": "words", "digits_after": "words", "old_arxiv_archives": "words"},
-    "cardinals": {"decade_cues": "words", "spaced_decade_cues": "words", "count_cues": "words", "strong_year_cues": "words",
+    "cardinals": {"decade_cues": "words", "spaced_decade_cues": "words", "streets": "words", "count_cues": "words", "strong_year_cues": "words",
                   "powers_of_two": "numbers", "not_plural": "words", "fractions": "pairs"},
 }
 

@@ -86,6 +86,15 @@ class Work:
             text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
         return _WORDS.findall(text)
 
+    def words_after(self, end: int) -> list[str]:
+        """The written words a short way after `end`, decided spans put back as written."""
+        text = after(self.text, end)
+        for _ in range(3):
+            if not RESERVED.search(text):
+                break
+            text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
+        return _WORDS.findall(text)
+
     def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
             name: str | None = None, park: bool = True) -> None:
         """Replace every match; ``repl`` returning None leaves that match as it was."""

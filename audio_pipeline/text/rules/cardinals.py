@@ -20,6 +20,7 @@ _STRONG_YEAR_CUES: Final = frozenset(_T["strong_year_cues"]) | {m.lower() for m 
 _POWERS_OF_TWO: Final = frozenset(_T["powers_of_two"])
 _NOT_PLURAL: Final = frozenset(_T["not_plural"])
 _SPACED_DECADE_CUES: Final = frozenset(_T["spaced_decade_cues"])
+_STREETS: Final = frozenset(_T["streets"])
 
 SIGN: Final = r"(?<![\w" + P + r".,)\]/])(?P<sign>[-+±])?"
 QUANTITY_START: Final = r"(?<![\w" + P + r".,])"
@@ -76,6 +77,14 @@ def _spaced_decade(m: re.Match, work: Work) -> str | None:
     if work.word_before(m.start()).lower() not in _SPACED_DECADE_CUES:
         return None  # "after 1980 s" is a time
     return say.plural(say.year(int(m.group("num"))))
+
+
+def _scaled(m: re.Match, work: Work) -> str:
+    """ "70B" is seventy billion; "221B Baker St." is a house number and its letter."""
+    words = work.words_after(m.end())[:2]
+    if len(m.group("short")) == 1 and len(words) == 2 and words[0][:1].isupper() and words[1] in _STREETS:
+        return f"{say.number(m.group('num'))} {m.group('short').upper()}"
+    return say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}")
 
 
 def _decade_range(m: re.Match, _work: Work) -> str:
@@ -163,8 +172,7 @@ DECADE: Final = Rule(
 SCALED: Final = Rule(
     "scaled-count", "cardinal",
     re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<short>[KMBT]|[kb]|bn|mn|tn)(?![\w" + P + r"])"),
-    lambda m, w: say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}"),
-    ("A 70B model.", "A seventy billion model."))
+    lambda m, w: _scaled(m, w), ("A 70B model.", "A seventy billion model."))
 ORDINAL: Final = Rule(
     "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
     lambda m, w: say.ordinal(int(m.group("num").replace(",", ""))), ("The 1,000,000th user came 2nd.", "The one millionth user came second."))
