@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from audio_pipeline.text.normalize import Spoken, normalize, speak
+from audio_pipeline.text.sentences import split_sentences
 
 DATA = Path(__file__).parent / "data"
 EPISODES_PAGE = DATA / "paperledge-episodes-page.txt"
@@ -45,7 +46,7 @@ CASES = _cases()
 CLASS_CASES = _class_cases()
 # The semiotic classes of the open normalisers (NeMo, Kestrel), plus the show's own.
 CLASSES = {"cardinal", "ordinal", "decimal", "fraction", "money", "measure", "date", "time", "range",
-           "electronic", "telephone", "serial", "roman", "whitelist", "acronym", "symbol", "abbreviation"}
+           "electronic", "telephone", "serial", "roman", "whitelist", "math", "acronym", "symbol", "abbreviation"}
 
 
 def test_corpus_is_large_enough_across_every_class():
@@ -133,6 +134,49 @@ def test_an_abbreviation_at_the_end_keeps_the_sentence_end():
     assert normalize("It ends at 5 p.m.", SHOW)[0] == "It ends at five P-M."
 
 
+# --- sentences ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("See Eq. (2) for the loss. Next.", ["See Eq. (2) for the loss.", "Next."]),
+    ("See Figs. 2a and 2b. Then stop.", ["See Figs. 2a and 2b.", "Then stop."]),
+    ("See Sec. 3 and Tab. 2 here.", ["See Sec. 3 and Tab. 2 here."]),
+    ("Use approx. 5 mL daily.", ["Use approx. 5 mL daily."]),
+    ("Patient No. 5 is well.", ["Patient No. 5 is well."]),
+    ("Smith et al. 2024 showed it.", ["Smith et al. 2024 showed it."]),
+    ("As Smith et al. said. They agree.", ["As Smith et al. said.", "They agree."]),
+    ("She lived on Elm St. It was quiet.", ["She lived on Elm St.", "It was quiet."]),
+    ("We met at 5th St. Then we left.", ["We met at 5th St.", "Then we left."]),
+    ("Visit St. Louis today.", ["Visit St. Louis today."]),
+    ("Born in St. Louis. He left.", ["Born in St. Louis.", "He left."]),
+    ("I was born in 1990. 2020 was hard.", ["I was born in 1990.", "2020 was hard."]),
+])
+def test_sentences_end_where_a_host_ends_them(text, sentences):
+    assert [s for clauses in split_sentences(text, 400) for s in clauses] == sentences
+
+
+def test_a_long_paragraph_is_cut_where_pysbd_would_cut_it():
+    text = " ".join(f"Sentence {i} ends here, quietly. It has Fig. {i} too." for i in range(100))
+    assert split_sentences(text, 400) == [[s] for s in (segment(text))]
+
+
+def segment(text: str) -> list[str]:
+    return [s.strip() for s in pysbd.Segmenter(language="en", clean=False).segment(text)]
+
+
+@pytest.mark.parametrize("piece", [
+    "june 3 ", "25 july 2012 ", "Fig. 3b, 4c, ", "Figure 1a-c and ", "Eq. (2) ", "arXiv:2404.12345 ",
+    "10.1038/s41586-020-2649-2 ", "ISBN 978-0-13-110362-7 ", "Python 3.12 ", "ID 123456 ", "1,", ",000",
+    "100 million kg ", "five mL ", "1-2=5 ", "1=", "x-", "US$76.3 trillion ", "C$", "the 1980 s ",
+    "Elm St. It ", "etc. The ",
+])
+def test_a_long_run_of_one_pattern_is_read_and_cut(piece):
+    text = (piece * (5000 // len(piece) + 1))[:5000]
+    spoken, _ = normalize(text, SHOW)
+    assert spoken.strip() and not re.search(r"\d", spoken)
+    said = "".join(s for clauses in split_sentences(text, 400) for s in clauses)
+    assert said.replace(" ", "") == text.replace(" ", "")  # nothing dropped
+
+
 # --- properties ----------------------------------------------------------------------------
 
 PAPER_PIECES = st.sampled_from([
@@ -142,6 +186,11 @@ PAPER_PIECES = st.sampled_from([
     "+", "=", "~", "→", "#", "@", "/", "^", "²", "½", "1,000", "-5", "1e-4", "GPT-4o",
     "Qwen2.5-Math-7B", "naïve", "Schrödinger", "’", "“", " ", " ", ".", ",", "?", "AAMr.", "ß",
     "ﬁ", "Ⅻ", "٣", "\u200b", "\u00a0", "\t", "\n",
+    # dates, references, identifiers, units, equations, money, decades and abbreviations
+    "june", "may", "25", "3", "Sept.", "Fig.", "3b", "7b", "Eq.", "(2)", "Model", "arXiv:", "2404.12345",
+    "10.1038/s4-1", "ISBN", "978-0-13-110362-7", "Python", "3.12", "ID", "124,444,234", "13000",
+    "million", "kg", "five", "mL", "1-2=5", "-", "=", "US$", "USD", "1980 s", "'80s", "Elm", "St.",
+    "It", "etc.", "et al.", "n=5-10",
 ])
 PAPER_TEXT = st.lists(PAPER_PIECES, max_size=25).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=80), PAPER_TEXT)

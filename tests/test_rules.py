@@ -48,8 +48,15 @@ def test_the_digits_net_reads_any_digits_left():
 
 def test_a_number_of_thousands_of_digits_is_read_digit_by_digit():
     assert normalize("7" * 5000, SHOW)[0] == " ".join(["seven"] * 5000)
+    assert normalize("7" * 5000 + "th", SHOW)[0] == " ".join(["seven"] * 5000) + " th"
     with pytest.raises(ValueError, match="4300 digits"):
-        normalize("7" * 5000, SHOW, without({"long-digits"}))
+        normalize("7" * 5000 + "th", SHOW, without({"long-digits"}))
+
+
+def test_a_number_with_separators_is_words_as_far_as_numbers_have_names():
+    assert normalize("15,000,000,000,000,000 copies", SHOW)[0] == "fifteen quadrillion copies"
+    huge = "1" + ",000" * 2000  # past every number name, and past what int() converts
+    assert normalize(huge, SHOW)[0] == "one " + " ".join(["zero"] * 6000)
 
 
 def test_rule_names_are_unique_and_every_rule_has_a_class():
@@ -85,7 +92,9 @@ def test_a_malformed_table_is_an_error_naming_file_and_key(tmp_path, monkeypatch
 
 
 def test_a_bad_pattern_in_the_abbreviations_is_named(tmp_path, monkeypatch):
-    (tmp_path / "abbreviations.toml").write_text("entries = [['e\\\\.(g', 'for example']]\n", encoding="utf-8")
+    (tmp_path / "abbreviations.toml").write_text(
+        "may_end = ['x']\nnever_end = ['x']\nafter_a_name = {x = 'y'}\nentries = [['e\\\\.(g', 'for example']]\n",
+        encoding="utf-8")
     monkeypatch.setattr(tables, "DATA", tmp_path)
     tables.table.cache_clear()
     try:

@@ -38,6 +38,18 @@ READINGS = [
     ("g++", "g plus plus"),
     ("#hashtag", "hashtag"),
     ("403(b)", "four oh three b"),
+    ("june 3", "June third"),
+    ("25 july 2012", "the twenty-fifth of July, twenty twelve"),
+    ("Fig. 3b", "Figure three B"),
+    ("Eq. (2)", "Equation two"),
+    ("Smith et al. 2024", "Smith et al twenty twenty-four"),
+    ("No. 5", "number five"),
+    ("arXiv:2404.12345", "archive two four zero four dot one two three four five"),
+    ("Python 3.12", "Python three point twelve"),
+    ("100 million kg", "one hundred million kilograms"),
+    ("1-2=5", "one minus two equals five"),
+    ("US$76.3 trillion", "seventy-six point three trillion U-S dollars"),
+    ("the 1980 s", "the nineteen eighties"),
 ]
 
 
@@ -55,6 +67,12 @@ def test_every_reading_through_paperledge_text(tmp_path):
     # One sentence each: "9:30 p.m. PST today" is not cut after "p.m.".
     assert [s["written"] for s in sentences] == [f"We said {w} here." for w, _ in READINGS]
     assert [s["spoken"] for s in sentences] == [f"We said {s} here." for _, s in READINGS]
+
+
+def test_a_street_ends_its_sentence_and_reads_street(tmp_path):
+    result = _text(tmp_path, "She lived on Elm St. It was quiet.", "--json")
+    assert [(s["written"], s["spoken"]) for s in json.loads(result.output)] == [
+        ("She lived on Elm St.", "She lived on Elm Street."), ("It was quiet.", "It was quiet.")]
 
 
 def test_text_names_the_rules_that_fired_per_sentence(tmp_path):

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 
 DIGITS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 BIGGEST: Final = 10**15  # beyond this, a number is read digit by digit
+# ... unless it is written with thousands separators ("15,000,000,000,000,000"), which say it
+# is a quantity: words as far as the number names go (num2words stops at centillions).
+GROUPED_DIGITS: Final = 303
 VOWELS: Final = set("aeiouyAEIOUY")
 
 
@@ -25,8 +28,8 @@ def digits(s: str) -> str:
     return " ".join(DIGITS[int(c)] for c in s if c.isdecimal())
 
 
-def cardinal(n: int) -> str:
-    if abs(n) >= BIGGEST:
+def cardinal(n: int, grouped: bool = False) -> str:
+    if abs(n) >= BIGGEST and not (grouped and abs(n) < 10**GROUPED_DIGITS):
         return ("minus " if n < 0 else "") + digits(str(abs(n)))
     return _clean(num2words(n))
 
@@ -45,14 +48,18 @@ def year(n: int) -> str:
 
 def number(s: str) -> str:
     """A written number (may hold thousands commas, a decimal point) -> words."""
+    grouped = "," in s
     s = s.replace(",", "")
     whole, _, frac = s.partition(".")
-    if frac:
-        head = cardinal(int(whole)) if whole else ""
-        return f"{head} point {digits(frac)}".strip()
-    if len(whole) > 1 and whole.startswith("0"):
+    if len(whole) > GROUPED_DIGITS:
+        head = digits(whole)  # past every number name (and past what int() will convert)
+    elif frac:
+        head = cardinal(int(whole), grouped) if whole else ""
+    elif len(whole) > 1 and whole.startswith("0"):
         return digits(whole)  # "007", "05": a code, not a quantity
-    return cardinal(int(whole))
+    else:
+        return cardinal(int(whole), grouped)
+    return f"{head} point {digits(frac)}".strip() if frac else head
 
 
 def plural(words: str) -> str:
@@ -105,4 +112,4 @@ def as_word(token: str) -> str:
 
 def after_article(text: str, start: int) -> bool:
     """ "a 16GB card": a quantity used as an adjective takes the singular unit."""
-    return bool(re.search(r"(?<![\w'])(?:a|an|A|An)\s+$", text[:start]))
+    return bool(re.search(r"(?<![\w'])(?:a|an|A|An)\s+$", text[max(0, start - 8):start]))

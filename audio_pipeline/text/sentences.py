@@ -11,7 +11,8 @@ import re
 from functools import lru_cache
 from typing import Final
 
-from audio_pipeline.text.tables import table
+from audio_pipeline.text.rules.abbreviations import name_before
+from audio_pipeline.text.tables import alternation, table
 
 # Clause boundaries, strongest first: a long sentence is cut at the first kind
 # that gives a split near its middle.
@@ -35,6 +36,13 @@ def _segmenter():
 # belongs to the time.
 _ENDS_WITH_TIME: Final = re.compile(r"\d\s?[aApP]\.[mM]\.$")
 _STARTS_WITH_ZONE: Final = re.compile(r"(?:" + "|".join(table("dates")["time_zones"]) + r")\b")
+# "See Eq." | "(2) for the loss": pysbd ends a sentence at an abbreviation that never ends one
+# before a number or "(" ("Fig. 3", "No. 5", "et al. 2024").
+_ENDS_WITH_NEVER_END: Final = re.compile(r"(?<![\w.])(?:" + alternation(table("abbreviations")["never_end"]) + r")\.$")
+_STARTS_WITH_NUMBER: Final = re.compile(r"[(\[]?\d")
+# "lived on Elm St. It was quiet.": pysbd reads every "St." as "Saint"; after a name it is a
+# street, and a capital after it starts a new sentence.
+_STREET_END: Final = re.compile(r"\bSt\.\s+(?=[\"'(]*[A-Z])")
 
 
 def split_sentences(text: str, max_chars: int) -> list[list[str]]:
@@ -43,15 +51,45 @@ def split_sentences(text: str, max_chars: int) -> list[list[str]]:
     if not text:
         return []
     sentences: list[str] = []
-    for s in _segmenter().segment(text):
+    for s in (s for chunk in _chunks(text) for s in _segmenter().segment(chunk)):
         s = s.strip()
         if not s:
             continue
-        if sentences and _ENDS_WITH_TIME.search(sentences[-1]) and _STARTS_WITH_ZONE.match(s):
+        tail = sentences[-1][-16:] if sentences else ""
+        if tail and (_ENDS_WITH_TIME.search(tail) and _STARTS_WITH_ZONE.match(s)
+                     or _ENDS_WITH_NEVER_END.search(tail) and _STARTS_WITH_NUMBER.match(s)):
             sentences[-1] += " " + s
         else:
-            sentences.append(s)
+            sentences.extend(_after_streets(s))
     return [_split_long(s, max_chars) for s in sentences]
+
+
+def _chunks(text: str) -> list[str]:
+    """A very long paragraph in pieces of about `_CHUNK` characters, cut where a sentence
+    surely ends ("quiet. It"): pysbd's time grows with the square of what it is given."""
+    chunks, start = [], 0
+    while len(text) - start > 2 * _CHUNK:
+        end = _SURE_END.search(text, start + _CHUNK, start + 2 * _CHUNK)
+        # No sure end in a thousand characters: a run-on that `_split_long` cuts up anyway.
+        cut = end.start() if end else text.find(" ", start + 2 * _CHUNK)
+        if cut < 0:
+            break
+        chunks.append(text[start:cut])
+        start = cut
+    return chunks + [text[start:]]
+
+
+_CHUNK: Final = 1000
+_SURE_END: Final = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z][a-z])")
+
+
+def _after_streets(sentence: str) -> list[str]:
+    pieces, start = [], 0
+    for m in _STREET_END.finditer(sentence):
+        if name_before(sentence, m.start()):
+            pieces.append(sentence[start:m.start() + 3])
+            start = m.end()
+    return pieces + [sentence[start:]]
 
 
 def _split_long(sentence: str, max_chars: int) -> list[str]:

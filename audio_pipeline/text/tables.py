@@ -24,14 +24,16 @@ DATA: Final = Path(__file__).with_name("data")
 SHAPES: Final[dict[str, dict[str, str]]] = {
     "typography": {"before_nfkc": "names"},
     "electronic": {"tlds": "words", "spelled_tlds": "words", "separators": "names"},
-    "abbreviations": {"entries": "patterns"},
-    "dates": {"months": "words", "weekdays": "words", "time_zones": "names"},
+    "abbreviations": {"entries": "patterns", "may_end": "words", "after_a_name": "names", "never_end": "words"},
+    "dates": {"months": "words", "also_words": "words", "month_cues": "words", "weekdays": "words", "time_zones": "names"},
     "money": {"currencies": "quads", "scales": "names"},
     "units": {"units": "pairs", "per": "names", "context": "context"},
     "greek": {"letters": "names"},
     "roman": {"cues": "words", "regnal": "words"},
     "acronyms": {"not_initials": "words"},
-    "cardinals": {"decade_cues": "words", "count_cues": "words", "strong_year_cues": "words",
+    "identifiers": {"references": "words", "equations": "words", "sizes_after": "words",
+                    "versions_after": "words", "digits_after": "words", "old_arxiv_archives": "words"},
+    "cardinals": {"decade_cues": "words", "spaced_decade_cues": "words", "streets": "words", "count_cues": "words", "strong_year_cues": "words",
                   "powers_of_two": "numbers", "not_plural": "words", "fractions": "pairs"},
 }
 

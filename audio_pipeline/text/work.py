@@ -18,8 +18,22 @@ PARK_MAX: Final = 0xFFFFD
 P: Final = "\U000F0000-\U000FFFFD"
 """Regex class body of the placeholder characters, for rules' look-arounds: ``[\\w{P}]``."""
 RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010FFFD]")
+_WORDS: Final = re.compile(r"\w+")
 NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
 """A written number: 1,234,567.89 / 3.14 / .5 / 42."""
+
+
+LOOK: Final = 64
+"""How far a rule looks before or after its match for the words that decide it: a bounded
+window, so that a long sentence with many matches stays linear, never quadratic."""
+
+
+def before(text: str, start: int) -> str:
+    return text[max(0, start - LOOK):start]
+
+
+def after(text: str, end: int) -> str:
+    return text[end:end + LOOK]
 
 
 def strip_reserved(text: str) -> str:
@@ -36,6 +50,9 @@ class Work:
     def __init__(self, text: str, parked: list[str] | None = None, lexicon: Lexicon | None = None) -> None:
         self.text = text
         self.parked: list[str] = parked if parked is not None else []
+        self.written: dict[int, str] = {}
+        """What each parked span was before it was decided (by its index), for rules that ask
+        what word came before ("Fig." before "3b", "NumPy" before "1.26")."""
         self.fired: list[str] = []
         self.lexicon = lexicon
 
@@ -43,14 +60,40 @@ class Work:
         if name not in self.fired:
             self.fired.append(name)
 
-    def park(self, spoken: str, name: str | None = None) -> str:
+    def park(self, spoken: str, name: str | None = None, written: str = "") -> str:
         """Decide a span: later rules see one word-like placeholder in its place."""
         if name:
             self.fire(name)
         if PARK_BASE + len(self.parked) > PARK_MAX:  # absurdly long input: stop parking
             return f" {spoken} "
+        if written:
+            self.written[len(self.parked)] = written
         self.parked.append(spoken)
         return chr(PARK_BASE + len(self.parked) - 1)
+
+    def word_before(self, start: int) -> str:
+        """The written word just before `start` ("Fig" for "Fig. 3b", also once "Fig." is
+        decided), looking back a short way only, so that asking stays cheap on long text."""
+        words = self.words_before(start)
+        return words[-1] if words else ""
+
+    def words_before(self, start: int) -> list[str]:
+        """The written words a short way before `start`, decided spans put back as written."""
+        text = before(self.text, start)
+        for _ in range(3):  # a decided span may hold decided spans
+            if not RESERVED.search(text):
+                break
+            text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
+        return _WORDS.findall(text)
+
+    def words_after(self, end: int) -> list[str]:
+        """The written words a short way after `end`, decided spans put back as written."""
+        text = after(self.text, end)
+        for _ in range(3):
+            if not RESERVED.search(text):
+                break
+            text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
+        return _WORDS.findall(text)
 
     def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
             name: str | None = None, park: bool = True) -> None:
@@ -61,7 +104,7 @@ class Work:
             if out is None:
                 return m.group(0)
             if park:
-                return self.park(out, name)
+                return self.park(out, name, m.group(0))
             if name:
                 self.fire(name)
             return out

@@ -10,14 +10,14 @@ from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.roman import TOKEN, read_roman, split_suffix
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import Work
+from audio_pipeline.text.work import Work, before
 
 _NOT_INITIALS: Final = frozenset(table("acronyms")["not_initials"])
 _LONG_WORD: Final = 7  # an all-caps token this long with a vowel is a shouted word, not initials
 
 
 def _token(m: re.Match, work: Work) -> str | None:
-    return say_token(m.group("w"), m.group("apos"), m.string[:m.start()], work, piece=False)
+    return say_token(m.group("w"), m.group("apos"), before(m.string, m.start()), work, piece=False)
 
 
 def say_token(word: str, trailing: str | None, before: str, work: Work, piece: bool = True) -> str | None:

@@ -11,7 +11,7 @@ from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.dates import MONTHS
 from audio_pipeline.text.rules.money import PER_ALT, SCALES
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after, before
 
 _T: Final = table("cardinals")
 _DECADE_CUES: Final = frozenset(_T["decade_cues"])
@@ -19,6 +19,8 @@ _COUNT_CUES: Final = frozenset(_T["count_cues"])
 _STRONG_YEAR_CUES: Final = frozenset(_T["strong_year_cues"]) | {m.lower() for m in MONTHS}
 _POWERS_OF_TWO: Final = frozenset(_T["powers_of_two"])
 _NOT_PLURAL: Final = frozenset(_T["not_plural"])
+_SPACED_DECADE_CUES: Final = frozenset(_T["spaced_decade_cues"])
+_STREETS: Final = frozenset(_T["streets"])
 
 SIGN: Final = r"(?<![\w" + P + r".,)\]/])(?P<sign>[-+±])?"
 QUANTITY_START: Final = r"(?<![\w" + P + r".,])"
@@ -34,9 +36,13 @@ _PER_UNIT_BEFORE: Final = re.compile(rf"[\d{P}]\s?[^\W\d]+/(?:{PER_ALT})$")
 
 
 def _power(m: re.Match, _work: Work) -> str | None:
-    e = m.group("e")
-    if _PER_UNIT_BEFORE.search(m.string[:m.start()]):
+    if _PER_UNIT_BEFORE.search(before(m.string, m.start())):
         return None  # "9.8 m/s²": the unit rule reads "per second squared"
+    return power_words(m.group("e"))
+
+
+def power_words(e: str) -> str:
+    """The exponent after "^": " squared ", " to the tenth ", " to the n "."""
     if re.fullmatch(r"-?\+?\d+", e):
         n = int(e.replace("+", ""))
         if n == 2:
@@ -55,7 +61,7 @@ def _decade(m: re.Match, _work: Work) -> str | None:
     num = m.group("num")
     if len(num) == 2 and not m.group("apos"):
         # "in her 30s" is an age, "after 30s" is thirty seconds
-        prev = re.search(r"(\w+)\W*$", m.string[:m.start()])
+        prev = re.search(r"(\w+)\W*$", before(m.string, m.start()))
         if not (prev and prev.group(1).lower() in _DECADE_CUES):
             return None
     if m.group("apos") or len(num) == 2:
@@ -64,6 +70,21 @@ def _decade(m: re.Match, _work: Work) -> str | None:
     if len(num) == 4 and 1000 <= n <= 2090:
         return say.plural(say.year(n))
     return say.plural(say.cardinal(n))
+
+
+def _spaced_decade(m: re.Match, work: Work) -> str | None:
+    """ "the 1980 s", as text pulled from a PDF writes it: a decade only after "the", "early", ..."""
+    if work.word_before(m.start()).lower() not in _SPACED_DECADE_CUES:
+        return None  # "after 1980 s" is a time
+    return say.plural(say.year(int(m.group("num"))))
+
+
+def _scaled(m: re.Match, work: Work) -> str:
+    """ "70B" is seventy billion; "221B Baker St." is a house number and its letter."""
+    words = work.words_after(m.end())[:2]
+    if len(m.group("short")) == 1 and len(words) == 2 and words[0][:1].isupper() and words[1] in _STREETS:
+        return f"{say.number(m.group('num'))} {m.group('short').upper()}"
+    return say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}")
 
 
 def _decade_range(m: re.Match, _work: Work) -> str:
@@ -101,7 +122,7 @@ def _model_number(m: re.Match, _work: Work) -> str | None:
 
 def _counts(text: str, end: int) -> bool:
     """A plural noun follows the number at `end`: "2000 samples", "570 questions"."""
-    following = re.match(r"\s*([a-z]{3,}s)\b", text[end:])
+    following = re.match(r"\s*([a-z]{3,}s)\b", after(text, end))
     return bool(following) and following.group(1) not in _NOT_PLURAL and not following.group(1).endswith(("ss", "us", "is"))
 
 
@@ -110,13 +131,14 @@ def looks_like_year(text: str, m: re.Match) -> bool:
     num = m.group("num")
     if len(num) != 4 or m.group("sign") or not 1100 <= int(num) <= 2099:
         return False
-    prev = re.search(rf"([\w{P}]+)\W*$", text[:m.start()])
+    ahead, behind = after(text, m.end()), before(text, m.start())
+    prev = re.search(rf"([\w{P}]+)\W*$", behind)
     prev_word = prev.group(1).lower() if prev else ""
-    if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", text[m.end():]) or re.search(r"\d\s+by\s*$", text[:m.start()]):
+    if prev_word in _COUNT_CUES or re.match(r"\s*by\s+\d", ahead) or re.search(r"\d\s+by\s*$", behind):
         return False  # "over 2000 samples", "1920x1080"
     if int(num) in _POWERS_OF_TWO:  # "a 2048-dimensional embedding", unless "in 2048"
         return prev_word in _STRONG_YEAR_CUES
-    if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", text[:m.start()]):
+    if re.search(rf"(?:\b[A-Z]{{2,}}|[{P}])\s+$", behind):
         return True  # "AIME 2024 problems", "ICML 2024 papers": a contest or conference and its year
     return not _counts(text, m.end())  # "2000 samples": a count
 
@@ -141,14 +163,16 @@ SCIENTIFIC: Final = Rule(
 POWER: Final = Rule(
     "power", "cardinal", re.compile(r"\^\s?(?P<e>-?\+?\d+(?:\.\d+)?|[^\W\d_]\w*)"), _power,
     ("It grows as n^2.", "It grows as n squared."))
+DECADE_SPACED: Final = Rule(
+    "decade-spaced", "date", re.compile(r"(?<![\w" + P + r".,])(?P<num>1[1-9]\d0|20\d0)\s'?s(?![\w" + P + r"'])"),
+    _spaced_decade, ("By the 1980 s, synthesizers ruled.", "By the nineteen eighties, synthesizers ruled."))
 DECADE: Final = Rule(
     "decade", "date", re.compile(r"(?<![\w" + P + r".,])(?P<apos>')?(?P<num>\d*0)'?s(?![\w" + P + r"])"),
     _decade, ("Music of the 1980s.", "Music of the nineteen eighties."))
 SCALED: Final = Rule(
     "scaled-count", "cardinal",
     re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<short>[KMBT]|[kb]|bn|mn|tn)(?![\w" + P + r"])"),
-    lambda m, w: say.signed(m, f"{say.number(m.group('num'))} {SCALES[m.group('short')]}"),
-    ("A 70B model.", "A seventy billion model."))
+    lambda m, w: _scaled(m, w), ("A 70B model.", "A seventy billion model."))
 ORDINAL: Final = Rule(
     "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
     lambda m, w: say.ordinal(int(m.group("num").replace(",", ""))), ("The 1,000,000th user came 2nd.", "The one millionth user came second."))

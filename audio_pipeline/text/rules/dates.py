@@ -16,8 +16,12 @@ TIME_ZONES: Final[dict[str, str]] = _T["time_zones"]
 _WEEKDAYS: Final = {d[:3]: d for d in _T["weekdays"]} | {d: d for d in _T["weekdays"]}
 _WEEKDAY: Final = alternation(_WEEKDAYS)
 _MONTH_BY_PREFIX: Final = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
-# Title case or all capitals ("SEPT. 9"); never lower case, where "may" and "mar" are words.
-_MONTH: Final = "(?P<month>" + alternation([*MONTHS, *_MONTH_BY_PREFIX, *(m.upper() for m in [*MONTHS, *_MONTH_BY_PREFIX])]) + ")"
+# Title case, all capitals ("SEPT. 9") or lower case ("june 3"); in lower case "may", "march"
+# and "mar" are also words ("we may 3 times"), so they are months only with a year.
+_MONTH_NAMES: Final = [*MONTHS, *_MONTH_BY_PREFIX]
+_MONTH: Final = "(?P<month>" + alternation([*_MONTH_NAMES, *(m.upper() for m in _MONTH_NAMES),
+                                            *(m.lower() for m in _MONTH_NAMES)]) + ")"
+_WORD_MONTHS: Final = frozenset(_T["also_words"])
 _DAY: Final = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR: Final = r"(?P<year>\d{4})"
 _ZONE: Final = r"(?:\s(?P<tz>" + alternation(TIME_ZONES) + r"))?"
@@ -30,6 +34,11 @@ _AMPM: Final = (r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
 def _month(name: str) -> str:
     name = name.capitalize()
     return _MONTH_BY_PREFIX.get(name, name) if len(name) <= 4 else name
+
+
+def _a_word(m: re.Match) -> bool:
+    """ "they march 20 miles": a lower-case month that is also a word, with no year to say otherwise."""
+    return m.group("month") in _WORD_MONTHS and not m.group("year")
 
 
 def _zone(m: re.Match) -> str:
@@ -60,7 +69,7 @@ def _us(m: re.Match, _work: Work) -> str | None:
 
 def _month_day(m: re.Match, _work: Work) -> str | None:
     day = int(m.group("day"))
-    if not 1 <= day <= 31:
+    if not 1 <= day <= 31 or _a_word(m):
         return None
     out = f"{_month(m.group('month'))} {say.ordinal(day)}"
     if m.group("day2"):  # "March 3–5": March third to fifth
@@ -72,7 +81,7 @@ def _month_day(m: re.Match, _work: Work) -> str | None:
 
 def _day_month(m: re.Match, _work: Work) -> str | None:
     day = int(m.group("day"))
-    if not 1 <= day <= 31:
+    if not 1 <= day <= 31 or _a_word(m):
         return None
     out = f"{m.group('the') or 'the '}{say.ordinal(day)} of {_month(m.group('month'))}"
     return out + (f", {say.year(int(m.group('year')))}" if m.group("year") else "")
@@ -156,7 +165,7 @@ DAY_MONTH: Final = Rule(
     ("On 14 March it rained.", "On the fourteenth of March it rained."))
 MONTH_YEAR: Final = Rule(
     "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
-    ("Since Sept 1999.", "Since September nineteen ninety-nine."))
+    ("The Sept 1999 issue.", "The September nineteen ninety-nine issue."))
 CLOCK: Final = Rule(
     "clock", "time",
     re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
@@ -168,7 +177,8 @@ HOUR_AMPM: Final = Rule(
 _MONTH_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _MONTH)
 MONTH_RANGE: Final = Rule(
     "month-range", "range", re.compile(rf"(?<![\w{P}])(?P<a>{_MONTH_ANON})\.?\s?[–—-]\s?(?={_MONTH_ANON}\b)"),
-    lambda m, w: f"{_month(m.group('a'))} to ", ("In May–June 2024.", "In May to June twenty twenty-four."), park=False)
+    lambda m, w: None if m.group("a") in _WORD_MONTHS else f"{_month(m.group('a'))} to ",
+    ("In May–June 2024.", "In May to June twenty twenty-four."), park=False)
 WEEKDAY_RANGE: Final = Rule(
     "weekday-range", "range",
     re.compile(rf"(?<![\w{P}])(?P<a>{_WEEKDAY})\.?\s?[–—-]\s?(?P<b>{_WEEKDAY})\b(?:\.(?!\s*$))?"),
@@ -187,5 +197,21 @@ TIME_RANGE: Final = Rule(
     re.compile(rf"(?<![\w:.,{P}$€£¥₹₩₽₿])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
     _time_range, ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."))
 
+_SHORT_MONTHS: Final = alternation([p for p in _MONTH_BY_PREFIX if p != "May"])
+_MONTH_CUES: Final = frozenset(_T["month_cues"])
+
+
+def _month_alone(m: re.Match, work: Work) -> str | None:
+    """ "fell in Nov.": a short month name said in full, after a word that takes a month."""
+    if work.word_before(m.start()).lower() not in _MONTH_CUES or m.group("month") == "Mar" and not m.group("dot"):
+        return None  # "to mar", "in Mar" (a name): "Mar." with its period is March
+    return _month(m.group("month")) + ("." if m.group("end") is not None else "")
+
+
+MONTH_ALONE: Final = Rule(
+    "month-alone", "date",
+    re.compile(rf"(?<![\w{P}])(?P<month>{_SHORT_MONTHS})(?:(?P<dot>\.)(?P<end>(?=\s*$))?)?(?![\w{P}])"), _month_alone,
+    ("Sales fell in Nov.", "Sales fell in November."))
+
 RULES: Final = (MONTH_RANGE, WEEKDAY_RANGE, DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
-                TIME_RANGE, CLOCK, HOUR_AMPM)
+                TIME_RANGE, CLOCK, HOUR_AMPM, MONTH_ALONE)

@@ -25,7 +25,12 @@ _EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2
 
 
 def say_address(m: re.Match, work: Work) -> str:
-    address = re.sub(r"^(?:https?|ftp)://", "", m.group(0), flags=re.I)
+    return address_words(m.group(0), work)
+
+
+def address_words(address: str, work: Work) -> str:
+    """An address, or any identifier written like one (a DOI), said part by part."""
+    address = re.sub(r"^(?:https?|ftp)://", "", address, flags=re.I)
     address = re.sub(r"^www\.", "", address, flags=re.I).rstrip("/")
     words: list[str] = []
     for part in re.split(r"([./\-_:@?=&#~%+])", address):

@@ -9,14 +9,14 @@ from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.cardinals import QUANTITY_START
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after, before
 
 _FRACTION_NAMES: Final = {int(k): v for k, v in table("cardinals")["fractions"].items()}
 _LARGEST_NAMED: Final = 16  # "15/16" is fifteen sixteenths; "37/50" is thirty-seven out of fifty
 
 
 def _range(m: re.Match, _work: Work) -> str:
-    between = re.search(r"\bbetween\s*$", m.string[:m.start()], re.IGNORECASE)
+    between = re.search(r"\bbetween\s*$", before(m.string, m.start()), re.IGNORECASE)
     return f"{m.group('a')}{m.group('suffix') or ''} {'and' if between else 'to'} "
 
 
@@ -34,8 +34,13 @@ def _fraction(m: re.Match, _work: Work) -> str:
     a, b = int(m.group("a")), int(m.group("b"))
     if a == b or (a, b) == (24, 7):
         return f"{say.cardinal(a)} {say.cardinal(b)}"
-    part_of = re.match(r"\s+of\b", m.string[m.end():]) is not None
+    part_of = re.match(r"\s+of\b", after(m.string, m.end())) is not None
     return fraction_words(a, b, part_of) or f"{say.cardinal(a)} {'out of' if a < b else 'over'} {say.cardinal(b)}"
+
+
+def _score(m: re.Match, _work: Work) -> str:
+    """ "4.5/5 stars", "7.5/10": a decimal over a number is a score."""
+    return f"{say.number(m.group('a'))} out of {say.number(m.group('b'))}"
 
 
 def _mixed(m: re.Match, _work: Work) -> str | None:
@@ -60,6 +65,9 @@ RANGE: Final = Rule(
 FRACTION: Final = Rule(
     "fraction", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
     _fraction, ("About 3/4 of them, 15/16 of an inch.", "About three quarters of them, fifteen sixteenths of an inch."))
+SCORE: Final = Rule(
+    "decimal-score", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+\.\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
+    _score, ("Rated 4.5/5 by users.", "Rated four point five out of five by users."))
 MIXED: Final = Rule(
     "mixed-number", "fraction",
     re.compile(QUANTITY_START + r"(?P<w>\d+)\s(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),

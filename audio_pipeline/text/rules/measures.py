@@ -11,7 +11,7 @@ from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.rules.cardinals import QUANTITY_START, SIGN
 from audio_pipeline.text.rules.money import PER, PER_ALT
 from audio_pipeline.text.tables import alternation, table
-from audio_pipeline.text.work import NUM, P, Work
+from audio_pipeline.text.work import NUM, P, Work, after
 
 _T: Final = table("units")
 UNITS: Final[dict[str, list[str]]] = _T["units"]
@@ -24,6 +24,12 @@ _PER_TAIL: Final = rf"(?:/(?P<per>{PER_ALT})(?:\^(?P<perpow>[23])(?![\d.]))?)?"
 _SPACED_ONLY_AT_END: Final = ("s", "m", "h", "L", "W", "V", "J", "g", "pt")
 _CAPITALS: Final = ("L", "W", "V", "J")
 _TIME_UNITS: Final = ("s", "sec", "ms", "min", "h", "hr")
+_SCALE: Final = r"(?:\s(?P<scale>thousand|million|billion|trillion))?"
+_NUMBER_WORDS: Final = alternation([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
+    "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion",
+    "trillion", "dozen"])
 _AFTER_SPACED_UNIT: Final = (r"\s(?:and|or|of|per|to|in|on|at|for|with|from|each|later|ago|after|"
                              r"before|long|apart|earlier)\b")
 
@@ -37,15 +43,30 @@ def _unit(m: re.Match, _work: Work) -> str | None:
     u = m.group("unit")
     if u in _SPACED_ONLY_AT_END and m.group("space") not in ("", "-") and not m.group("per"):
         # "5 s", "3 m": only when nothing else could be meant, i.e. at the end of a clause
-        rest = m.string[m.end():]
+        rest = after(m.string, m.end())
         if re.match(r"\s*[\w" + P + "]", rest) and not re.match(_AFTER_SPACED_UNIT, rest) \
                 and not (u in _CAPITALS and re.match(r"\s+[a-z]", rest)):
             return None
     singular, plural = UNITS[u]
     # "a 16GB card", "a 500-mL bottle": a quantity used as an adjective takes the singular
-    one = say.is_one(m.group("num")) or say.after_article(m.string, m.start()) or m.group("space") == "-"
-    words = f"{say.number(m.group('num'))} {singular if one else plural}"
+    one = (say.is_one(m.group("num")) and not m.group("scale")) or say.after_article(m.string, m.start()) \
+        or m.group("space") == "-"
+    words = f"{_scaled(m)} {singular if one else plural}"
     return say.signed(m, words + per_words(m))
+
+
+def _scaled(m: re.Match) -> str:
+    """ "100 million": the number and the scale word written after it."""
+    return say.number(m.group("num")) + (f" {m.group('scale')}" if m.group("scale") else "")
+
+
+def _word_unit(m: re.Match, _work: Work) -> str | None:
+    """ "five mL", "a hundred GB": a unit after a number written in words is still a unit."""
+    u = m.group("unit")
+    if not m.group("per") and (len(u) < 2 or u in _AMBIGUOUS):
+        return None
+    singular, plural = UNITS[u]
+    return f"{m.group('w')} {singular if m.group('w') == 'one' else plural}" + per_words(m)
 
 
 def per_words(m: re.Match) -> str:
@@ -64,9 +85,9 @@ def per_words(m: re.Match) -> str:
 def _unit_power(m: re.Match, _work: Work) -> str:
     """ "8 km³" -> "eight cubic kilometers", "20 m²" -> "twenty square meters"."""
     singular, plural = UNITS[m.group("unit")]
-    one = say.is_one(m.group("num")) or say.after_article(m.string, m.start())
+    one = (say.is_one(m.group("num")) and not m.group("scale")) or say.after_article(m.string, m.start())
     shape = "square" if m.group("p") == "2" else "cubic"
-    return say.signed(m, f"{say.number(m.group('num'))} {shape} {singular if one else plural}")
+    return say.signed(m, f"{_scaled(m)} {shape} {singular if one else plural}")
 
 
 def _unit_after(m: re.Match, _work: Work) -> str | None:
@@ -99,13 +120,13 @@ MULTIPLIER: Final = Rule(
     lambda m, w: f"{say.number(m.group('num'))} times", ("It is 10x faster.", "It is ten times faster."))
 UNIT: Final = Rule(
     "unit", "measure",
-    re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<space>\s?|-)(?P<unit>" + UNIT_ALT + r")"
+    re.compile(SIGN + r"(?P<num>" + NUM + r")" + _SCALE + r"(?P<space>\s?|-)(?P<unit>" + UNIT_ALT + r")"
                + _PER_TAIL + r"(?![\w" + P + r"°])"),
     _unit, ("A 16GB card at 3 ms/token, 5KG.", "A sixteen gigabyte card at three milliseconds per token, five kilograms."))
 # Before the power rule: the superscript rule has made "km³" into "km^3".
 UNIT_POWER: Final = Rule(
     "unit-power", "measure",
-    re.compile(SIGN + r"(?P<num>" + NUM + r")\s?(?P<unit>" + UNIT_ALT + r")\^\s?(?P<p>[23])(?!\d|\.\d)"),
+    re.compile(SIGN + r"(?P<num>" + NUM + r")" + _SCALE + r"\s?(?P<unit>" + UNIT_ALT + r")\^\s?(?P<p>[23])(?!\d|\.\d)"),
     _unit_power, ("A lake of 8 km³ of water.", "A lake of eight cubic kilometers of water."))
 SIZED: Final = Rule(
     "dimensions-with-units", "measure",
@@ -122,8 +143,33 @@ WORD_PER: Final = Rule(
     re.compile(r"(?<![\w" + P + r"/])(?P<word>[^\W\d_]{2,})/(?P<per>" + PER_ALT + r")(?![\w" + P + r"/^])"),
     lambda m, w: f"{m.group('word')} per {PER[m.group('per')]}", ("Count tokens/s here.", "Count tokens per second here."),
     park=False)
+# Before the unit rule, where "30m" alone would be thirty meters.
+DURATION: Final = Rule(
+    "duration", "measure",
+    re.compile(rf"(?<![\w{P}.,])(?:(?P<h>\d{{1,3}})\s?h\s?(?P<m>\d{{1,2}})\s?m(?:in)?(?:\s?(?P<s>\d{{1,2}})\s?s)?"
+               rf"|(?P<m2>\d{{1,3}})\s?m(?:in)?\s?(?P<s2>\d{{1,2}})\s?s)(?![\w{P}])"),
+    lambda m, w: _duration(m), ("It took 2h 30m.", "It took two hours thirty minutes."))
+
+
+def _duration(m: re.Match) -> str:
+    """ "2h 30m" -> "two hours thirty minutes", "1m 30s" -> "one minute thirty seconds"."""
+    groups = {"h": m.group("h"), "m": m.group("m") or m.group("m2"), "s": m.group("s") or m.group("s2")}
+    return " ".join(f"{say.number(n)} {unit}{'' if n == '1' else 's'}"
+                    for n, unit in ((groups["h"], "hour"), (groups["m"], "minute"), (groups["s"], "second")) if n)
+
+
+FEET_INCHES: Final = Rule(
+    "feet-inches", "measure",
+    re.compile(rf"(?<![\w{P}.,'])(?P<ft>\d{{1,2}})['′]\s?(?P<inch>\d{{1,2}}(?:\.\d+)?)(?:\"|″|'')(?![\w{P}])"),
+    lambda m, w: f"{say.number(m.group('ft'))} {'foot' if m.group('ft') == '1' else 'feet'} {say.number(m.group('inch'))} "
+                 f"{'inch' if m.group('inch') == '1' else 'inches'}",
+    ("He is 5'11\" tall.", "He is five feet eleven inches tall."))
+WORD_UNIT: Final = Rule(
+    "unit-after-words", "measure",
+    re.compile(rf"(?<![^\W\d_])(?P<w>{_NUMBER_WORDS})\s(?P<unit>{UNIT_ALT}){_PER_TAIL}(?![\w{P}°])"),
+    _word_unit, ("Add five mL of water.", "Add five milliliters of water."))
 # A unit after a number that another rule already read: "120/80 mmHg", "3×10⁸ m/s".
 UNIT_AFTER_NUMBER: Final = Rule(
     "unit-after-number", "measure",
     re.compile(rf"(?<=[{P}])\s*(?P<unit>{UNIT_ALT}){_PER_TAIL}(?![\w{P}°])"), _unit_after,
-    ("It was 120/80 mmHg.", "It was one hundred twenty over eighty millimeters of mercury."))
+    ("Light travels 3×10⁸ m/s.", "Light travels three times ten to the eighth meters per second."))

@@ -19,6 +19,8 @@ _SCALE_A: Final = _SCALE.replace("<scale>", "<scale_a>").replace("<short>", "<sh
 PER_ALT: Final = alternation(PER)
 _PER: Final = r"(?:/(?P<per>" + PER_ALT + "))?"
 _SYMBOLS: Final = alternation(CURRENCIES)
+# "$5 million dollars": the currency said again after the amount is said once.
+_ECHO: Final = r"(?:\s(?:dollars?|euros?|pounds?|yen|yuan|rupees?))?"
 _AFTER_SYMBOLS: Final = "|".join(re.escape(c) for c in CURRENCIES if not c.endswith("$"))
 
 
@@ -69,7 +71,7 @@ def _money_range(m: re.Match, _work: Work) -> str:
 
 MONEY_BEFORE: Final = Rule(
     "money", "money",
-    re.compile(rf"(?<![\w{P}])(?P<sign>-)?(?P<cur>{_SYMBOLS})\s?(?P<num>{NUM})(?:{_SCALE})?{_PER}(?![\w])"),
+    re.compile(rf"(?<![\w{P}])(?P<sign>-)?(?P<cur>{_SYMBOLS})\s?(?P<num>{NUM})(?:{_SCALE})?{_PER}{_ECHO}(?![\w])"),
     _money, ("It cost $4.2 million, or $15/mo.", "It cost four point two million dollars, or fifteen dollars per month."))
 MONEY_RANGE: Final = Rule(
     "money-range", "range",

@@ -10,7 +10,7 @@ from typing import Final
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work
+from audio_pipeline.text.work import P, Work, before
 
 _T: Final = table("roman")
 _CUES: Final = frozenset(_T["cues"])
@@ -69,7 +69,7 @@ def _roman(m: re.Match, work: Work) -> str | None:
     if not word.isascii():
         return None
     base, suffix = split_suffix(word, m.group("apos"))
-    said = read_roman(base, m.string[:m.start()], work)
+    said = read_roman(base, before(m.string, m.start()), work)
     return None if said is None else said + suffix
 
 

@@ -8,15 +8,16 @@ from typing import Final
 
 from audio_pipeline.text import say
 from audio_pipeline.text.rule import Rule, template
+from audio_pipeline.text.rules.cardinals import power_words
 from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P
+from audio_pipeline.text.work import P, Work, after
 
 _W: Final = rf"[\w{P}]"  # a word character or a decided span
 _GREEK: Final[dict[str, str]] = table("greek")["letters"]
 
 def _hashtag(m: re.Match, _work: object) -> str:
     """ "#science" -> "hashtag science"; "#hashtag" is one "hashtag", not two."""
-    return " " if re.match(r"[Hh]ashtag\b", m.string[m.end():]) else " hashtag "
+    return " " if re.match(r"[Hh]ashtag\b", after(m.string, m.end())) else " hashtag "
 
 
 # (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
@@ -66,6 +67,39 @@ _OPERATORS: Final = [
 OPERATORS: Final = tuple(
     Rule(name, "symbol", re.compile(pattern), template(spoken) if isinstance(spoken, str) else spoken, example, park=False)
     for name, pattern, spoken, example in _OPERATORS)
+
+# Arithmetic: "1-2=5", "3x-2=7", "2^10=1024". Only where an equals sign makes it an equation:
+# elsewhere "1-2" is a range ("one to two") and "6/3" a fraction.
+_OPERAND: Final = rf"(?:(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+(?:\.\d+)?)(?:[a-zA-Z](?![\w{P}]))?|[a-zA-Z](?![\w{P}]))(?:\^\d{{1,3}})?"
+_SIDE: Final = rf"-?{_OPERAND}(?:\s?[-+*/×÷]\s?-?{_OPERAND}){{0,20}}"
+_EQUATION: Final = re.compile(rf"(?<![\w{P}.,/^=-]){_SIDE}\s?=\s?{_SIDE}(?![\w{P}=]|[.,]\d)")
+_ARITHMETIC: Final = re.compile(r"(?P<op>(?<=[\w)])\s?[-+*/×÷=]\s?)|(?P<sign>-)|(?P<n>[\d,.]+)(?P<v>[a-zA-Z])?(?:\^(?P<e>\d+))?"
+                                r"|(?P<x>[a-zA-Z])(?:\^(?P<xe>\d+))?")
+_A_RANGE: Final = re.compile(r"[a-zA-Z]\s?=\s?\d+(?:\.\d+)?\s?-\s?\d+(?:\.\d+)?")
+_SAID: Final = {"-": "minus", "+": "plus", "*": "times", "×": "times", "/": "divided by", "÷": "divided by", "=": "equals"}
+
+
+def _equation(m: re.Match, _work: Work) -> str | None:
+    if not re.search(r"[\w)]\s?[-+*/×÷]", m.group(0)):
+        return None  # "x=5": the equals sign alone is the operators' rule
+    if _A_RANGE.fullmatch(m.group(0)):
+        return None  # "n=5-10 per group": a range of values
+    said = []
+    for part in _ARITHMETIC.finditer(m.group(0)):
+        if part.group("op"):
+            said.append(_SAID[part.group("op").strip()])
+        elif part.group("sign"):
+            said.append("minus")
+        elif part.group("n"):
+            said.append(say.number(part.group("n")) + (f" {part.group('v')}" if part.group("v") else "")
+                        + (power_words(part.group("e")) if part.group("e") else ""))
+        else:
+            said.append(part.group("x") + (power_words(part.group("xe")) if part.group("xe") else ""))
+    return " ".join(" ".join(said).split())
+
+
+EQUATION: Final = Rule(
+    "equation", "math", _EQUATION, _equation, ("We know 1-2=5 is false.", "We know one minus two equals five is false."))
 
 GREEK: Final = Rule(
     "greek-letter", "symbol", re.compile(r"(?<![^\W\d_])[" + "".join(_GREEK) + r"](?![^\W\d_])"),
