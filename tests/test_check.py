@@ -211,3 +211,92 @@ def test_bad_transcripts_and_mp3s_are_one_line(rendered, tmp_path):
         proc = subprocess.run([*PAPERLEDGE, "check", str(mp3)], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and says in proc.stderr, (mp3, proc.stderr)
         assert "no such MP3" not in proc.stderr
+
+
+@pytest.mark.parametrize("suffix", [".check.json", ".review.html", ".takes.json"])
+def test_render_check_refuses_a_check_review_or_takes_file_it_did_not_write(tmp_path, suffix):
+    mine = tmp_path / f"ep{suffix}"
+    mine.write_text('{"notes": "my own"}\n', encoding="utf-8")
+    proc = run_cli("render", SAMPLE, "-o", tmp_path / "ep.mp3", "--check", "-q")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "was not written by paperledge" in proc.stderr and mine.name in proc.stderr
+    assert mine.read_text(encoding="utf-8") == '{"notes": "my own"}\n'
+    assert not (tmp_path / "ep.mp3").exists()
+
+
+def test_render_check_retakes_a_truncated_sentence_and_a_plain_render_voids_the_check(
+        rendered, deterministic_voice, tmp_path):
+    from audio_pipeline.cache import SentenceCache, sentence_key
+    from audio_pipeline.engines.base import create_engine
+    from audio_pipeline.render import load_episode
+
+    cache = tmp_path / "cache"
+    shutil.copytree(rendered.parent / "cache", cache)
+    episode, profile, _ = load_episode(SAMPLE, str(deterministic_voice))
+    fingerprint = create_engine(profile.engine, profile.engine_params).fingerprint()
+    target = next(s for s in episode.sentences() if s.written.startswith("Think of it like teaching"))
+    key = sentence_key(fingerprint, target.spoken)
+    store = SentenceCache(cache)
+    found = store.get(key)
+    store.put(key, SentenceCache.load(found)[: found.samples // 3], found.sample_rate)  # a take cut short
+    mp3 = tmp_path / "ep.mp3"
+    args = (SAMPLE, "-o", mp3, "--voice", deterministic_voice, "--cache-dir", cache)
+    assert run_cli("render", *args, "-q").returncode == 0
+    proc = run_cli("render", *args, "--check", "--retakes", "2")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(mp3.with_suffix(".check.json").read_text(encoding="utf-8"))
+    truncated = find(vtt_cues(mp3.with_suffix(".vtt")), "Think of it like teaching") + 1
+    assert truncated in report["retaken"], report["retaken"]
+    fixed = report["sentences"][truncated - 1]
+    assert not fixed["flagged"] and fixed["take"] > 0, fixed
+    assert report["wer"] <= report["first_wer"]
+    n = len(report["retaken"])
+    assert f"{n} sentence{'s' if n != 1 else ''} retaken" in proc.stdout
+
+    # A plain render to the same path: the check and review page of the old MP3 go.
+    assert run_cli("render", *args, "-q").returncode == 0
+    assert not mp3.with_suffix(".check.json").exists() and not mp3.with_suffix(".review.html").exists()
+
+
+SHORT = """---
+title: A Short Episode {n}
+season: 2
+episode: {n}
+date: 2025-06-0{n}
+description: A handful of sentences.
+---
+
+## Hello
+Hey crew, welcome back to the show. Today we look at how a computer learns to listen.
+
+## Goodbye
+{last}
+"""
+
+
+def test_season_and_feed_gates_leave_out_bad_and_stale_checks(tmp_path):
+    import feedparser
+
+    season, out = tmp_path / "season", tmp_path / "out"
+    season.mkdir()
+    good = season / "01-good.md"
+    good.write_text(SHORT.format(n=1, last="Thanks for listening, and see you next time!"), encoding="utf-8")
+    (season / "02-bad.md").write_text(
+        SHORT.format(n=2, last="Thanks for listening to our {accuracy special|purple elephant parade on ice}, see you next time!"),
+        encoding="utf-8")
+    cache = tmp_path / "cache"
+    proc = run_cli("season", season, "-o", out, "--cache-dir", cache, "--check", "--retakes", "0", "--max-wer", "0.1")
+    assert proc.returncode == 3, proc.stderr
+    assert "02-bad" in proc.stderr and "01-good" not in proc.stderr
+    assert "accuracy" in proc.stdout[proc.stdout.index("02-bad:"):]
+    assert [e.title for e in feedparser.parse(str(out / "feed.xml")).entries] == ["A Short Episode 1"]
+    proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
+    assert proc.returncode == 3 and "02-bad" in proc.stderr and "01-good" not in proc.stderr
+
+    # The good episode's script changes and it is rendered again without a check: its old
+    # check heard another MP3, so the gate no longer trusts it.
+    good.write_text(SHORT.format(n=1, last="Purple elephants parade on thin ice tonight, and nobody listens."), encoding="utf-8")
+    assert run_cli("season", season, "-o", out, "--cache-dir", cache).returncode == 0
+    proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
+    assert proc.returncode == 3 and "01-good" in proc.stderr, proc.stderr
+    assert feedparser.parse(str(out / "feed.xml")).entries == []
