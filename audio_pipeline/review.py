@@ -43,17 +43,27 @@ def short_term_loudness(mp3: Path) -> list[tuple[float, float]]:
     return out
 
 
-def waveform(mp3: Path, bins: int = _W) -> tuple[np.ndarray, np.ndarray, float]:
-    """Per-bin minimum and maximum of the samples, and the duration."""
-    from .asr import RATE, decode
-
-    audio = decode(mp3)
-    if audio.size == 0:
-        return np.zeros(bins), np.zeros(bins), 0.0
-    edges = np.linspace(0, audio.size, bins + 1).astype(int)
-    lo = np.array([audio[a:b].min() if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:])])
-    hi = np.array([audio[a:b].max() if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:])])
-    return lo, hi, audio.size / RATE
+def waveform(mp3: Path, duration: float, bins: int = _W) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-bin minimum and maximum of the samples, and the duration decoded. The MP3 is
+    read as it is decoded (8 kHz is plenty for a picture), so memory stays small."""
+    rate = 8000
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(mp3),
+                             "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"], stdout=subprocess.PIPE)
+    per_bin = max(1.0, duration * rate / bins)
+    lo, hi = np.zeros(bins), np.zeros(bins)
+    pos = 0
+    try:
+        while chunk := proc.stdout.read(4 * rate * 10):
+            x = np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype="<f4")
+            idx = np.minimum(((pos + np.arange(x.size)) / per_bin).astype(int), bins - 1)
+            np.minimum.at(lo, idx, x)
+            np.maximum.at(hi, idx, x)
+            pos += x.size
+    finally:
+        proc.stdout.close()
+        if proc.wait() != 0:
+            raise RenderError(f"ffmpeg could not decode {mp3} for the review page")
+    return lo, hi, pos / rate
 
 
 def plot_svg(loudness: list[tuple[float, float]], lo: np.ndarray, hi: np.ndarray, duration: float,
@@ -187,8 +197,8 @@ def write_review(result, report, extra: dict, cfg: CheckConfig) -> Path:
     """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`."""
     mp3 = Path(result.output)
     loud = short_term_loudness(mp3)
-    lo, hi, duration = waveform(mp3)
-    duration = duration or result.duration
+    lo, hi, decoded = waveform(mp3, result.duration)
+    duration = decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
     title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)
     spans = result.timeline.sentences
