@@ -10,8 +10,6 @@ transcript's, and speech outside every cue is reported.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import time
@@ -19,11 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import align
+from .check_files import CHECK_MARK, refuse_foreign, sha256, valid_report, void_check, write_check_json
 from .check_words import Score, reading, score, scoring_words, words_of
 from .config import CheckConfig
-from .errors import CheckError, PaperLedgeError
+from .errors import CheckError
 
-__all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "valid_report", "void_check"]
+__all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "valid_report", "void_check",
+           "refuse_foreign", "write_check_json"]
 
 
 @dataclass
@@ -94,9 +94,6 @@ class CheckReport:
             "seconds": round(self.seconds, 2), "failures": self.failures, "findings": self.findings,
             **(extra or {}), "sentences": [asdict(s) for s in self.sentences],
         }
-
-
-CHECK_MARK = "paperledge check: what was heard in the MP3 with this checksum"
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,14 +261,6 @@ def cut_off(mp3: Path, heard: float) -> list[str]:
     return []
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None, timeline=None) -> CheckReport:
     """Score each sentence of `EPISODE.vtt` beside `mp3` in its audio. With `timeline` (the
     render's, still open), the audio is read from it rather than decoded from the MP3."""
@@ -331,61 +320,6 @@ class _Clip:
         return out
 
 
-# ---------------------------------------------------------------------------------------
-# EPISODE.check.json: whose it is, and whether it still holds
-# ---------------------------------------------------------------------------------------
-
-
-def check_path(mp3: Path) -> Path:
-    return Path(mp3).with_suffix(".check.json")
-
-
-def valid_report(mp3: Path) -> dict | None:
-    """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None."""
-    try:
-        data = json.loads(check_path(mp3).read_text(encoding="utf-8"))
-        ok = isinstance(data, dict) and data.get("mp3_sha256") == sha256(Path(mp3)) and not data.get("failures")
-        return data if ok and isinstance(data.get("wer"), (int, float)) and math.isfinite(data["wer"]) else None
-    except (OSError, ValueError):
-        return None
-
-
-def void_check(mp3: Path) -> None:
-    """A new MP3 at this path: the check and review page of the old one go (if ours)."""
-    for path in (check_path(mp3), Path(mp3).with_suffix(".review.html")):
-        if path.is_file() and not path.is_symlink() and ours(path):
-            path.unlink(missing_ok=True)
-
-
-def ours(path: Path) -> bool:
-    """Whether `path` (a check file, review page or takes file) was written by paperledge."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    if path.name.endswith(".review.html"):
-        return '<meta name="generator" content="paperledge review">' in text or "<header><h1>Review: " in text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    if path.name.endswith(".takes.json"):
-        return isinstance(data.get("takes"), dict) and "about" in data
-    return isinstance(data.get("sentences"), list) and "wer" in data
-
-
-def refuse_foreign(mp3: Path) -> None:
-    """Refuse to replace a check file, review page or takes file that is not ours."""
-    for suffix in (".check.json", ".review.html", ".takes.json"):
-        path = Path(mp3).with_suffix(suffix)
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise PaperLedgeError(f"{path} exists and is not a regular file; refusing to replace it, choose another -o")
-        if path.is_file() and path.stat().st_size and not ours(path):
-            raise PaperLedgeError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -415,9 +349,3 @@ def format_table(report: CheckReport) -> str:
         f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')} flagged, checked in {report.seconds:.0f} s"
     )
     return "\n".join(lines)
-
-
-def write_check_json(path: Path, report: CheckReport, extra: dict | None = None) -> None:
-    from .files import write_atomic
-
-    write_atomic(path, json.dumps(report.as_file(extra), indent=1, ensure_ascii=False) + "\n")
