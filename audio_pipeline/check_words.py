@@ -59,6 +59,10 @@ def reading(text: str, speaker: str | None = None) -> str:
     spoken = re.sub(r"(?<=\b[A-Za-z])-Eh\b", "-A", spoken)  # the spelled "A" the voice says as "Eh"
     spoken = re.sub(r"\bEh-(?=[A-Za-z]\b)", "A-", spoken)
     spoken = _SPELLED.sub(lambda m: m.group(0).replace("-", ""), spoken)  # I-C-M-L -> ICML
+    # A name in mixed case the front end reads in parts ("LLaMA" as "LL a MA") is scored as
+    # written: the recogniser writes such names whole.
+    for name in set(_MIXED.findall(text)):
+        spoken = re.sub(r"\b" + r"[ -]?".join(map(re.escape, name)) + r"\b", name, spoken)
     return _EQUIVALENT.sub(lambda m: _same_case(m.group(0), CHECK_EQUIVALENT_WORDS[m.group(0).lower()]), spoken)
 
 
@@ -73,6 +77,7 @@ def scoring_words(text: str, speaker: str | None = None) -> list[str]:
 
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 _SPELLED = re.compile(r"\b[A-Za-z](?:-[A-Za-z])+\b")
+_MIXED = re.compile(r"\b[A-Za-z][a-z]*[A-Z][A-Za-z]*\b|\b[A-Z]+[a-z][A-Za-z]*[A-Z]\b")
 _EQUIVALENT = re.compile(r"\b(?:" + "|".join(CHECK_EQUIVALENT_WORDS) + r")\b", re.IGNORECASE)
 
 
