@@ -199,6 +199,8 @@ def check_audio(source, cues: list[Cue], cfg: CheckConfig, model: str, speakers:
             if flagged:
                 clip = source.read(c.start - cfg.relisten_pad_s, c.end + cfg.relisten_pad_s)
                 errors += _decoded(s, aligner.heard(clip), cfg).errors
+                if s.flagged and _names_only(heard_words[i], cfg):
+                    s.note = "its improbable words are all names, which the recogniser seldom knows: listen to them"
             out[i] = s
         nxt = windows[k + 1].start if k + 1 < len(windows) else math.inf
         while g < len(gaps) and gaps[g][0] < nxt:
@@ -219,6 +221,12 @@ def check_audio(source, cues: list[Cue], cfg: CheckConfig, model: str, speakers:
     findings = [f"speech at {_clock(a)}–{_clock(b)}, outside every cue of the transcript" for a, b in speech]
     n = sum(len(words_of(c.text)) for c in cues)
     return [s for s in out if s is not None], errors, n, findings
+
+
+def _names_only(words: list[tuple[str, float]], cfg: CheckConfig) -> bool:
+    """Whether every improbable word after the first is capitalised (a name, as in the credits)."""
+    weak = [n for n, (_, p) in enumerate(words) if p < cfg.low_p]
+    return bool(weak) and 0 not in weak and all(words[n][0][:1].isupper() for n in weak)
 
 
 def _plain(text: str) -> tuple[str, ...]:
