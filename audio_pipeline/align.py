@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -224,13 +224,6 @@ class Aligner:
             np.concatenate([pad, audio, pad]), language="en", beam_size=self.cfg.beam_size,
             condition_on_previous_text=False, temperature=0.0, vad_filter=False, without_timestamps=True)
         return " ".join(s.text.strip() for s in segments).strip()
-
-
-def align_all(aligner: Aligner, windows: list[Window], source) -> Iterator[tuple[Window, np.ndarray, list]]:
-    """For each window: the window, its audio, and the (word, probability) lists of its pieces."""
-    for w in windows:
-        audio = source.read(w.start, w.end)
-        yield w, audio, aligner.window(audio, w)
 
 
 def speech_in(audio: np.ndarray, offset: float, min_s: float) -> list[tuple[float, float]]:
