@@ -295,8 +295,14 @@ def test_season_and_feed_gates_leave_out_bad_and_stale_checks(tmp_path):
 
     # The good episode's script changes and it is rendered again without a check: its old
     # check heard another MP3, so the gate no longer trusts it.
+    old_check = (out / "01-good.check.json").read_text(encoding="utf-8")
     good.write_text(SHORT.format(n=1, last="Purple elephants parade on thin ice tonight, and nobody listens."), encoding="utf-8")
     assert run_cli("season", season, "-o", out, "--cache-dir", cache).returncode == 0
+    assert not (out / "01-good.check.json").exists()  # the plain render removed it
     proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
     assert proc.returncode == 3 and "01-good" in proc.stderr, proc.stderr
     assert feedparser.parse(str(out / "feed.xml")).entries == []
+    # Put back (a backup, a copy from elsewhere), it is still void: it names another MP3's checksum.
+    (out / "01-good.check.json").write_text(old_check, encoding="utf-8")
+    proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
+    assert proc.returncode == 3 and "01-good" in proc.stderr, proc.stderr
