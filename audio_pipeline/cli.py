@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .cli_admin import assets_cmd, cache_group, init_cmd, voices
-from .cli_options import Group, cache_options, check_options, progress_bar, show_option, with_asr_model
+from .cli_options import WER, Finite, Group, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .cli_season import feed, import_page, season
 from .config import ExportConfig, MasterConfig
 
@@ -41,7 +41,7 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
         done = render_checked(script, options, n, fix, update, say)
     report, result = done.report, done.result
     if not quiet:
-        from .check import format_table
+        from .check import format_table, plural
 
         click.echo(format_table(report))
         minutes, seconds = divmod(round(result.duration), 60)
@@ -49,7 +49,7 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
         click.echo(
             f"{result.output}: {minutes}:{seconds:02d}, {result.loudness.integrated_lufs:.1f} LUFS, "
             f"true peak {result.loudness.true_peak_dbtp:.1f} dBTP; WER {done.first_wer:.1%} -> {report.wer:.1%}, "
-            f"{retaken} sentences retaken; {done.check_file.name}, {done.review_file.name}"
+            f"{plural(retaken, 'sentence')} retaken; {done.check_file.name}, {done.review_file.name}"
         )
         if done.improve and done.improve.fixes and not fix:
             click.echo("respellings the recogniser heard right (paste under [words] in the voice lexicon, or render with --fix):")
@@ -57,8 +57,17 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
 
             for w, sp in done.improve.fixes.items():
                 click.echo(f"  {lexicon_line(w, sp)}")
+    _gate(report, max_wer, quiet=False)
+
+
+def _gate(report, max_wer, quiet):
+    """Exit status 3 when the check failed (whatever --max-wer says) or the WER is over it."""
+    if report.failures:
+        click.echo(f"paperledge: check failed: {report.failures[0]}", err=True)
+        sys.exit(3)
     if max_wer is not None and report.wer > max_wer:
-        click.echo(f"paperledge: WER {report.wer:.1%} is above --max-wer {max_wer:.1%}", err=True)
+        if not quiet:
+            click.echo(f"paperledge: WER {report.wer:.1%} is above --max-wer {max_wer:.1%}", err=True)
         sys.exit(3)
 
 
@@ -66,7 +75,7 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
 @click.argument("script", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="MP3 to write [default: build/<script name>.mp3].")
 @click.option("--voice", help="Voice profile name (voices/NAME.toml) or path to a profile file.")
-@click.option("--target-lufs", type=click.FloatRange(-40, -5), help=f"Integrated loudness target [default: {MasterConfig.target_lufs:g}].")
+@click.option("--target-lufs", type=Finite(-40, -5), help=f"Integrated loudness target [default: {MasterConfig.target_lufs:g}].")
 @click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @check_options
@@ -104,10 +113,11 @@ def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, f
 @main.command()
 @click.argument("mp3", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the WER and every sentence's score.")
-@click.option("--max-wer", type=click.FloatRange(0, 1), default=None, help="Exit with status 3 when the episode's WER is above this (0-1).")
+@click.option("--max-wer", type=WER, default=None, help="Exit with status 3 when the episode's WER is above this (0-1).")
 @click.option("--asr-model", default=None, help="Recogniser: a CTranslate2 Whisper folder or a model name (base.en, ...) [default: bundled tiny.en].")
 def check(mp3, as_json, max_wer, asr_model):
-    """Listen to a rendered MP3 and flag the sentences that were not said as written (EPISODE.vtt beside it gives their times)."""
+    """Score every sentence of a rendered MP3 by forced alignment and flag those not said as written
+    (EPISODE.vtt beside it gives their times and text). A check fails (exit 3) when the MP3 does not match its transcript."""
     import json
 
     from .check import check_episode, format_table
@@ -117,10 +127,7 @@ def check(mp3, as_json, max_wer, asr_model):
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         click.echo(format_table(report))
-    if max_wer is not None and report.wer > max_wer:
-        if not as_json:
-            click.echo(f"paperledge: WER {report.wer:.1%} is above --max-wer {max_wer:.1%}", err=True)
-        sys.exit(3)
+    _gate(report, max_wer, quiet=as_json)
 
 
 @main.command()

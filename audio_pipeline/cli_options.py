@@ -100,8 +100,32 @@ def cache_options(f):
     return f
 
 
+class Finite(click.ParamType):
+    """A number within [low, high]: nan and infinities are refused (nan compares false to
+    every bound, so click's FloatRange lets it through and a gate would never close)."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a finite number from {self.low:g} to {self.high:g}", param, ctx)
+        return number
+
+
+WER = Finite(0, 1)
+
+
 def check_options(f):
-    f = click.option("--max-wer", type=click.FloatRange(0, 1), default=None,
+    f = click.option("--max-wer", type=WER, default=None,
                      help="With --check: exit with status 3 when the WER is above this (season: leave such episodes out of the feed).")(f)
     f = click.option("--asr-model", default=None, help="Recogniser for --check [default: bundled Whisper tiny.en].")(f)
     f = click.option("--fix", is_flag=True, help="With --check: use the respellings found for words misheard in every take, for this render only.")(f)

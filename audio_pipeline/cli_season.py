@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_options import cache_options, check_options, progress_bar, show_option, with_asr_model
+from .cli_options import WER, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
 from .errors import PaperLedgeError
 
@@ -91,7 +91,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
 @click.command()
 @click.argument("season_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
-@click.option("--max-wer", type=click.FloatRange(0, 1), default=None,
+@click.option("--max-wer", type=WER, default=None,
               help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
 @show_option
 def feed(season_dir, out_dir, max_wer):

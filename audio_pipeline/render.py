@@ -51,6 +51,8 @@ class RenderOptions:
     (`export.bitrate_kbps`) and the rest."""
     fixes: dict[str, str] = field(default_factory=dict)
     """Respellings for this render only (written word -> spoken form), over the lexicons."""
+    keep_audio: bool = False
+    """Leave the result's timeline open, for `render --check` to hear; the caller closes it."""
 
 
 @dataclass
@@ -143,7 +145,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
             work_dir=output.parent,
             work_name=output,
         )
-        stack.callback(timeline.close)
+        kept = [False]
+        stack.callback(lambda: kept[0] or timeline.close())
         timings["assembly"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -162,6 +165,10 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         for temp, final in [*staged, (tmp, output)]:
             with checked_write(final):
                 os.replace(temp, final)
+        from .check import void_check
+
+        void_check(output)  # the check and review page of the MP3 just replaced no longer hold
+        kept[0] = options.keep_audio
         transcript, chapters_file = sidecar_paths(output)
         timings["export"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0

@@ -2,8 +2,9 @@
 
 A retake says the same text again with other engine settings (Piper: noise and pace
 from `CheckConfig.take_variations`; Coqui samples afresh). Each take is a cache entry
-of its own (`sentence_key(..., take=n)`; take 0 is the ordinary key), each is checked
-alone, and the best is kept. The chosen takes are written to `EPISODE.takes.json`
+of its own (`sentence_key(..., take=n)`; take 0 is the ordinary key), each is scored
+alone by the same forced alignment as the episode, and a retake replaces the take in
+the episode only if it scores better. The chosen takes are written to `EPISODE.takes.json`
 beside the MP3, so any later render to that path plays the same takes.
 
 A word misheard in every take gets a few respellings (spelled-out letters, syllables
@@ -233,17 +234,21 @@ def improve(
         key0 = sentence_key(maker.fingerprint, spoken)
         out = SentenceOutcome(s.index)
         misheard_everywhere: set[str] | None = None
-        for take in range(0, retakes + 1):
+        current = book.get(key0, 0)
+        ranks: dict[int, tuple] = {}
+        for take in sorted({current, *range(0, retakes + 1)}):
             progress(f"sentence {s.index}: take {take}")
             entry = maker.entry(spoken, take)
-            heard, sc = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
+            heard, sc, judged = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
             out.takes.append((take, round(sc.rate, 4), heard))
+            ranks[take] = rank(judged)
             misheard = set(sc.misheard)
             misheard_everywhere = misheard if misheard_everywhere is None else misheard_everywhere & misheard
-        best = min(out.takes, key=lambda t: (t[1], t[0]))
-        out.chosen = best[0]
+        # A retake replaces the take in the episode only if it scores better than that one.
+        best = min(ranks, key=lambda t: (ranks[t], t != current, t))
+        out.chosen = best
         book[key0] = out.chosen
-        if misheard_everywhere and best[1] > 0:
+        if misheard_everywhere and ranks[best][0]:
             for normal in sorted(misheard_everywhere, key=lambda w: -len(w))[: cfg.max_fix_words]:
                 word = _written_word(written, normal)
                 if not word or word in fixes:
@@ -256,8 +261,8 @@ def improve(
                     if respoken == spoken:
                         continue
                     entry = maker.entry(respoken, 0)  # cached: a render with the fix reuses it
-                    heard, sc = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
-                    if normal not in sc.misheard and sc.rate <= best[1]:
+                    heard, sc, judged = check_clip(written, SentenceCache.load(entry), entry.sample_rate, cfg, model)
+                    if normal not in sc.misheard and rank(judged) < ranks[best]:
                         out.fix = (word, candidate)
                         fixes[word] = candidate
                         break
@@ -265,6 +270,13 @@ def improve(
                     break
         outcomes[s.index] = out
     return ImproveReport(outcomes, book, fixes, time.perf_counter() - t0)
+
+
+def rank(judged) -> tuple:
+    """How a take scores (lower is better): unflagged first, then by the alignment score,
+    then by its least likely word."""
+    weakest = judged.weakest[0][1] if judged.weakest else 1.0
+    return (judged.flagged, -judged.score, -weakest)
 
 
 def lexicon_line(word: str, spoken: str) -> str:
@@ -292,24 +304,36 @@ class CheckedRender:
     seconds: dict[str, float]
 
 
+def _heard(result, cfg: CheckConfig):
+    """The check of a render just made, heard from its timeline (no MP3 decoded again)."""
+    from .check import check_episode
+
+    try:
+        return check_episode(result.output, cfg, timeline=result.timeline)
+    finally:
+        result.timeline.close()
+
+
 def render_checked(script: Path, options, retakes: int, fix: bool,
                    progress: Callable[[int, int], None] | None = None,
                    say: Callable[[str], None] = lambda msg: None) -> CheckedRender:
     """Render, check, retake and fix what was flagged, render again if anything changed,
     and write EPISODE.check.json and EPISODE.review.html beside the MP3."""
-    from .check import check_episode, write_check_json
-    from .render import render
+    from .check import refuse_foreign, write_check_json
+    from .render import default_output, render
     from .review import write_review
 
     cfg = options.config.check
     if options.cache_dir is None and (retakes > 0 or fix):
         raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
+    refuse_foreign(Path(options.output) if options.output else default_output(script))
+    options = replace(options, keep_audio=True)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = render(script, options, progress)
     seconds["render"] = time.perf_counter() - t
     say("checking")
-    report = check_episode(result.output, cfg)
+    report = _heard(result, cfg)
     seconds["check"] = report.seconds
     first_wer = report.wer
     improved = None
@@ -324,7 +348,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
             again = replace(options, fixes={**options.fixes, **(improved.fixes if fix else {})})
             result = render(script, again, None)
             seconds["render again"] = time.perf_counter() - t
-            report = check_episode(result.output, cfg)
+            report = _heard(result, cfg)
             seconds["check again"] = report.seconds
         for s in report.sentences:
             o = improved.outcomes.get(s.index)

