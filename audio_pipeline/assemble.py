@@ -34,6 +34,8 @@ class SentenceSpan:
     start: float
     """Seconds from the start of the episode."""
     end: float
+    speaker: str = ""
+    """The cast member who says it ("" without a cast)."""
 
 
 @dataclass
@@ -109,6 +111,7 @@ def assemble(
     try:
         with os.fdopen(fd, "wb") as track:
             for ci, chapter in enumerate(episode.chapters):
+                new_chapter = ci > 0
                 if ci:
                     gap = pauses.chapter
                 for pi, paragraph in enumerate(chapter.paragraphs):
@@ -122,11 +125,15 @@ def assemble(
                         # An explicit [pause] replaces the default gap where it sits.
                         if item.continues and explicit is None:
                             gap = pauses.clause
+                        if spans and item.speaker != spans[-1].speaker and not new_chapter:
+                            gap = pauses.speaker  # a turn in the conversation
+                        new_chapter = False
                         owed = explicit if explicit is not None else (gap or 0.0)
                         if spans or explicit is not None:
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
-                        audio = _trim_fade_resample(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
+                        entry = next(entry_iter)  # each speaker's engine has its own rate
+                        audio = _trim_fade_resample(SentenceCache.load(entry), entry.sample_rate, config)
                         if audio.size < round(config.shortest_sentence_s * rate):
                             raise RenderError(
                                 f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
@@ -137,12 +144,13 @@ def assemble(
                         track.seek(4 * cursor)
                         track.write(audio.astype("<f4").tobytes())
                         spans.append(
-                            SentenceSpan(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size)
+                            SentenceSpan(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size, item.speaker)
                         )
                         cursor += audio.size
             if explicit:
                 cursor += round(explicit * rate)
             track.truncate(4 * cursor)
+        level_speakers(voice_file, spans, rate)
     except OSError as e:
         voice_file.unlink(missing_ok=True)
         raise RenderError(write_problem(work_name or voice_file, e)) from None
@@ -169,7 +177,7 @@ def assemble(
     def sec(samples: int) -> float:
         return (voice_offset + samples) / rate
 
-    sentences = [SentenceSpan(s.written, s.spoken, s.chapter, sec(s.start), sec(s.end)) for s in spans]
+    sentences = [SentenceSpan(s.written, s.spoken, s.chapter, sec(s.start), sec(s.end), s.speaker) for s in spans]
     starts = [0.0] + [sec(s) for s in chapter_starts[1:]]
     total = end / rate
     chapters = [
@@ -177,6 +185,40 @@ def assemble(
         for i, c in enumerate(episode.chapters)
     ]
     return Timeline(rate, end, sentences, chapters, voice_file, voice_offset, voice_length, music)
+
+
+def level_speakers(voice_file: Path, spans: list[SentenceSpan], rate: int) -> dict[str, float]:
+    """Bring every speaker's speech to one loudness (the mean of theirs), in place in the voice
+    track: two voices of two engines come out at their own levels, and mastering then moves the
+    whole episode at once. Returns each speaker's gain in dB (nothing to do for one voice)."""
+    by_speaker: dict[str, list[SentenceSpan]] = {}
+    for s in spans:
+        by_speaker.setdefault(s.speaker, []).append(s)
+    if len(by_speaker) < 2:
+        return {}
+
+    def speech(mine: list[SentenceSpan]):
+        with open(voice_file, "rb") as f:
+            for s in mine:
+                f.seek(4 * int(s.start))
+                yield np.fromfile(f, dtype="<f4", count=int(s.end - s.start))
+
+    # Each speaker is measured on their sentences alone, joined, as a listener hears them.
+    loudness = {name: integrated_loudness(speech(mine), rate) for name, mine in by_speaker.items()}
+    known = [v for v in loudness.values() if np.isfinite(v)]
+    if not known:
+        return {}
+    target = float(np.mean(known))
+    gains = {name: (target - v if np.isfinite(v) else 0.0) for name, v in loudness.items()}
+    with open(voice_file, "r+b") as f:
+        for name, mine in by_speaker.items():
+            gain = np.float32(10 ** (gains[name] / 20))
+            for s in mine:
+                f.seek(4 * int(s.start))
+                chunk = np.fromfile(f, dtype="<f4", count=int(s.end - s.start)) * gain
+                f.seek(4 * int(s.start))
+                f.write(chunk.astype("<f4").tobytes())
+    return gains
 
 
 def _trim_fade_resample(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:

@@ -63,9 +63,13 @@ class Pauses:
     """Between paragraphs of one chapter."""
     chapter: float = 1.20
     """Between chapters."""
+    speaker: float = 0.45
+    """Where one cast member stops and another starts (in place of the sentence or paragraph
+    pause there): a turn in a conversation comes a little later than the next sentence."""
 
 
-PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0)}
+PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0),
+                         "speaker": (0.0, 10.0)}
 """The range a voice profile may set each pause to, in seconds."""
 
 

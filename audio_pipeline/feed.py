@@ -13,7 +13,7 @@ import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -78,6 +78,8 @@ class ShowSettings:
     cover: str = ""
     """Cover art JPEG for the MP3s, relative to its show.toml; empty: the show folder's
     assets/cover.jpg, else the bundled cover."""
+    cast: dict = field(default_factory=dict)
+    """[cast]: the show's regular speakers, name -> voice profile, the host first (show.py reads it)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):

@@ -18,19 +18,22 @@ from .cache import SentenceCache
 from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .engines.base import create_engine
-from .errors import RenderError
+from .engines.base import phoneme_family
+from .errors import PaperLedgeError, RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
+from .cast import QUOTE, host_of
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
+from .text.rules.lexicon import with_phonemes
 from .voices import VoiceProfile, load_voice
 
 
@@ -77,20 +80,54 @@ def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> Re
 
 
 def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
-            fixes: dict[str, str] | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
-    """Parse the script and give every sentence its written and spoken forms."""
-    episode = read_script(script, config.text)
-    profile = load_voice(voice or episode.meta.voice or DEFAULT_VOICE, device)
-    check_speakable(episode, profile.writing, profile.name)
-    lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
-    if fixes:
-        from .retake import with_fixes
-
-        lexicon = with_fixes(lexicon, fixes)
+            fixes: dict[str, str] | None = None, show: ShowSettings | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
+    """Parse the script and give every sentence its written and spoken forms, each in the
+    form its own speaker's engine understands. Returns the episode (`episode.voices`: each
+    speaker's profile), the host's profile and the host's lexicon."""
+    if show is None:
+        show = load_settings(Path(script).parent)
+    episode = read_script(script, config.text, show.cast)
+    host_voice = voice or episode.meta.voice or episode.cast.get(host_of(episode.cast)) or DEFAULT_VOICE
+    profiles: dict[str, VoiceProfile] = {}
+    lexicons: dict[Path, Lexicon] = {}
+    host_profile = _cast_voice(episode, host_of(episode.cast), host_voice, device)
+    for name in {s.speaker for s in episode.sentences()}:
+        # A --voice or `voice:` chooses the host's voice; every other member speaks in their own.
+        profiles[name] = host_profile if name == host_of(episode.cast) else _cast_voice(episode, name, episode.cast[name], device)
+    episode.voices = profiles
+    for name, profile in profiles.items():
+        check_speakable(episode, profile.writing, profile.name, name)
     for sentence in episode.sentences():
-        result = speak(sentence.markup, lexicon)
-        sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
-    return episode, profile, lexicon
+        profile = profiles[sentence.speaker]
+        if profile.path not in lexicons:
+            lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
+            if fixes:
+                from .retake import with_fixes
+
+                lexicon = with_fixes(lexicon, fixes)
+            lexicons[profile.path] = lexicon
+        lexicon = lexicons[profile.path]
+        markup, given = with_phonemes(sentence.markup, lexicon, phoneme_family(profile.engine))
+        result = speak(markup, lexicon)
+        named = {f"inline:{w}": f"lexicon:{w}" for w in given}  # phonemes from the lexicon, not the script
+        sentence.written, sentence.spoken = result.written, result.spoken
+        sentence.fired = [named.get(f, f) for f in result.fired]
+    return episode, host_profile, lexicons.get(host_profile.path) or load_lexicon(default_show_lexicon_path(),
+                                                                                   host_profile.lexicon_path)
+
+
+def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> VoiceProfile:
+    """A speaker's voice profile, its engine's settings checked and its library found; when
+    the cast named it, a mistake names the cast entry."""
+    try:
+        profile = load_voice(spec, device)
+        create_engine(profile.engine, profile.engine_params)  # cheap: models load on first use
+        return profile
+    except PaperLedgeError as e:
+        if episode.cast.get(name) != spec:
+            raise
+        where = f"{episode.source}: cast entry {name!r}" if name in episode.meta.cast else f"show.toml [cast] {name!r}"
+        raise type(e)(f"{where}: {e}") from None
 
 
 def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
@@ -99,7 +136,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)
     cfg = show_config(show, options.config)
-    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
+    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes, show)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output, create=options.output is None)
     check_outputs(script, output)
@@ -109,7 +146,6 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     sentences = episode.sentences()
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
-        engine = create_engine(profile.engine, profile.engine_params)
         done = 0
 
         def step(n: int) -> None:
@@ -119,15 +155,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
                 progress(done, len(sentences))
 
         t = time.perf_counter()
-        report = synthesize_all(
-            engine, profile.engine, profile.engine_params, [s.spoken for s in sentences], cache, options.jobs, step
-        )
-        from .retake import apply_takes
-
-        apply_takes(output, engine, profile, [s.spoken for s in sentences], report, cache, cfg.check)
+        report = synthesize_cast(episode, output, cache, options, cfg, step)
         timings["synthesis"] = time.perf_counter() - t
-        if options.cache_dir is not None:
-            record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, report.entries)
 
         t = time.perf_counter()
         rate = cfg.assembly.sample_rate
@@ -153,7 +182,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         t = time.perf_counter()
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
         cover = cover_path(show)
-        write_tags(tmp, meta, timeline.chapters, show.artist, cover.read_bytes() if cover else None)
+        host = host_of(episode.cast)
+        write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
+                   guests=[n for n in episode.cast if n not in (host, QUOTE) and n in episode.voices])
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.
@@ -176,6 +207,34 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         timings=timings,
         timeline=timeline,
     )
+
+
+def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, options: RenderOptions, cfg: RenderConfig,
+                    step: Callable[[int], None]) -> SynthesisReport:
+    """Every sentence's audio, each speaker's voice by its own engine (one engine load per
+    voice), with the takes chosen earlier for this output; one report in script order."""
+    from .retake import apply_takes
+
+    sentences = episode.sentences()
+    groups: dict[Path, list[int]] = {}
+    for i, s in enumerate(sentences):
+        groups.setdefault(episode.voices[s.speaker].path, []).append(i)
+    by_path = {p.path: p for p in episode.voices.values()}
+    entries: list = [None] * len(sentences)
+    parts: list[SynthesisReport] = []
+    for path, indices in groups.items():
+        profile = by_path[path]
+        engine = create_engine(profile.engine, profile.engine_params)
+        spoken = [sentences[i].spoken for i in indices]
+        part = synthesize_all(engine, profile.engine, profile.engine_params, spoken, cache, options.jobs, step)
+        apply_takes(output, engine, profile, spoken, part, cache, cfg.check)
+        if options.cache_dir is not None:
+            record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, part.entries)
+        for i, entry in zip(indices, part.entries):
+            entries[i] = entry
+        parts.append(part)
+    return SynthesisReport(entries, parts[0].sample_rate, sum(p.synthesized for p in parts), sum(p.cached for p in parts),
+                           max(p.workers for p in parts))
 
 
 def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path) -> Loudness:
