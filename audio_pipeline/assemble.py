@@ -210,15 +210,22 @@ def level_speakers(voice_file: Path, spans: list[SentenceSpan], rate: int) -> di
         return {}
     target = float(np.mean(known))
     gains = {name: (target - v if np.isfinite(v) else 0.0) for name, v in loudness.items()}
-    with open(voice_file, "r+b") as f:
-        for name, mine in by_speaker.items():
-            gain = np.float32(10 ** (gains[name] / 20))
-            for s in mine:
-                f.seek(4 * int(s.start))
-                chunk = np.fromfile(f, dtype="<f4", count=int(s.end - s.start)) * gain
-                f.seek(4 * int(s.start))
-                f.write(chunk.astype("<f4").tobytes())
+    scale_speakers(voice_file, {name: [(int(s.start), int(s.end)) for s in mine] for name, mine in by_speaker.items()}, gains)
     return gains
+
+
+def scale_speakers(voice_file: Path, ranges: dict[str, list[tuple[int, int]]], gains_db: dict[str, float]) -> None:
+    """Each speaker's sample ranges of the voice track times their gain, in place."""
+    with open(voice_file, "r+b") as f:
+        for name, spans in ranges.items():
+            gain = np.float32(10 ** (gains_db.get(name, 0.0) / 20))
+            if gain == 1:
+                continue
+            for start, end in spans:
+                f.seek(4 * start)
+                chunk = np.fromfile(f, dtype="<f4", count=end - start) * gain
+                f.seek(4 * start)
+                f.write(chunk.astype("<f4").tobytes())
 
 
 def _trim_fade_resample(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:

@@ -119,6 +119,12 @@ class MasterConfig:
     whatever remains is caught by the check on the MP3 itself and a corrective encode."""
     correct_above_lu: float = 0.25
     """A second encode is made when the first MP3 lands further than this from the target."""
+    speaker_spread_lu: float = 0.3
+    """With a cast, each speaker's speech in the mastered episode sits within this of the others'.
+    Voices are levelled before mastering, but the compressor and limiter take more from a voice
+    with more low end or sharper peaks: an episode further apart is evened out and encoded again."""
+    speaker_rounds: int = 2
+    """At most this many such extra encodes."""
     true_peak_allowance_db: float = 0.3
     """Inter-sample peaks of speech sit about this far above its sample peaks: mastering
     plans for them before the limiter measures them."""

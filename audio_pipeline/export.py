@@ -188,7 +188,7 @@ def guests_text(guests: list[str]) -> str:
     if not guests:
         return ""
     names = guests[0] if len(guests) == 1 else ", ".join(guests[:-1]) + f" and {guests[-1]}"
-    return f"With {names}."
+    return f"Guest{'s' if len(guests) > 1 else ''}: {names}."
 
 
 def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover_jpeg: bytes | None,
