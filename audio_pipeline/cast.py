@@ -65,6 +65,12 @@ def host_of(cast: dict[str, str]) -> str:
     return next((n for n in cast if n != QUOTE), "")
 
 
+def guests_of(cast: dict[str, str], speakers: set[str]) -> list[str]:
+    """The members beside the host who speak in the episode, in cast order (the `quote` voice is no guest)."""
+    host = host_of(cast)
+    return [n for n in cast if n not in (host, QUOTE) and n in speakers]
+
+
 _PAUSE_TAG = re.compile(r"\[pause[^\]]*\]", re.IGNORECASE)
 
 

@@ -142,6 +142,8 @@ class FeedItem:
     """EPISODE.vtt, linked as podcast:transcript; None omits the tag."""
     guid: str
     """Stable across rebuilds (see episode_guid): apps use it to tell episodes apart."""
+    guests: list[str] = field(default_factory=list)
+    """The cast beside the host who speak in it: podcast:person, role guest."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
@@ -243,6 +245,8 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
             node, _pc("transcript"),
             {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
         )
+    for guest in item.guests:
+        _text(node, _pc("person"), guest, {"role": "guest"})
 
 
 def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> None:

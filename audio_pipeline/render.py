@@ -28,7 +28,7 @@ from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .loudness import analyse, blocks_of, gated_loudness
 from .master import mastered_blocks, plan
-from .cast import QUOTE, host_of
+from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
@@ -186,7 +186,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         cover = cover_path(show)
         host = host_of(episode.cast)
         write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
-                   guests=[n for n in episode.cast if n not in (host, QUOTE) and n in episode.voices])
+                   guests=guests_of(episode.cast, set(episode.voices)))
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.

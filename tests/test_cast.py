@@ -20,6 +20,7 @@ else:  # pragma: no cover
 DIALOGUE = """\
 ---
 title: A Conversation
+date: 2025-04-10
 cast:
   Ernis: ernis
   Maya: heart
@@ -44,14 +45,14 @@ SPEAKERS = ["Ernis", "Maya", "Maya", "Ernis", "Maya", "Ernis"]
 
 @pytest.fixture(scope="session")
 def dialogue(tmp_path_factory):
-    """The dialogue rendered once: (MP3, its VTT)."""
+    """The dialogue rendered once, as a season of one episode: (MP3, its VTT, feed.xml)."""
     folder = tmp_path_factory.mktemp("cast")
-    script = folder / "conversation.md"
-    script.write_text(DIALOGUE, encoding="utf-8")
-    out = folder / "conversation.mp3"
-    done = run_cli("render", script, "-o", out, "--cache-dir", folder / "cache")
+    (folder / "season").mkdir()
+    (folder / "season" / "conversation.md").write_text(DIALOGUE, encoding="utf-8")
+    done = run_cli("season", folder / "season", "-o", folder / "out", "--cache-dir", folder / "cache")
     assert done.returncode == 0, done.stderr
-    return out, out.with_suffix(".vtt")
+    out = folder / "out" / "conversation.mp3"
+    return out, out.with_suffix(".vtt"), folder / "out" / "feed.xml"
 
 
 def _decoded(mp3: Path, rate: int) -> np.ndarray:
@@ -94,7 +95,7 @@ def _median_pitch(x: np.ndarray, rate: int) -> float:
 def test_vtt_voice_spans_name_each_speaker_and_hide_the_labels(dialogue):
     import webvtt
 
-    _, vtt = dialogue
+    _, vtt, _ = dialogue
     captions = webvtt.read(str(vtt)).captions
     # One cue per sentence; the first two paragraphs' sentences are Ernis's and Maya's.
     voices = [c.voice for c in captions]
@@ -108,7 +109,7 @@ def test_vtt_voice_spans_name_each_speaker_and_hide_the_labels(dialogue):
 @pytest.mark.slow
 def test_two_engines_two_pitches(dialogue):
     # Ernis (Piper joe, a man's voice) and Maya (hibari heart, a woman's) are heard as two people.
-    mp3, vtt = dialogue
+    mp3, vtt, _ = dialogue
     rate = 16_000
     speech = _by_speaker(vtt, _decoded(mp3, rate), rate)
     ernis, maya = _median_pitch(speech["Ernis"], rate), _median_pitch(speech["Maya"], rate)
@@ -120,7 +121,7 @@ def test_two_engines_two_pitches(dialogue):
 @pytest.mark.slow
 def test_every_speaker_at_the_same_loudness(dialogue, tmp_path):
     # Levelled per voice before mastering: neither speaker is quieter than the other on the MP3.
-    mp3, vtt = dialogue
+    mp3, vtt, _ = dialogue
     rate = 44_100
     lufs = {}
     for name, samples in _by_speaker(vtt, _decoded(mp3, rate), rate).items():
@@ -138,6 +139,22 @@ def test_tags_name_the_host_and_credit_the_guest(dialogue):
     tags = ffprobe(dialogue[0])["format"]["tags"]
     assert tags["artist"] == "Ernis"
     assert "Guest: Maya." in tags["comment"]
+
+
+@pytest.mark.slow
+def test_feed_names_the_guest_as_a_podcast_person(dialogue):
+    import feedparser
+
+    feed = feedparser.parse(dialogue[2].read_text(encoding="utf-8"))
+    assert not feed.bozo, feed.bozo_exception
+    (entry,) = feed.entries
+    assert entry.podcast_person["role"] == "guest"  # feedparser keeps the attributes
+    import xml.etree.ElementTree as ET
+
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0"}
+    item = ET.parse(dialogue[2]).getroot().find("channel/item")
+    guests = [p.text for p in item.findall("podcast:person", ns) if p.get("role") == "guest"]
+    assert guests == ["Maya"]  # the host is not a guest, and the name is the cast's
 
 
 def _fails(tmp_path: Path, text: str) -> str:
