@@ -22,6 +22,7 @@ from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
 from .errors import RenderError
 from .files import temp_beside, write_problem
+from .levelling import level_speakers
 from .loudness import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
 
@@ -150,7 +151,7 @@ def assemble(
             if explicit:
                 cursor += round(explicit * rate)
             track.truncate(4 * cursor)
-        level_speakers(voice_file, spans, rate)
+        level_speakers(voice_file, [(s.speaker, s.start, s.end) for s in spans], rate)
     except OSError as e:
         voice_file.unlink(missing_ok=True)
         raise RenderError(write_problem(work_name or voice_file, e)) from None
@@ -185,47 +186,6 @@ def assemble(
         for i, c in enumerate(episode.chapters)
     ]
     return Timeline(rate, end, sentences, chapters, voice_file, voice_offset, voice_length, music)
-
-
-def level_speakers(voice_file: Path, spans: list[SentenceSpan], rate: int) -> dict[str, float]:
-    """Bring every speaker's speech to one loudness (the mean of theirs), in place in the voice
-    track: two voices of two engines come out at their own levels, and mastering then moves the
-    whole episode at once. Returns each speaker's gain in dB (nothing to do for one voice)."""
-    by_speaker: dict[str, list[SentenceSpan]] = {}
-    for s in spans:
-        by_speaker.setdefault(s.speaker, []).append(s)
-    if len(by_speaker) < 2:
-        return {}
-
-    def speech(mine: list[SentenceSpan]):
-        with open(voice_file, "rb") as f:
-            for s in mine:
-                f.seek(4 * int(s.start))
-                yield np.fromfile(f, dtype="<f4", count=int(s.end - s.start))
-
-    # Each speaker is measured on their sentences alone, joined, as a listener hears them.
-    loudness = {name: integrated_loudness(speech(mine), rate) for name, mine in by_speaker.items()}
-    known = [v for v in loudness.values() if np.isfinite(v)]
-    if not known:
-        return {}
-    target = float(np.mean(known))
-    gains = {name: (target - v if np.isfinite(v) else 0.0) for name, v in loudness.items()}
-    scale_speakers(voice_file, {name: [(int(s.start), int(s.end)) for s in mine] for name, mine in by_speaker.items()}, gains)
-    return gains
-
-
-def scale_speakers(voice_file: Path, ranges: dict[str, list[tuple[int, int]]], gains_db: dict[str, float]) -> None:
-    """Each speaker's sample ranges of the voice track times their gain, in place."""
-    with open(voice_file, "r+b") as f:
-        for name, spans in ranges.items():
-            gain = np.float32(10 ** (gains_db.get(name, 0.0) / 20))
-            if gain == 1:
-                continue
-            for start, end in spans:
-                f.seek(4 * start)
-                chunk = np.fromfile(f, dtype="<f4", count=end - start) * gain
-                f.seek(4 * start)
-                f.write(chunk.astype("<f4").tobytes())
 
 
 def _trim_fade_resample(audio: np.ndarray, native_rate: int, config: AssemblyConfig) -> np.ndarray:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import os
 import time
-
-import numpy as np
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from . import assets
-from .assemble import Timeline, assemble, scale_speakers
+from .assemble import Timeline, assemble
+from .levelling import evening_gains, scale_speakers, speaker_ranges, tapped
 from .cache import SentenceCache
 from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
@@ -26,7 +25,7 @@ from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
-from .loudness import analyse, blocks_of, gated_loudness
+from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
 from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
@@ -109,13 +108,20 @@ def load_episode(script: Path, voice: str | None = None, device: str | None = No
                 lexicon = with_fixes(lexicon, fixes)
             lexicons[profile.path] = lexicon
         lexicon = lexicons[profile.path]
-        markup, given = with_phonemes(sentence.markup, lexicon, phoneme_family(profile.engine))
-        result = speak(markup, lexicon)
-        named = {f"inline:{w}": f"lexicon:{w}" for w in given}  # phonemes from the lexicon, not the script
-        sentence.written, sentence.spoken = result.written, result.spoken
-        sentence.fired = [named.get(f, f) for f in result.fired]
+        result = spoken_form(sentence.markup, lexicon, profile.engine)
+        sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
     return episode, host_profile, lexicons.get(host_profile.path) or load_lexicon(default_show_lexicon_path(),
                                                                                    host_profile.lexicon_path)
+
+
+def spoken_form(markup: str, lexicon: Lexicon, engine_name: str):
+    """A sentence's written and spoken forms for one engine: lexicon words that carry phonemes
+    of the engine's family go to it as phonemes, in the inline form it reads."""
+    marked, given = with_phonemes(markup, lexicon, phoneme_family(engine_name))
+    result = speak(marked, lexicon)
+    named = {f"inline:{w}": f"lexicon:{w}" for w in given}  # phonemes from the lexicon, not the script
+    result.fired = [named.get(f, f) for f in result.fired]
+    return result
 
 
 def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> VoiceProfile:
@@ -246,7 +252,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
     m = cfg.master
     target = m.target_lufs
     rate = timeline.sample_rate
-    turns = _speaker_ranges(timeline)
+    turns = speaker_ranges(timeline)
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     tries = evened = 0
@@ -255,9 +261,9 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
         blocks = mastered_blocks(timeline.read, timeline.length, rate, p, m)
         heard = None
         if len(turns) > 1 and evened < m.speaker_rounds:
-            blocks, heard = _tapped(blocks, rate)
+            blocks, heard = tapped(blocks, rate)
         got = encode_mp3(blocks, rate, dest, cfg.export, label)
-        gains = _evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
+        gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
         if gains:
             evened += 1
             scale_speakers(timeline.voice_file, {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v]
@@ -279,64 +285,6 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
             f"{got.true_peak_dbtp} dBTP); is the script mostly silence?"
         )
     return got
-
-
-def _speaker_ranges(timeline: Timeline) -> dict[str, list[tuple[int, int]]]:
-    """Each speaker's sentences as sample ranges of the episode."""
-    rate = timeline.sample_rate
-    out: dict[str, list[tuple[int, int]]] = {}
-    for s in timeline.sentences:
-        out.setdefault(s.speaker, []).append((round(s.start * rate), round(s.end * rate)))
-    return out
-
-
-def _tapped(blocks, rate: int):
-    """The same blocks, measured on the way to the encoder (in a thread, so nothing is held
-    whole): returns them and a function giving the measured frames once they are all through."""
-    import queue
-    import threading
-
-    from .loudness import Frames
-
-    q: queue.Queue = queue.Queue(maxsize=4)
-    result: list[Frames] = []
-
-    def feed():
-        while (block := q.get()) is not None:
-            yield block
-
-    worker = threading.Thread(target=lambda: result.append(analyse(feed(), rate)), daemon=True)
-    worker.start()
-
-    def passing():
-        try:
-            for block in blocks:
-                q.put(block.copy())
-                yield block
-        finally:
-            q.put(None)
-
-    def frames() -> Frames:
-        worker.join()
-        return result[0]
-
-    return passing(), frames
-
-
-def _evening_gains(frames, turns: dict[str, list[tuple[int, int]]], rate: int, spread: float) -> dict[str, float]:
-    """Gain (dB) per speaker that brings each to the speakers' mean loudness in the mastered
-    episode; empty when they are already within `spread` LU of each other."""
-    hop = frames.hop
-    loud = {}
-    for name, ranges in turns.items():
-        k = np.concatenate([frames.k_energy[a // hop: b // hop] for a, b in ranges])
-        loud[name] = gated_loudness(k, hop, rate)
-    known = {n: v for n, v in loud.items() if np.isfinite(v)}
-    if len(known) < 2 or max(known.values()) - min(known.values()) <= spread:
-        return {}
-    mean = float(np.mean(list(known.values())))
-    # The compressor answers less than 1 dB per dB: step further, as mastering's own plan does.
-    return {n: 1.5 * (mean - v) for n, v in known.items()}
 
 
 def stack_temp(stack: ExitStack, path: Path, text: str) -> Path:
