@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, ebur128, ffprobe, need, run_cli
+from tests.conftest import PAPERLEDGE, ROOT, ebur128, ffprobe, need, run_cli
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -215,3 +215,41 @@ def test_sample_dialogue_ships_and_parses():
     assert list(episode.cast) == ["Ernis", "Maya"]
     assert {s.speaker for s in episode.sentences()} == {"Ernis", "Maya"}
     assert tomllib.loads((ROOT / "voices" / "heart.toml").read_text(encoding="utf-8"))["engine"]["name"] == "hibari"
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
+    # A season mixing a Piper-only episode and a Piper + hibari dialogue renders on Ray with
+    # one actor pool per engine, and stores every sentence under the local render's keys.
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed here: `make test-ray` runs this in .venv-ray")
+    import ray
+    import webvtt
+
+    season, out, cache = tmp_path / "season", tmp_path / "out", tmp_path / "cache"
+    season.mkdir()
+    (season / "01-conversation.md").write_text(DIALOGUE, encoding="utf-8")
+    (season / "02-alone.md").write_text("---\ndate: 2025-04-11\n---\n\nErnis here, alone this time. Short and sweet.\n",
+                                         encoding="utf-8")
+    ray.init(num_cpus=2, include_dashboard=False, namespace="paperledge-tests", log_to_driver=False, logging_level="ERROR")
+    try:
+        address = ray.get_runtime_context().gcs_address
+        done = subprocess.run([*PAPERLEDGE, "season", str(season), "-o", str(out), "--cache-dir", str(cache),
+                               "--executor", "ray", "--ray-address", address], capture_output=True, text=True, cwd=ROOT)
+    finally:
+        ray.shutdown()
+    assert done.returncode == 0, done.stderr
+    for name in ("01-conversation", "02-alone"):
+        lufs, peak = ebur128(out / f"{name}.mp3")
+        assert abs(lufs + 16.0) <= 0.5 and peak <= -1.0
+    voices = {c.voice for c in webvtt.read(str(out / "01-conversation.vtt")).captions}
+    assert voices == {"Ernis", "Maya"}
+    assert ffprobe(out / "01-conversation.mp3")["format"]["tags"]["artist"] == "Ernis"
+    from audio_pipeline.render import RenderOptions
+    from audio_pipeline.season import render_season
+
+    local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
+    assert len(local.rendered) == 2 and local.synthesized == 0, local
