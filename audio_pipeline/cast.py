@@ -90,7 +90,7 @@ def take_label(text: str, quote: bool, cast: dict[str, str], speaker: str, where
 
 def check_labelled(script_cast: dict[str, str], labelled: list[bool], path) -> None:
     """A script that names a cast hands at least one paragraph to a member by label."""
-    if script_cast and not any(labelled):
-        names = ", ".join(n for n in script_cast if n != QUOTE)
+    names = ", ".join(n for n in script_cast if n != QUOTE)
+    if names and not any(labelled):  # a cast of only a `quote` voice needs no labels
         raise ScriptError(f"{path}: the script names a cast ({names}) but no paragraph begins with a speaker's "
                           f"label; start a paragraph with 'Name:' or remove 'cast'")

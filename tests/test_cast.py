@@ -253,3 +253,11 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
 
     local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
     assert len(local.rendered) == 2 and local.synthesized == 0, local
+
+
+def test_a_quote_voice_alone_needs_no_labels():
+    # A cast of only a `quote` voice reads block quotes in it; the rest is the script's voice.
+    from audio_pipeline.script import parse_script
+
+    episode = parse_script("---\ncast:\n  quote: heart\n---\n\nHi there.\n\n> Quoted words.\n", Path("q.md"))
+    assert [(s.speaker, s.markup) for s in episode.sentences()] == [("", "Hi there."), ("quote", "Quoted words.")]
