@@ -99,8 +99,7 @@ class Episode:
     source: Path
     cast: dict[str, str] = field(default_factory=dict)
     """Everyone who speaks: the show's [cast], the script's over it, the host first (empty: one voice)."""
-    voices: dict = field(default_factory=dict)
-    """Speaker -> VoiceProfile, filled in by `render.load_episode`."""
+    voices: dict = field(default_factory=dict)  # speaker -> VoiceProfile, filled in by render.load_episode
 
     def sentences(self) -> list[Sentence]:
         return [s for c in self.chapters for s in c.sentences()]
