@@ -22,6 +22,7 @@ from .cache import CacheEntry, SentenceCache
 from .config import AssemblyConfig, Pauses
 from .errors import RenderError
 from .files import temp_beside, write_problem
+from .levelling import level_speakers
 from .loudness import blocks_of, integrated_loudness
 from .script import Episode, Pause, Sentence
 
@@ -34,6 +35,8 @@ class SentenceSpan:
     start: float
     """Seconds from the start of the episode."""
     end: float
+    speaker: str = ""
+    """The cast member who says it ("" without a cast)."""
 
 
 @dataclass
@@ -109,6 +112,7 @@ def assemble(
     try:
         with os.fdopen(fd, "wb") as track:
             for ci, chapter in enumerate(episode.chapters):
+                new_chapter = ci > 0
                 if ci:
                     gap = pauses.chapter
                 for pi, paragraph in enumerate(chapter.paragraphs):
@@ -122,11 +126,15 @@ def assemble(
                         # An explicit [pause] replaces the default gap where it sits.
                         if item.continues and explicit is None:
                             gap = pauses.clause
+                        if spans and item.speaker != spans[-1].speaker and not new_chapter:
+                            gap = pauses.speaker  # a turn in the conversation
+                        new_chapter = False
                         owed = explicit if explicit is not None else (gap or 0.0)
                         if spans or explicit is not None:
                             cursor += round(owed * rate)
                         gap, explicit = pauses.sentence, None
-                        audio = _trim_fade_resample(SentenceCache.load(next(entry_iter)), entries[0].sample_rate, config)
+                        entry = next(entry_iter)  # each speaker's engine has its own rate
+                        audio = _trim_fade_resample(SentenceCache.load(entry), entry.sample_rate, config)
                         if audio.size < round(config.shortest_sentence_s * rate):
                             raise RenderError(
                                 f"line {item.line}: the voice said nothing audible for {item.written or item.markup!r}; "
@@ -137,12 +145,13 @@ def assemble(
                         track.seek(4 * cursor)
                         track.write(audio.astype("<f4").tobytes())
                         spans.append(
-                            SentenceSpan(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size)
+                            SentenceSpan(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size, item.speaker)
                         )
                         cursor += audio.size
             if explicit:
                 cursor += round(explicit * rate)
             track.truncate(4 * cursor)
+        level_speakers(voice_file, [(s.speaker, s.start, s.end) for s in spans], rate)
     except OSError as e:
         voice_file.unlink(missing_ok=True)
         raise RenderError(write_problem(work_name or voice_file, e)) from None
@@ -169,7 +178,7 @@ def assemble(
     def sec(samples: int) -> float:
         return (voice_offset + samples) / rate
 
-    sentences = [SentenceSpan(s.written, s.spoken, s.chapter, sec(s.start), sec(s.end)) for s in spans]
+    sentences = [SentenceSpan(s.written, s.spoken, s.chapter, sec(s.start), sec(s.end), s.speaker) for s in spans]
     starts = [0.0] + [sec(s) for s in chapter_starts[1:]]
     total = end / rate
     chapters = [

@@ -32,6 +32,35 @@ def voices_list():
             click.echo(f"{name:16} {'-':8} {found.origin:8} (unusable: {e})  [{found.path}]")
 
 
+@voices.command("preview")
+@click.argument("names", nargs=-1)
+@click.option("--text", "text", default=None, help="What each voice says [default: a short sample in the show's style].")
+@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=Path("build/voices"), show_default=True,
+              help="Folder for the samples (one NAME.wav per voice).")
+def voices_preview(names, text, folder):
+    """Say a short sample in each voice (default: every voice) into NAME.wav files to play
+    side by side: the first thing to do when choosing a voice."""
+    from .errors import RenderError
+    from .show import voice_profiles
+    from .voices import PREVIEW_TEXT, preview
+
+    names = names or tuple(voice_profiles())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create the folder {folder} ({e.strerror})") from None
+    for name in names:
+        stem = Path(name).stem if name.endswith(".toml") else name
+        try:
+            path = preview(name, folder / f"{stem}.wav", text if text is not None else PREVIEW_TEXT)
+        except PaperLedgeError as e:
+            if len(names) == 1:
+                raise
+            click.echo(f"{name}: skipped ({e})", err=True)  # one unusable voice does not stop the others
+            continue
+        click.echo(path)
+
+
 @voices.command("make-reference")
 @click.option("--voice", default=DEFAULT_VOICE, show_default=True, help="Profile whose voice is recorded.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,

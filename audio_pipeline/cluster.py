@@ -162,15 +162,20 @@ def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpe
             if season.state.get(script.name) == stamp and rendered_intact(mp3):
                 season.report.skipped.append(script)
                 continue
-            episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config)
+            episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config, show=opts.show)
             check_outputs(script, mp3)
-            spec_id = (profile.engine, json.dumps(profile.engine_params, sort_keys=True, default=str))
-            if spec_id not in specs:
-                engine = create_engine(profile.engine, profile.engine_params)
-                specs[spec_id] = EngineSpec(profile.engine, dict(profile.engine_params), engine.fingerprint())
-            spec = specs[spec_id]
-            keys = [sentence_key(spec.fingerprint, s.spoken) for s in episode.sentences()]
-            jobs.append(EpisodeJob(season, script, mp3, stamp, episode, profile.pauses, list(specs).index(spec_id), keys))
+            # Each sentence goes to its own speaker's engine (one spec, and one actor pool, per engine).
+            of_sentence = []
+            for sentence in episode.sentences():
+                voice = episode.voices[sentence.speaker]
+                spec_id = (voice.engine, json.dumps(voice.engine_params, sort_keys=True, default=str))
+                if spec_id not in specs:
+                    engine = create_engine(voice.engine, voice.engine_params)
+                    specs[spec_id] = EngineSpec(voice.engine, dict(voice.engine_params), engine.fingerprint())
+                of_sentence.append(list(specs).index(spec_id))
+            spec_list = list(specs.values())
+            keys = [sentence_key(spec_list[i].fingerprint, s.spoken) for i, s in zip(of_sentence, episode.sentences())]
+            jobs.append(EpisodeJob(season, script, mp3, stamp, episode, profile.pauses, of_sentence, keys))
     return jobs, list(specs.values())
 
 

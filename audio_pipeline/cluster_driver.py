@@ -24,6 +24,10 @@ from .season import STATE, SeasonReport
 from .sidecars import sidecar_paths
 
 
+CPU_ENGINES = ("piper", "hibari")
+"""Engines that run on the CPU whatever the device: their actors never claim a GPU."""
+
+
 class ClusterProgress:
     """What the driver reports as it goes; the base class reports nothing."""
 
@@ -57,7 +61,8 @@ class EpisodeJob:
     stamp: str
     episode: Episode
     pauses: Pauses
-    spec: int
+    specs: list[int]
+    """The engine (index into the driver's specs) of each sentence: its speaker's."""
     keys: list[str]
 
 
@@ -74,7 +79,7 @@ class Driver:
         self.gpu = self._wants_gpu()
 
     def _wants_gpu(self) -> bool:
-        devices = {s.params.get("device", "auto") for s in self.specs if s.name != "piper"}
+        devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
         if "cuda" in devices and not self.gpus:
             raise RenderError("the voice runs on CUDA but the Ray cluster has no GPU; add GPU workers or use --device cpu")
         return bool(self.gpus) and bool(devices - {"cpu"})
@@ -89,7 +94,7 @@ class Driver:
         total = sum(len(b[1]) for b in batches)
         self.progress.sentences(0, total)
         self.progress.episodes(0, len(self.jobs))
-        actors = self._start_actors(len(batches)) if batches else []
+        actors, pools = self._start_actors(batches) if batches else ([], {})
         self.progress.workers(len(actors))
         rate = self.options.config.assembly.sample_rate
         music = ray.put((assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate), assets.load_cover()))
@@ -116,12 +121,20 @@ class Driver:
         while pending or ready or running_batches or running_episodes:
             # Keep each actor's queue full, unless finished audio is piling up unmastered.
             while pending and len(ready) < 2 * at_once + 2:
-                free = min(load, key=load.get)
-                if load[free] >= cfg.batches_per_actor:
+                # The first waiting batch whose engine's pool has an actor with room.
+                pick = None
+                for at, batch in enumerate(pending):
+                    free = min(pools[batch[0]], key=load.get)
+                    if load[free] < cfg.batches_per_actor:
+                        pick = at, free
+                        break
+                if pick is None:
                     break
-                batch = pending.popleft()
-                spec, texts, _ = batch
-                ref = actors[free].synthesize.remote(spec, texts)
+                at, free = pick
+                batch = pending[at]
+                del pending[at]
+                _, texts, _ = batch
+                ref = actors[free].synthesize.remote(0, texts)  # each actor holds its pool's one engine
                 running_batches[ref] = (free, batch)
                 load[free] += 1
             while ready and len(running_episodes) < at_once:
@@ -161,12 +174,12 @@ class Driver:
         todo: dict[int, list[tuple[str, str]]] = {}
         owner: dict[str, SeasonReport] = {}
         for job in self.jobs:
-            for key, sentence in zip(job.keys, job.episode.sentences()):
+            for key, spec, sentence in zip(job.keys, job.specs, job.episode.sentences()):
                 if key in seen:
                     continue
                 seen.add(key)
                 if self.cache.get(key) is None:
-                    todo.setdefault(job.spec, []).append((key, sentence.spoken))
+                    todo.setdefault(spec, []).append((key, sentence.spoken))
                     owner[key] = job.season.report
         batches = []
         for spec, items in todo.items():
@@ -175,7 +188,9 @@ class Driver:
                 batches.append((spec, [t for _, t in chunk], [k for k, _ in chunk]))
         return batches, owner
 
-    def _start_actors(self, batches: int) -> list:
+    def _start_actors(self, batches: list) -> tuple[list, dict[int, list[int]]]:
+        """One pool of actors per engine, sized by its share of the batches: each actor loads
+        one engine only. Returns the actors and, per spec, the indices of its pool's actors."""
         cfg = self.cfg
         if self.gpu:
             count = self.gpus
@@ -183,7 +198,16 @@ class Driver:
             count = max(1, int(self.cpus // cfg.actor_cpus))
         if self.options.jobs:
             count = min(count, self.options.jobs)
-        return start_workers(self.ray, self.specs, max(1, min(count, batches)), self.gpu, cfg)
+        per_spec = Counter(b[0] for b in batches)
+        actors: list = []
+        pools: dict[int, list[int]] = {}
+        for spec, n in sorted(per_spec.items()):
+            size = max(1, min(n, round(count * n / len(batches))))
+            gpu = self.gpu and self.specs[spec].name not in CPU_ENGINES
+            started = start_workers(self.ray, [self.specs[spec]], size, gpu, cfg)
+            pools[spec] = list(range(len(actors), len(actors) + len(started)))
+            actors += started
+        return actors, pools
 
     def _start_episode(self, produce, music, job: EpisodeJob):
         sources: list[Any] = []
@@ -200,16 +224,18 @@ class Driver:
             else:
                 cached_keys.append(key)
         if cached_keys:
-            # Sentences that were in the cache already travel from here, in one object.
+            # Sentences that were in the cache already travel from here, one object per sample
+            # rate (a cast's engines have their own).
             entries = [self.cache.get(k) for k in cached_keys]
             if any(e is None for e in entries):
                 raise RenderError(f"the cache folder {self.cache.root} changed under the render; run the command again")
-            rates = {e.sample_rate for e in entries}
-            if len(rates) > 1:
-                raise RenderError(f"cached sentences disagree on sample rate {sorted(rates)}; clear the cache folder")
-            for i, key in enumerate(cached_keys):
-                layout[key] = (len(sources), i)
-            sources.append(self.ray.put((rates.pop(), [SentenceCache.load(e) for e in entries])))
+            by_rate: dict[int, list[tuple[str, Any]]] = {}
+            for key, entry in zip(cached_keys, entries):
+                by_rate.setdefault(entry.sample_rate, []).append((key, entry))
+            for rate_hz, items in by_rate.items():
+                for i, (key, _) in enumerate(items):
+                    layout[key] = (len(sources), i)
+                sources.append(self.ray.put((rate_hz, [SentenceCache.load(e) for _, e in items])))
         for key in set(job.keys):
             self.users[key] -= 1
             if not self.users[key]:

@@ -18,6 +18,7 @@ import numpy as np
 from . import __version__
 from .assemble import assemble
 from .cache import SentenceCache
+from .cast import guests_of, host_of
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
 from .engines.base import create_engine
 from .errors import PaperLedgeError, RenderError
@@ -91,7 +92,10 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
         meta = work.episode.meta
         if show is not None and meta.show == DEFAULT_SHOW:  # the show's own name, as a local render
             meta = replace(meta, show=show.title)
-        write_tags(mp3, meta, timeline.chapters, show.artist if show else DEFAULT_ARTIST, work.cover or cover)
+        cast = work.episode.cast  # with a cast: the host is the artist, the comment credits the guests
+        artist = host_of(cast) or (show.artist if show else DEFAULT_ARTIST)
+        write_tags(mp3, meta, timeline.chapters, artist, work.cover or cover,
+                   guests=guests_of(cast, {s.speaker for s in work.episode.sentences()}))
         check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
         return EpisodeOutput(
             mp3=mp3.read_bytes(),

@@ -72,9 +72,13 @@ class Pauses:
     """Between paragraphs of one chapter."""
     chapter: float = 1.20
     """Between chapters."""
+    speaker: float = 0.45
+    """Where one cast member stops and another starts (in place of the sentence or paragraph
+    pause there): a turn in a conversation comes a little later than the next sentence."""
 
 
-PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0)}
+PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0),
+                         "speaker": (0.0, 10.0)}
 """The range a voice profile may set each pause to, in seconds."""
 
 
@@ -124,6 +128,12 @@ class MasterConfig:
     whatever remains is caught by the check on the MP3 itself and a corrective encode."""
     correct_above_lu: float = 0.25
     """A second encode is made when the first MP3 lands further than this from the target."""
+    speaker_spread_lu: float = 0.3
+    """With a cast, each speaker's speech in the mastered episode sits within this of the others'.
+    Voices are levelled before mastering, but the compressor and limiter take more from a voice
+    with more low end or sharper peaks: an episode further apart is evened out and encoded again."""
+    speaker_rounds: int = 2
+    """At most this many such extra encodes."""
     true_peak_allowance_db: float = 0.3
     """Inter-sample peaks of speech sit about this far above its sample peaks: mastering
     plans for them before the limiter measures them."""

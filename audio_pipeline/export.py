@@ -183,8 +183,18 @@ def credits_text(meta: EpisodeMeta) -> str:
     return "\n\n".join(parts)
 
 
-def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None) -> None:
-    """`cover`: a JPEG or PNG that show.cover_art has accepted."""
+def guests_text(guests: list[str]) -> str:
+    """The comment's credit to the cast beside the host."""
+    if not guests:
+        return ""
+    names = guests[0] if len(guests) == 1 else ", ".join(guests[:-1]) + f" and {guests[-1]}"
+    return f"Guest{'s' if len(guests) > 1 else ''}: {names}."
+
+
+def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None,
+               guests: list[str] = ()) -> None:
+    """`artist`: the host (the voice listeners hear); `guests`: the rest of the cast, credited in the comment;
+    `cover`: a JPEG or PNG that show.cover_art has accepted."""
     tags = ID3()
     tags.add(TIT2(encoding=3, text=meta.title))
     tags.add(TPE1(encoding=3, text=artist))
@@ -200,7 +210,7 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
     tags.add(TCON(encoding=3, text="Podcast"))
     tags.add(PCST(value=1))
     tags.add(TXXX(encoding=3, desc=MARK, text=__version__))
-    comment = credits_text(meta)
+    comment = "\n\n".join(p for p in (credits_text(meta), guests_text(guests)) if p)
     if comment:
         tags.add(COMM(encoding=3, lang="eng", desc="", text=comment))
     if cover:

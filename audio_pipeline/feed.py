@@ -13,7 +13,7 @@ import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -78,6 +78,8 @@ class ShowSettings:
     cover: str = ""
     """Cover art JPEG for the MP3s, relative to its show.toml; empty: the show folder's
     assets/cover.jpg, else the bundled cover."""
+    cast: dict = field(default_factory=dict)
+    """[cast]: the show's regular speakers, name -> voice profile, the host first (show.py reads it)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -147,6 +149,8 @@ class FeedItem:
     """EPISODE.vtt, linked as podcast:transcript; None omits the tag."""
     guid: str
     """Stable across rebuilds (see episode_guid): apps use it to tell episodes apart."""
+    guests: list[str] = field(default_factory=list)
+    """The cast beside the host who speak in it: podcast:person, role guest."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
@@ -248,6 +252,8 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
             node, _pc("transcript"),
             {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
         )
+    for guest in item.guests:
+        _text(node, _pc("person"), guest, {"role": "guest"})
 
 
 def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> None:

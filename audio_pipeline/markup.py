@@ -74,6 +74,8 @@ class Block:
     """Inline text, Markdown resolved; soft line breaks kept as "\\n" so lines can be told."""
     level: int = 0
     """Heading level, 1 to 6."""
+    quote: bool = False
+    """Inside a block quote (`> …`): a cast's `quote` voice says it."""
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +97,7 @@ def parse_blocks(body: str, first_line: int, path: Path) -> list[Block]:
     blocks: list[Block] = []
     skip_depth = 0  # inside a footnote definition: nothing there is spoken
     in_item = 0
+    in_quote = 0
     for i, tok in enumerate(tokens):
         line = first_line + (tok.map[0] if tok.map else 0)
         if tok.type == "footnote_block_open":
@@ -103,7 +106,11 @@ def parse_blocks(body: str, first_line: int, path: Path) -> list[Block]:
             skip_depth -= 1
         if skip_depth:
             continue
-        if tok.type == "list_item_open":
+        if tok.type == "blockquote_open":
+            in_quote += 1
+        elif tok.type == "blockquote_close":
+            in_quote -= 1
+        elif tok.type == "list_item_open":
             in_item += 1
         elif tok.type == "list_item_close":
             in_item -= 1
@@ -121,7 +128,7 @@ def parse_blocks(body: str, first_line: int, path: Path) -> list[Block]:
             if opener.type == "heading_open":
                 blocks.append(Block("heading", line, text, int(opener.tag[1])))
             else:
-                blocks.append(Block("item" if in_item else "paragraph", line, text))
+                blocks.append(Block("item" if in_item else "paragraph", line, text, quote=in_quote > 0))
     return blocks
 
 

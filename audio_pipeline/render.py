@@ -14,23 +14,27 @@ from typing import Callable
 
 from . import assets
 from .assemble import Timeline, assemble
+from .levelling import evening_gains, scale_speakers, speaker_ranges, tapped
 from .cache import SentenceCache
 from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .engines.base import create_engine
-from .errors import RenderError
+from .engines.base import phoneme_family
+from .errors import PaperLedgeError, RenderError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
+from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
 from .sidecars import sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
+from .text.rules.lexicon import with_phonemes
 from .voices import VoiceProfile, load_voice
 
 
@@ -79,20 +83,61 @@ def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> Re
 
 
 def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
-            fixes: dict[str, str] | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
-    """Parse the script and give every sentence its written and spoken forms."""
-    episode = read_script(script, config.text)
-    profile = load_voice(voice or episode.meta.voice or DEFAULT_VOICE, device)
-    check_speakable(episode, profile.writing, profile.name)
-    lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
-    if fixes:
-        from .retake import with_fixes
-
-        lexicon = with_fixes(lexicon, fixes)
+            fixes: dict[str, str] | None = None, show: ShowSettings | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
+    """Parse the script and give every sentence its written and spoken forms, each in the
+    form its own speaker's engine understands. Returns the episode (`episode.voices`: each
+    speaker's profile), the host's profile and the host's lexicon."""
+    if show is None:
+        show = load_settings(Path(script).parent)
+    episode = read_script(script, config.text, show.cast)
+    host_voice = voice or episode.meta.voice or episode.cast.get(host_of(episode.cast)) or DEFAULT_VOICE
+    profiles: dict[str, VoiceProfile] = {}
+    lexicons: dict[Path, Lexicon] = {}
+    host_profile = _cast_voice(episode, host_of(episode.cast), host_voice, device)
+    for name in {s.speaker for s in episode.sentences()}:
+        # A --voice or `voice:` chooses the host's voice; every other member speaks in their own.
+        profiles[name] = host_profile if name == host_of(episode.cast) else _cast_voice(episode, name, episode.cast[name], device)
+    episode.voices = profiles
+    for name, profile in profiles.items():
+        check_speakable(episode, profile.writing, profile.name, name)
     for sentence in episode.sentences():
-        result = speak(sentence.markup, lexicon)
+        profile = profiles[sentence.speaker]
+        if profile.path not in lexicons:
+            lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
+            if fixes:
+                from .retake import with_fixes
+
+                lexicon = with_fixes(lexicon, fixes)
+            lexicons[profile.path] = lexicon
+        lexicon = lexicons[profile.path]
+        result = spoken_form(sentence.markup, lexicon, profile.engine)
         sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
-    return episode, profile, lexicon
+    return episode, host_profile, lexicons.get(host_profile.path) or load_lexicon(default_show_lexicon_path(),
+                                                                                   host_profile.lexicon_path)
+
+
+def spoken_form(markup: str, lexicon: Lexicon, engine_name: str):
+    """A sentence's written and spoken forms for one engine: lexicon words that carry phonemes
+    of the engine's family go to it as phonemes, in the inline form it reads."""
+    marked, given = with_phonemes(markup, lexicon, phoneme_family(engine_name))
+    result = speak(marked, lexicon)
+    named = {f"inline:{w}": f"lexicon:{w}" for w in given}  # phonemes from the lexicon, not the script
+    result.fired = [named.get(f, f) for f in result.fired]
+    return result
+
+
+def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> VoiceProfile:
+    """A speaker's voice profile, its engine's settings checked and its library found; when
+    the cast named it, a mistake names the cast entry."""
+    try:
+        profile = load_voice(spec, device)
+        create_engine(profile.engine, profile.engine_params)  # cheap: models load on first use
+        return profile
+    except PaperLedgeError as e:
+        if episode.cast.get(name) != spec:
+            raise
+        where = f"{episode.source}: cast entry {name!r}" if name in episode.meta.cast else f"show.toml [cast] {name!r}"
+        raise type(e)(f"{where}: {e}") from None
 
 
 def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
@@ -104,7 +149,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     cover = cover_path(show)  # checked before anything is synthesised, as the music is
     rate = cfg.assembly.sample_rate
     intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
-    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes)
+    episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes, show)
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output)
     check_outputs(script, output)
@@ -114,7 +159,6 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     sentences = episode.sentences()
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
-        engine = create_engine(profile.engine, profile.engine_params)
         done = 0
 
         def step(n: int) -> None:
@@ -124,15 +168,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
                 progress(done, len(sentences))
 
         t = time.perf_counter()
-        report = synthesize_all(
-            engine, profile.engine, profile.engine_params, [s.spoken for s in sentences], cache, options.jobs, step
-        )
-        from .retake import apply_takes
-
-        apply_takes(output, engine, profile, [s.spoken for s in sentences], report, cache, cfg.check)
+        report = synthesize_cast(episode, output, cache, options, cfg, step)
         timings["synthesis"] = time.perf_counter() - t
-        if options.cache_dir is not None:
-            record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, report.entries)
 
         t = time.perf_counter()
         timeline = assemble(
@@ -157,7 +194,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
 
         t = time.perf_counter()
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
-        write_tags(tmp, meta, timeline.chapters, show.artist, cover.read_bytes() if cover else None)
+        host = host_of(episode.cast)
+        write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
+                   guests=guests_of(episode.cast, set(episode.voices)))
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.
@@ -186,20 +225,66 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     )
 
 
+def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, options: RenderOptions, cfg: RenderConfig,
+                    step: Callable[[int], None]) -> SynthesisReport:
+    """Every sentence's audio, each speaker's voice by its own engine (one engine load per
+    voice), with the takes chosen earlier for this output; one report in script order."""
+    from .retake import apply_takes
+
+    sentences = episode.sentences()
+    groups: dict[Path, list[int]] = {}
+    for i, s in enumerate(sentences):
+        groups.setdefault(episode.voices[s.speaker].path, []).append(i)
+    by_path = {p.path: p for p in episode.voices.values()}
+    entries: list = [None] * len(sentences)
+    parts: list[SynthesisReport] = []
+    for path, indices in groups.items():
+        profile = by_path[path]
+        engine = create_engine(profile.engine, profile.engine_params)
+        spoken = [sentences[i].spoken for i in indices]
+        part = synthesize_all(engine, profile.engine, profile.engine_params, spoken, cache, options.jobs, step)
+        apply_takes(output, engine, profile, spoken, part, cache, cfg.check)
+        if options.cache_dir is not None:
+            record_use(cache.root, engine.fingerprint(), profile.name, profile.engine, part.entries)
+        for i, entry in zip(indices, part.entries):
+            entries[i] = entry
+        parts.append(part)
+    return SynthesisReport(entries, parts[0].sample_rate, sum(p.synthesized for p in parts), sum(p.cached for p in parts),
+                           max(p.workers for p in parts))
+
+
 def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path) -> Loudness:
-    """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again."""
+    """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
+    With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
+    evened out where mastering moved one voice away from the others."""
     m = cfg.master
     target = m.target_lufs
     rate = timeline.sample_rate
+    turns = speaker_ranges(timeline)
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
-    for _ in range(2):
+    tries = evened = 0
+    while True:
         p = plan(frames, rate, m, correction, ceiling_shift)
-        got = encode_mp3(mastered_blocks(timeline.read, timeline.length, rate, p, m), rate, dest, cfg.export, label)
+        blocks = mastered_blocks(timeline.read, timeline.length, rate, p, m)
+        heard = None
+        if len(turns) > 1 and evened < m.speaker_rounds:
+            blocks, heard = tapped(blocks, rate)
+        got = encode_mp3(blocks, rate, dest, cfg.export, label)
+        gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
+        if gains:
+            evened += 1
+            scale_speakers(timeline.voice_file, {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v]
+                                                 for k, v in turns.items()}, gains)
+            frames = analyse(blocks_of(timeline.read, timeline.length), rate)
+            continue
+        tries += 1
         off = target - got.integrated_lufs
         over = got.true_peak_dbtp - m.true_peak_dbtp
         if abs(off) <= m.correct_above_lu and over <= 0:
             return got
+        if tries == 2:
+            break
         correction += off
         ceiling_shift += max(0.0, over + 0.1)
     if abs(target - got.integrated_lufs) > m.tolerance_lu or got.true_peak_dbtp > m.true_peak_dbtp:

@@ -27,7 +27,6 @@ from .engines.base import Engine, create_engine
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
 from .text.lexicon import VOICE, Entry, Lexicon
-from .text.normalize import speak
 
 TAKES_SUFFIX = ".takes.json"
 
@@ -38,9 +37,12 @@ def takes_path(mp3: Path) -> Path:
 
 def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> dict:
     """The engine settings of take `take` (0: the profile's own)."""
-    if take == 0 or engine_name != "piper":
+    if take == 0 or engine_name not in ("piper", "hibari"):
         return dict(params)
-    variation = cfg.take_variations[(take - 1) % len(cfg.take_variations)]
+    slot = (take - 1) % len(cfg.take_variations)
+    if engine_name == "hibari":  # its noise is seeded: another seed is another reading
+        return {**params, "seed": int(params.get("seed", 0)) + 1 + slot}
+    variation = cfg.take_variations[slot]
     return {**params, **dict(variation)}
 
 
@@ -215,7 +217,8 @@ def improve(
 ) -> ImproveReport:
     """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
     from .check import check_clip
-    from .render import load_episode
+    from .render import load_episode, spoken_form
+    from .text.lexicon import default_show_lexicon_path, load_lexicon
 
     t0 = time.perf_counter()
     cfg = options.config.check
@@ -223,14 +226,24 @@ def improve(
     episode, profile, lexicon = load_episode(script, options.voice, options.device, options.config, options.fixes)
     sentences = episode.sentences()
     cache = SentenceCache(Path(options.cache_dir))
-    engine = create_engine(profile.engine, profile.engine_params)
-    maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
+    makers: dict[Path, tuple[TakeMaker, Lexicon]] = {}
+
+    def voice_of(speaker: str) -> tuple[TakeMaker, Lexicon, str]:
+        """Each cast member's takes come from their own engine, fixes from their own lexicon."""
+        p = episode.voices.get(speaker, profile)
+        if p.path not in makers:
+            own = lexicon if p.path == profile.path else with_fixes(load_lexicon(default_show_lexicon_path(), p.lexicon_path),
+                                                                    options.fixes)
+            makers[p.path] = (TakeMaker(create_engine(p.engine, p.engine_params), p.engine, p.engine_params, cache, cfg), own)
+        return (*makers[p.path], p.engine)
+
     book = read_takes(Path(output))
     outcomes: dict[int, SentenceOutcome] = {}
     fixes: dict[str, str] = {}
     for s in report.flagged:
         sentence = sentences[s.index - 1]
         spoken, written = sentence.spoken, sentence.written
+        maker, own_lexicon, engine_name = voice_of(sentence.speaker)
         key0 = sentence_key(maker.fingerprint, spoken)
         out = SentenceOutcome(s.index)
         misheard_everywhere: set[str] | None = None
@@ -256,8 +269,8 @@ def improve(
                 for candidate in candidates(word):
                     out.tried.append(candidate)
                     progress(f"sentence {s.index}: {word} as {candidate!r}")
-                    trial = with_fixes(lexicon, {word: candidate})
-                    respoken = speak(sentence.markup, trial).spoken
+                    trial = with_fixes(own_lexicon, {word: candidate})
+                    respoken = spoken_form(sentence.markup, trial, engine_name).spoken
                     if respoken == spoken:
                         continue
                     entry = maker.entry(respoken, 0)  # cached: a render with the fix reuses it

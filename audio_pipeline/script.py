@@ -16,6 +16,7 @@ from typing import Iterator, Union
 import yaml
 
 from .config import DEFAULT_SHOW, MAX_CHAPTERS, MAX_EPISODE_NUMBER, MAX_PAUSE_S, MAX_WORD_CHARS, TextConfig
+from .cast import check_labelled, episode_cast, host_of, take_label
 from .errors import ScriptError
 from .files import read_text
 from .markup import INLINE as _INLINE
@@ -46,6 +47,8 @@ class Sentence:
     """A later clause of a sentence too long to synthesise whole: joined with a clause pause."""
     line: int = 0
     """Line of the script where its paragraph starts (for messages)."""
+    speaker: str = ""
+    """The cast member who says it ("" in a script without a cast)."""
 
 
 @dataclass
@@ -59,6 +62,9 @@ Item = Union[Sentence, Pause]
 @dataclass
 class Paragraph:
     items: list[Item]
+    speaker: str = ""
+    """The cast member who says it ("" in a script without a cast)."""
+    labelled: bool = False  # it begins with its speaker's label (`Maya: …`)
 
 
 @dataclass
@@ -84,6 +90,8 @@ class EpisodeMeta:
     authors: list[str] = field(default_factory=list)
     description: str = ""
     voice: str | None = None
+    cast: dict[str, str] = field(default_factory=dict)
+    """The script's own `cast:` (speaker name -> voice profile), over the show's [cast]."""
 
 
 @dataclass
@@ -91,29 +99,35 @@ class Episode:
     meta: EpisodeMeta
     chapters: list[Chapter]
     source: Path
+    cast: dict[str, str] = field(default_factory=dict)
+    """Everyone who speaks: the show's [cast], the script's over it, the host first (empty: one voice)."""
+    voices: dict = field(default_factory=dict)  # speaker -> VoiceProfile, filled in by render.load_episode
 
     def sentences(self) -> list[Sentence]:
         return [s for c in self.chapters for s in c.sentences()]
 
 
-def read_script(path: Path, text_config: TextConfig = TextConfig()) -> Episode:
-    """Read and parse a script file; every problem is a ScriptError naming what to fix."""
+def read_script(path: Path, text_config: TextConfig = TextConfig(), show_cast: dict[str, str] | None = None) -> Episode:
+    """Read and parse a script (`show_cast`: the show's [cast]); every problem is a ScriptError naming what to fix."""
     text = read_text(path, "script", ScriptError)
-    return parse_script(text, path, text_config)
+    return parse_script(text, path, text_config, show_cast)
 
 
-def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) -> Episode:
+def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig(), show_cast: dict | None = None) -> Episode:
     _check_control_characters(text, path)
     meta_fields, body, body_line = _split_front_matter(text, path)
     meta = _meta_from_fields(meta_fields, path)
-    chapters = _parse_body(body, body_line, path, meta, text_config)
+    meta.cast, cast = episode_cast(meta_fields, show_cast, text, path)
+    chapters = _parse_body(body, body_line, path, meta, text_config, cast)
     if not any(True for c in chapters for _ in c.sentences()):
         raise ScriptError(f"{path}: the script has no text to speak; write at least one sentence")
     _check_pause_runs(chapters, path)
+    check_labelled(meta.cast, [p.labelled for c in chapters for p in c.paragraphs], path)
+    host = host_of(cast)
     if meta.authors:
         credits = credits_sentence(meta.authors, text_config.max_spoken_authors)
-        chapters[-1].paragraphs.append(Paragraph([Sentence(credits)]))
-    return Episode(meta=meta, chapters=chapters, source=path)
+        chapters[-1].paragraphs.append(Paragraph([Sentence(credits, speaker=host)], host))
+    return Episode(meta=meta, chapters=chapters, source=path, cast=cast)
 
 
 def credits_sentence(authors: list[str], max_named: int | None = None) -> str:
@@ -203,6 +217,8 @@ class _FrontMatter:
     """A list of names, or one string of comma-separated names."""
     description: str | None = None
     voice: str | None = None
+    cast: object = None
+    """Speaker name -> voice profile (read by `read_cast`)."""
 
 
 def _meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
@@ -257,9 +273,10 @@ def _title_from_stem(path: Path) -> str:
     return words[:1].upper() + words[1:] if words else path.stem
 
 
-def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: TextConfig) -> list[Chapter]:
+def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: TextConfig, cast: dict[str, str]) -> list[Chapter]:
     chapters = [Chapter("Intro")]
     previous = ""
+    speaker = host_of(cast)  # before any label: the host (whose voice a script's `voice:` may choose)
     for block in parse_blocks(body, first_line, path):
         if block.kind == "heading":
             title = " ".join(written_form(block.text).split())
@@ -271,13 +288,17 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
             else:
                 chapters.append(Chapter(title))
         elif block.kind in ("paragraph", "item"):
-            items = _paragraph_items(block.text, block.line, path, tc)
+            text, speaker, who, labelled = take_label(block.text, block.quote, cast, speaker, f"{path}: line {block.line}")
+            items = _paragraph_items(text, block.line, path, tc)
+            for item in (i for i in items if isinstance(i, Sentence)):
+                item.speaker = who
             if items:
                 # The items of one list share a paragraph: a sentence pause between them.
-                if block.kind == "item" and previous == "item" and chapters[-1].paragraphs:
-                    chapters[-1].paragraphs[-1].items.extend(items)
+                last = chapters[-1].paragraphs[-1] if chapters[-1].paragraphs else None
+                if block.kind == "item" and previous == "item" and last is not None and last.speaker == who:
+                    last.items.extend(items)
                 else:
-                    chapters[-1].paragraphs.append(Paragraph(items))
+                    chapters[-1].paragraphs.append(Paragraph(items, who, labelled))
         # a thematic break ends the paragraph: the next one starts after a paragraph pause
         previous = block.kind
     # The implicit "Intro" chapter exists only if text came before the first heading.
@@ -389,11 +410,14 @@ def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
                     )
 
 
-def check_speakable(episode: Episode, scripts: tuple[str, ...], voice: str) -> None:
+def check_speakable(episode: Episode, scripts: tuple[str, ...], voice: str, speaker: str | None = None) -> None:
     """Every letter the voice is given is of a writing system it speaks (`scripts`
-    are Unicode script names as they begin a character's name: LATIN, GREEK, …)."""
+    are Unicode script names as they begin a character's name: LATIN, GREEK, …);
+    `speaker`: only that cast member's sentences."""
     allowed = tuple(s.upper() for s in scripts)
     for s in episode.sentences():
+        if speaker is not None and s.speaker != speaker:
+            continue
         for ch in _spoken_source(s.markup):
             if ch.isascii() or not ch.isalpha():  # ASCII letters are Latin: skip the name lookup
                 continue

@@ -21,6 +21,7 @@ from .assets import INTRO, OUTRO
 from .config import DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
+from .cast import guests_of, host_of
 from .feed import FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
 from .script import read_script
@@ -86,16 +87,22 @@ def rendered_intact(mp3: Path) -> bool:
 
 def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
     """Hash of everything an episode's audio and tags depend on."""
-    meta = read_script(script).meta
-    profile = load_voice(voice or meta.voice or DEFAULT_VOICE)
+    episode = read_script(script, show_cast=show.cast)
+    meta = episode.meta
+    host = host_of(episode.cast)
+    profile = load_voice(voice or meta.voice or episode.cast.get(host) or DEFAULT_VOICE)
+    # With a cast, every member's profile and lexicon too.
+    cast = [load_voice(v) for n, v in episode.cast.items() if n != host]
     files = [script, profile.path, default_show_lexicon_path()]
     files += [profile.lexicon_path] if profile.lexicon_path else []
+    files += [f for p in cast for f in (p.path, p.lexicon_path) if f]
     files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
     files += [cover] if (cover := cover_path(show)) else []
     files += show_files(script.parent)
     # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
     tagged = (show.title, show.artist, show.max_spoken_authors)
-    h = hashlib.sha256(f"{__version__}\0{tagged}\0{profile.engine_params}".encode())
+    params = f"{profile.engine_params}" + (f"{[p.engine_params for p in cast]}" if cast else "")
+    h = hashlib.sha256(f"{__version__}\0{tagged}\0{params}".encode())
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -176,7 +183,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
             if refused is not None:
                 refused.append(script.stem)
             continue
-        episode = read_script(script)
+        episode = read_script(script, show_cast=show.cast)
         meta = episode.meta
         vtt, chapters_file = sidecar_paths(mp3)
         if not rendered_intact(mp3):
@@ -204,6 +211,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 chapters_path=chapters_file,
                 transcript_path=vtt,
                 guid=episode_guid(show, mp3.name),
+                guests=guests_of(episode.cast, {st.speaker for st in episode.sentences()}),
             )
         )
     feed = out_dir / "feed.xml"

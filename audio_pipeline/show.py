@@ -139,7 +139,32 @@ def load_settings(script_folder: Path | None = None, root: Path | None = None):
     then the season folder's own."""
     from .feed import load_show
 
-    return load_show(*[p.parent for p in show_files(script_folder, root)])
+    files = show_files(script_folder, root)
+    settings = load_show(*[p.parent for p in files])
+    settings.cast = load_cast(files)
+    return settings
+
+
+def load_cast(files: list[Path]) -> dict[str, str]:
+    """The [cast] tables of these show.toml files merged in order, name by name (a season's
+    show.toml adds to the show's regulars or changes one's voice); the host stays first."""
+    import sys
+
+    from .cast import read_cast
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    cast: dict[str, str] = {}
+    for path in files:
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("cast")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # load_show has already named what is wrong with the file
+        if table is not None:
+            cast.update(read_cast(table, f"{path}: [cast]"))
+    return cast
 
 
 def cover_path(settings, root: Path | None = None) -> Path | None:

@@ -21,13 +21,22 @@ def vtt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+def voice_span(speaker: str, text: str) -> str:
+    """A cue's text with its speaker as a WebVTT voice span (`<v Maya>…`); as it is without a cast."""
+    if not speaker:
+        return text
+    # A speaker's name holds no "<", ">" or "&" (cast.py); the cue text's own are escaped.
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<v {speaker}>{escaped}"
+
+
 def transcript_vtt(timeline: Timeline) -> str:
     """One cue per sentence, in the sentence's written form."""
     lines = ["WEBVTT", ""]
     for n, s in enumerate(timeline.sentences, 1):
         # "-->" cannot appear in a cue's text; blank lines would end the cue.
         text = " ".join(s.written.replace("-->", "→").split())
-        lines += [str(n), f"{vtt_time(s.start)} --> {vtt_time(s.end)}", text, ""]
+        lines += [str(n), f"{vtt_time(s.start)} --> {vtt_time(s.end)}", voice_span(s.speaker, text), ""]
     return "\n".join(lines)
 
 

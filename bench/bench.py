@@ -9,9 +9,12 @@
    and the sentences flagged on a clean render.
 5. The same season cold with `--executor ray` (a local Ray instance on this machine's
    cores) against `--executor local`, both in the Ray environment (.venv-ray).
+6. Voices: the sample episode with `heart` (hibari) against `ernis` (Piper), time and peak
+   memory; the heart render / bare hibari synthesis of the same sentences; a long script
+   (the eight real episodes, about half an hour) with heart, and where its time goes.
 
 `python bench/bench.py check [01 02 ...]` runs only the fourth part (on those episodes);
-`python bench/bench.py ray` runs the fifth alone.
+`python bench/bench.py ray` runs the fifth alone, `python bench/bench.py voices` the sixth.
 """
 
 from __future__ import annotations
@@ -54,6 +57,69 @@ def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
     start = time.perf_counter()
     samples = sum(c.audio_float_array.size for t in texts for c in voice.synthesize(t, syn))
     return time.perf_counter() - start, samples / voice.config.sample_rate
+
+
+def bare_hibari_seconds(scripts: list[Path]) -> tuple[float, float]:
+    """hibari as a user would call it (the bundled heart model, one thread), sentence by
+    sentence, on the spoken forms a heart render gives it: (seconds, audio seconds)."""
+    from hibari import Hibari
+
+    from audio_pipeline.engines.hibari import BUNDLED, _resolve_model
+
+    texts = []
+    for s in scripts:
+        episode, _, _ = load_episode(s, "heart")
+        texts += [x.spoken for x in episode.sentences()]
+    tts = Hibari(model=str(_resolve_model(BUNDLED)), threads=1)
+    tts("Warm up.", seed=0)
+    start = time.perf_counter()
+    samples = sum(tts(t, seed=0).size for t in texts)
+    return time.perf_counter() - start, samples / tts.sample_rate
+
+
+# A render in a fresh interpreter that prints where its time went (RenderResult.timings).
+_TIMINGS = """
+import json, sys
+from pathlib import Path
+from audio_pipeline.render import RenderOptions, render
+r = render(Path(sys.argv[1]), RenderOptions(output=Path(sys.argv[2]), cache_dir=None, voice=sys.argv[3], jobs=int(sys.argv[4])))
+print(json.dumps({k: round(v, 2) for k, v in r.timings.items()} | {"audio_s": round(r.duration, 1)}))
+"""
+
+
+def where_time_goes(script: Path, out: Path, voice: str, jobs: str = "2") -> tuple[float, int, dict]:
+    import json
+
+    wall, peak, last = timed([sys.executable, "-c", _TIMINGS, str(script), str(out), voice, jobs])
+    return wall, peak, json.loads(last)
+
+
+def bench_voices(work: Path, long_script: Path | None = None) -> None:
+    print("== voices: the sample episode, heart (hibari) against ernis (Piper) ==")
+    for voice in ("ernis", "heart"):
+        wall, peak, t = where_time_goes(SAMPLE, work / f"v-{voice}.mp3", voice)
+        print(f"{voice}: {wall:.2f} s wall, peak memory {peak} MB; stages {t}")
+        if voice == "heart":
+            bare, audio = bare_hibari_seconds([SAMPLE])
+            print(f"heart: audio {audio:.1f} s; bare hibari synthesis {bare:.2f} s (RTF {bare / audio:.4f}); "
+                  f"render / bare synthesis {wall / bare:.1f}")
+    if long_script is not None:
+        wall, peak, t = where_time_goes(long_script, work / "long-heart.mp3", "heart")
+        bare, audio = bare_hibari_seconds([long_script])
+        print(f"long script with heart: {audio / 60:.1f} min of speech in {wall:.1f} s wall, peak memory {peak} MB; "
+              f"bare hibari {bare:.1f} s; render / bare {wall / bare:.1f}; stages {t}")
+
+
+def long_script_of(work: Path) -> Path:
+    """The eight real episodes imported and joined into one script (about half an hour)."""
+    season = work / "season"
+    if not season.exists():
+        subprocess.run([*CLI, "import-page", str(PAGE), "-o", str(season)], cwd=ROOT, check=True, capture_output=True)
+    scripts = sorted(season.glob("*.md"))
+    long_script = work / "all-eight.md"
+    bodies = [re.sub(r"(?s)^---.*?---\n", "", s.read_text(encoding="utf-8")) for s in scripts]
+    long_script.write_text("---\ntitle: All eight\n---\n" + "\n".join(bodies), encoding="utf-8")
+    return long_script
 
 
 def timed(cmd: list[str]) -> tuple[float, int, str]:
@@ -223,6 +289,12 @@ def main() -> None:
     if sys.argv[1:2] == ["floor"]:  # `bench.py floor [sample]`: a render against its floor only
         floor.main(work, sample_only="sample" in sys.argv[2:])
         return
+    if sys.argv[1:] == ["voices"]:
+        try:
+            bench_voices(work, long_script_of(work) if PAGE.exists() else None)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     if sys.argv[1:2] == ["check"] or sys.argv[1:] == ["ray"]:
         try:
             if sys.argv[1] == "ray":
@@ -250,9 +322,7 @@ def main() -> None:
         scripts = sorted(season.glob("*.md"))
 
         print("== long script: the eight real episodes as one ==")
-        long_script = work / "all-eight.md"
-        bodies = [re.sub(r"(?s)^---.*?---\n", "", s.read_text(encoding="utf-8")) for s in scripts]
-        long_script.write_text("---\ntitle: All eight\n---\n" + "\n".join(bodies), encoding="utf-8")
+        long_script = long_script_of(work)
         bare, audio = bare_piper_seconds([long_script])
         print(f"audio {audio / 60:.1f} min; bare Piper synthesis {bare:.1f} s")
         cmd = [*CLI, "render", str(long_script), "-o", str(work / "long.mp3"), "--no-cache", "-q", "--jobs"]
@@ -274,6 +344,7 @@ def main() -> None:
         print(f"after a one-sentence edit: {wall_edit:.1f} s = {wall_edit / wall_cold:.3f} of the cold render ({summary})")
 
         first.write_text(text, encoding="utf-8")
+        bench_voices(work, long_script)
         ray_vs_local(season, work)
         bench_check(work)
     finally:

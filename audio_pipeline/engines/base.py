@@ -21,7 +21,18 @@ from ..errors import VoiceError
 _REGISTRY: dict[str, str] = {
     "piper": "audio_pipeline.engines.piper:PiperEngine",
     "coqui": "audio_pipeline.engines.coqui:CoquiEngine",
+    "hibari": "audio_pipeline.engines.hibari:HibariEngine",
 }
+
+# Which phoneme alphabet each engine reads inline (see `phoneme_family`), known without
+# importing the engine: the text front end asks before any engine is built.
+_PHONEME_FAMILIES: dict[str, str] = {"piper": "espeak", "hibari": "misaki"}
+
+
+def phoneme_family(engine_name: str) -> str | None:
+    """The phoneme alphabet the engine takes inline ("espeak": Piper's `[[ … ]]`,
+    "misaki": hibari's `[word](/…/)`), or None: it is given respellings only."""
+    return _PHONEME_FAMILIES.get(engine_name)
 
 
 class Engine(ABC):

@@ -8,6 +8,11 @@ Two layers are read from TOML files (the schema is documented at the top of
 - a voice lexicon (e.g. ``voices/ernis.lexicon.toml``): respellings that coax one
   voice's phonemiser into the right sounds. Its entries override the show's.
 
+An entry is a respelling every engine can say (``Ernis = "Erniss"``), or a table that also
+gives the word's phonemes for an engine family, which that family's engines are given
+instead (``Ernis = { say = "Erniss", espeak = "ˈɜːnɪs", misaki = "ˈɜɹnɪs" }``): espeak IPA
+for Piper, misaki for hibari (`PHONEME_FAMILIES`).
+
 A lexicon is plain data; `audio_pipeline.text.normalize` applies it.
 """
 
@@ -33,10 +38,15 @@ else:  # pragma: no cover
 SHOW: Final = "show"
 VOICE: Final = "voice"
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """Bumped when the meaning of a lexicon file changes, so fingerprints change with it."""
 
 _FORBIDDEN_IN_KEY: Final = re.compile(r"[{}|\n\r\t]")
+
+PHONEME_FAMILIES: Final = ("espeak", "misaki")
+"""Phoneme alphabets an entry may carry: espeak-ng IPA (Piper) and misaki (hibari)."""
+# Characters that would end an engine's inline phoneme form early ("[[ … ]]", "[w](/…/)").
+_FORBIDDEN_IN_PHONEMES: Final = re.compile(r"[{}|\[\]()/\\\n\r\t]")
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,11 @@ class Entry:
     """False for entries from ``[words_nocase]``."""
     source: str = SHOW
     """``"show"`` or ``"voice"``: the layer the entry came from."""
+    phonemes: tuple[tuple[str, str], ...] = ()
+    """(family, phonemes) pairs: what an engine of that family is given instead of `spoken`."""
+
+    def phonemes_for(self, family: str | None) -> str | None:
+        return next((p for f, p in self.phonemes if f == family), None) if family else None
 
 
 @dataclass(frozen=True)
@@ -66,8 +81,8 @@ class Lexicon:
         """sha256 hex of the effective content: equal for lexicons that speak alike."""
         content = {
             "schema": SCHEMA_VERSION,
-            "words": sorted((e.written, e.spoken) for e in self.entries if e.case_sensitive),
-            "words_nocase": sorted((e.written.lower(), e.spoken) for e in self.entries
+            "words": sorted((e.written, e.spoken, e.phonemes) for e in self.entries if e.case_sensitive),
+            "words_nocase": sorted((e.written.lower(), e.spoken, e.phonemes) for e in self.entries
                                    if not e.case_sensitive),
             "read_as_word": sorted(self.read_as_word),
         }
@@ -111,9 +126,9 @@ def load_lexicon(show_path: Path | None, voice_path: Path | None = None) -> Lexi
             continue
         data = _read_toml(Path(path))
         for key, spoken in data.words.items():
-            exact[key] = Entry(key, spoken, True, layer)
+            exact[key] = Entry(key, spoken, True, layer, data.phonemes.get(("words", key), ()))
         for key, spoken in data.words_nocase.items():
-            caseless[key.lower()] = Entry(key, spoken, False, layer)
+            caseless[key.lower()] = Entry(key, spoken, False, layer, data.phonemes.get(("words_nocase", key), ()))
         as_word.update(data.acronyms.read_as_word)
         as_word.difference_update(data.acronyms.spell)
     entries = tuple(exact.values()) + tuple(caseless.values())
@@ -129,12 +144,29 @@ class _Acronyms:
 
 
 @dataclass(frozen=True)
-class _File:
-    """One lexicon file, its spoken forms with whitespace collapsed."""
+class _Tables:
+    """One lexicon file as written."""
 
     words: dict = field(default_factory=dict)
     words_nocase: dict = field(default_factory=dict)
     acronyms: _Acronyms = _Acronyms()
+
+
+@dataclass(frozen=True)
+class _File(_Tables):
+    """One lexicon file, its spoken forms with whitespace collapsed."""
+
+    phonemes: dict = field(default_factory=dict)
+    """(table, key) -> ((family, phonemes), ...), for the entries written as tables."""
+
+
+@dataclass(frozen=True)
+class _Word:
+    """An entry written as a table: the respelling, and phonemes per engine family."""
+
+    say: str = ""
+    espeak: str = ""
+    misaki: str = ""
 
 
 def _read_toml(path: Path) -> _File:
@@ -152,15 +184,20 @@ def _read_toml(path: Path) -> _File:
     except RecursionError:
         raise VoiceError(f"{path}: nests too deep; write plain tables of words") from None
 
-    tables = read_table(_File, raw, str(path), error=VoiceError)
+    tables = read_table(_Tables, raw, str(path), error=VoiceError)
     words = {}
+    phonemes = {}
     for table in ("words", "words_nocase"):
-        section = getattr(tables, table)
+        section = dict(getattr(tables, table))
         for key, spoken in section.items():
             _check_key(path, table, key)
+            if isinstance(spoken, dict):
+                word = read_table(_Word, spoken, str(path), section=f"[{table}] {key!r}", error=VoiceError)
+                phonemes[(table, key)] = _phonemes(path, table, key, word)
+                spoken = section[key] = word.say
             if not isinstance(spoken, str) or not spoken.strip():
                 raise VoiceError(f"{path}: [{table}] {key!r} must map to a non-empty string, "
-                                 f"e.g. {key} = \"...\"")
+                                 f"e.g. {key} = \"...\" (or a table with say = \"...\")")
             bad = CONTROL.search(spoken) or CONTROL.search(key)
             if bad:
                 raise VoiceError(f"{path}: [{table}] {key!r} holds control character "
@@ -175,7 +212,20 @@ def _read_toml(path: Path) -> _File:
             if not re.fullmatch(r"[^\W\d_]+", item):
                 raise VoiceError(f"{path}: [acronyms] {key} entry {item!r} must be one word "
                                  f"of letters only, e.g. \"NASA\"")
-    return _File(words["words"], words["words_nocase"], tables.acronyms)
+    return _File(words["words"], words["words_nocase"], tables.acronyms, phonemes)
+
+
+def _phonemes(path: Path, table: str, key: str, word: _Word) -> tuple[tuple[str, str], ...]:
+    out = []
+    for family in PHONEME_FAMILIES:
+        value = " ".join(getattr(word, family).split())
+        if not value:
+            continue
+        if _FORBIDDEN_IN_PHONEMES.search(value):
+            raise VoiceError(f"{path}: [{table}] {key!r}: {family} phonemes may not contain brackets, "
+                             f"parentheses, slashes, braces or |; write the phonemes alone")
+        out.append((family, value))
+    return tuple(out)
 
 
 def _check_key(path: Path, table: str, key: str) -> None:

@@ -52,3 +52,44 @@ WORDS_NOCASE: Final = Rule("lexicon-nocase", "whitelist", _entries(False), _entr
                            ("Papers on arxiv", "Papers on archive"), quiet=True)
 
 RULES: Final = (WORDS, WORDS_NOCASE)
+
+
+# How each engine family takes phonemes inline: Piper reads `[[ … ]]` as raw espeak
+# phonemes; hibari's G2P reads a Markdown-link-like `[word](/phonemes/)`.
+INLINE_PHONEMES: Final = {"espeak": "[[ {phonemes} ]]", "misaki": "[{word}](/{phonemes}/)"}
+# Not inside a web address or an e-mail ("arxiv" in arxiv.org is said by the URL rule).
+_ADDRESS: Final = re.compile(r"[./@:]\w")
+
+
+def with_phonemes(markup: str, lexicon: Lexicon, family: str | None) -> tuple[str, list[str]]:
+    """`markup` with every word whose lexicon entry has phonemes for `family` written as
+    ``{word|phonemes in the engine's inline form}``: the front end passes such a span to the
+    engine verbatim. Returns the markup and the words given so."""
+    if family not in INLINE_PHONEMES:
+        return markup, []
+    from audio_pipeline.markup import INLINE
+
+    words: list[str] = []
+    for case_sensitive in (True, False):
+        keys = sorted((e.written for e in lexicon.entries
+                       if e.case_sensitive == case_sensitive and e.phonemes_for(family)), key=len, reverse=True)
+        if not keys:
+            continue
+        pattern = _pattern(tuple(keys), case_sensitive)
+        taken = [m.span() for m in INLINE.finditer(markup)]  # the script's own {written|spoken} wins
+
+        def one(m: re.Match, markup: str = markup, taken: list = taken) -> str:
+            inside = any(a <= m.start() < b for a, b in taken)
+            before = markup[m.start() - 1: m.start()]
+            if inside or m.group("plural") or _ADDRESS.match(markup, m.end()) or (before and before in "./@:"):
+                return m.group(0)
+            entry = lexicon.lookup(m.group("key"))
+            phonemes = entry.phonemes_for(family) if entry else None
+            if not phonemes:
+                return m.group(0)
+            if entry.written not in words:
+                words.append(entry.written)
+            return "{" + m.group(0) + "|" + INLINE_PHONEMES[family].format(word=m.group(0), phonemes=phonemes) + "}"
+
+        markup = pattern.sub(one, markup)
+    return markup, words
