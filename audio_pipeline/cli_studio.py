@@ -65,7 +65,10 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
                 webbrowser.open(address)
 
     threading.Thread(target=announce, daemon=True).start()
-    server.run()  # uvicorn handles Ctrl-C: it stops taking requests and returns
+    try:
+        server.run()  # on Ctrl-C (or SIGTERM) uvicorn finishes the requests under way, then raises the signal again
+    except KeyboardInterrupt:
+        pass
     if not server.started:
         raise PaperLedgeError(f"could not listen on 127.0.0.1:{port}; choose another --port")
     click.echo("studio: stopped")

@@ -2,7 +2,7 @@
 "use strict";
 const TOKEN = document.querySelector('meta[name="studio-token"]').content;
 const $ = (id) => document.getElementById(id);
-const state = { ep: null, data: null, current: 0, conflict: null, polling: null };
+const state = { ep: null, data: null, current: 0, conflict: null, polling: null, relexed: new Set() };
 
 function say(text) { $("status").textContent = text; }
 
@@ -47,7 +47,8 @@ function sentenceRow(s) {
   btn.addEventListener("click", run(() => select(s.index, true)));
   row.append(score, btn);
   const marks = [];
-  if (!s.cached) marks.push("to be synthesised");
+  if (state.relexed.has(s.index)) marks.push("new reading: render to hear it in the episode");
+  else if (!s.cached) marks.push("to be synthesised");
   if (s.take) marks.push(`take ${s.take}`);
   if (!s.editable) marks.push("edit in the script");
   if (marks.length) {
@@ -166,6 +167,7 @@ async function saveWord(where, sha) {
   const lex = state.data.lexicons[where];
   const r = await api("POST", "/api/save-word", { ep: state.ep, word: $("word").value, spoken: $("say-as").value, where, sha: sha === undefined ? lex.sha : sha });
   if (r.conflict) { showConflict(r.conflict, (newSha) => saveWord(where, newSha)); return; }
+  r.changed.forEach((i) => state.relexed.add(i));
   const marked = r.changed.length ? `; sentences ${r.changed.join(", ")} marked for re-synthesis` : "";
   say(`"${$("word").value}" saved to ${lex.name}${marked}`);
   await load();
@@ -217,7 +219,7 @@ function watch(job) {
     if (j.state === "running") { state.polling = setTimeout(tick, 400); return; }
     bar.hidden = true;
     $("render").disabled = $("render-check").disabled = false;
-    if (j.state === "done") { await load(); $("player").load(); }
+    if (j.state === "done") { state.relexed.clear(); await load(); $("player").load(); }
     document.body.dataset.job = j.state;
   });
   say(`${job.kind}: starting`);
@@ -238,7 +240,7 @@ async function start() {
   const wanted = new URLSearchParams(location.search).get("ep");
   state.ep = eps.some((e) => e.id === wanted) ? wanted : eps[0].id;
   pick.value = state.ep;
-  pick.addEventListener("change", run(async () => { state.ep = pick.value; state.current = 0; $("detail").hidden = true; await load(); }));
+  pick.addEventListener("change", run(async () => { state.ep = pick.value; state.current = 0; state.relexed.clear(); $("detail").hidden = true; await load(); }));
   $("preview").addEventListener("click", run(preview));
   $("save").addEventListener("click", run(() => saveSentence()));
   $("revert").addEventListener("click", run(() => select(state.current, false)));
