@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import urllib.error
 import urllib.request
@@ -71,8 +72,9 @@ def server(show):
     m = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert m, line + proc.stderr.read() if proc.poll() is not None else line
     yield m.group(0)
-    proc.terminate()  # uvicorn stops cleanly on SIGTERM as on Ctrl-C
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(timeout=20) == 0
+    assert "stopped" in proc.stdout.read() and "Traceback" not in proc.stderr.read()
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,7 @@ def test_changes_need_the_token_and_the_servers_own_origin(page, server, show):
     status, text = post(approve, body, {"X-Studio-Token": token(page), "Origin": "http://evil.example"})
     assert status == 403 and text.count("\n") == 1 and "origin" in text
     assert get(server, {"Host": "evil.example"})[0] == 403  # DNS rebinding
+    assert get(server + "audio/sentence.wav?ep=01-studio&i=1", {"Sec-Fetch-Site": "cross-site"})[0] == 403
     # With the token, from the page's origin: bad requests are 4xx with one line, never a traceback.
     good = {"X-Studio-Token": token(page), "Origin": own}
     for path, data in [("api/approve", b"{not json"), ("api/approve", b'{"ep": "../../etc/passwd"}'),
@@ -166,6 +169,21 @@ def test_edit_preview_and_save_change_exactly_that_sentence(page, show):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_function("() => document.getElementById('status').textContent.includes('saved to')")
     assert script.read_bytes() == before.replace(b"Today   we read a short paper.", new.encode())
+
+
+def test_an_edit_that_cannot_be_placed_exactly_is_refused(page, server, show):
+    script = show / "season" / "01-studio.md"
+    before = script.read_bytes()
+    sha = json.loads(get(server + "api/episode?ep=01-studio")[1])["script_sha"]
+    good = {"X-Studio-Token": token(page), "Origin": server.rstrip("/")}
+    for i, text, why in [(3, "The authors measured waves.", "cannot be located exactly"),  # *authors* is Markdown
+                         (1, "## A new chapter", "beyond this sentence"),  # at a line's start: a heading
+                         (1, "- a list item", "beyond this sentence"),
+                         (4, "They found [pause 2s] a signal.", "beyond this sentence")]:
+        body = json.dumps({"ep": "01-studio", "i": i, "text": text, "sha": sha}).encode()
+        status, answer = post(server + "api/save-sentence", body, good)
+        assert status == 400 and why in answer, answer
+    assert script.read_bytes() == before
 
 
 def test_a_word_saved_from_the_page_is_in_the_lexicon_and_in_paperledge_text(page, show):

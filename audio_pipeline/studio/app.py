@@ -1,7 +1,8 @@
 """The studio's web app (Starlette): the page, its JSON API and the audio it plays.
 
 Guards, in front of every route: the Host must be this server's own address (no DNS
-rebinding), a request with an Origin from anywhere else is refused, and every request
+rebinding), a request with an Origin from anywhere else (or that the browser marks as
+sent from another site: Sec-Fetch-Site) is refused, and every request
 that changes something carries the token the page was served with (X-Studio-Token).
 Errors are one line of text with a 4xx status, never a traceback page.
 """
@@ -51,7 +52,8 @@ class Guard:
         problem = None
         if headers.get("host") not in own:
             problem = "this server answers only to its own address"
-        elif "origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}:
+        elif ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
+              or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
             problem = "requests from another origin are refused"
         elif scope["method"] not in _SAFE and not secrets.compare_digest(
                 headers.get(TOKEN_HEADER, "").encode(), self.state["token"].encode()):

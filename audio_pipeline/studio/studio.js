@@ -64,6 +64,7 @@ function draw() {
   const d = state.data;
   $("title").textContent = d.title;
   document.title = d.title + " - PaperLedge studio";
+  $("about").textContent = `${d.script}, read by ${d.voice}`;
   $("render-check").hidden = !d.check;
   $("approved").textContent = d.approved ? "Approved" : "";
   const box = $("sentences");
