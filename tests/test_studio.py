@@ -243,6 +243,7 @@ def test_a_chosen_take_is_the_one_in_the_rendered_mp3(page, show):
     page.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=30_000)
     duration = float(ffprobe(mp3)["format"]["duration"])
     assert page.evaluate("document.getElementById('player').duration") == pytest.approx(duration, abs=0.1)
+    page.wait_for_selector("#plot-box svg polyline.lufs")  # the loudness plot of the new MP3
     # The cache entry the render used for sentence 4 is take 2's.
     profile = load_voice(str(show / "voices" / "steady.toml"))
     fingerprint = create_engine(profile.engine, profile.engine_params).fingerprint()

@@ -91,7 +91,10 @@ function draw() {
   const src = d.mp3 ? `/audio/episode.mp3?${q({ v: d.mp3_version })}` : "";
   if (src && $("player").dataset.src !== src) { $("player").src = src; $("player").dataset.src = src; }
   $("plot-box").hidden = !d.mp3;
-  if (d.mp3) $("plot").src = `/api/plot?${q({ v: d.mp3_version })}`;
+  if (d.mp3 && $("plot-box").dataset.v !== String(d.mp3_version)) {
+    $("plot-box").dataset.v = String(d.mp3_version);
+    api("GET", `/api/plot?${q({ v: d.mp3_version })}`).then((svg) => { $("plot-box").innerHTML = svg; }).catch((e) => say(e.message));
+  }
   $("approve").disabled = !d.mp3;
   $("word-voice").disabled = !d.lexicons.voice;
   $("word-show").disabled = !d.lexicons.show;
@@ -196,7 +199,8 @@ async function moreTakes() {
       await load();
     }));
     const score = document.createElement("span");
-    score.textContent = t.error === undefined ? "" : ` ${(100 * t.error).toFixed(0)}% off (heard: ${t.heard})`;
+    score.textContent = t.error === undefined ? "" : ` ${(100 * t.error).toFixed(0)}% off`;
+    if (t.heard !== undefined) score.title = `heard: ${t.heard}`;
     li.append(hear, " ", choose, score);
     return li;
   }));
@@ -233,7 +237,23 @@ async function approve() {
   await load();
 }
 
+function followPlayer() {
+  const player = $("player");
+  player.addEventListener("timeupdate", () => {
+    const cursor = document.querySelector("#plot-box #cursor");
+    if (!cursor || !player.duration) return;
+    const x = (player.currentTime / player.duration * 1000).toFixed(1);
+    cursor.setAttribute("x1", x);
+    cursor.setAttribute("x2", x);
+  });
+  $("plot-box").addEventListener("click", (e) => {
+    const r = $("plot-box").getBoundingClientRect();
+    if (player.duration) { player.currentTime = (e.clientX - r.left) / r.width * player.duration; player.play().catch(() => {}); }
+  });
+}
+
 async function start() {
+  followPlayer();
   const eps = await api("GET", "/api/episodes");
   const pick = $("episode");
   pick.replaceChildren(...eps.map((e) => new Option(e.name, e.id)));
