@@ -13,9 +13,13 @@ from .config import DEFAULT_OUTPUT_DIR
 from .errors import PaperLedgeError
 
 
-def _free_port() -> int:
+def _port(wanted: int) -> int:
+    """`wanted` if it is free on 127.0.0.1 (0: any free port)."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", wanted))
+        except OSError:
+            raise PaperLedgeError(f"port {wanted} on 127.0.0.1 is in use; choose another --port, or leave it out") from None
         return s.getsockname()[1]
 
 
@@ -49,7 +53,7 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
     else:
         raise PaperLedgeError(f"{target}: no such script or season folder")
     app = create_app(Studio(scripts, out_dir, cache_dir, voice))
-    port = port or _free_port()
+    port = _port(port)
     allow_hosts(app, port)
     address = f"http://127.0.0.1:{port}/"
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
@@ -68,6 +72,8 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
     try:
         server.run()  # on Ctrl-C (or SIGTERM) uvicorn finishes the requests under way, then raises the signal again
     except KeyboardInterrupt:
+        pass
+    except SystemExit:  # uvicorn could not start (it has said why)
         pass
     if not server.started:
         raise PaperLedgeError(f"could not listen on 127.0.0.1:{port}; choose another --port")

@@ -179,7 +179,8 @@ async function saveWord(where, sha) {
 
 async function moreTakes() {
   say("Making takes...");
-  const rows = await api("POST", "/api/takes", { ep: state.ep, i: state.current, count: 2, score: state.data.check });
+  const shown = $("takes").children.length;  // each press makes one more, from two, up to four
+  const rows = await api("POST", "/api/takes", { ep: state.ep, i: state.current, count: shown ? Math.min(4, shown) : 2, score: state.data.check });
   const list = $("takes");
   list.replaceChildren(...rows.map((t) => {
     const li = document.createElement("li");
