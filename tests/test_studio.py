@@ -207,6 +207,25 @@ def test_a_word_saved_from_the_page_is_in_the_lexicon_and_in_paperledge_text(pag
     assert "new reading" not in page.locator(".row[data-index='4']").inner_text()
 
 
+def test_the_show_lexicon_is_made_from_the_bundled_one_and_never_overwritten_blind(page, server, show):
+    bundled = (ROOT / "voices" / "lexicon.toml").read_text(encoding="utf-8")
+    good = {"X-Studio-Token": token(page), "Origin": server.rstrip("/")}
+    lexicons = json.loads(get(server + "api/episode?ep=01-studio")[1])["lexicons"]
+    assert lexicons["show"]["sha"] == ""  # the show has no lexicon.toml of its own yet
+    body = {"ep": "01-studio", "word": "signal", "spoken": "sig-nal", "where": "show", "sha": ""}
+    status, answer = post(server + "api/save-word", json.dumps(body).encode(), good)
+    assert status == 200, answer
+    made = (show / "lexicon.toml").read_text(encoding="utf-8")
+    assert made == bundled.replace("[words]\n", '[words]\nsignal = "sig-nal"\n', 1)
+    proc = run_cli("text", show / "season" / "01-studio.md", "--json", cwd=show, env={"PAPERLEDGE_SHOW": str(show)})
+    assert "sig-nal" in json.loads(proc.stdout)[3]["spoken"]
+    # Saved again with the checksum of a file that has since changed: 409, both versions, nothing written.
+    status, answer = post(server + "api/save-word", json.dumps({**body, "spoken": "sig-nul"}).encode(), good)
+    assert status == 409 and json.loads(answer)["theirs"] == made and 'signal = "sig-nul"' in json.loads(answer)["mine"]
+    assert (show / "lexicon.toml").read_text(encoding="utf-8") == made
+    (show / "lexicon.toml").unlink()  # the rest of the module hears the bundled lexicon
+
+
 def test_a_file_changed_on_disk_is_shown_not_overwritten(page, show):
     script = show / "season" / "01-studio.md"
     theirs = script.read_text(encoding="utf-8").replace("<!-- producer's note", "<!-- edited elsewhere; producer's note")
