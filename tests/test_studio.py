@@ -156,6 +156,33 @@ def test_changes_need_the_token_and_the_servers_own_origin(page, server, show):
     assert not (show / "out" / "01-studio.approved.json").exists()
 
 
+def test_another_site_in_the_browser_cannot_change_anything(browser, server, show, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
+        # A form-like request needs no CORS preflight: the browser sends it, the studio refuses it.
+        page.evaluate("""(url) => fetch(url, {method: 'POST', mode: 'no-cors', body: '{"ep": "01-studio", "i": 1, "take": 1}',
+                                               headers: {'Content-Type': 'text/plain'}}).catch(() => null)""",
+                      server + "api/choose-take")
+        # One that would need a preflight is stopped there.
+        refused = page.evaluate("""(url) => fetch(url, {method: 'POST', body: '{"ep": "01-studio", "i": 1, "take": 1}',
+                                  headers: {'Content-Type': 'application/json', 'X-Studio-Token': 'x'}})
+                                  .then(() => false, () => true)""", server + "api/choose-take")
+        page.close()
+    finally:
+        other.shutdown()
+    assert refused
+    assert not (show / "out" / "01-studio.takes.json").exists()
+
+
 def test_edit_preview_and_save_change_exactly_that_sentence(page, show):
     script = show / "season" / "01-studio.md"
     before = script.read_bytes()
@@ -237,9 +264,11 @@ def test_a_file_changed_on_disk_is_shown_not_overwritten(page, show):
     assert "edited elsewhere" in page.locator("#theirs").inner_text()
     assert "Hello and welcome back." in page.locator("#mine").inner_text()
     assert script.read_text(encoding="utf-8") == theirs
-    page.get_by_role("button", name="Keep the file on disk (reload)").click()
+    # Asked, the producer keeps both changes: theirs on disk, with this sentence edited.
+    page.get_by_role("button", name="Save mine over it").click()
     page.wait_for_selector("#conflict", state="hidden")
-    assert script.read_text(encoding="utf-8") == theirs
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('saved to')")
+    assert script.read_text(encoding="utf-8") == theirs.replace("Hello and welcome to the show.", "Hello and welcome back.")
 
 
 def test_a_chosen_take_is_the_one_in_the_rendered_mp3(page, show):
