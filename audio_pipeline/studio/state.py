@@ -138,7 +138,7 @@ class Studio:
                 n += 1
                 key = sentence_key(maker.fingerprint, s.spoken)
                 score = checked.get(n)
-                rows.append({"index": n, "written": s.written, "markup": s.markup, "spoken": s.spoken, "rules": s.fired,
+                rows.append({"index": n, "speaker": getattr(s, "speaker", None) or profile.name, "written": s.written, "markup": s.markup, "spoken": s.spoken, "rules": s.fired,
                              "editable": spans[n - 1] is not None, "cached": self.cache.path_for(key).is_file(),
                              "take": book.get(key, 0), "score": score})
             chapters.append({"title": c.title, "sentences": rows})

@@ -43,9 +43,16 @@ function sentenceRow(s) {
   btn.type = "button";
   btn.className = "s";
   btn.textContent = s.written;
-  btn.setAttribute("aria-label", `Play sentence ${s.index}: ${s.written}`);
+  btn.setAttribute("aria-label", `Play sentence ${s.index}: ${s.written}` + (state.speakers > 1 ? ` (${s.speaker})` : ""));
   btn.addEventListener("click", run(() => select(s.index, true)));
-  row.append(score, btn);
+  row.append(score);
+  if (state.speakers > 1) {
+    const who = document.createElement("span");
+    who.className = "speaker";
+    who.textContent = s.speaker;
+    row.append(who);
+  }
+  row.append(btn);
   const marks = [];
   if (state.relexed.has(s.index)) marks.push("new reading: render to hear it in the episode");
   else if (!s.cached) marks.push("to be synthesised");
@@ -62,6 +69,7 @@ function sentenceRow(s) {
 
 function draw() {
   const d = state.data;
+  state.speakers = new Set(sentences().map((s) => s.speaker)).size;
   $("title").textContent = d.title;
   document.title = d.title + " - PaperLedge studio";
   $("about").textContent = `${d.script}, read by ${d.voice}`;
