@@ -217,7 +217,10 @@ def test_a_word_saved_from_the_page_is_in_the_lexicon_and_in_paperledge_text(pag
     lexicon = show / "voices" / "steady.lexicon.toml"
     before = lexicon.read_text(encoding="utf-8")
     select(page, 3)
-    page.fill("#word", "Zorblax")
+    # Select the word in the sentence's text (read-only here: *authors* is Markdown the studio does not rewrite).
+    page.locator("#edit-text").evaluate("""(t) => { const i = t.value.indexOf('Zorblax'); t.focus();
+                                           t.setSelectionRange(i, i + 7); t.dispatchEvent(new Event('select')); }""")
+    assert page.input_value("#word") == "Zorblax"
     page.fill("#say-as", "Zor-blacks")
     page.get_by_role("button", name="Preview word").click()
     page.wait_for_function("() => document.getElementById('spoken').textContent.includes('Zor-blacks')")

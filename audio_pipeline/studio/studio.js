@@ -128,7 +128,7 @@ async function select(index, andPlay) {
   $("detail").hidden = false;
   $("detail-title").textContent = `Sentence ${index}`;
   $("edit-text").value = s.markup;
-  $("edit-text").disabled = !s.editable;
+  $("edit-text").readOnly = !s.editable;  // still there to select a word in
   $("save").disabled = !s.editable;
   $("spoken").textContent = s.spoken;
   $("rules").textContent = s.rules.join(", ") || "none";
