@@ -13,6 +13,7 @@ OUT    ?= build/$(notdir $(patsubst %/,%,$(SEASON)))
 VOICE  ?=
 # make season CHECK=1 [MAX_WER=0.1]: every episode rendered with --check; the feed leaves
 # out episodes heard worse than MAX_WER (and make stops with status 3 at the first one).
+# make season APPROVED=1: the feed holds only episodes approved in `paperledge studio`.
 CHECK   ?=
 MAX_WER ?=
 CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer $(MAX_WER))
@@ -35,7 +36,7 @@ setup: $(BIN)/paperledge
 $(BIN)/paperledge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,check]'
+	$(BIN)/python -m pip install -q -e '.[dev,check,studio]'
 	@touch $@
 
 # The tests check outputs with ffprobe, which no pip package ships, and open the review
@@ -82,7 +83,7 @@ bench-check: setup system-deps
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER))
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(APPROVED),--approved-only)
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 	@mkdir -p $(@D)

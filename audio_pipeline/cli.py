@@ -18,6 +18,7 @@ from . import __version__
 from .cli_admin import assets_cmd, cache_group, init_cmd, voices
 from .cli_options import WER, Finite, Group, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .cli_season import feed, import_page, season
+from .cli_studio import studio
 from .config import ExportConfig, MasterConfig
 
 
@@ -28,7 +29,7 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
-for _command in (season, feed, import_page, voices, assets_cmd, init_cmd, cache_group):
+for _command in (season, feed, import_page, voices, assets_cmd, init_cmd, cache_group, studio):
     main.add_command(_command)
 
 

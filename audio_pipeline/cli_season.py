@@ -93,13 +93,14 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
 @click.option("--max-wer", type=WER, default=None,
               help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+@click.option("--approved-only", is_flag=True, help="Publish only episodes approved in the studio, as approved (same MP3).")
 @show_option
-def feed(season_dir, out_dir, max_wer):
+def feed(season_dir, out_dir, max_wer, approved_only):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
     from .season import write_season_feed
 
     refused: list[str] = []
-    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused))
+    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only))
     if refused:
         click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
                    f"{', '.join(refused)}", err=True)

@@ -29,6 +29,7 @@ from .check import valid_report
 from .export import check_complete
 from .show import cover_path, find_asset, load_settings, show_files
 from .sidecars import is_sidecar, sidecar_paths
+from .studio.approval import is_approved
 from .text.lexicon import default_show_lexicon_path
 from .voices import load_voice
 
@@ -168,7 +169,8 @@ def _duration(mp3: Path) -> float:
         raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
 
 
-def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None) -> Path:
+def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None,
+                      approved_only: bool = False) -> Path:
     """feed.xml for every rendered episode of the season (times read from the outputs).
     With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
     is left out (and named in `refused`)."""
@@ -177,7 +179,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
     items = []
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
-        if not mp3.exists():
+        if not mp3.exists() or (approved_only and not is_approved(mp3)):  # approved: studio/approval.py
             continue
         if max_wer is not None and (script.stem not in checks or checks[script.stem]["wer"] > max_wer):
             if refused is not None:
