@@ -150,12 +150,16 @@ class Studio:
         }
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
-        path = self.output_file(ep, ".check.json")
+        """Each sentence's scores from a check of the MP3 now there (a check of an older render is void)."""
+        from ..check_files import valid_report
+
+        data = valid_report(self.mp3(ep))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             return {int(s["index"]): {"error": float(s.get("error", 0)), "flagged": bool(s.get("flagged")),
-                                      "heard": str(s.get("heard", ""))} for s in data["sentences"]}
-        except (OSError, ValueError, KeyError, TypeError):
+                                      "heard": str(s.get("heard", "")), "score": float(s.get("score", 1.0)),
+                                      "weakest": [str(w[0]) for w in s.get("weakest", [])[:3]]}
+                    for s in data["sentences"]} if data else {}
+        except (ValueError, KeyError, TypeError):
             return {}
 
     def _chapter_marks(self, ep: str) -> list[dict]:
@@ -249,8 +253,10 @@ class Studio:
                 from ..check import check_clip
 
                 entry = self.cache.get(key)
-                heard, sc = check_clip(s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg, self.cfg.asr_model)
+                heard, sc, judged = check_clip(s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg,
+                                               self.cfg.asr_model)
                 row["error"], row["heard"] = round(sc.rate, 4), heard
+                row["score"], row["flagged"] = round(judged.score, 3), judged.flagged
             out.append(row)
         return out
 

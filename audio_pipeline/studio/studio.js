@@ -37,8 +37,8 @@ function sentenceRow(s) {
   row.dataset.index = s.index;
   const score = document.createElement("span");
   score.className = "score";
-  score.textContent = s.score ? (100 * s.score.error).toFixed(0) + "% off" : "";
-  if (s.score) score.title = "heard: " + s.score.heard;
+  score.textContent = s.score ? "score " + s.score.score.toFixed(2) : "";
+  if (s.score) score.title = (s.score.weakest.length ? "weakest: " + s.score.weakest.join(", ") + "; " : "") + "heard: " + s.score.heard;
   const btn = document.createElement("button");
   btn.type = "button";
   btn.className = "s";
