@@ -24,7 +24,8 @@ def _warn_placeholder(season_dir: Path) -> None:
 
 
 def _report_validation(out: Path, quiet: bool) -> bool:
-    """Validate what a season wrote; print each problem on stderr. True when it passes."""
+    """Validate what a season wrote; print each problem on stderr (the placeholder address
+    among them, as a warning). True when it passes."""
     from .validate import errors, summary, validate_path
 
     problems = validate_path(out)
@@ -105,8 +106,6 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
                 f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
             )
         refused += report.refused
-    for season_dir in dict.fromkeys(season_dirs):
-        _warn_placeholder(season_dir)
     failed = [out for out in outs if not _report_validation(out, quiet)]
     if failed:
         click.echo(f"paperledge: {', '.join(map(str, failed))} would not pass a podcast directory's checks; "

@@ -74,5 +74,5 @@ def notes_html(parts: list[str | list[str]]) -> str:
     out = []
     for p in parts:
         lines = [p] if isinstance(p, str) else p
-        out.append("<p>" + "<br>".join(html.escape(" ".join(xml_safe(line).split())) for line in lines) + "</p>")
+        out.append("<p>" + "<br>".join(html.escape(" ".join(xml_safe(line).split()), quote=False) for line in lines) + "</p>")
     return "".join(out)

@@ -123,9 +123,6 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: d
         url = enclosure.get("url", "")
         if enclosure.get("type") != AUDIO_TYPE:
             out.append(Problem(feed, f"{label}: enclosure type {enclosure.get('type')!r} must be {AUDIO_TYPE!r}"))
-        if url.startswith(PLACEHOLDER_BASE_URL):
-            out.append(Problem(feed, f"{label}: enclosure {url} is at the placeholder address: set base_url in show.toml",
-                               WARNING))
         mp3 = _local(feed, url)
         length = enclosure.get("length", "")
         if mp3 is None or not mp3.is_file():
@@ -223,4 +220,9 @@ def validate_feed(feed: Path) -> list[Problem]:
         out.append(Problem(feed, "holds no episodes", WARNING))
     for n, item in enumerate(items, 1):
         _item(feed, item, n, guids, ledger, out)
+    urls = [e.get("url", "") for e in channel.iter("enclosure")]
+    if any(u.startswith(PLACEHOLDER_BASE_URL) for u in urls):
+        base = next(u for u in urls if u.startswith(PLACEHOLDER_BASE_URL)).rsplit("/", 1)[0] + "/"
+        out.append(Problem(feed, f"the episodes are at the placeholder {base}: set base_url = \"https://YOUR-HOST/PATH/\" "
+                                 "in show.toml", WARNING))
     return out

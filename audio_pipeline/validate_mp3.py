@@ -203,10 +203,12 @@ def _tags(path: Path, duration: float | None, out: list[Problem]) -> list[tuple[
     if tags.version[:2] != (2, 3):
         out.append(Problem(path, f"ID3 v2.{tags.version[1]}: Apple reads v2.3 (v2.4 chapter titles are cut); "
                                  "save the tag as ID3 v2.3"))
-    need = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TRCK": "track", "TDRC": "date"}
+    need = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TDRC": "date"}
     lacking = [f"{name} ({fid})" for fid, name in need.items() if not str(tags.get(fid, "")).strip()]
     if lacking:
-        out.append(Problem(path, f"the ID3 tag lacks the {', '.join(lacking)}: set them (episode, date in the script)"))
+        out.append(Problem(path, f"the ID3 tag lacks the {', '.join(lacking)}: set them (title, date in the script)"))
+    if not str(tags.get("TRCK", "")).strip():  # apps number episodes by the feed's itunes:episode
+        out.append(Problem(path, "the ID3 tag has no track (TRCK): add 'episode: N' to the script's front matter", WARNING))
     _cover(path, tags, out)
     return _chapters(path, tags, duration, out)
 
