@@ -22,7 +22,7 @@ from urllib.parse import quote
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, FEED_PUBLISH_HOUR_UTC, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
-from .feed_text import disclosure, notes_html, notes_parts, notes_text, plain
+from .feed_text import disclosure, notes_html, notes_parts, plain
 from .settings import ranged, table_values
 
 if sys.version_info >= (3, 11):
@@ -38,8 +38,9 @@ CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
 SRT_TYPE: Final = "application/x-subrip"
 AUDIO_TYPE: Final = "audio/mpeg"
-PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a5b4a5cb3c1d")
-"""Podcasting 2.0's namespace for podcast:guid: a UUIDv5 of the feed URL without its scheme."""
+PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+"""Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
+(the spec's example: mp3s.nashownotes.com/pc20rss.xml -> 917393e3-1b1e-5cef-ace4-edaa54e1f810)."""
 PLACEHOLDER_BASE_URL: Final = "https://example.com/"
 """The default base_url's host: a feed with it points every app at nothing."""
 GUID_LEDGER: Final = ".episode-guids.json"
@@ -209,13 +210,9 @@ def _notes(show: ShowSettings, item: FeedItem) -> list:
 
 
 def item_description(item: FeedItem, show: ShowSettings | None = None) -> str:
-    """Show notes as plain text: the summary, the disclosure that the voice is synthetic,
-    one "MM:SS Title" line per chapter (the first at 00:00), then full author credits."""
-    return notes_text(_notes(show or ShowSettings(), item))
-
-
-def item_notes_html(item: FeedItem, show: ShowSettings | None = None) -> str:
-    """The same show notes as HTML, every part escaped (content:encoded)."""
+    """The show notes, as HTML made of escaped parts (the item's description and
+    content:encoded): the summary, the disclosure that the voice is synthetic, one
+    "MM:SS Title" line per chapter (the first at 00:00), then full author credits."""
     return notes_html(_notes(show or ShowSettings(), item))
 
 
@@ -229,7 +226,7 @@ def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetim
     channel = ET.SubElement(rss, "channel")
     _text(channel, "title", show.title)
     _text(channel, "link", show.link)
-    _text(channel, "description", show.description)
+    _text(channel, "description", notes_html([show.description]), raw=True)
     _text(channel, "language", show.language)
     ET.SubElement(channel, f"{{{ATOM_NS}}}link", {"href": show.feed_url, "rel": "self", "type": "application/rss+xml"})
     _text(channel, _pc("guid"), show.podcast_guid)
@@ -276,8 +273,9 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
         ) from None
     node = ET.SubElement(channel, "item")
     _text(node, "title", item.title)
-    _text(node, "description", item_description(item, show))
-    _text(node, f"{{{CONTENT_NS}}}encoded", item_notes_html(item, show), raw=True)
+    notes = item_description(item, show)
+    _text(node, "description", notes, raw=True)
+    _text(node, f"{{{CONTENT_NS}}}encoded", notes, raw=True)
     ET.SubElement(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
     _text(node, "guid", item.guid, {"isPermaLink": "false"})
     _text(node, "pubDate", email.utils.format_datetime(_pub_datetime(item.date)))

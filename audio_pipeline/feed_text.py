@@ -64,15 +64,11 @@ def notes_parts(summary: str, disclosure_line: str | None, chapters: list[tuple[
     return parts
 
 
-def notes_text(parts: list[str | list[str]]) -> str:
-    """The show notes as plain text (the item's description)."""
-    return "\n\n".join(p if isinstance(p, str) else "\n".join(p) for p in parts)
-
-
 def notes_html(parts: list[str | list[str]]) -> str:
-    """The show notes as HTML (content:encoded): every part escaped, our own tags only."""
+    """The show notes as HTML (description and content:encoded): every part escaped, our own
+    <p> and <br> the only tags."""
     out = []
     for p in parts:
         lines = [p] if isinstance(p, str) else p
-        out.append("<p>" + "<br>".join(html.escape(" ".join(xml_safe(line).split()), quote=False) for line in lines) + "</p>")
+        out.append("<p>" + "<br>".join(html.escape(" ".join(plain(line).split()), quote=False) for line in lines) + "</p>")
     return "".join(out)
