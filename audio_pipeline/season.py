@@ -153,9 +153,9 @@ def engine_label(profile: VoiceProfile) -> str:
 
 
 def episode_key(meta) -> str:
-    """What names an episode across renames (a re-import retitles its file): its season and
-    number when it has both."""
-    return f"s{meta.season}e{meta.episode}" if meta.season is not None and meta.episode is not None else ""
+    """What names an episode across renames: its date and title, as the importer knows an
+    episode again when a re-import renumbers (and so renames) its script."""
+    return f"{meta.date.isoformat()} {' '.join(meta.title.split()).casefold()}" if meta.date else ""
 
 
 def read_ledger(out_dir: Path) -> dict[str, dict]:
@@ -181,13 +181,13 @@ def record_engine(out_dir: Path, script: Path, voice: str | None) -> None:
 
 
 def _guid_for(ledger: dict[str, dict], show: ShowSettings, mp3: str, key: str) -> str:
-    """The GUID the episode had (by file name, else by season and number), else a new one."""
+    """The GUID the episode had (by its date and title, else by its file name), else a new one."""
+    for other in ledger.values():
+        if key and other.get("key") == key and other.get("guid"):
+            return other["guid"]
     entry = ledger.get(mp3)
     if entry and entry.get("guid"):
-        return entry["guid"]
-    for name, other in ledger.items():
-        if key and other.get("key") == key and other.get("guid") and name != mp3:
-            return other["guid"]
+        return entry["guid"]  # the same file, its title edited
     return episode_guid(show, mp3)
 
 
@@ -244,7 +244,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
         key = episode_key(meta)
         guid = _guid_for(ledger, show, mp3.name, key)
-        if guid in (i.guid for i in items):  # two scripts claiming one season and number
+        if guid in (i.guid for i in items):  # two scripts claiming one episode
             guid = episode_guid(show, mp3.name)
         engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
         ledger[mp3.name] = {"guid": guid, "key": key, "engine": engine}

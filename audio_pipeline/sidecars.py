@@ -43,9 +43,11 @@ def vtt_text(text: str) -> str:
 
 
 def srt_text(text: str) -> str:
-    """Cue text for SRT, which has no escapes but whose players read <b>, <font ...> and
-    {\\an8}: a word joiner (U+2060, invisible) after "<" or "{" keeps it from opening a tag."""
-    return re.sub(r"([<{])(?=[A-Za-z/!?\\])", "\\1\u2060", text.replace("-->", "→"))
+    """Cue text for SRT, which has no escapes while its readers take <b>, <font ...> (or
+    anything in angle brackets) and {\\an8} as markup: a "<" that would open a tag is
+    written "‹" (U+2039), and a word joiner (U+2060, invisible) follows a "{" that would."""
+    text = re.sub(r"<(?=[A-Za-z/!?])", "\u2039", text.replace("-->", "→"))
+    return re.sub(r"\{(?=\\)", "{\u2060", text)
 
 
 def transcript_vtt(timeline: Timeline) -> str:
@@ -94,7 +96,7 @@ def read_cues(text: str) -> list[tuple[float, float, str]]:
 def srt_from_vtt(vtt: str) -> str:
     """The SRT transcript of a WebVTT transcript this module wrote (for a render that has
     only the VTT's text, such as a Ray worker's)."""
-    return srt_from_cues([(s, e, t.replace("\u2192", "-->")) for s, e, t in read_cues(vtt)])
+    return srt_from_cues(read_cues(vtt))
 
 
 def chapters_json(timeline: Timeline, title: str) -> str:

@@ -261,3 +261,43 @@ def test_a_failing_season_says_so_and_exits_non_zero(published, tmp_path, determ
     assert proc.returncode == 1, proc.stderr
     assert "'Sciences' is not one of Apple's" in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(f"paperledge: {out} would not pass")
+
+
+def _guids(out: Path) -> dict[str, str]:
+    """Episode title -> GUID, as feedparser reads the feed."""
+    import feedparser
+
+    return {e.title: e.id for e in feedparser.parse((out / "feed.xml").read_bytes()).entries}
+
+
+def test_guids_survive_a_renumbering_reimport_and_a_host_move(published, out, tmp_path):
+    """A changed GUID makes every app download the episode again."""
+    season = tmp_path / "season-03"
+    shutil.copytree(published[0], season)
+    before = _guids(out)
+    # A re-import that finds an older episode renumbers this one and renames its script
+    # (and so its MP3, once rendered again); the old number goes to the new episode.
+    script = season / "02-checks.md"
+    moved = season / "03-checks.md"
+    moved.write_text(script.read_text(encoding="utf-8").replace("episode: 2", "episode: 3"), encoding="utf-8")
+    script.unlink()
+    for old in out.glob("02-checks.*"):
+        old.rename(out / old.name.replace("02-checks", "03-checks"))
+    (season / "show.toml").write_text('base_url = "https://new-host.example.net/pl/"\n', encoding="utf-8")
+    proc = run_cli("feed", season, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    after = _guids(out)
+    assert after == before, (before, after)
+    assert "https://new-host.example.net/pl/03-checks.mp3" in (out / "feed.xml").read_text(encoding="utf-8")
+    code, lines = _validate(out)
+    assert code == 0, lines
+
+
+def test_feed_at_the_placeholder_address_warns_in_one_line(published, out, tmp_path):
+    season = tmp_path / "season-03"
+    shutil.copytree(published[0], season)
+    (season / "show.toml").unlink()
+    proc = run_cli("feed", season, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "placeholder https://example.com/paperledge/" in line and 'base_url = "https://' in line and "show.toml" in line
