@@ -102,6 +102,8 @@ class ShowSettings:
         "The voice in this episode is synthetic: {engine} reads the script aloud."
     )
     """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
+    spoken_disclosure: str = ""
+    """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):

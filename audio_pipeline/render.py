@@ -73,7 +73,8 @@ def default_output(script: Path) -> Path:
 
 def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> RenderConfig:
     """`config` with what the show's settings decide (how many authors the credits name)."""
-    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
+    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors,
+                                        spoken_disclosure=show.spoken_disclosure))
 
 
 def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),

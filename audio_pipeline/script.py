@@ -111,6 +111,8 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig()) 
     if meta.authors:
         credits = credits_sentence(meta.authors, text_config.max_spoken_authors)
         chapters[-1].paragraphs.append(Paragraph([Sentence(credits)]))
+    if text_config.spoken_disclosure.strip():  # the show's disclosure that the voice is synthetic, said first
+        chapters[0].paragraphs.insert(0, Paragraph([Sentence(" ".join(text_config.spoken_disclosure.split()))]))
     return Episode(meta=meta, chapters=chapters, source=path)
 
 

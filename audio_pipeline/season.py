@@ -94,7 +94,7 @@ def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
     files += [cover] if (cover := cover_path(show)) else []
     files += show_files(script.parent)
     # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
-    tagged = (show.title, show.artist, show.max_spoken_authors)
+    tagged = (show.title, show.artist, show.max_spoken_authors, show.spoken_disclosure)
     h = hashlib.sha256(f"{__version__}\0{tagged}\0{profile.engine_params}".encode())
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
