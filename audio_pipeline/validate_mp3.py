@@ -25,6 +25,8 @@ _KBPS_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _KBPS_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 COVER_PX = (1400, 3000)
 """Apple's bounds for square cover art."""
+MAX_MP3_BYTES = 2 << 30
+"""Read whole into memory: a ten-hour episode at 320 kbps is 1.4 GB."""
 TILE_TOLERANCE_S = 0.25
 """How far the last chapter's end, or a transcript's last cue, may sit from the MP3's end."""
 # Cue text may hold WebVTT's own tags (a voice span <v Name>, <i>, <c.x>, a timestamp) and
@@ -218,6 +220,9 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
     srt = srt_path(path)
     texts = {}
     for side in (vtt, srt, chapters_file):
+        if side.exists() and not side.is_file():  # a FIFO would block the read for ever
+            out.append(Problem(side, "is not a regular file: render the episode again"))
+            continue
         try:
             texts[side] = side.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -276,6 +281,8 @@ def validate_mp3(path: Path, config: RenderConfig = RenderConfig()) -> list[Prob
     """Every problem a directory would find in this MP3 and its sidecars."""
     out: list[Problem] = []
     try:
+        if Path(path).stat().st_size > MAX_MP3_BYTES:
+            return [Problem(path, f"over {MAX_MP3_BYTES >> 30} GiB: no podcast episode is this large")]
         data = Path(path).read_bytes()
     except OSError as e:
         return [Problem(path, f"cannot read ({e.strerror})")]
