@@ -230,17 +230,17 @@ def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetim
     _text(channel, "link", show.link)
     _text(channel, "description", notes_html([show.description]), raw=True)
     _text(channel, "language", show.language)
-    ET.SubElement(channel, f"{{{ATOM_NS}}}link", {"href": show.feed_url, "rel": "self", "type": "application/rss+xml"})
+    _empty(channel, f"{{{ATOM_NS}}}link", {"href": show.feed_url, "rel": "self", "type": "application/rss+xml"})
     _text(channel, _pc("guid"), show.podcast_guid)
     _text(channel, _it("author"), show.author)
-    ET.SubElement(channel, _it("image"), {"href": show.image_url})
+    _empty(channel, _it("image"), {"href": show.image_url})
     image = ET.SubElement(channel, "image")
     _text(image, "url", show.image_url)
     _text(image, "title", show.title)
     _text(image, "link", show.link)
-    category = ET.SubElement(channel, _it("category"), {"text": show.category})
+    category = _empty(channel, _it("category"), {"text": show.category})
     if show.subcategory:
-        ET.SubElement(category, _it("category"), {"text": show.subcategory})
+        _empty(category, _it("category"), {"text": show.subcategory})
     _text(channel, _it("explicit"), "true" if show.explicit else "false")
     _text(channel, _it("type"), "episodic")
     if show.owner_email:
@@ -278,7 +278,7 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
     notes = item_description(item, show)
     _text(node, "description", notes, raw=True)
     _text(node, f"{{{CONTENT_NS}}}encoded", notes, raw=True)
-    ET.SubElement(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
+    _empty(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
     _text(node, "guid", item.guid, {"isPermaLink": "false"})
     _text(node, "pubDate", email.utils.format_datetime(_pub_datetime(item.date)))
     _text(node, _it("title"), item.title)
@@ -290,14 +290,14 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
     _text(node, _it("episodeType"), "full")
     _text(node, _it("explicit"), "true" if show.explicit else "false")
     if item.chapters_path is not None:
-        ET.SubElement(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
+        _empty(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
     if item.transcript_path is not None:
-        ET.SubElement(
+        _empty(
             node, _pc("transcript"),
             {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
         )
     if item.srt_path is not None:
-        ET.SubElement(
+        _empty(
             node, _pc("transcript"),
             {"url": show.url_for(item.srt_path), "type": SRT_TYPE, "language": show.language},
         )
@@ -332,6 +332,11 @@ def _it(tag: str) -> str:
 
 def _pc(tag: str) -> str:
     return f"{{{PODCAST_NS}}}{tag}"
+
+
+def _empty(parent: ET.Element, tag: str, attrs: dict[str, str]) -> ET.Element:
+    """An element of attributes only (URLs, types), each one plain text."""
+    return ET.SubElement(parent, tag, {k: plain(v) for k, v in attrs.items()})
 
 
 def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None, raw: bool = False) -> ET.Element:

@@ -17,7 +17,7 @@ from .config import RenderConfig
 from .errors import PaperLedgeError
 from .ffmpeg import measure_command, parse_measurement
 from .sidecars import read_cues, sidecar_paths, srt_path
-from .validate import WARNING, Problem
+from .validate import WARNING, Problem, plural
 
 # MPEG version bits -> sample rate index -> Hz (MPEG 1, 2 and 2.5)
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -252,7 +252,9 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
                                      "the transcript belongs to another render"))
     if vtt in texts and vtt in parsed:
         for n, block in enumerate(texts[vtt].split("\n\n")[1:], 1):
-            body = "\n".join(line for line in block.splitlines()[2:])
+            lines = block.splitlines()
+            timing = next((i for i, line in enumerate(lines) if "-->" in line), len(lines))
+            body = "\n".join(lines[timing + 1 :])
             raw = _VTT_REF.sub("", _VTT_TAG.sub("", body))
             if "&" in raw or "<" in raw:
                 out.append(Problem(vtt, f"cue {n} holds a raw '&' or '<': players read it as markup; escape it "
@@ -261,7 +263,8 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
     if vtt in parsed and srt in parsed:
         a, b = parsed[vtt], parsed[srt]
         if len(a) != len(b) or any(abs(x[0] - y[0]) > 0.001 or abs(x[1] - y[1]) > 0.001 for x, y in zip(a, b)):
-            out.append(Problem(srt, f"its {len(b)} cues do not match the VTT's {len(a)}: render the episode again"))
+            out.append(Problem(srt, f"holds {plural(len(b), 'cue')} where the VTT holds {len(a)}, or other times: "
+                                    "render the episode again"))
     if chapters_file in texts:
         try:
             data = json.loads(texts[chapters_file])
@@ -271,8 +274,8 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
             return
         if chapters and (len(listed) != len(chapters)
                          or any(abs(x[0] - y[0]) > 0.01 or x[1] != y[1] for x, y in zip(listed, chapters))):
-            out.append(Problem(chapters_file, f"its {len(listed)} chapters do not match the MP3's {len(chapters)} "
-                                              "(times or titles): render the episode again"))
+            out.append(Problem(chapters_file, f"lists {plural(len(listed), 'chapter')} where the MP3 has "
+                                              f"{len(chapters)}, or other times or titles: render the episode again"))
         if duration is not None and listed and listed[-1][0] >= duration:
             out.append(Problem(chapters_file, "a chapter starts after the audio ends: render the episode again"))
 
