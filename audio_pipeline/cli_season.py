@@ -139,7 +139,7 @@ def feed(season_dir, out_dir, max_wer, voice):
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path())
 @click.option("--bitrate", type=click.IntRange(8, 320), default=None, help="The bitrate the MP3s must have [default: 128].")
 @click.option("--target-lufs", type=click.FloatRange(-40, -5), default=None,
               help="The loudness target they must be within 1 LU of [default: -16].")
@@ -158,6 +158,9 @@ def validate(path, bitrate, target_lufs, quiet):
         config = replace(config, export=replace(config.export, bitrate_kbps=bitrate))
     if target_lufs is not None:
         config = replace(config, master=replace(config.master, target_lufs=target_lufs))
+    if not path.strip():  # Path("") would be the current folder
+        raise PaperLedgeError("give the MP3, feed.xml or season output folder to validate")
+    path = Path(path)
     problems = validate_path(path, config)
     for p in problems:
         click.echo(p.line())

@@ -152,6 +152,12 @@ def _read_show_file(path: Path) -> dict:
         raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
 
     data = table_values(ShowSettings, data, str(path))
+    if data.get("podcast_guid"):
+        try:
+            data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
+        except ValueError:
+            raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
+                                  f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
     if data.get("cover"):
         data["cover"] = str((path.parent / Path(data["cover"]).expanduser()).resolve())
     return data

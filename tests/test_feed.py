@@ -254,6 +254,9 @@ def test_show_toml_sets_fields_and_rejects_unknown_keys(tmp_path):
     (tmp_path / "show.toml").write_text("explicit = \"no\"\n", encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="'explicit' must be true or false"):
         load_show(tmp_path)
+    (tmp_path / "show.toml").write_text('podcast_guid = "my-show"\n', encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="'podcast_guid' must be a UUID"):
+        load_show(tmp_path)
     (tmp_path / "show.toml").write_text("title = \n", encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="not valid TOML"):
         load_show(tmp_path)

@@ -5,6 +5,7 @@ duration, a changed GUID, CTOC flags gone, +6 dB, ...), and the validator names 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -242,6 +243,12 @@ def test_warnings_alone_exit_zero(out):
 def test_bad_paths_are_one_line(tmp_path):
     proc = run_cli("validate", tmp_path / "nothing.mp3")
     assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0 and "no such" in proc.stderr, proc.stderr
+    proc = run_cli("validate", "")
+    assert proc.returncode == 1 and "give the MP3, feed.xml or season output folder" in proc.stderr, proc.stderr
+    fifo = tmp_path / "pipe.mp3"
+    os.mkfifo(fifo)  # never opened: it would block the read for ever
+    proc = run_cli("validate", fifo)
+    assert proc.returncode == 1 and "no such MP3, feed or season folder" in proc.stderr, proc.stderr
     junk = tmp_path / "junk.mp3"
     junk.write_bytes(b"not audio at all" * 100)
     code, lines = _validate(junk)
