@@ -10,7 +10,7 @@ import click
 from .cli_options import cache_options, check_options, progress_bar, show_option, with_asr_model
 from .config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
 from .errors import PaperLedgeError
-from .validate import plural
+from .validate_problem import plural
 
 
 def _warn_placeholder(season_dir: Path) -> None:

@@ -9,40 +9,19 @@ or mangle the episode, warnings are worth a look.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from .config import RenderConfig
 from .errors import PaperLedgeError
+from .validate_feed import validate_feed
+from .validate_mp3 import validate_mp3
+from .validate_problem import ERROR, WARNING, Problem, errors, plural, summary
 
-ERROR = "error"
-WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    message: str
-    severity: str = ERROR
-
-    def line(self) -> str:
-        return f"{self.path}: {self.severity}: {self.message}"
-
-
-def plural(n: int, noun: str, many: str | None = None) -> str:
-    """ "1 episode", "2 episodes" (`many` for an irregular plural)."""
-    return f"{n} {noun if n == 1 else many or noun + 's'}"
-
-
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+__all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
 
 
 def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
     """Every problem of an MP3, a feed.xml, or a season output folder (feed.xml and each MP3)."""
-    from .validate_feed import validate_feed
-    from .validate_mp3 import validate_mp3
-
     path = Path(path)
     if path.is_dir():
         return validate_folder(path, config)
@@ -55,9 +34,6 @@ def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Pro
 
 def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
     """A season output folder: its feed.xml, and every MP3 in it."""
-    from .validate_feed import validate_feed
-    from .validate_mp3 import validate_mp3
-
     problems: list[Problem] = []
     feed = folder / "feed.xml"
     mp3s = sorted(p for p in folder.glob("*.mp3") if p.is_file())
@@ -70,12 +46,3 @@ def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list
     for mp3 in mp3s:
         problems += validate_mp3(mp3, config)
     return problems
-
-
-def summary(problems: list[Problem], what: Path) -> str:
-    """The closing line: how many errors and warnings, and whether a directory would accept it."""
-    n_err, n_warn = len(errors(problems)), len(problems) - len(errors(problems))
-    if not n_err:
-        verdict = "ready to publish"
-        return f"{what}: {verdict}" + (f" ({plural(n_warn, 'warning')})" if n_warn else "")
-    return f"{what}: {plural(n_err, 'error')}, {plural(n_warn, 'warning')}; not ready to publish"

@@ -18,7 +18,7 @@ from .feed import (
     SRT_TYPE, TRANSCRIPT_TYPE,
 )
 from .feed_categories import category_problem
-from .validate import WARNING, Problem
+from .validate_problem import WARNING, Problem
 
 LEDGER = GUID_LEDGER
 TRANSCRIPT_TYPES = {".vtt": TRANSCRIPT_TYPE, ".srt": SRT_TYPE}

@@ -17,7 +17,7 @@ from .config import RenderConfig
 from .errors import PaperLedgeError
 from .ffmpeg import measure_command, parse_measurement
 from .sidecars import read_cues, sidecar_paths, srt_path
-from .validate import WARNING, Problem, plural
+from .validate_problem import WARNING, Problem, plural
 
 # MPEG version bits -> sample rate index -> Hz (MPEG 1, 2 and 2.5)
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -108,7 +108,7 @@ def _stream(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -
         out.append(Problem(path, f"CBR at {bitrates.pop()} kbps, not the configured {want} kbps: encode at {want} kbps"))
     if rates != {config.export.sample_rate} or rate != config.export.sample_rate:
         out.append(Problem(path, f"sample rate {rate} Hz: directories expect {config.export.sample_rate} Hz"))
-    return frames * 1152 / rate
+    return frames * (1152 if rate >= 32000 else 576) / rate  # MPEG-2 and 2.5 frames hold half as many samples
 
 
 def _loudness(path: Path, config: RenderConfig, out: list[Problem]) -> None:
