@@ -80,10 +80,13 @@ bench-floor: setup system-deps
 bench-check: setup system-deps
 	$(BIN)/python bench/bench.py check
 
+# The feed, then the validator over everything in OUT: a season a directory would refuse
+# stops make with status 1, naming each problem.
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(APPROVED),--approved-only)
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only)
+	$(BIN)/paperledge validate $(OUT)
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 	@mkdir -p $(@D)

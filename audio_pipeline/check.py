@@ -21,6 +21,7 @@ from .check_files import CHECK_MARK, refuse_foreign, sha256, valid_report, void_
 from .check_words import Score, reading, score, scoring_words, words_of
 from .config import CheckConfig
 from .errors import CheckError
+from .sidecars import cue_body
 
 __all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "valid_report", "void_check",
            "refuse_foreign", "write_check_json"]
@@ -33,6 +34,8 @@ class Cue:
     start: float
     end: float
     text: str
+    speaker: str = ""
+    """Who says it (the cue's WebVTT voice span; "" without a cast)."""
 
 
 @dataclass
@@ -130,7 +133,8 @@ def read_vtt(path: Path) -> list[Cue]:
         if timing is None:
             continue
         a, b = lines[timing].split("-->")[:2]
-        cue = Cue(len(cues) + 1, secs(a), secs(b), " ".join(lines[timing + 1 :]))
+        speaker, words = cue_body(" ".join(lines[timing + 1 :]))
+        cue = Cue(len(cues) + 1, secs(a), secs(b), words, speaker)
         if not (math.isfinite(cue.start) and cue.start <= cue.end):
             raise CheckError(f"{path}: cue {cue.index} ends before it starts")
         cues.append(cue)
@@ -286,7 +290,7 @@ def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None
     failures = []
     source = align.TimelineSource(timeline) if timeline is not None else align.MP3Stream(mp3)
     try:
-        sentences, errors, n, findings = check_audio(source, cues, cfg, model)
+        sentences, errors, n, findings = check_audio(source, cues, cfg, model, [c.speaker or None for c in cues])
         heard = source.duration()
         failures += cut_off(mp3, heard) + duration_failures(heard, cues, cfg)
     finally:

@@ -1,4 +1,4 @@
-"""`paperledge`: render, check, season, feed, text, import-page, voices, assets, init, cache.
+"""`paperledge`: render, check, season, feed, validate, text, import-page, voices, assets, init, cache.
 
 This module holds the group and the commands on one episode (render, check, text);
 cli_season.py the season commands, cli_admin.py the show folder and cache ones, and
@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .cli_admin import assets_cmd, cache_group, init_cmd, voices
 from .cli_options import WER, Finite, Group, cache_options, check_options, progress_bar, show_option, with_asr_model
-from .cli_season import feed, import_page, season
+from .cli_season import feed, import_page, season, validate
 from .cli_studio import studio
 from .config import ExportConfig, MasterConfig
 
@@ -29,7 +29,7 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
-for _command in (season, feed, import_page, voices, assets_cmd, init_cmd, cache_group, studio):
+for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio):
     main.add_command(_command)
 
 

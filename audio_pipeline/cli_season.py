@@ -1,4 +1,4 @@
-"""`paperledge season`, `feed` and `import-page`: the commands that work on a season folder."""
+"""`paperledge season`, `feed`, `validate` and `import-page`: the commands that work on a season folder."""
 
 from __future__ import annotations
 
@@ -10,6 +10,30 @@ import click
 from .cli_options import WER, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
 from .errors import PaperLedgeError
+from .validate_problem import plural
+
+
+def _warn_placeholder(season_dir: Path) -> None:
+    """One line when the feed would point every app at the placeholder address."""
+    from .show import load_settings
+
+    show = load_settings(season_dir)
+    if show.placeholder_url:
+        click.echo(f"paperledge: warning: the feed's files are at the placeholder {show.base_url}; set base_url = "
+                   '"https://YOUR-HOST/PATH/" in show.toml', err=True)
+
+
+def _report_validation(out: Path, quiet: bool) -> bool:
+    """Validate what a season wrote; print each problem on stderr (the placeholder address
+    among them, as a warning). True when it passes."""
+    from .validate import errors, summary, validate_path
+
+    problems = validate_path(out)
+    for p in problems:
+        click.echo(p.line(), err=True)
+    if errors(problems) or not quiet:
+        click.echo(summary(problems, out), err=bool(errors(problems)))
+    return not errors(problems)
 
 
 @click.command()
@@ -52,9 +76,9 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
         reports = run.reports
         if not quiet and run.actors:
             click.echo(
-                f"ray: {run.actors} synthesis actor{'s' if run.actors != 1 else ''} on "
-                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {run.nodes} node{'s' if run.nodes != 1 else ''}, "
-                f"{run.cpus} CPUs, {run.gpus} GPUs"
+                f"ray: {plural(run.actors, 'synthesis actor')} on "
+                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {plural(run.nodes, 'node')}, "
+                f"{plural(run.cpus, 'CPU')}, {plural(run.gpus, 'GPU')}"
             )
     else:
         from .season import SeasonCheck, render_season
@@ -74,14 +98,19 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
         if not quiet:
             for name, data in report.checks.items():
                 flagged = [s for s in data["sentences"] if s["flagged"]]
-                click.echo(f"{name}: WER {data['wer']:.1%}, {len(flagged)} flagged")
+                click.echo(f"{name}: WER {data['wer']:.1%}, {plural(len(flagged), 'sentence')} flagged")
                 for s in flagged:
                     click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
             click.echo(
                 f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
-                f"{report.synthesized} sentences synthesised; feed {report.feed}"
+                f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
             )
         refused += report.refused
+    failed = [out for out in outs if not _report_validation(out, quiet)]
+    if failed:
+        click.echo(f"paperledge: {', '.join(map(str, failed))} would not pass a podcast directory's checks; "
+                   "fix the errors above", err=True)
+        sys.exit(1)
     if refused:
         click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
                    f"{', '.join(refused)}", err=True)
@@ -94,17 +123,52 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
 @click.option("--max-wer", type=WER, default=None,
               help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
 @click.option("--approved-only", is_flag=True, help="Publish only episodes approved in the studio, as approved (same MP3).")
+@click.option("--voice", help="The voice profile the episodes were rendered with, when not the scripts' own (for the "
+                              "disclosure that names the engine).")
 @show_option
-def feed(season_dir, out_dir, max_wer, approved_only):
+def feed(season_dir, out_dir, max_wer, approved_only, voice):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
     from .season import write_season_feed
 
     refused: list[str] = []
-    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only))
+    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only=approved_only, voice=voice))
+    _warn_placeholder(season_dir)
     if refused:
         click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
                    f"{', '.join(refused)}", err=True)
         sys.exit(3)
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+@click.option("--bitrate", type=click.IntRange(8, 320), default=None, help="The bitrate the MP3s must have [default: 128].")
+@click.option("--target-lufs", type=click.FloatRange(-40, -5), default=None,
+              help="The loudness target they must be within 1 LU of [default: -16].")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+def validate(path, bitrate, target_lufs, quiet):
+    """Check an MP3, a feed.xml or a season output folder the way Apple Podcasts, Spotify and
+    the Podcast Index do, on the files as published. One line per problem; exit status 1
+    when any is an error (warnings alone exit 0)."""
+    from dataclasses import replace
+
+    from .config import RenderConfig
+    from .validate import errors, summary, validate_path
+
+    config = RenderConfig()
+    if bitrate:
+        config = replace(config, export=replace(config.export, bitrate_kbps=bitrate))
+    if target_lufs is not None:
+        config = replace(config, master=replace(config.master, target_lufs=target_lufs))
+    if not path.strip():  # Path("") would be the current folder
+        raise PaperLedgeError("give the MP3, feed.xml or season output folder to validate")
+    path = Path(path)
+    problems = validate_path(path, config)
+    for p in problems:
+        click.echo(p.line())
+    if not quiet or errors(problems):
+        click.echo(summary(problems, path))
+    if errors(problems):
+        sys.exit(1)
 
 
 @click.command("import-page")

@@ -124,7 +124,7 @@ def render_seasons_on_ray(
             run.gpu, run.cpus, run.gpus = driver.gpu, driver.cpus, driver.gpus
             run.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     for season in plan:
-        season.report.feed = write_season_feed(season.folder, season.out_dir)
+        season.report.feed = write_season_feed(season.folder, season.out_dir, voice=options.voice)
     return run
 
 

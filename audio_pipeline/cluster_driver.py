@@ -21,7 +21,7 @@ from .files import checked_write, temp_beside, write_atomic
 from .render import RenderOptions, stack_temp
 from .script import Episode
 from .season import STATE, SeasonReport
-from .sidecars import sidecar_paths
+from .sidecars import sidecar_paths, srt_from_vtt, srt_path
 
 
 CPU_ENGINES = ("piper", "hibari")
@@ -251,6 +251,8 @@ class Driver:
         vtt, chapters = sidecar_paths(job.mp3)
         with ExitStack() as stack:
             staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
+            srt = srt_path(job.mp3)
+            staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
             mp3 = temp_beside(job.mp3, ".mp3.part")
             stack.callback(mp3.unlink, missing_ok=True)
             with checked_write(job.mp3), open(mp3, "wb") as f:

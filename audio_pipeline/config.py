@@ -173,6 +173,8 @@ class TextConfig:
     the engine's working memory grows with the length of what it says at once."""
     max_spoken_authors: int = 3
     """The spoken credits name this many authors; the rest are 'and N colleagues'."""
+    spoken_disclosure: str = ""
+    """A sentence said first in every episode (show.toml's spoken_disclosure); empty: none."""
 
 
 @dataclass(frozen=True)

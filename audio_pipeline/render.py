@@ -30,7 +30,7 @@ from .master import mastered_blocks, plan
 from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
 from .show import cover_path, load_settings
-from .sidecars import sidecar_paths, sidecar_texts
+from .sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
@@ -79,7 +79,8 @@ def default_output(script: Path) -> Path:
 
 def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> RenderConfig:
     """`config` with what the show's settings decide (how many authors the credits name)."""
-    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors))
+    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors,
+                                        spoken_disclosure=show.spoken_disclosure))
 
 
 def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
@@ -309,7 +310,7 @@ def check_outputs(script: Path, output: Path) -> None:
     system cannot hold. (The outputs are the MP3 and its two sidecars.)"""
     if output.suffix.lower() != ".mp3":
         raise RenderError(f"output {output} must end in .mp3 (its transcript and chapters are written beside it)")
-    outputs = [output, *sidecar_paths(output)]
+    outputs = [output, *all_sidecar_paths(output)]
     for path in outputs:
         if len(path.name.encode("utf-8")) > 255:
             raise RenderError(

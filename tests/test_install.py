@@ -84,7 +84,7 @@ def test_render_from_an_empty_folder_writes_only_the_episode_there(installed, tm
     _run([exe, "render", "ep.md", "-q"], env=env, cwd=work)
 
     written = sorted(str(p.relative_to(work)) for p in work.rglob("*"))
-    assert written == ["build", "build/ep.chapters.json", "build/ep.mp3", "build/ep.vtt", "ep.md"]
+    assert written == ["build", "build/ep.chapters.json", "build/ep.mp3", "build/ep.srt", "build/ep.vtt", "ep.md"]
     info = ffprobe(work / "build" / "ep.mp3")
     assert [c["tags"]["title"] for c in info["chapters"]] == ["Hello", "Goodbye"]
     tags = {k.lower(): v for k, v in info["format"]["tags"].items()}

