@@ -20,7 +20,7 @@ from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .engines.base import create_engine
 from .engines.base import phoneme_family
-from .errors import PaperLedgeError, RenderError
+from .errors import PaperLedgeError, RenderError, VoiceError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
@@ -29,7 +29,7 @@ from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
 from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
-from .show import cover_path, load_settings
+from .show import cover_path, inside_show, load_settings
 from .sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
@@ -91,6 +91,7 @@ def load_episode(script: Path, voice: str | None = None, device: str | None = No
     if show is None:
         show = load_settings(Path(script).parent)
     episode = read_script(script, config.text, show.cast)
+    _check_named_voices(episode)
     host_voice = voice or episode.meta.voice or episode.cast.get(host_of(episode.cast)) or DEFAULT_VOICE
     profiles: dict[str, VoiceProfile] = {}
     lexicons: dict[Path, Lexicon] = {}
@@ -125,6 +126,17 @@ def spoken_form(markup: str, lexicon: Lexicon, engine_name: str):
     named = {f"inline:{w}": f"lexicon:{w}" for w in given}  # phonemes from the lexicon, not the script
     result.fired = [named.get(f, f) for f in result.fired]
     return result
+
+
+def _check_named_voices(episode: Episode) -> None:
+    """A script's `voice:` and a cast (the script's or show.toml's) name profiles, or profile
+    files of the show: a settings file never reads a file from elsewhere (only --voice may)."""
+    for spec in [episode.meta.voice or "", *episode.cast.values()]:
+        if spec.endswith(".toml") or "/" in spec or "\\" in spec:
+            path = Path(spec).expanduser()  # as voices.voice_path reads it
+            if path.exists() and not inside_show(path, Path(episode.source).parent):
+                raise VoiceError(f"{episode.source}: voice profile {spec} is outside the show folder; "
+                                 "put it in voices/ and give its name, or choose it with --voice")
 
 
 def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> VoiceProfile:
