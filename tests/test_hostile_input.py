@@ -145,3 +145,15 @@ def test_music_that_is_not_music_is_one_line_before_synthesis(folder, name):
     out = folder / "ep.mp3"
     _one_line(run_cli("render", script, "-o", out, "--show", folder, "--no-cache", "-q"), name, "not music")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("front", ["voice: {p}", "cast:\n  Ernis: ernis\n  Maya: {p}"])
+def test_a_script_names_only_the_shows_voice_profiles(folder, tmp_path, front):
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('[engine]\nname = "piper"\n', encoding="utf-8")
+    body = BODY if "cast" not in front else "Maya: Hello there.\n"
+    _one_line(_text(folder, f"---\n{front.format(p=elsewhere)}\n---\n{body}"), "outside the show folder", "--voice")
+    # Named on the command line, the same file is a voice the producer chose.
+    script = folder / "ep2.md"
+    script.write_text(BODY, encoding="utf-8")
+    assert run_cli("text", script, "--show", folder, "--voice", elsewhere).returncode == 0

@@ -194,6 +194,13 @@ def test_control_characters_never_reach_the_feed(tmp_path):
     (season / "show.toml").write_text('title = "Paper\\u0007Ledge"\n', encoding="utf-8")
     out = tmp_path / "out"
     proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache", "-q")
+    # Refused where it is written, before anything renders: one line naming the file and key.
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert "show.toml: 'title' holds control character U+0007" in lines[0]
+    assert not (out / "feed.xml").exists()
+    (season / "show.toml").write_text('title = "PaperLedge"\n', encoding="utf-8")
+    proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache", "-q")
     assert proc.returncode == 0, proc.stderr
     xml.dom.minidom.parse(str(out / "feed.xml"))  # a strict XML parser reads it
     assert "PaperLedge" in (out / "feed.xml").read_text(encoding="utf-8")

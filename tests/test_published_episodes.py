@@ -23,7 +23,9 @@ def test_spoken_forms_hold_nothing_the_engine_would_misread(script):
     episode, _, _ = load_episode(script)
     for s in episode.sentences():
         assert not re.search(r"https?|www\.|://", s.spoken, re.I), s.spoken
-        assert not re.search(r"[&+=~→°#@%$€£/\\<>|*_^{}\[\]]", s.spoken), s.spoken
+        # A lexicon word's phonemes go to Piper as `[[ ... ]]`, the one markup it is meant to read.
+        words = re.sub(r"\[\[ [^\[\]]+ \]\]", "", s.spoken)
+        assert not re.search(r"[&+=~→°#@%$€£/\\<>|*_^{}\[\]]", words), s.spoken
         assert not re.search(r"\d", s.spoken), f"digits left in: {s.spoken}"
         assert "Credit to Paper authors" not in s.written
     assert episode.sentences()[-1].written.startswith("Credit to the paper's authors")

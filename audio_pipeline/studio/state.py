@@ -177,7 +177,13 @@ class Studio:
         from ..config import MasterConfig
         from ..review import plot_svg, short_term_loudness, waveform
 
-        lo, hi, duration = waveform(mp3)
+        from mutagen.mp3 import MP3, MutagenError
+
+        try:
+            length = MP3(mp3).info.length  # the Xing/Info frame's count, as players read it
+        except (MutagenError, OSError):
+            return ""
+        lo, hi, duration = waveform(mp3, length)
         marks = [(m["start"], m["title"]) for m in self._chapter_marks(ep)]
         return plot_svg(short_term_loudness(mp3), lo, hi, duration, MasterConfig.target_lufs, marks)
 
