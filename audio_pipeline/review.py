@@ -145,7 +145,7 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
                 summary: list[tuple[str, str]], svg: str, duration: float) -> str:
     e = html.escape
     nav = "".join(f'<li><a data-start="{t:.3f}">{e(name)}</a></li>' for t, name in chapters)
-    body, current = [], None
+    body, current, speaker = [], None, ""
     for s in sentences:
         ch = s.get("chapter", 0)
         if ch != current and ch < len(chapters):
@@ -153,6 +153,9 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
                 body.append("</p>")
             body.append(f"<h2>{e(chapters[ch][1])}</h2><p>")
             current = ch
+        if s.get("speaker") and s["speaker"] != speaker:  # a cast: who speaks, where it changes
+            body.append(f'<b class="who">{e(s["speaker"])}:</b> ')
+        speaker = s.get("speaker") or speaker
         cls = "s flag" if s["flagged"] else "s"
         tip = f'{s["start"]:.2f} s' + (f' · take {s["take"]}' if s.get("take") else "")
         body.append(f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
@@ -206,7 +209,9 @@ def write_review(result, report, extra: dict, cfg: CheckConfig) -> Path:
     for s in report.sentences:
         d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "score", "weakest",
                                        "differs", "take", "fix", "note")}
-        d["chapter"] = spans[s.index - 1].chapter if s.index - 1 < len(spans) else 0
+        span = spans[s.index - 1] if s.index - 1 < len(spans) else None
+        d["chapter"] = span.chapter if span else 0
+        d["speaker"] = getattr(span, "speaker", "") or ""
         sentences.append(d)
     # Whole seconds cut down, as the player shows the duration (2:09.8 is 2:09).
     minutes, seconds = divmod(int(duration), 60)

@@ -261,3 +261,29 @@ def test_a_quote_voice_alone_needs_no_labels():
 
     episode = parse_script("---\ncast:\n  quote: heart\n---\n\nHi there.\n\n> Quoted words.\n", Path("q.md"))
     assert [(s.speaker, s.markup) for s in episode.sentences()] == [("", "Hi there."), ("quote", "Quoted words.")]
+
+
+@pytest.mark.check
+def test_a_cast_is_checked_by_ear_and_its_review_page_names_the_speakers(dialogue, tmp_path):
+    """The check hears both engines' speech against the written text of each speaker's cue
+    (the VTT voice span is not read as words), and the review page says who speaks."""
+    pytest.importorskip("faster_whisper", reason="needs the [check] extra: make setup installs it")
+    import json
+    import shutil
+
+    mp3, _, _ = dialogue
+    for f in mp3.parent.glob("conversation.*"):
+        if f.suffix in (".mp3", ".vtt", ".srt") or f.name.endswith(".chapters.json"):
+            shutil.copy(f, tmp_path / f.name)
+    proc = run_cli("check", tmp_path / "conversation.mp3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["sentences"]) == 7 and not any(s["written"].startswith("<v") for s in report["sentences"])
+    assert sum(s["flagged"] for s in report["sentences"]) <= 1, report["sentences"]
+    script = tmp_path / "conversation.md"
+    script.write_text(DIALOGUE, encoding="utf-8")
+    out = tmp_path / "checked.mp3"
+    proc = run_cli("render", script, "-o", out, "--cache-dir", mp3.parent.parent / "cache", "--check", "--retakes", "0", "-q")
+    assert proc.returncode in (0, 3), proc.stderr
+    page = out.with_suffix(".review.html").read_text(encoding="utf-8")
+    assert page.count('<b class="who">Maya:</b>') == 2 and page.count('<b class="who">Ernis:</b>') == 3
