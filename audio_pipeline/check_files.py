@@ -3,22 +3,17 @@ the other files `render --check` writes beside the MP3 (the review page, the tak
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
 
 from .errors import PaperLedgeError
+from .files import sha256_file
 
 CHECK_MARK = "paperledge check: what was heard in the MP3 with this checksum"
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256 = sha256_file  # a check records the SHA-256 of the MP3 it heard
 
 
 def check_path(mp3: Path) -> Path:

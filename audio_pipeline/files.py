@@ -9,6 +9,7 @@ what a killed one left behind (`remove_stale_temps`).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -136,3 +137,13 @@ def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeEr
 def counted(n: int, one: str, many: str | None = None) -> str:
     """"1 entry", "2 entries": a count with its noun in the right number."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read a megabyte at a time: what a check or an approval
+    records of the MP3 it belongs to."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -5,12 +5,11 @@ approved, whatever the file says."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
 from ..errors import PaperLedgeError
-from ..files import write_atomic
+from ..files import sha256_file, write_atomic
 
 APPROVED_SUFFIX = ".approved.json"
 
@@ -19,12 +18,6 @@ def approval_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(APPROVED_SUFFIX)
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def approve(mp3: Path) -> dict:
@@ -35,7 +28,7 @@ def approve(mp3: Path) -> dict:
     record = {
         "about": "this episode was approved as the MP3 with this SHA-256; any other MP3 is not approved",
         "mp3": mp3.name,
-        "sha256": sha256_of(mp3),
+        "sha256": sha256_file(mp3),
         "approved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_atomic(approval_path(mp3), json.dumps(record, indent=1) + "\n")
@@ -47,6 +40,6 @@ def is_approved(mp3: Path) -> bool:
     mp3 = Path(mp3)
     try:
         record = json.loads(approval_path(mp3).read_text(encoding="utf-8"))
-        return mp3.is_file() and isinstance(record, dict) and record.get("sha256") == sha256_of(mp3)
+        return mp3.is_file() and isinstance(record, dict) and record.get("sha256") == sha256_file(mp3)
     except (OSError, ValueError):
         return False
