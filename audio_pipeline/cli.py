@@ -20,6 +20,7 @@ from .cli_options import WER, Finite, Group, cache_options, check_options, progr
 from .cli_season import feed, import_page, season, validate
 from .cli_studio import studio
 from .config import ExportConfig, MasterConfig
+from .files import counted
 
 
 @click.group(cls=Group)
@@ -106,8 +107,8 @@ def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, f
         minutes, seconds = divmod(round(result.duration), 60)
         click.echo(
             f"{result.output}: {minutes}:{seconds:02d}, {result.loudness.integrated_lufs:.1f} LUFS, "
-            f"true peak {result.loudness.true_peak_dbtp:.1f} dBTP, {result.chapters} chapters, "
-            f"{result.sentences} sentences ({s.synthesized} synthesised, {s.cached} cached)"
+            f"true peak {result.loudness.true_peak_dbtp:.1f} dBTP, {counted(result.chapters, 'chapter')}, "
+            f"{counted(result.sentences, 'sentence')} ({s.synthesized} synthesised, {s.cached} cached)"
         )
 
 

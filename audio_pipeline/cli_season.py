@@ -112,7 +112,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
                    "fix the errors above", err=True)
         sys.exit(1)
     if refused:
-        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
                    f"{', '.join(refused)}", err=True)
         sys.exit(3)
 
@@ -134,7 +134,7 @@ def feed(season_dir, out_dir, max_wer, approved_only, voice):
     click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only=approved_only, voice=voice))
     _warn_placeholder(season_dir)
     if refused:
-        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or not checked): "
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
                    f"{', '.join(refused)}", err=True)
         sys.exit(3)
 
