@@ -35,7 +35,7 @@ from .synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .text.normalize import speak
 from .text.rules.lexicon import with_phonemes
-from .voices import VoiceProfile, load_voice
+from .voices import VoiceProfile, load_voice, names_a_file
 
 
 @dataclass
@@ -132,7 +132,7 @@ def _check_named_voices(episode: Episode) -> None:
     """A script's `voice:` and a cast (the script's or show.toml's) name profiles, or profile
     files of the show: a settings file never reads a file from elsewhere (only --voice may)."""
     for spec in [episode.meta.voice or "", *episode.cast.values()]:
-        if spec.endswith(".toml") or "/" in spec or "\\" in spec:
+        if names_a_file(spec):
             path = Path(spec).expanduser()  # as voices.voice_path reads it
             if path.exists() and not inside_show(path, Path(episode.source).parent):
                 raise VoiceError(f"{episode.source}: voice profile {spec} is outside the show folder; "

@@ -55,9 +55,14 @@ def available_voices() -> list[str]:
     return list(voice_profiles())
 
 
+def names_a_file(spec: str) -> bool:
+    """Whether a voice is given as a profile file's path rather than a profile name."""
+    return spec.endswith(".toml") or "/" in spec or "\\" in spec
+
+
 def voice_path(spec: str) -> Path:
     """A profile name (voices/NAME.toml) or a path to a profile file."""
-    if spec.endswith(".toml") or "/" in spec or "\\" in spec:
+    if names_a_file(spec):
         path = Path(spec).expanduser()
         if not path.is_file():
             raise VoiceError(f"voice profile {spec} not found; give a profile name or a path to a .toml file")
