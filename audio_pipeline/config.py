@@ -58,6 +58,14 @@ MAX_CHAPTERS: Final = 255
 MAX_WORD_CHARS: Final = 200
 """Longer than any real word (or a URL a host would read): an error naming the line, never
 one enormous input to the engine."""
+PIPER_MAX_PHONEMES: Final = 128
+"""Piper's memory grows with what one call says (about 1.5 MB a phoneme with ONNX Runtime's
+arena), so a sentence over this many phonemes is said in parts, split at the clause mark
+(comma, colon, semicolon) nearest its middle, where a speaker pauses anyway: a render stays
+under 350 MB. Under it, a sentence is one call, as Piper says it."""
+PIPER_MAX_CLAUSE_PHONEMES: Final = 150
+"""A clause with no mark to split at is said whole up to this many phonemes; a longer one
+is split at the word nearest its middle (a short breath there), so memory stays bounded."""
 
 
 @dataclass(frozen=True)

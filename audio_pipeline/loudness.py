@@ -8,6 +8,7 @@ mastering can try a gain on them without touching the audio again.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -33,6 +34,22 @@ class Frames:
     """Sum of squares of the signal itself in each frame."""
     peak: np.ndarray
     """Largest sample magnitude in each frame."""
+
+
+def preload() -> threading.Thread:
+    """Import the meter's libraries in the background (scipy.signal takes about a second), so
+    that a render pays for it while its voices synthesise, not after."""
+
+    def load() -> None:
+        try:
+            import pyloudnorm  # noqa: F401
+            import scipy.signal  # noqa: F401
+        except ImportError:
+            pass  # analyse() imports them again and says what is missing
+
+    thread = threading.Thread(target=load, name="preload-meter", daemon=True)
+    thread.start()
+    return thread
 
 
 def analyse(blocks: Iterable[np.ndarray], rate: int, hop_s: float = 0.010) -> Frames:

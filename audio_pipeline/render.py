@@ -25,7 +25,7 @@ from .export import check_complete, encode_mp3, write_tags, written_by_us
 from .feed import ShowSettings
 from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
-from .loudness import analyse, blocks_of
+from .loudness import analyse, blocks_of, preload
 from .master import mastered_blocks, plan
 from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
@@ -173,9 +173,14 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         done = 0
+        meter: list = []
 
         def step(n: int) -> None:
             nonlocal done
+            if n and not meter:
+                # Once the first sentence is in (the workers already forked, so they do not
+                # carry it): the meter's imports load while the rest synthesise.
+                meter.append(preload())
             done += n
             if progress:
                 progress(done, len(sentences))

@@ -48,7 +48,7 @@ def synthesize_all(
     cache: SentenceCache,
     jobs: int = 1,
     progress: Callable[[int], None] = lambda n: None,
-    sentences_per_worker: int = 20,
+    sentences_per_worker: int = 8,
 ) -> SynthesisReport:
     fingerprint = engine.fingerprint()
     rate = engine.sample_rate
