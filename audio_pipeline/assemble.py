@@ -83,6 +83,15 @@ class Timeline:
         self.voice_file.unlink(missing_ok=True)
 
 
+def speaker_ranges(timeline: Timeline) -> dict[str, list[tuple[int, int]]]:
+    """Each speaker's sentences as sample ranges of the episode."""
+    rate = timeline.sample_rate
+    out: dict[str, list[tuple[int, int]]] = {}
+    for s in timeline.sentences:
+        out.setdefault(s.speaker, []).append((round(s.start * rate), round(s.end * rate)))
+    return out
+
+
 def assemble(
     episode: Episode,
     entries: list[CacheEntry],

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .config import DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
+from .config import ASSET_COVER, ASSET_INTRO, ASSET_OUTRO, DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
 from .errors import PaperLedgeError
 from .show import find_asset, show_root
 
 RATE = 44_100
-INTRO, OUTRO, COVER = "intro.flac", "outro.flac", "cover.jpg"
+INTRO, OUTRO, COVER = ASSET_INTRO, ASSET_OUTRO, ASSET_COVER
 
 # C major: Cmaj7 - Am7 - Fmaj7 - G6, as MIDI notes.
 _CHORDS = [[48, 55, 60, 64, 71], [45, 52, 60, 64, 67], [41, 48, 57, 64, 69], [43, 50, 59, 62, 64]]

@@ -10,29 +10,11 @@ from __future__ import annotations
 import re
 
 from .errors import ScriptError
+from .settings import read_cast  # noqa: F401 - a cast is read where every settings table is
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 QUOTE = "quote"
 """The cast entry that speaks block quotes (when a cast names one)."""
-_CAST_NAME = re.compile(r"[^\W\d_][\w.' -]{0,39}")
-"""A speaker's name: a letter, then letters, digits, spaces, dots, apostrophes, hyphens."""
-
-
-def read_cast(table: object, where: str) -> dict[str, str]:
-    """A cast table (front matter `cast:` or show.toml [cast]): speaker name -> voice profile."""
-    if not isinstance(table, dict):
-        raise ScriptError(f"{where} must be a mapping of speaker names to voice profiles, e.g. 'Maya: heart', "
-                          f"not {table!r}")
-    cast: dict[str, str] = {}
-    for name, voice in table.items():
-        name = str(name).strip()
-        if not _CAST_NAME.fullmatch(name) or name != name.strip():
-            raise ScriptError(f"{where}: speaker name {name!r} must be a name (letters, digits, spaces, . ' -)")
-        if not isinstance(voice, str) or not voice.strip() or _CONTROL.search(voice):
-            raise ScriptError(f"{where}: {name!r} must name a voice profile, e.g. '{name}: heart', not {voice!r}")
-        cast[name] = voice.strip()
-    return cast
 
 
 def episode_cast(fields: dict, show_cast: dict[str, str] | None, text: str, path) -> tuple[dict[str, str], dict[str, str]]:

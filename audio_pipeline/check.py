@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import align
-from .check_files import CHECK_MARK, refuse_foreign, sha256, valid_report, void_check, write_check_json
+from .sidecars import CHECK_MARK, refuse_foreign, sha256, valid_report, void_check, write_check_json
 from .check_words import Score, reading, score, scoring_words, words_of
 from .config import CheckConfig
 from .errors import CheckError

@@ -42,7 +42,7 @@ def voices_preview(names, text, folder):
     side by side: the first thing to do when choosing a voice."""
     from .errors import RenderError
     from .show import voice_profiles
-    from .voices import PREVIEW_TEXT, preview
+    from .preview import PREVIEW_TEXT, preview
 
     names = names or tuple(voice_profiles())
     try:
@@ -69,7 +69,7 @@ def voices_make_reference(voice, output):
     """Record a reference clip of a voice, for engines that clone a speaker (XTTS)."""
     from .config import SHOW_VOICES
     from .show import show_root
-    from .voices import make_reference
+    from .preview import make_reference
 
     if output is None:
         output = show_root() / SHOW_VOICES / f"{voice}-reference.wav"
@@ -96,7 +96,7 @@ def assets_cmd(folder):
 @click.option("--artist", default=DEFAULT_ARTIST, show_default=True, help="The MP3s' artist: the voice listeners hear.")
 def init_cmd(folder, title, artist):
     """Create a show folder: show.toml, a cover, a sample script and a README of the layout."""
-    from .show import init_show
+    from .show_init import init_show
 
     if not folder.strip():
         raise PaperLedgeError("give the new show's folder, e.g. `paperledge init night-owls`")

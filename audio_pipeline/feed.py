@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import quote
 
-from .config import DEFAULT_ARTIST, DEFAULT_SHOW, FEED_PUBLISH_HOUR_UTC, SHOW_FILE
+from .config import FEED_PUBLISH_HOUR_UTC
 from .errors import PaperLedgeError
 from .files import write_atomic
 from .feed_text import disclosure, notes_html, notes_parts, plain
-from .settings import ranged, table_values
+from .show import PLACEHOLDER_BASE_URL, ShowSettings, load_show, show_guid  # noqa: F401 - feed's own names too
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
@@ -38,11 +36,6 @@ CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
 SRT_TYPE: Final = "application/x-subrip"
 AUDIO_TYPE: Final = "audio/mpeg"
-PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-"""Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
-(the spec's example: mp3s.nashownotes.com/pc20rss.xml -> 917393e3-1b1e-5cef-ace4-edaa54e1f810)."""
-PLACEHOLDER_BASE_URL: Final = "https://example.com/"
-"""The default base_url's host: a feed with it points every app at nothing."""
 GUID_LEDGER: Final = ".episode-guids.json"
 """Beside a season's feed: each episode's GUID once published (and the engine of its voice)."""
 AI_DISCLOSURE_PURPOSE: Final = "ai-disclosure"
@@ -50,126 +43,6 @@ AI_DISCLOSURE_PURPOSE: Final = "ai-disclosure"
 
 for _prefix, _ns in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("content", CONTENT_NS), ("atom", ATOM_NS)):
     ET.register_namespace(_prefix, _ns)
-
-
-@dataclass
-class ShowSettings:
-    """Channel-level settings, read from a season folder's show.toml; every field optional."""
-
-    title: str = DEFAULT_SHOW
-    """Show name: the feed's title and the iTunes show title."""
-    description: str = (
-        "PaperLedge, where research meets storytelling: each episode, Ernis turns a recent "
-        "research paper into a warm, jargon-free story."
-    )
-    """Show notes for the whole podcast (channel description)."""
-    author: str = DEFAULT_ARTIST
-    """itunes:author, and the owner's name when owner_email is given."""
-    image_url: str = ""
-    """Square cover art URL (1400-3000 px for Apple); empty means base_url + "cover.jpg"."""
-    language: str = "en-us"
-    """RFC 5646 language tag of the spoken audio."""
-    category: str = "Science"
-    """iTunes top-level category, exactly as Apple spells it ("Science", "Technology", ...)."""
-    subcategory: str | None = None
-    """Optional iTunes subcategory under `category` (e.g. "Natural Sciences" under "Science")."""
-    explicit: bool = False
-    """itunes:explicit."""
-    base_url: str = "https://example.com/paperledge/"
-    """Where the files are published: enclosures and sidecars are base_url + file name."""
-    link: str = ""
-    """The show's web page; empty means base_url."""
-    owner_email: str | None = None
-    """Contact address for podcast directories (itunes:owner); omitted when None."""
-    locked: bool | None = None
-    """podcast:locked: True forbids other hosts from importing the feed; None omits the tag."""
-    max_spoken_authors: int = ranged(3, 1)
-    """How many authors the spoken credits name; the rest are "and N colleagues"."""
-    artist: str = DEFAULT_ARTIST
-    """The MP3s' artist tag: the voice listeners hear."""
-    cover: str = ""
-    """Cover art JPEG for the MP3s, relative to its show.toml; empty: the show folder's
-    assets/cover.jpg, else the bundled cover."""
-    cast: dict = field(default_factory=dict)
-    """[cast]: the show's regular speakers, name -> voice profile, the host first (show.py reads it)."""
-    feed_url: str = ""
-    """Where feed.xml is published (atom:link self, and the source of podcast:guid); empty
-    means base_url + "feed.xml"."""
-    podcast_guid: str = ""
-    """podcast:guid, the show's identity for ever; empty: the UUIDv5 of feed_url. Set it
-    once the feed is public, so a move to another host keeps it."""
-    ai_disclosure: bool = True
-    """Say in every episode's show notes, and in podcast:txt, that the voice is synthetic."""
-    ai_disclosure_text: str = (
-        "The voice in this episode is synthetic: {engine} reads the script aloud."
-    )
-    """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
-    spoken_disclosure: str = ""
-    """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
-
-    def __post_init__(self) -> None:
-        if not self.base_url.endswith("/"):
-            self.base_url += "/"
-        if not self.link:
-            self.link = self.base_url
-        if not self.image_url:
-            self.image_url = self.base_url + "cover.jpg"
-        if not self.feed_url:
-            self.feed_url = self.base_url + "feed.xml"
-        if not self.podcast_guid:
-            self.podcast_guid = show_guid(self.feed_url)
-
-    @property
-    def placeholder_url(self) -> bool:
-        """Whether the files would be published at the placeholder address."""
-        return self.base_url.startswith(PLACEHOLDER_BASE_URL)
-
-    def people(self) -> list[tuple[str, str]]:
-        """(name, role) of the show's people for podcast:person: the host; an episode adds its cast."""
-        return [(self.artist, "host")]
-
-    def url_for(self, path: Path | str) -> str:
-        """The public URL of a published file (by its name)."""
-        return self.base_url + quote(Path(path).name)
-
-
-def load_show(*folders: Path) -> ShowSettings:
-    """Settings from each folder's show.toml in turn, a later file winning key by key;
-    defaults where there is no such file."""
-    data: dict = {}
-    for folder in folders:
-        path = Path(folder) / SHOW_FILE
-        if path.exists():
-            data.update(_read_show_file(path))
-    return ShowSettings(**data)
-
-
-def _read_show_file(path: Path) -> dict:
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise PaperLedgeError(f"{path}: not valid TOML ({e})") from None
-    except RecursionError:
-        raise PaperLedgeError(f"{path}: nests too deep; write plain settings") from None
-    except OSError as e:
-        raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
-
-    data = table_values(ShowSettings, data, str(path))
-    if data.get("podcast_guid"):
-        try:
-            data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
-        except ValueError:
-            raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
-                                  f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
-    if data.get("cover"):
-        from .show import inside_show
-
-        cover = (path.parent / Path(data["cover"]).expanduser()).resolve()
-        if not inside_show(cover, path.parent):
-            raise PaperLedgeError(f"{path}: cover {data['cover']} is outside the show folder; put it in assets/")
-        data["cover"] = str(cover)
-    return data
 
 
 @dataclass
@@ -206,13 +79,6 @@ def episode_guid(show: ShowSettings, mp3_name: str) -> str:
     """An episode's first GUID: a UUIDv5 of its published URL. The season's ledger keeps it
     from then on (season.py), so a renamed file or a moved host keeps its GUID."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, show.url_for(mp3_name)))
-
-
-def show_guid(feed_url: str) -> str:
-    """podcast:guid as Podcasting 2.0 defines it: UUIDv5 of the feed URL without its scheme
-    (and without trailing slashes)."""
-    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url.strip()).rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
 def format_duration(seconds: float) -> str:

@@ -10,14 +10,11 @@ speaker on its way to the encoder (`tapped`), and evened out again where they dr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .loudness import Frames, analyse, gated_loudness, integrated_loudness
 
-if TYPE_CHECKING:
-    from .assemble import Timeline
 
 
 def level_speakers(voice_file: Path, spans: list[tuple[str, int, int]], rate: int) -> dict[str, float]:
@@ -59,15 +56,6 @@ def scale_speakers(voice_file: Path, ranges: dict[str, list[tuple[int, int]]], g
                 chunk = np.fromfile(f, dtype="<f4", count=end - start) * gain
                 f.seek(4 * start)
                 f.write(chunk.astype("<f4").tobytes())
-
-
-def speaker_ranges(timeline: Timeline) -> dict[str, list[tuple[int, int]]]:
-    """Each speaker's sentences as sample ranges of the episode."""
-    rate = timeline.sample_rate
-    out: dict[str, list[tuple[int, int]]] = {}
-    for s in timeline.sentences:
-        out.setdefault(s.speaker, []).append((round(s.start * rate), round(s.end * rate)))
-    return out
 
 
 def tapped(blocks, rate: int):

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import assets
-from .assemble import Timeline, assemble
-from .levelling import evening_gains, scale_speakers, speaker_ranges, tapped
+from .assemble import Timeline, assemble, speaker_ranges
+from .levelling import evening_gains, scale_speakers, tapped
 from .cache import SentenceCache
 from .cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
@@ -22,17 +22,17 @@ from .engines.base import create_engine
 from .engines.base import phoneme_family
 from .errors import PaperLedgeError, RenderError, VoiceError
 from .export import check_complete, encode_mp3, write_tags, written_by_us
-from .feed import ShowSettings
 from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
 from .ffmpeg import Loudness
 from .loudness import analyse, blocks_of, preload
 from .master import mastered_blocks, plan
 from .cast import guests_of, host_of
 from .script import Episode, check_speakable, read_script
-from .show import cover_path, inside_show, load_settings
-from .sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts
+from .show import ShowSettings, cover_path, inside_show, load_settings
+from .sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
+from .takes import apply_takes
 from .synthesize import SynthesisReport, default_jobs, synthesize_all
-from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
+from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon, with_fixes
 from .text.normalize import speak
 from .text.rules.lexicon import with_phonemes
 from .voices import VoiceProfile, load_voice, names_a_file
@@ -107,8 +107,6 @@ def load_episode(script: Path, voice: str | None = None, device: str | None = No
         if profile.path not in lexicons:
             lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)
             if fixes:
-                from .retake import with_fixes
-
                 lexicon = with_fixes(lexicon, fixes)
             lexicons[profile.path] = lexicon
         lexicon = lexicons[profile.path]
@@ -222,8 +220,6 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         for temp, final in [*staged, (tmp, output)]:
             with checked_write(final):
                 os.replace(temp, final)
-        from .check import void_check
-
         void_check(output)  # the check and review page of the MP3 just replaced no longer hold
         kept[0] = options.keep_audio
         transcript, chapters_file = sidecar_paths(output)
@@ -247,8 +243,6 @@ def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, option
                     step: Callable[[int], None]) -> SynthesisReport:
     """Every sentence's audio, each speaker's voice by its own engine (one engine load per
     voice), with the takes chosen earlier for this output; one report in script order."""
-    from .retake import apply_takes
-
     sentences = episode.sentences()
     groups: dict[Path, list[int]] = {}
     for i, s in enumerate(sentences):

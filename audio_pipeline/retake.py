@@ -23,91 +23,10 @@ from typing import Callable
 
 from .cache import SentenceCache, sentence_key
 from .config import CheckConfig
-from .engines.base import Engine, create_engine
-from .errors import PaperLedgeError, RenderError
-from .files import write_atomic
-from .text.lexicon import VOICE, Entry, Lexicon
-
-TAKES_SUFFIX = ".takes.json"
-
-
-def takes_path(mp3: Path) -> Path:
-    return mp3.with_suffix(TAKES_SUFFIX)
-
-
-def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> dict:
-    """The engine settings of take `take` (0: the profile's own)."""
-    if take == 0 or engine_name not in ("piper", "hibari"):
-        return dict(params)
-    slot = (take - 1) % len(cfg.take_variations)
-    if engine_name == "hibari":  # its noise is seeded: another seed is another reading
-        return {**params, "seed": int(params.get("seed", 0)) + 1 + slot}
-    variation = cfg.take_variations[slot]
-    return {**params, **dict(variation)}
-
-
-def read_takes(mp3: Path) -> dict[str, int]:
-    """Take-0 cache key -> chosen take, from EPISODE.takes.json (empty when absent)."""
-    try:
-        data = json.loads(takes_path(mp3).read_text(encoding="utf-8"))
-        return {str(k): int(v) for k, v in data.get("takes", {}).items()}
-    except (OSError, ValueError, AttributeError, TypeError):
-        return {}
-
-
-def write_takes(mp3: Path, takes: dict[str, int]) -> None:
-    data = {"about": "chosen retakes of this episode's sentences (take-0 cache key -> take)",
-            "takes": {k: v for k, v in sorted(takes.items()) if v}}
-    write_atomic(takes_path(mp3), json.dumps(data, indent=1) + "\n")
-
-
-class TakeMaker:
-    """Synthesises (or finds in the cache) take n of a sentence."""
-
-    def __init__(self, engine: Engine, engine_name: str, params: dict, cache: SentenceCache, cfg: CheckConfig):
-        self.base, self.engine_name, self.params, self.cache, self.cfg = engine, engine_name, params, cache, cfg
-        self.fingerprint = engine.fingerprint()
-        self._engines: dict[int, Engine] = {0: engine}
-
-    def engine(self, take: int) -> Engine:
-        slot = 0 if take == 0 else 1 + (take - 1) % len(self.cfg.take_variations)
-        if slot not in self._engines:
-            self._engines[slot] = create_engine(self.engine_name, take_params(self.engine_name, self.params, take, self.cfg))
-        return self._engines[slot]
-
-    def entry(self, spoken: str, take: int):
-        key = sentence_key(self.fingerprint, spoken, take)
-        found = self.cache.get(key)
-        if found is not None:
-            return found
-        engine = self.engine(take)
-        audio = engine.synthesize(spoken)
-        if audio.size == 0:
-            raise RenderError(f"the engine produced no audio for: {spoken[:80]!r}")
-        return self.cache.put(key, audio, engine.sample_rate)
-
-
-def apply_takes(output: Path, engine: Engine, profile, spoken: list[str], report, cache: SentenceCache, cfg: CheckConfig) -> int:
-    """Swap in the takes chosen earlier for this output (EPISODE.takes.json); returns how many."""
-    book = read_takes(Path(output))
-    if not book:
-        return 0
-    maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
-    swapped = 0
-    for i, text in enumerate(spoken):
-        take = book.get(sentence_key(maker.fingerprint, text), 0)
-        if take:
-            report.entries[i] = maker.entry(text, take)
-            swapped += 1
-    return swapped
-
-
-def with_fixes(lexicon: Lexicon, fixes: dict[str, str]) -> Lexicon:
-    """The lexicon with `fixes` (written word -> spoken form) over its entries."""
-    kept = tuple(e for e in lexicon.entries if not (e.case_sensitive and e.written in fixes))
-    added = tuple(Entry(w, s, True, VOICE) for w, s in fixes.items())
-    return Lexicon(kept + added, lexicon.read_as_word - set(fixes))
-
+from .engines.base import create_engine
+from .errors import PaperLedgeError
+from .takes import TakeMaker, read_takes, take_params, takes_path, write_takes  # noqa: F401 - the retake loop's own names too
+from .text.lexicon import Lexicon, with_fixes  # noqa: F401
 
 # ---------------------------------------------------------------------------------------
 # The loop

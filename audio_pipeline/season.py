@@ -23,7 +23,8 @@ from .config import DEFAULT_VOICE
 from .errors import PaperLedgeError, RenderError
 from .files import write_atomic
 from .cast import guests_of, host_of
-from .feed import GUID_LEDGER, FeedItem, ShowSettings, episode_guid, write_feed
+from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
+from .show import ShowSettings
 from .render import RenderOptions, render
 from .script import read_script
 from .check import valid_report

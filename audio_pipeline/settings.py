@@ -23,7 +23,7 @@ import typing
 from pathlib import PurePath
 from typing import Any, Mapping, NamedTuple, TypeVar
 
-from .errors import PaperLedgeError
+from .errors import PaperLedgeError, ScriptError
 
 T = TypeVar("T")
 
@@ -176,3 +176,23 @@ def _range_words(limits: Range) -> str:
     if high is not None:
         return f" of at most {high:g}"
     return ""
+
+
+_CAST_NAME = re.compile(r"[^\W\d_][\w.' -]{0,39}")
+"""A speaker's name: a letter, then letters, digits, spaces, dots, apostrophes, hyphens."""
+
+
+def read_cast(table: object, where: str) -> dict[str, str]:
+    """A cast table (front matter `cast:` or show.toml [cast]): speaker name -> voice profile."""
+    if not isinstance(table, dict):
+        raise ScriptError(f"{where} must be a mapping of speaker names to voice profiles, e.g. 'Maya: heart', "
+                          f"not {table!r}")
+    cast: dict[str, str] = {}
+    for name, voice in table.items():
+        name = str(name).strip()
+        if not _CAST_NAME.fullmatch(name) or name != name.strip():
+            raise ScriptError(f"{where}: speaker name {name!r} must be a name (letters, digits, spaces, . ' -)")
+        if not isinstance(voice, str) or not voice.strip() or CONTROL.search(voice):
+            raise ScriptError(f"{where}: {name!r} must name a voice profile, e.g. '{name}: heart', not {voice!r}")
+        cast[name] = voice.strip()
+    return cast

@@ -15,26 +15,43 @@ show.toml, when there is one, overrides the show folder's key by key.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
-from dataclasses import dataclass
+import re
+import sys
+import uuid
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from .config import (
+    ASSET_COVER,
     BUNDLED_ASSETS,
     BUNDLED_VOICES,
     COVER_PX_RANGE,
     DEFAULT_ARTIST,
+    DEFAULT_SHOW,
     SHOW_ASSETS,
     SHOW_ENV,
     SHOW_FILE,
     SHOW_LEXICON,
-    SHOW_SCRIPTS,
     SHOW_VOICES,
 )
 from .errors import PaperLedgeError
+from .settings import ranged, read_cast, table_values
+
+PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+"""Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
+(the spec's example: mp3s.nashownotes.com/pc20rss.xml -> 917393e3-1b1e-5cef-ace4-edaa54e1f810)."""
+PLACEHOLDER_BASE_URL: Final = "https://example.com/"
+"""The default base_url's host: a feed with it points every app at nothing."""
 
 SHOW: str = "show"
 BUNDLED: str = "bundled"
@@ -134,10 +151,134 @@ def show_files(script_folder: Path | None = None, root: Path | None = None) -> l
     return files
 
 
+@dataclass
+class ShowSettings:
+    """Channel-level settings, read from a season folder's show.toml; every field optional."""
+
+    title: str = DEFAULT_SHOW
+    """Show name: the feed's title and the iTunes show title."""
+    description: str = (
+        "PaperLedge, where research meets storytelling: each episode, Ernis turns a recent "
+        "research paper into a warm, jargon-free story."
+    )
+    """Show notes for the whole podcast (channel description)."""
+    author: str = DEFAULT_ARTIST
+    """itunes:author, and the owner's name when owner_email is given."""
+    image_url: str = ""
+    """Square cover art URL (1400-3000 px for Apple); empty means base_url + "cover.jpg"."""
+    language: str = "en-us"
+    """RFC 5646 language tag of the spoken audio."""
+    category: str = "Science"
+    """iTunes top-level category, exactly as Apple spells it ("Science", "Technology", ...)."""
+    subcategory: str | None = None
+    """Optional iTunes subcategory under `category` (e.g. "Natural Sciences" under "Science")."""
+    explicit: bool = False
+    """itunes:explicit."""
+    base_url: str = "https://example.com/paperledge/"
+    """Where the files are published: enclosures and sidecars are base_url + file name."""
+    link: str = ""
+    """The show's web page; empty means base_url."""
+    owner_email: str | None = None
+    """Contact address for podcast directories (itunes:owner); omitted when None."""
+    locked: bool | None = None
+    """podcast:locked: True forbids other hosts from importing the feed; None omits the tag."""
+    max_spoken_authors: int = ranged(3, 1)
+    """How many authors the spoken credits name; the rest are "and N colleagues"."""
+    artist: str = DEFAULT_ARTIST
+    """The MP3s' artist tag: the voice listeners hear."""
+    cover: str = ""
+    """Cover art JPEG for the MP3s, relative to its show.toml; empty: the show folder's
+    assets/cover.jpg, else the bundled cover."""
+    cast: dict = field(default_factory=dict)
+    """[cast]: the show's regular speakers, name -> voice profile, the host first (show.py reads it)."""
+    feed_url: str = ""
+    """Where feed.xml is published (atom:link self, and the source of podcast:guid); empty
+    means base_url + "feed.xml"."""
+    podcast_guid: str = ""
+    """podcast:guid, the show's identity for ever; empty: the UUIDv5 of feed_url. Set it
+    once the feed is public, so a move to another host keeps it."""
+    ai_disclosure: bool = True
+    """Say in every episode's show notes, and in podcast:txt, that the voice is synthetic."""
+    ai_disclosure_text: str = (
+        "The voice in this episode is synthetic: {engine} reads the script aloud."
+    )
+    """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
+    spoken_disclosure: str = ""
+    """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
+
+    def __post_init__(self) -> None:
+        if not self.base_url.endswith("/"):
+            self.base_url += "/"
+        if not self.link:
+            self.link = self.base_url
+        if not self.image_url:
+            self.image_url = self.base_url + "cover.jpg"
+        if not self.feed_url:
+            self.feed_url = self.base_url + "feed.xml"
+        if not self.podcast_guid:
+            self.podcast_guid = show_guid(self.feed_url)
+
+    @property
+    def placeholder_url(self) -> bool:
+        """Whether the files would be published at the placeholder address."""
+        return self.base_url.startswith(PLACEHOLDER_BASE_URL)
+
+    def people(self) -> list[tuple[str, str]]:
+        """(name, role) of the show's people for podcast:person: the host; an episode adds its cast."""
+        return [(self.artist, "host")]
+
+    def url_for(self, path: Path | str) -> str:
+        """The public URL of a published file (by its name)."""
+        return self.base_url + quote(Path(path).name)
+
+
+def load_show(*folders: Path) -> ShowSettings:
+    """Settings from each folder's show.toml in turn, a later file winning key by key;
+    defaults where there is no such file."""
+    data: dict = {}
+    for folder in folders:
+        path = Path(folder) / SHOW_FILE
+        if path.exists():
+            data.update(_read_show_file(path))
+    return ShowSettings(**data)
+
+
+def _read_show_file(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise PaperLedgeError(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise PaperLedgeError(f"{path}: nests too deep; write plain settings") from None
+    except OSError as e:
+        raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
+
+    data = table_values(ShowSettings, data, str(path))
+    if data.get("podcast_guid"):
+        try:
+            data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
+        except ValueError:
+            raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
+                                  f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
+    if data.get("cover"):
+        cover = (path.parent / Path(data["cover"]).expanduser()).resolve()
+        if not inside_show(cover, path.parent):
+            raise PaperLedgeError(f"{path}: cover {data['cover']} is outside the show folder; put it in assets/")
+        data["cover"] = str(cover)
+    return data
+
+
+def show_guid(feed_url: str) -> str:
+    """podcast:guid as Podcasting 2.0 defines it: UUIDv5 of the feed URL without its scheme
+    (and without trailing slashes)."""
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url.strip()).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
 def load_settings(script_folder: Path | None = None, root: Path | None = None):
     """The ShowSettings for scripts in `script_folder`: defaults, then the show folder's show.toml,
     then the season folder's own."""
-    from .feed import load_show
 
     files = show_files(script_folder, root)
     settings = load_show(*[p.parent for p in files])
@@ -150,7 +291,6 @@ def load_cast(files: list[Path]) -> dict[str, str]:
     show.toml adds to the show's regulars or changes one's voice); the host stays first."""
     import sys
 
-    from .cast import read_cast
 
     if sys.version_info >= (3, 11):
         import tomllib
@@ -169,7 +309,6 @@ def load_cast(files: list[Path]) -> dict[str, str]:
 
 def cover_path(settings, root: Path | None = None) -> Path | None:
     """The cover art: show.toml's `cover`, else assets/cover.jpg of the show, else the bundled one."""
-    from .assets import COVER
 
     if settings.cover:
         path = Path(settings.cover)
@@ -177,7 +316,7 @@ def cover_path(settings, root: Path | None = None) -> Path | None:
             raise PaperLedgeError(f"{SHOW_FILE}: cover {settings.cover} not found")
         cover_art(path)
         return path
-    found = find_asset(COVER, root)
+    found = find_asset(ASSET_COVER, root)
     if found:
         cover_art(found.path)
     return found.path if found else None
@@ -215,91 +354,3 @@ def cover_art(path: Path) -> tuple[bytes, str]:
     if mode != "RGB":
         raise PaperLedgeError(f"cover {path} is in {mode} colour; save it as RGB without transparency")
     return data, "image/jpeg" if kind == "JPEG" else "image/png"
-
-
-# ---- paperledge init -------------------------------------------------------------------
-
-_SHOW_TOML = '''\
-# {title}: settings for every render, season and feed of this show.
-# Every key is optional; a season folder may hold its own show.toml that overrides these.
-
-title = "{title}"                 # the show's name: the MP3s' album tag and the feed's title
-artist = "{artist}"               # the MP3s' artist tag: the voice listeners hear
-author = "{artist}"               # itunes:author in the feed
-cover = "assets/cover.jpg"        # square JPEG, at least 1400 px; default: assets/cover.jpg, else the bundled cover
-description = "A new show made with PaperLedge."
-language = "en-us"
-category = "Science"
-explicit = false
-base_url = "https://example.com/{slug}/"   # where the MP3s and sidecars are published
-# owner_email = "you@example.com"
-max_spoken_authors = 3            # the spoken credits name this many authors, then "and N colleagues"
-'''
-
-_SAMPLE = '''\
----
-title: "Hello, {title}"
-season: 1
-episode: 1
-date: {date}
-category: Science
-authors: [First Author, Second Author]
-description: The first episode of {title}, made from a script in this folder.
----
-
-## Welcome
-Hello and welcome to {title}! This is the very first episode, rendered from a script.
-
-## How it works
-Every heading becomes a chapter. [pause 600ms] Paragraphs get a longer pause than sentences.
-'''
-
-_README = '''\
-# {title}
-
-A PaperLedge show folder. Render the sample episode from here:
-
-    paperledge render scripts/season-01/01-hello.md          # -> build/01-hello.mp3 (+ .vtt, .chapters.json)
-    paperledge season scripts/season-01 -o build/season-01    # every episode, and feed.xml
-
-What this folder may hold (each file overrides the bundled one of the same name):
-
-    show.toml       show name, artist, cover, feed settings, max_spoken_authors
-    scripts/        episode scripts, one folder per season (a season folder may hold its own show.toml)
-    voices/         voice profiles NAME.toml, their lexicons (NAME.lexicon.toml), reference clips
-    lexicon.toml    the show lexicon: how words are said by every voice
-    assets/         intro.flac, outro.flac, cover.jpg
-
-`paperledge voices list` shows each voice and where it comes from. To change a bundled
-voice, copy its profile (the path is in that list) into voices/ and edit it there.
-Outside this folder, name it with `--show DIR` or `PAPERLEDGE_SHOW=DIR`.
-'''
-
-
-def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTIST) -> list[Path]:
-    """Create a show folder: show.toml, a cover drawn with the show's name, a sample script, a README."""
-    from .assets import COVER, cover_jpeg
-
-    folder = Path(folder)
-    title = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
-    if any(c in title + artist for c in '"\\\n'):
-        raise PaperLedgeError("the show's title and artist may not contain quotes, backslashes or line breaks")
-    if (folder / SHOW_FILE).exists():
-        raise PaperLedgeError(f"{folder / SHOW_FILE} already exists; {folder} is a show folder already")
-    slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-") or "show"
-    files = {
-        folder / SHOW_FILE: _SHOW_TOML.format(title=title, artist=artist, slug=slug).encode(),
-        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(title=title, date=dt.date.today()).encode(),
-        folder / "README.md": _README.format(title=title).encode(),
-        folder / SHOW_ASSETS / COVER: cover_jpeg(title=title, subtitle=f"with {artist}"),
-    }
-    clash = [p for p in files if p.exists()]
-    if clash:
-        raise PaperLedgeError(f"{clash[0]} already exists; choose an empty or new folder")
-    try:
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-    except OSError as e:
-        raise PaperLedgeError(f"cannot create the show folder {folder} ({e.strerror})") from None
-    return list(files)

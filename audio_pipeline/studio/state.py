@@ -19,7 +19,8 @@ from ..cache import SentenceCache, sentence_key
 from ..config import CheckConfig, default_cache_dir
 from ..engines.base import create_engine
 from ..errors import PaperLedgeError
-from ..retake import TakeMaker, read_takes, take_params, with_fixes, write_takes
+from ..takes import TakeMaker, read_takes, take_params, write_takes
+from ..text.lexicon import with_fixes
 from ..show import show_lexicon_path, show_root
 from ..text.normalize import speak
 from . import edits
@@ -151,7 +152,7 @@ class Studio:
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
         """Each sentence's scores from a check of the MP3 now there (a check of an older render is void)."""
-        from ..check_files import valid_report
+        from ..sidecars import valid_report
 
         data = valid_report(self.mp3(ep))
         try:

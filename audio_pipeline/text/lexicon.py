@@ -236,3 +236,10 @@ def _check_key(path: Path, table: str, key: str) -> None:
         raise VoiceError(f"{path}: [{table}] key {key!r} may not contain {{, }}, | or tabs")
     if not re.search(r"\w", key):
         raise VoiceError(f"{path}: [{table}] key {key!r} must contain a letter or digit")
+
+
+def with_fixes(lexicon: Lexicon, fixes: dict[str, str]) -> Lexicon:
+    """The lexicon with `fixes` (written word -> spoken form) over its entries."""
+    kept = tuple(e for e in lexicon.entries if not (e.case_sensitive and e.written in fixes))
+    added = tuple(Entry(w, s, True, VOICE) for w, s in fixes.items())
+    return Lexicon(kept + added, lexicon.read_as_word - set(fixes))
