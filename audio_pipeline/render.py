@@ -12,30 +12,30 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from . import assets
-from .assemble import Timeline, assemble, speaker_ranges
-from .levelling import evening_gains, scale_speakers, tapped
-from .cache import SentenceCache
-from .cache_admin import record_use
+from .audio import assets
+from .audio.assemble import Timeline, assemble, speaker_ranges
+from .audio.levelling import evening_gains, scale_speakers, tapped
+from .synthesis.cache import SentenceCache
+from .synthesis.cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
-from .engines.base import create_engine
-from .engines.base import phoneme_family
+from .synthesis.engines.base import create_engine
+from .synthesis.engines.base import phoneme_family
 from .errors import PaperLedgeError, RenderError, VoiceError
-from .export import check_complete, encode_mp3, write_tags, written_by_us
+from .audio.export import check_complete, encode_mp3, write_tags, written_by_us
 from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
-from .ffmpeg import Loudness
-from .loudness import analyse, blocks_of, preload
-from .master import mastered_blocks, plan
-from .cast import guests_of, host_of
-from .script import Episode, check_speakable, read_script
+from .audio.ffmpeg import Loudness
+from .audio.loudness import analyse, blocks_of, preload
+from .audio.master import mastered_blocks, plan
+from .script.cast import guests_of, host_of
+from .script.read import Episode, check_speakable, read_script
 from .show import ShowSettings, cover_path, inside_show, load_settings
-from .sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
-from .takes import apply_takes
-from .synthesize import SynthesisReport, default_jobs, synthesize_all
+from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
+from .synthesis.takes import apply_takes
+from .synthesis.synthesize import SynthesisReport, default_jobs, synthesize_all
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon, with_fixes
 from .text.normalize import speak
 from .text.rules.lexicon import with_phonemes
-from .voices import VoiceProfile, load_voice, names_a_file
+from .synthesis.voices import VoiceProfile, load_voice, names_a_file
 
 
 @dataclass
@@ -153,6 +153,8 @@ def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> V
 
 def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
     """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences."""
+    # Every stage in order in one place, so that one ExitStack removes every temporary file
+    # of a render that fails, whichever stage it fails in.
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     show = options.show or load_settings(Path(script).parent)

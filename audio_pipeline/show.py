@@ -31,19 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .config import (
-    ASSET_COVER,
-    BUNDLED_ASSETS,
-    BUNDLED_VOICES,
-    COVER_PX_RANGE,
-    DEFAULT_ARTIST,
-    DEFAULT_SHOW,
-    SHOW_ASSETS,
-    SHOW_ENV,
-    SHOW_FILE,
-    SHOW_LEXICON,
-    SHOW_VOICES,
-)
+from .config import ASSET_COVER, BUNDLED_ASSETS, BUNDLED_VOICES, COVER_PX_RANGE, DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_ASSETS, SHOW_ENV, SHOW_FILE, SHOW_LEXICON, SHOW_VOICES
 from .errors import PaperLedgeError
 from .settings import ranged, read_cast, table_values
 

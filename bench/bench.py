@@ -64,7 +64,7 @@ def bare_hibari_seconds(scripts: list[Path]) -> tuple[float, float]:
     sentence, on the spoken forms a heart render gives it: (seconds, audio seconds)."""
     from hibari import Hibari
 
-    from audio_pipeline.engines.hibari import BUNDLED, _resolve_model
+    from audio_pipeline.synthesis.engines.hibari import BUNDLED, _resolve_model
 
     texts = []
     for s in scripts:

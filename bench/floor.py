@@ -31,7 +31,7 @@ import numpy as np
 from pathlib import Path
 start = time.perf_counter()
 from audio_pipeline.render import load_episode
-from audio_pipeline.engines.base import create_engine
+from audio_pipeline.synthesis.engines.base import create_engine
 episode, profile, _ = load_episode(Path(sys.argv[1]), sys.argv[2])
 texts = [s.spoken for s in episode.sentences()]
 t_load = time.perf_counter()
@@ -68,7 +68,7 @@ def floor_seconds(script: Path, voice: str, work: Path) -> tuple[float, float, f
     raw = work / f"{script.stem}-{voice}.f32"
     rate, synth, _ = _python(_BARE, script, voice, raw).split()
     from audio_pipeline.config import ExportConfig
-    from audio_pipeline.ffmpeg import ffmpeg_exe
+    from audio_pipeline.audio.ffmpeg import ffmpeg_exe
 
     start = time.perf_counter()
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", rate, "-ac", "1", "-i", str(raw),
@@ -94,7 +94,7 @@ def long_script(work: Path) -> Path:
 
 
 def voices() -> list[str]:
-    from audio_pipeline.voices import available_voices
+    from audio_pipeline.synthesis.voices import available_voices
 
     return [v for v in ("ernis", "heart") if v in available_voices()]
 

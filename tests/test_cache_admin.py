@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from audio_pipeline.cache_admin import parse_size
+from audio_pipeline.synthesis.cache_admin import parse_size
 from audio_pipeline.config import default_cache_dir
 from audio_pipeline.errors import PaperLedgeError
 

@@ -208,7 +208,7 @@ def test_show_cast_labels_quotes_and_plain_colons(tmp_path):
 
 def test_sample_dialogue_ships_and_parses():
     # The sample conversation in scripts/dialogues/ names its cast and labels its speakers.
-    from audio_pipeline.script import read_script
+    from audio_pipeline.script.read.read import read_script
 
     script = ROOT / "scripts" / "dialogues" / "01-skillflow-with-maya.md"
     episode = read_script(script)
@@ -249,7 +249,7 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
     assert voices == {"Ernis", "Maya"}
     assert ffprobe(out / "01-conversation.mp3")["format"]["tags"]["artist"] == "Ernis"
     from audio_pipeline.render import RenderOptions
-    from audio_pipeline.season import render_season
+    from audio_pipeline.publish.season import render_season
 
     local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
     assert len(local.rendered) == 2 and local.synthesized == 0, local
@@ -257,7 +257,7 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
 
 def test_a_quote_voice_alone_needs_no_labels():
     # A cast of only a `quote` voice reads block quotes in it; the rest is the script's voice.
-    from audio_pipeline.script import parse_script
+    from audio_pipeline.script.read.read import parse_script
 
     episode = parse_script("---\ncast:\n  quote: heart\n---\n\nHi there.\n\n> Quoted words.\n", Path("q.md"))
     assert [(s.speaker, s.markup) for s in episode.sentences()] == [("", "Hi there."), ("quote", "Quoted words.")]

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from audio_pipeline.sidecars import vtt_time
+from audio_pipeline.audio.sidecars import vtt_time
 
 from .conftest import PAPERLEDGE, SAMPLE, need, run_cli, vtt_cues
 
@@ -226,8 +226,8 @@ def test_render_check_refuses_a_check_review_or_takes_file_it_did_not_write(tmp_
 
 def test_render_check_retakes_a_truncated_sentence_and_a_plain_render_voids_the_check(
         rendered, deterministic_voice, tmp_path):
-    from audio_pipeline.cache import SentenceCache, sentence_key
-    from audio_pipeline.engines.base import create_engine
+    from audio_pipeline.synthesis.cache import SentenceCache, sentence_key
+    from audio_pipeline.synthesis.engines.base import create_engine
     from audio_pipeline.render import load_episode
 
     cache = tmp_path / "cache"

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_pipeline.engines.base import create_engine
+from audio_pipeline.synthesis.engines.base import create_engine
 from audio_pipeline.errors import VoiceError
-from audio_pipeline.voices import load_voice
+from audio_pipeline.synthesis.voices import load_voice
 
 from .conftest import ebur128, ffprobe, run_cli
 
@@ -44,21 +44,21 @@ def cuda_available() -> bool:
 
 @pytest.fixture(scope="module")
 def vits_folder(tmp_path_factory) -> Path:
-    from audio_pipeline.engines.tiny_models import build_tiny_vits
+    from audio_pipeline.synthesis.engines.tiny_models import build_tiny_vits
 
     return build_tiny_vits(tmp_path_factory.mktemp("models") / "tiny-vits")
 
 
 @pytest.fixture(scope="module")
 def steady_vits_folder(tmp_path_factory) -> Path:
-    from audio_pipeline.engines.tiny_models import build_tiny_vits
+    from audio_pipeline.synthesis.engines.tiny_models import build_tiny_vits
 
     return build_tiny_vits(tmp_path_factory.mktemp("models") / "steady-vits", deterministic=True)
 
 
 @pytest.fixture(scope="module")
 def xtts_folder(tmp_path_factory) -> Path:
-    from audio_pipeline.engines.tiny_models import build_tiny_xtts
+    from audio_pipeline.synthesis.engines.tiny_models import build_tiny_xtts
 
     return build_tiny_xtts(tmp_path_factory.mktemp("models") / "tiny-xtts")
 
@@ -139,7 +139,7 @@ def test_checkpoint_file_and_config_can_be_named_separately(vits_folder, tmp_pat
 
 def test_fingerprint_follows_model_files_and_voice_settings(vits_folder, tmp_path, reference_wav):
     """Cached sentences are reused only while the model and the voice settings are unchanged."""
-    from audio_pipeline.engines.tiny_models import build_tiny_vits
+    from audio_pipeline.synthesis.engines.tiny_models import build_tiny_vits
 
     base = {"model": str(vits_folder), "device": "cpu"}
     first = create_engine("coqui", base).fingerprint()
@@ -197,7 +197,7 @@ def test_mistakes_in_the_profile_are_reported_as_settings_to_fix(vits_folder, tm
 
 def test_model_names_survive_the_profile_loaders_path_resolution():
     """`tts_models/...` names stay names even when joined to the profile's folder."""
-    from audio_pipeline.engines.coqui_model import resolve_model
+    from audio_pipeline.synthesis.engines.coqui_model import resolve_model
 
     name = "tts_models/multilingual/multi-dataset/xtts_v2"
     assert resolve_model(name).name == name

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from audio_pipeline.cache import SentenceCache
+from audio_pipeline.synthesis.cache import SentenceCache
 
 from .conftest import PAPERLEDGE, ROOT, ffprobe, render_result, run_cli, vtt_cues
 

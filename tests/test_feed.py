@@ -15,17 +15,7 @@ import podcastparser
 import pytest
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.feed import (
-    PODCAST_NS,
-    FeedItem,
-    ShowSettings,
-    build_feed,
-    episode_guid,
-    format_duration,
-    load_show,
-    show_guid,
-    write_feed,
-)
+from audio_pipeline.publish.feed import PODCAST_NS, FeedItem, ShowSettings, build_feed, episode_guid, format_duration, load_show, show_guid, write_feed
 
 SHOW = ShowSettings(base_url="https://cdn.example.org/pl", owner_email="host@example.org", locked=True)
 

@@ -59,8 +59,8 @@ def test_a_missing_model_file_is_one_line_naming_it(tmp_path, script_file):
 
 def test_fingerprint_covers_model_and_settings(tmp_path):
     # A cache entry is never served to a voice that would say it differently.
-    from audio_pipeline.engines.base import create_engine
-    from audio_pipeline.engines.hibari import _resolve_model, BUNDLED
+    from audio_pipeline.synthesis.engines.base import create_engine
+    from audio_pipeline.synthesis.engines.hibari import _resolve_model, BUNDLED
 
     base = create_engine("hibari", {}).fingerprint()
     assert create_engine("hibari", {"threads": 2}).fingerprint() == base  # speed of work, not the sound

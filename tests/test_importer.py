@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.import_manifest import MANIFEST_NAME
-from audio_pipeline.importer import import_page
-from audio_pipeline.page import parse_authors
-from audio_pipeline.page_metadata import slugify
+from audio_pipeline.importer.episodes.manifest import MANIFEST_NAME
+from audio_pipeline.importer.episodes.episodes import import_page
+from audio_pipeline.importer.episodes.page import parse_authors
+from audio_pipeline.importer.episodes.page_metadata import slugify
 
 # The show's real episode page, eight episodes as published.
 PAGE = Path(__file__).parent / "data" / "paperledge-episodes-page.txt"
@@ -112,7 +112,7 @@ def test_every_script_has_welcome_why_and_questions_chapters(imported):
 
 def test_scripts_read_back_with_the_script_parser(imported):
     """A freshly imported script would fail to render."""
-    script = pytest.importorskip("audio_pipeline.script")
+    script = pytest.importorskip("audio_pipeline.script.read")
     for result in imported[1]:
         episode = script.read_script(result.path)
         assert episode.meta.title == result.title

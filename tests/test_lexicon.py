@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 
 from audio_pipeline.errors import VoiceError
-from audio_pipeline.text.lexicon import (
-    Entry,
-    Lexicon,
-    default_show_lexicon_path,
-    load_lexicon,
-)
+from audio_pipeline.text.lexicon import Entry, Lexicon, default_show_lexicon_path, load_lexicon
 from audio_pipeline.text.normalize import normalize
 
 VOICES = Path(__file__).resolve().parents[1] / "voices"

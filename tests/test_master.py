@@ -7,8 +7,8 @@ import pyloudnorm
 import soundfile
 import soxr
 
-from audio_pipeline.loudness import integrated_loudness
-from audio_pipeline.master import limiter_gain
+from audio_pipeline.audio.loudness import integrated_loudness
+from audio_pipeline.audio.master import limiter_gain
 
 from .conftest import ebur128
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from audio_pipeline.config import PIPER_MAX_CLAUSE_PHONEMES, PIPER_MAX_PHONEMES
-from audio_pipeline.engines.base import create_engine
-from audio_pipeline.engines.piper import spoken_parts
-from audio_pipeline.voices import load_voice
+from audio_pipeline.synthesis.engines.base import create_engine
+from audio_pipeline.synthesis.engines.piper import spoken_parts
+from audio_pipeline.synthesis.voices import load_voice
 
 # The longest sentence of the eight published episodes, as the front end speaks it.
 LONG = ("They even created a new model called Eurus two seven billion Prime that outperformed a more "

@@ -140,7 +140,7 @@ def test_season_on_ray_is_a_complete_season_sharing_the_local_cache(tmp_path, ra
     check_season(scripts, out)
     # The driver stored every sentence under the keys a local render looks for.
     from audio_pipeline.render import RenderOptions
-    from audio_pipeline.season import render_season
+    from audio_pipeline.publish.season import render_season
 
     local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
     assert len(local.rendered) == 3 and local.synthesized == 0, local
@@ -154,7 +154,7 @@ def cache_entries(cache: Path) -> int:
 
 def finished(out: Path) -> dict[str, str]:
     """The episodes the season state in `out` records as rendered (written whole, atomically)."""
-    from audio_pipeline.season import STATE
+    from audio_pipeline.publish.season import STATE
 
     try:
         return json.loads((out / STATE).read_text(encoding="utf-8"))
@@ -184,7 +184,7 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
     """A worker that dies mid-batch must not cost an episode or a sentence."""
     import ray
 
-    from audio_pipeline.cluster_worker import ACTOR_PREFIX
+    from audio_pipeline.cluster.plan.worker import ACTOR_PREFIX
     from audio_pipeline.config import ClusterConfig
 
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
@@ -251,10 +251,10 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 def test_a_node_without_the_voice_or_at_another_version_is_named_in_one_line(ray_address):
     import ray
 
-    from audio_pipeline.cluster_worker import EngineSpec, start_workers
-    from audio_pipeline.engines.base import create_engine
+    from audio_pipeline.cluster.plan.worker import EngineSpec, start_workers
+    from audio_pipeline.synthesis.engines.base import create_engine
     from audio_pipeline.errors import RenderError
-    from audio_pipeline.voices import load_voice
+    from audio_pipeline.synthesis.voices import load_voice
 
     profile = load_voice("ernis")
     fingerprint = create_engine(profile.engine, profile.engine_params).fingerprint()

@@ -8,7 +8,7 @@ import sys
 import feedparser
 import pytest
 
-from audio_pipeline.synthesize import synthesize_all
+from audio_pipeline.synthesis.synthesize import synthesize_all
 
 from .conftest import ROOT, ffprobe, render_result, run_cli
 
@@ -82,9 +82,9 @@ def test_parallel_synthesis_gives_the_serial_sentences_in_order(tmp_path, determ
     """Worker processes return the same audio, in script order, as one process does."""
     import numpy as np
 
-    from audio_pipeline.cache import SentenceCache
-    from audio_pipeline.engines.base import create_engine
-    from audio_pipeline.voices import load_voice
+    from audio_pipeline.synthesis.cache import SentenceCache
+    from audio_pipeline.synthesis.engines.base import create_engine
+    from audio_pipeline.synthesis.voices import load_voice
 
     profile = load_voice(str(deterministic_voice))
     texts = ["First, a short one.", "Then a somewhat longer sentence follows it.", "Third.",
@@ -115,7 +115,7 @@ def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
     assert "2 rendered, 0 unchanged" in first.stdout
     _write(season, 2, last="That is really all for today.")
     from audio_pipeline.render import RenderOptions
-    from audio_pipeline.season import render_season
+    from audio_pipeline.publish.season import render_season
 
     second = render_season(season, out, RenderOptions(cache_dir=cache))
     assert (len(second.rendered), len(second.skipped), second.synthesized) == (1, 1, 1), second
@@ -134,7 +134,7 @@ def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
 
 
 def test_spoken_credits_name_a_few_authors_and_count_the_rest():
-    from audio_pipeline.script import credits_sentence
+    from audio_pipeline.script.read.read import credits_sentence
 
     names = [f"Author {i}" for i in range(82)]
     assert credits_sentence(names, 3) == "Credit to the paper's authors: Author 0, Author 1, Author 2, and 79 colleagues."
@@ -167,7 +167,7 @@ def test_season_discloses_the_synthetic_voice_in_words_and_in_the_audio(tmp_path
 def _podcast_elements(feed):
     import xml.etree.ElementTree as ET
 
-    from audio_pipeline.feed import PODCAST_NS
+    from audio_pipeline.publish.feed import PODCAST_NS
 
     item = ET.parse(feed).getroot().find("channel/item")
     return [e for e in item if e.tag.startswith(f"{{{PODCAST_NS}}}") and e.tag.rsplit("}", 1)[1] in ("person", "txt")]

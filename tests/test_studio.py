@@ -275,9 +275,9 @@ def test_a_file_changed_on_disk_is_shown_not_overwritten(page, show):
 
 
 def test_a_chosen_take_is_the_one_in_the_rendered_mp3(page, show):
-    from audio_pipeline.cache import sentence_key
-    from audio_pipeline.engines.base import create_engine
-    from audio_pipeline.voices import load_voice
+    from audio_pipeline.synthesis.cache import sentence_key
+    from audio_pipeline.synthesis.engines.base import create_engine
+    from audio_pipeline.synthesis.voices import load_voice
 
     select(page, 4)
     page.get_by_role("button", name="Make more takes").click()
@@ -302,7 +302,7 @@ def test_a_chosen_take_is_the_one_in_the_rendered_mp3(page, show):
     assert job["entries"][3] == sentence_key(fingerprint, "They found a clear signal.", 2)
     assert job["entries"][3] != sentence_key(fingerprint, "They found a clear signal.", 0)
     # ...and that take is other audio than the first one.
-    from audio_pipeline.cache import SentenceCache
+    from audio_pipeline.synthesis.cache import SentenceCache
 
     cache = SentenceCache(show / "cache")
     take0 = cache.get(sentence_key(fingerprint, "They found a clear signal.", 0))
@@ -320,7 +320,7 @@ def test_approval_publishes_only_the_approved_mp3(page, show):
     mp3 = show / "out" / "01-studio.mp3"
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#approved:has-text('Approved')")
-    from audio_pipeline.studio import is_approved
+    from audio_pipeline.publish.approval import is_approved
 
     assert is_approved(mp3)
     env = {"PAPERLEDGE_SHOW": str(show)}

@@ -71,7 +71,7 @@ def full_render(model_folder: Path, device: str, folder: Path):
     from audio_pipeline.render import RenderOptions, render
 
     try:
-        from audio_pipeline.ffmpeg import ffmpeg_exe
+        from audio_pipeline.audio.ffmpeg import ffmpeg_exe
 
         ffmpeg_exe()
     except Exception as e:  # no ffmpeg on this machine: the engine rows above still stand
@@ -103,8 +103,8 @@ def main() -> int:
     import soundfile
     import torch
 
-    from audio_pipeline.engines.base import create_engine
-    from audio_pipeline.engines.tiny_models import build_tiny_vits, build_tiny_xtts
+    from audio_pipeline.synthesis.engines.base import create_engine
+    from audio_pipeline.synthesis.engines.tiny_models import build_tiny_vits, build_tiny_xtts
 
     cuda = torch.cuda.is_available()
     print(f"torch {torch.__version__}, CUDA build {torch.version.cuda}, CUDA available: {cuda}")

@@ -1,9 +1,8 @@
-"""`paperledge studio`: the review page made live (hear, fix, retake, render, approve).
+"""Studio. Takes a script or a season folder; gives the review page made live: hear, fix, retake,
+render, approve (app.py needs the [studio] extra)."""
 
-This package's web app (app.py) needs the [studio] extra; approval.py does not, so the
-feed can ask `is_approved` without it.
-"""
+from .. import lazy_exports
 
-from .approval import approve, is_approved
-
-__all__ = ["approve", "is_approved"]
+_EXPORTS = {"create_app": "app"}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

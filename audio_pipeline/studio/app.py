@@ -64,6 +64,8 @@ class Guard:
 
 
 def create_app(studio: Studio, token: str | None = None) -> Starlette:
+    # The routes are closures over one studio and its token: together they read as the
+    # table of the app's pages and actions.
     state = {"token": token or secrets.token_urlsafe(32), "hosts": set()}
 
     async def body(request: Request) -> dict:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..errors import PaperLedgeError
 from ..files import read_text, write_atomic
-from ..retake import lexicon_line
-from ..script import Sentence, parse_script
+from ..check.retake import lexicon_line
+from ..script.read import Sentence, parse_script
 
 try:
     import tomllib

@@ -15,16 +15,16 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache import SentenceCache, sentence_key
+from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig, default_cache_dir
-from ..engines.base import create_engine
+from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
-from ..takes import TakeMaker, read_takes, take_params, write_takes
+from ..synthesis.takes import TakeMaker, read_takes, take_params, write_takes
 from ..text.lexicon import with_fixes
 from ..show import show_lexicon_path, show_root
 from ..text.normalize import speak
 from . import edits
-from .approval import is_approved
+from ..publish.approval import is_approved
 
 _KEY_CHARS = set("0123456789abcdef")
 MAX_TAKES = 4
@@ -152,7 +152,7 @@ class Studio:
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
         """Each sentence's scores from a check of the MP3 now there (a check of an older render is void)."""
-        from ..sidecars import valid_report
+        from ..audio.sidecars import valid_report
 
         data = valid_report(self.mp3(ep))
         try:
@@ -176,7 +176,7 @@ class Studio:
         if not mp3.is_file():
             return ""
         from ..config import MasterConfig
-        from ..review import plot_svg, short_term_loudness, waveform
+        from ..check.review import plot_svg, short_term_loudness, waveform
 
         from mutagen.mp3 import MP3, MutagenError
 
@@ -257,7 +257,7 @@ class Studio:
             row = {"take": take, "audio": key, "chosen": take == chosen,
                    "settings": {k: v for k, v in take_params(profile.engine, {}, take, self.cfg).items()}}
             if score and check_available():
-                from ..check import check_clip
+                from ..check.listen import check_clip
 
                 entry = self.cache.get(key)
                 heard, sc, judged = check_clip(s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg,
@@ -301,7 +301,7 @@ class Studio:
         return [i for i, (a, b) in enumerate(zip(before.sentences(), after.sentences()), 1) if a.spoken != b.spoken]
 
     def approve(self, ep: str) -> dict:
-        from .approval import approve
+        from ..publish.approval import approve
 
         return approve(self.mp3(ep))
 
@@ -326,7 +326,7 @@ class Studio:
             options = RenderOptions(voice=self.voice, output=self.mp3(ep), cache_dir=self.cache.root)
             self.out_dir.mkdir(parents=True, exist_ok=True)
             if check:
-                from ..retake import render_checked
+                from ..check.retake import render_checked
 
                 result = render_checked(self.script(ep), options, 0, False, progress, lambda m: setattr(job, "message", m))
                 result = result.result

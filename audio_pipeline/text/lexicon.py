@@ -27,8 +27,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Final
 
-from audio_pipeline.errors import VoiceError
-from audio_pipeline.settings import CONTROL, read_table
+from ..errors import VoiceError
+from ..settings import CONTROL, read_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -108,7 +108,7 @@ class Lexicon:
 def default_show_lexicon_path() -> Path:
     """The show lexicon: the show folder's own (``lexicon.toml``, or ``voices/lexicon.toml``
     there), else the bundled ``voices/lexicon.toml``."""
-    from audio_pipeline.show import show_lexicon_path
+    from ..show import show_lexicon_path
 
     return show_lexicon_path()
 

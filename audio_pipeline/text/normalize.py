@@ -29,13 +29,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from audio_pipeline.markup import INLINE, written_form
-from audio_pipeline.text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules import NUMBERS, RULES
-from audio_pipeline.text.rules.cardinals import LONG_DIGITS
-from audio_pipeline.text.tidy import tidy
-from audio_pipeline.text.work import PARK_BASE, RESERVED, Work, has_words, strip_reserved
+from .markup import INLINE, written_form
+from .lexicon import Lexicon, default_show_lexicon_path, load_lexicon
+from .rule import Rule
+from .rules import NUMBERS, RULES
+from .rules.cardinals import LONG_DIGITS
+from .tidy import tidy
+from .work import PARK_BASE, RESERVED, Work, has_words, strip_reserved
 
 __all__ = ["Spoken", "speak", "normalize", "default_lexicon"]
 

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
-from audio_pipeline.text.work import Work
+from .work import Work
 
 if TYPE_CHECKING:
-    from audio_pipeline.text.lexicon import Lexicon
+    from .lexicon import Lexicon
 
 Pattern = Union[re.Pattern, Callable[["Lexicon"], "re.Pattern | None"]]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 from num2words import num2words
 
 if TYPE_CHECKING:
-    from audio_pipeline.text.lexicon import Lexicon
+    from .lexicon import Lexicon
 
 DIGITS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 BIGGEST: Final = 10**15  # beyond this, a number is read digit by digit

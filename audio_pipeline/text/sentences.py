@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from typing import Final
 
-from audio_pipeline.text.rules.abbreviations import name_before
-from audio_pipeline.text.tables import alternation, table
+from .rules.abbreviations import name_before
+from .tables import alternation, table
 
 # Clause boundaries, strongest first: a long sentence is cut at the first kind
 # that gives a split near its middle.

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Final
 
-from audio_pipeline.text.work import RESERVED as _RESERVED
+from .work import RESERVED as _RESERVED
 
 _KEEP: Final = set(".,;:!?'- ")
 # "Paul F. Jaeger": a period there would make the engine end the sentence.

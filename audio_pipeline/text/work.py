@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Callable, Final
 
 if TYPE_CHECKING:
-    from audio_pipeline.text.lexicon import Lexicon
+    from .lexicon import Lexicon
 
 PARK_BASE: Final = 0xF0000  # Supplementary Private Use Area-A: never in a real script
 PARK_MAX: Final = 0xFFFFD

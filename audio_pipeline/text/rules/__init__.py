@@ -10,23 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules import (
-    abbreviations,
-    acronyms,
-    cardinals,
-    dates,
-    electronic,
-    fractions,
-    identifiers,
-    lexicon,
-    measures,
-    money,
-    roman,
-    symbols,
-    telephone,
-    typography,
-)
+from ..rule import Rule
+from . import abbreviations, acronyms, cardinals, dates, electronic, fractions, identifiers, lexicon, measures, money, roman, symbols, telephone, typography
 
 NUMBERS: Final[tuple[Rule, ...]] = (
     identifiers.REFERENCE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work, before
+from .. import say
+from ..rule import Rule
+from ..tables import table
+from ..work import P, Work, before
 
 _T: Final = table("abbreviations")
 _ENTRIES: Final[list[list[str]]] = _T["entries"]

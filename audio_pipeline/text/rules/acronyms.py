@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules.roman import TOKEN, read_roman, split_suffix
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import Work, before
+from .. import say
+from ..rule import Rule
+from .roman import TOKEN, read_roman, split_suffix
+from ..tables import table
+from ..work import Work, before
 
 _NOT_INITIALS: Final = frozenset(table("acronyms")["not_initials"])
 _LONG_WORD: Final = 7  # an all-caps token this long with a vowel is a shouted word, not initials

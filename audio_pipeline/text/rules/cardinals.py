@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules.dates import MONTHS
-from audio_pipeline.text.rules.money import PER_ALT, SCALES
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work, after, before
+from .. import say
+from ..rule import Rule
+from .dates import MONTHS
+from .money import PER_ALT, SCALES
+from ..tables import table
+from ..work import NUM, P, Work, after, before
 
 _T: Final = table("cardinals")
 _DECADE_CUES: Final = frozenset(_T["decade_cues"])

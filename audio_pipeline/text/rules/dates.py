@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import alternation, table
-from audio_pipeline.text.work import P, Work
+from .. import say
+from ..rule import Rule
+from ..tables import alternation, table
+from ..work import P, Work
 
 _T: Final = table("dates")
 MONTHS: Final[list[str]] = _T["months"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import Work
+from .. import say
+from ..rule import Rule
+from ..tables import table
+from ..work import Work
 
 _T: Final = table("electronic")
 _SEPARATORS: Final[dict[str, str]] = _T["separators"]

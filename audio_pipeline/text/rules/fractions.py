@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules.cardinals import QUANTITY_START
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import NUM, P, Work, after, before
+from .. import say
+from ..rule import Rule
+from .cardinals import QUANTITY_START
+from ..tables import table
+from ..work import NUM, P, Work, after, before
 
 _FRACTION_NAMES: Final = {int(k): v for k, v in table("cardinals")["fractions"].items()}
 _LARGEST_NAMED: Final = 16  # "15/16" is fifteen sixteenths; "37/50" is thirty-seven out of fifty

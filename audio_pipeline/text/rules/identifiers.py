@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules.electronic import address_words
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work
+from .. import say
+from ..rule import Rule
+from .electronic import address_words
+from ..tables import table
+from ..work import P, Work
 
 _T: Final = table("identifiers")
 _REFERENCES: Final = frozenset(_T["references"])

@@ -7,11 +7,11 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.work import Work
+from ..rule import Rule
+from ..work import Work
 
 if TYPE_CHECKING:
-    from audio_pipeline.text.lexicon import Lexicon
+    from ..lexicon import Lexicon
 
 
 @lru_cache(maxsize=16)
@@ -67,7 +67,7 @@ def with_phonemes(markup: str, lexicon: Lexicon, family: str | None) -> tuple[st
     engine verbatim. Returns the markup and the words given so."""
     if family not in INLINE_PHONEMES:
         return markup, []
-    from audio_pipeline.markup import INLINE
+    from ..markup import INLINE
 
     words: list[str] = []
     for case_sensitive in (True, False):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.rules.cardinals import QUANTITY_START, SIGN
-from audio_pipeline.text.rules.money import PER, PER_ALT
-from audio_pipeline.text.tables import alternation, table
-from audio_pipeline.text.work import NUM, P, Work, after
+from .. import say
+from ..rule import Rule
+from .cardinals import QUANTITY_START, SIGN
+from .money import PER, PER_ALT
+from ..tables import alternation, table
+from ..work import NUM, P, Work, after
 
 _T: Final = table("units")
 UNITS: Final[dict[str, list[str]]] = _T["units"]

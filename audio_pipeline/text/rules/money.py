@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import alternation, table
-from audio_pipeline.text.work import NUM, P, Work
+from .. import say
+from ..rule import Rule
+from ..tables import alternation, table
+from ..work import NUM, P, Work
 
 _T: Final = table("money")
 CURRENCIES: Final[dict[str, list[str]]] = _T["currencies"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule, template
-from audio_pipeline.text.rules.cardinals import power_words
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import P, Work, after
+from .. import say
+from ..rule import Rule, template
+from .cardinals import power_words
+from ..tables import table
+from ..work import P, Work, after
 
 _W: Final = rf"[\w{P}]"  # a word character or a decided span
 _GREEK: Final[dict[str, str]] = table("greek")["letters"]

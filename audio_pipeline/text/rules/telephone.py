@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.work import P, Work
+from .. import say
+from ..rule import Rule
+from ..work import P, Work
 
 _EXTENSION: Final = r"(?:,?\s(?:ext\.?|x)\s?(?P<ext>\d{1,5}))?"
 # A North American number with its area code in parentheses or set off by "-" / "."; a

@@ -6,10 +6,10 @@ import re
 import unicodedata
 from typing import Final
 
-from audio_pipeline.text import say
-from audio_pipeline.text.rule import Rule
-from audio_pipeline.text.tables import table
-from audio_pipeline.text.work import RESERVED, Work
+from .. import say
+from ..rule import Rule
+from ..tables import table
+from ..work import RESERVED, Work
 
 _BEFORE_NFKC: Final[dict[str, str]] = table("typography")["before_nfkc"]
 _BEFORE_NFKC_RE: Final = re.compile("|".join(map(re.escape, _BEFORE_NFKC)))

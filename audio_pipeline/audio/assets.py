@@ -1,0 +1,135 @@
+"""The show's own intro/outro music and cover art, made by code (`paperledge assets`).
+
+Nothing here is a third-party recording: the music is additive synthesis of a
+soft pad and a plucked arpeggio over a four-chord progression, the cover is drawn
+with Pillow. The output is deterministic, so the committed files can be rebuilt.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..config import ASSET_COVER, ASSET_INTRO, ASSET_OUTRO, DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
+from ..errors import PaperLedgeError
+from ..show import find_asset, show_root
+
+RATE = 44_100
+INTRO, OUTRO, COVER = ASSET_INTRO, ASSET_OUTRO, ASSET_COVER
+
+# C major: Cmaj7 - Am7 - Fmaj7 - G6, as MIDI notes.
+_CHORDS = [[48, 55, 60, 64, 71], [45, 52, 60, 64, 67], [41, 48, 57, 64, 69], [43, 50, 59, 62, 64]]
+
+
+def _hz(note: float) -> float:
+    return 440.0 * 2 ** ((note - 69) / 12)
+
+
+def _pad(note: int, seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * RATE)) / RATE
+    f = _hz(note)
+    # Two slightly detuned partial stacks give the slow chorus of a warm pad.
+    wave = sum(
+        (0.5**k) * (np.sin(2 * np.pi * f * (k + 1) * t) + np.sin(2 * np.pi * f * (k + 1) * 1.003 * t + k))
+        for k in range(4)
+    )
+    env = np.minimum(1, t / 0.6) * np.minimum(1, (t[-1] - t) / 0.6 + 0.05)
+    return wave * env
+
+
+def _pluck(note: int, seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * RATE)) / RATE
+    f = _hz(note)
+    wave = sum((0.6**k) * np.sin(2 * np.pi * f * (k + 1) * t) * np.exp(-t * (3 + 2 * k)) for k in range(5))
+    return wave * np.minimum(1, t / 0.004)
+
+
+def music(bars: list[int], bar_s: float = 2.0, fade_in_s: float = 0.8, fade_out_s: float = 2.5) -> np.ndarray:
+    total = round((len(bars) * bar_s + 1.5) * RATE)
+    out = np.zeros(total)
+    for i, chord_index in enumerate(bars):
+        chord = _CHORDS[chord_index]
+        at = round(i * bar_s * RATE)
+        for note in chord:
+            pad = _pad(note, bar_s + 0.8) * 0.08
+            out[at : at + pad.size] += pad[: total - at]
+        for j, note in enumerate(chord[1:] + [chord[2] + 12]):
+            pat = at + round(j * bar_s / 5 * RATE)
+            p = _pluck(note + 12, 1.5) * 0.12
+            out[pat : pat + p.size] += p[: total - pat]
+    t = np.arange(total) / RATE
+    env = np.minimum(1, t / fade_in_s) * np.clip((t[-1] - t) / fade_out_s, 0, 1)
+    out *= env
+    return (out / np.max(np.abs(out)) * 0.7).astype(np.float32)
+
+
+def cover_jpeg(size: int = ExportConfig.cover_px, title: str = DEFAULT_SHOW, subtitle: str = "research, told warmly") -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    y, x = np.mgrid[0:size, 0:size] / size
+    r = 20 + 30 * x + 10 * y
+    g = 40 + 70 * y
+    b = 90 + 80 * (1 - x) * (1 - y) + 40 * y
+    img = Image.fromarray(np.dstack([r, g, b]).clip(0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    # Ledger lines of a notebook page, and an orbit for the show's sense of wonder.
+    for k in range(9):
+        yy = int(size * (0.58 + k * 0.045))
+        draw.line([(int(size * 0.12), yy), (int(size * 0.88), yy)], fill=(235, 225, 200), width=3)
+    draw.ellipse([size * 0.62, size * 0.1, size * 0.9, size * 0.38], outline=(250, 205, 120), width=10)
+    draw.ellipse([size * 0.735, size * 0.215, size * 0.785, size * 0.265], fill=(250, 205, 120))
+    big = ImageFont.load_default(size=size // 8)
+    small = ImageFont.load_default(size=size // 22)
+    draw.text((size * 0.1, size * 0.38), title, font=big, fill=(255, 250, 240))
+    draw.text((size * 0.1, size * 0.525), subtitle, font=small, fill=(235, 225, 200))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=88, optimize=True)
+    return buf.getvalue()
+
+
+def generate(folder: Path | None = None) -> list[Path]:
+    """Write the music and cover into `folder` (default: the show folder's assets/)."""
+    folder = folder or show_root() / SHOW_ASSETS
+    folder.mkdir(parents=True, exist_ok=True)
+    intro = folder / INTRO
+    outro = folder / OUTRO
+    cover = folder / COVER
+    sf.write(intro, music([0, 1, 2, 3]), RATE, subtype="PCM_16")
+    sf.write(outro, music([2, 3, 0], fade_in_s=1.5, fade_out_s=4.0), RATE, subtype="PCM_16")
+    cover.write_bytes(cover_jpeg())
+    return [intro, outro, cover]
+
+
+def asset_file(name: str, folder: Path | None = None) -> Path | None:
+    """folder/NAME when a folder is given; else the show folder's assets/NAME, else the bundled one."""
+    if folder is not None:
+        return folder / name if (folder / name).is_file() else None
+    found = find_asset(name)
+    return found.path if found else None
+
+
+def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray | None:
+    """A music asset at `rate`, mono float32; None when the asset is absent."""
+    path = asset_file(name, folder)
+    if path is None:
+        return None
+    try:
+        audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        raise PaperLedgeError(f"{path}: not music that can be read (FLAC, WAV or OGG); replace it or remove it") from None
+    if not audio.size or not np.isfinite(audio).all():
+        raise PaperLedgeError(f"{path}: holds no music (empty, or samples that are not numbers); replace it")
+    audio = audio.mean(axis=1)
+    if file_rate != rate:
+        import soxr
+
+        audio = soxr.resample(audio, file_rate, rate, quality="HQ").astype(np.float32)
+    return audio
+
+
+def load_cover(folder: Path | None = None) -> bytes | None:
+    path = asset_file(COVER, folder)
+    return path.read_bytes() if path else None

@@ -1,0 +1,223 @@
+"""Sidecar files beside the MP3: WebVTT and SRT transcripts, Podcasting 2.0 chapters JSON.
+
+All read their times from the assembled timeline; nothing is re-derived.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from .assemble import Timeline
+from ..errors import PaperLedgeError
+from ..files import sha256_file, write_atomic
+
+CHAPTERS_VERSION = "1.2.0"
+
+# A cue's text is plain text: in WebVTT "&" and "<" start markup (an entity, a tag), so they
+# are written as character references; ">" too, as the WebVTT spec advises.
+_VTT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_VTT_UNESCAPES = {v: k for k, v in _VTT_ESCAPES.items()}
+
+
+def vtt_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def voice_span(speaker: str, text: str) -> str:
+    """A cue's (escaped) text with its speaker as a WebVTT voice span (`<v Maya>…`); as it is
+    without a cast. A speaker's name holds no "<", ">" or "&" (cast.py)."""
+    return f"<v {speaker}>{text}" if speaker else text
+
+
+def srt_time(seconds: float) -> str:
+    return vtt_time(seconds).replace(".", ",")
+
+
+def cues(timeline: Timeline) -> list[tuple[float, float, str]]:
+    """(start, end, text) per sentence, in the written form on one line."""
+    return [(s.start, s.end, " ".join(s.written.split())) for s in timeline.sentences]
+
+
+def vtt_text(text: str) -> str:
+    """Cue text as WebVTT holds it: markup characters escaped, no "-->" (it would end the cue)."""
+    text = re.sub("[&<>]", lambda m: _VTT_ESCAPES[m.group()], text)
+    return text.replace("--&gt;", "→")
+
+
+def srt_text(text: str) -> str:
+    """Cue text for SRT, which has no escapes while its readers take <b>, <font ...> (or
+    anything in angle brackets) and {\\an8} as markup: a "<" that would open a tag is
+    written "‹" (U+2039), and a word joiner (U+2060, invisible) follows a "{" that would."""
+    text = re.sub(r"<(?=[A-Za-z/!?])", "\u2039", text.replace("-->", "→"))
+    return re.sub(r"\{(?=\\)", "{\u2060", text)
+
+
+def transcript_vtt(timeline: Timeline) -> str:
+    """One cue per sentence, in the sentence's written form."""
+    lines = ["WEBVTT", ""]
+    for n, s in enumerate(timeline.sentences, 1):
+        text = vtt_text(" ".join(s.written.split()))
+        lines += [str(n), f"{vtt_time(s.start)} --> {vtt_time(s.end)}", voice_span(s.speaker, text), ""]
+    return "\n".join(lines)
+
+
+def srt_from_cues(items: list[tuple[float, float, str]]) -> str:
+    lines = []
+    for n, (start, end, text) in enumerate(items, 1):
+        lines += [str(n), f"{srt_time(start)} --> {srt_time(end)}", srt_text(text), ""]
+    return "\n".join(lines)
+
+
+def transcript_srt(timeline: Timeline) -> str:
+    """The same cues as the WebVTT transcript, as SubRip (application/x-subrip)."""
+    return srt_from_cues(cues(timeline))
+
+
+_CUE_TIME = re.compile(r"^(\d+):(\d\d):(\d\d)[.,](\d{3}) --> (\d+):(\d\d):(\d\d)[.,](\d{3})")
+
+
+_VOICE_SPAN = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]*)>(.*?)(?:</v>)?$")
+
+
+def cue_body(body: str) -> tuple[str, str]:
+    """(speaker, text) of a cue's text as this module writes it: the voice span (`<v Maya>`)
+    taken off ("" without one) and the character references decoded."""
+    m = _VOICE_SPAN.fullmatch(body)
+    speaker, body = (m.group(1).strip(), m.group(2)) if m else ("", body)
+    return speaker, re.sub("&(amp|lt|gt);", lambda m: _VTT_UNESCAPES[m.group()], body)
+
+
+def read_cues(text: str) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each cue of a VTT or SRT transcript as this module writes them
+    (VTT character references decoded)."""
+    out = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = block.strip("\n").splitlines()
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            continue
+        m = _CUE_TIME.match(lines[timing].strip())
+        if not m:
+            raise ValueError(f"cue timing {lines[timing].strip()[:40]!r} does not parse")
+        g = [int(x) for x in m.groups()]
+        start = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
+        end = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
+        body = " ".join(lines[timing + 1 :])
+        out.append((start, end, cue_body(body)[1]))
+    return out
+
+
+def srt_from_vtt(vtt: str) -> str:
+    """The SRT transcript of a WebVTT transcript this module wrote (for a render that has
+    only the VTT's text, such as a Ray worker's)."""
+    return srt_from_cues(read_cues(vtt))
+
+
+def chapters_json(timeline: Timeline, title: str) -> str:
+    chapters = [{"startTime": round(c.start, 3), "title": c.title} for c in timeline.chapters]
+    return json.dumps({"version": CHAPTERS_VERSION, "title": title, "chapters": chapters}, indent=2, ensure_ascii=False) + "\n"
+
+
+def sidecar_paths(mp3: Path) -> tuple[Path, Path]:
+    """The WebVTT transcript and the chapters file."""
+    return mp3.with_suffix(".vtt"), mp3.with_suffix(".chapters.json")
+
+
+def srt_path(mp3: Path) -> Path:
+    return mp3.with_suffix(".srt")
+
+
+def all_sidecar_paths(mp3: Path) -> tuple[Path, Path, Path]:
+    """Every file written beside the MP3: VTT, chapters JSON, SRT."""
+    return (*sidecar_paths(mp3), srt_path(mp3))
+
+
+def sidecar_texts(mp3: Path, timeline: Timeline, title: str) -> list[tuple[Path, str]]:
+    """Each sidecar's path and contents (the render writes them beside the MP3)."""
+    vtt, chapters = sidecar_paths(mp3)
+    return [(vtt, transcript_vtt(timeline)), (chapters, chapters_json(timeline, title)),
+            (srt_path(mp3), transcript_srt(timeline))]
+
+
+def is_sidecar(path: Path) -> bool:
+    """Whether `path` holds a sidecar as this module writes them."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".chapters.json"):
+            data = json.loads(text)
+            return isinstance(data, dict) and "version" in data and isinstance(data.get("chapters"), list)
+        if path.suffix == ".srt":
+            return bool(re.match(r"1\n\d+:\d\d:\d\d,\d{3} --> ", text))
+        return text.startswith("WEBVTT")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
+# ---- EPISODE.check.json, the review page and the takes: whose they are, and whether a check still holds
+
+CHECK_MARK = "paperledge check: what was heard in the MP3 with this checksum"
+
+
+sha256 = sha256_file  # a check records the SHA-256 of the MP3 it heard
+
+
+def check_path(mp3: Path) -> Path:
+    return Path(mp3).with_suffix(".check.json")
+
+
+def valid_report(mp3: Path) -> dict | None:
+    """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None."""
+    try:
+        data = json.loads(check_path(mp3).read_text(encoding="utf-8"))
+        ok = isinstance(data, dict) and data.get("mp3_sha256") == sha256(Path(mp3)) and not data.get("failures")
+        return data if ok and isinstance(data.get("wer"), (int, float)) and math.isfinite(data["wer"]) else None
+    except (OSError, ValueError):
+        return None
+
+
+def void_check(mp3: Path) -> None:
+    """A new MP3 at this path: the check and review page of the old one go (if ours)."""
+    for path in (check_path(mp3), Path(mp3).with_suffix(".review.html")):
+        if path.is_file() and not path.is_symlink() and ours(path):
+            path.unlink(missing_ok=True)
+
+
+def ours(path: Path) -> bool:
+    """Whether `path` (a check file, review page or takes file) was written by paperledge."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.name.endswith(".review.html"):
+        return '<meta name="generator" content="paperledge review">' in text or "<header><h1>Review: " in text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    if path.name.endswith(".takes.json"):
+        return isinstance(data.get("takes"), dict) and "about" in data
+    return isinstance(data.get("sentences"), list) and "wer" in data
+
+
+def refuse_foreign(mp3: Path) -> None:
+    """Refuse to replace a check file, review page or takes file that is not ours."""
+    for suffix in (".check.json", ".review.html", ".takes.json"):
+        path = Path(mp3).with_suffix(suffix)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise PaperLedgeError(f"{path} exists and is not a regular file; refusing to replace it, choose another -o")
+        if path.is_file() and path.stat().st_size and not ours(path):
+            raise PaperLedgeError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
+
+
+def write_check_json(path: Path, report, extra: dict | None = None) -> None:
+    """`report` (a check.CheckReport) as EPISODE.check.json."""
+    write_atomic(path, json.dumps(report.as_file(extra), indent=1, ensure_ascii=False) + "\n")

@@ -1,0 +1,93 @@
+"""`paperledge init`: a new show folder, ready to render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..audio.assets import COVER, cover_jpeg
+from ..config import DEFAULT_ARTIST, SHOW_ASSETS, SHOW_FILE, SHOW_SCRIPTS
+from ..errors import PaperLedgeError
+
+_SHOW_TOML = '''\
+# {title}: settings for every render, season and feed of this show.
+# Every key is optional; a season folder may hold its own show.toml that overrides these.
+
+title = "{title}"                 # the show's name: the MP3s' album tag and the feed's title
+artist = "{artist}"               # the MP3s' artist tag: the voice listeners hear
+author = "{artist}"               # itunes:author in the feed
+cover = "assets/cover.jpg"        # square JPEG, at least 1400 px; default: assets/cover.jpg, else the bundled cover
+description = "A new show made with PaperLedge."
+language = "en-us"
+category = "Science"
+explicit = false
+base_url = "https://example.com/{slug}/"   # where the MP3s and sidecars are published
+# owner_email = "you@example.com"
+max_spoken_authors = 3            # the spoken credits name this many authors, then "and N colleagues"
+'''
+
+_SAMPLE = '''\
+---
+title: "Hello, {title}"
+season: 1
+episode: 1
+date: {date}
+category: Science
+authors: [First Author, Second Author]
+description: The first episode of {title}, made from a script in this folder.
+---
+
+## Welcome
+Hello and welcome to {title}! This is the very first episode, rendered from a script.
+
+## How it works
+Every heading becomes a chapter. [pause 600ms] Paragraphs get a longer pause than sentences.
+'''
+
+_README = '''\
+# {title}
+
+A PaperLedge show folder. Render the sample episode from here:
+
+    paperledge render scripts/season-01/01-hello.md          # -> build/01-hello.mp3 (+ .vtt, .chapters.json)
+    paperledge season scripts/season-01 -o build/season-01    # every episode, and feed.xml
+
+What this folder may hold (each file overrides the bundled one of the same name):
+
+    show.toml       show name, artist, cover, feed settings, max_spoken_authors
+    scripts/        episode scripts, one folder per season (a season folder may hold its own show.toml)
+    voices/         voice profiles NAME.toml, their lexicons (NAME.lexicon.toml), reference clips
+    lexicon.toml    the show lexicon: how words are said by every voice
+    assets/         intro.flac, outro.flac, cover.jpg
+
+`paperledge voices list` shows each voice and where it comes from. To change a bundled
+voice, copy its profile (the path is in that list) into voices/ and edit it there.
+Outside this folder, name it with `--show DIR` or `PAPERLEDGE_SHOW=DIR`.
+'''
+
+
+def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTIST) -> list[Path]:
+    """Create a show folder: show.toml, a cover drawn with the show's name, a sample script, a README."""
+    folder = Path(folder)
+    title = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
+    if any(c in title + artist for c in '"\\\n'):
+        raise PaperLedgeError("the show's title and artist may not contain quotes, backslashes or line breaks")
+    if (folder / SHOW_FILE).exists():
+        raise PaperLedgeError(f"{folder / SHOW_FILE} already exists; {folder} is a show folder already")
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-") or "show"
+    files = {
+        folder / SHOW_FILE: _SHOW_TOML.format(title=title, artist=artist, slug=slug).encode(),
+        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(title=title, date=dt.date.today()).encode(),
+        folder / "README.md": _README.format(title=title).encode(),
+        folder / SHOW_ASSETS / COVER: cover_jpeg(title=title, subtitle=f"with {artist}"),
+    }
+    clash = [p for p in files if p.exists()]
+    if clash:
+        raise PaperLedgeError(f"{clash[0]} already exists; choose an empty or new folder")
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as e:
+        raise PaperLedgeError(f"cannot create the show folder {folder} ({e.strerror})") from None
+    return list(files)

@@ -1,0 +1,183 @@
+"""`paperledge season`, `feed`, `validate` and `import-page`: the commands that work on a season folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .options import WER, cache_options, check_options, progress_bar, show_option, with_asr_model
+from ..config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
+from ..errors import PaperLedgeError
+from ..publish.validate_problem import plural
+
+
+def _warn_placeholder(season_dir: Path) -> None:
+    """One line when the feed would point every app at the placeholder address."""
+    from ..show import load_settings
+
+    show = load_settings(season_dir)
+    if show.placeholder_url:
+        click.echo(f"paperledge: warning: the feed's files are at the placeholder {show.base_url}; set base_url = "
+                   '"https://YOUR-HOST/PATH/" in show.toml', err=True)
+
+
+def _report_validation(out: Path, quiet: bool) -> bool:
+    """Validate what a season wrote; print each problem on stderr (the placeholder address
+    among them, as a warning). True when it passes."""
+    from ..publish.validate import errors, summary, validate_path
+
+    problems = validate_path(out)
+    for p in problems:
+        click.echo(p.line(), err=True)
+    if errors(problems) or not quiet:
+        click.echo(summary(problems, out), err=bool(errors(problems)))
+    return not errors(problems)
+
+
+@click.command()
+@click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
+@click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=DEFAULT_EXECUTOR, show_default=True,
+              help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
+@check_options
+@cache_options
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, retakes, fix, asr_model, max_wer,
+           no_cache, cache_dir, jobs, device):
+    """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
+
+    With --jobs and --executor ray, JOBS caps the number of synthesis actors."""
+    from ..render import RenderOptions
+
+    if ray_address and executor != "ray":
+        raise PaperLedgeError("--ray-address needs --executor ray")
+    options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
+    checking = check or fix or retakes is not None or max_wer is not None
+    if checking and executor == "ray":
+        raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "
+                              "check a Ray render afterwards with `paperledge check EPISODE.mp3`")
+    if len(season_dirs) == 1:
+        outs = [out_dir or DEFAULT_OUTPUT_DIR / season_dirs[0].resolve().name]
+    else:
+        outs = [(out_dir or DEFAULT_OUTPUT_DIR) / d.resolve().name for d in season_dirs]
+    if executor == "ray":
+        from ..cluster.plan import import_ray, render_seasons_on_ray, rich_progress
+
+        import_ray()  # without the extra: one line saying how to install it
+        options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
+        with rich_progress(quiet) as bars:
+            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+        reports = run.reports
+        if not quiet and run.actors:
+            click.echo(
+                f"ray: {plural(run.actors, 'synthesis actor')} on "
+                f"{'GPUs' if run.gpu else 'CPUs'}; cluster of {plural(run.nodes, 'node')}, "
+                f"{plural(run.cpus, 'CPU')}, {plural(run.gpus, 'GPU')}"
+            )
+    else:
+        from ..publish.season import SeasonCheck, render_season
+
+        if jobs:
+            options.jobs = jobs
+        spec = None
+        if checking:
+            options = with_asr_model(options, asr_model)
+            spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
+        reports = []
+        for season_dir, out in zip(season_dirs, outs):
+            with progress_bar(quiet, "Season") as update:
+                reports.append(render_season(season_dir, out, options, lambda name, done, total: update(done, total), spec))
+    refused = []
+    for out, report in zip(outs, reports):
+        if not quiet:
+            for name, data in report.checks.items():
+                flagged = [s for s in data["sentences"] if s["flagged"]]
+                click.echo(f"{name}: WER {data['wer']:.1%}, {plural(len(flagged), 'sentence')} flagged")
+                for s in flagged:
+                    click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
+            click.echo(
+                f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
+                f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
+            )
+        refused += report.refused
+    failed = [out for out in outs if not _report_validation(out, quiet)]
+    if failed:
+        click.echo(f"paperledge: {', '.join(map(str, failed))} would not pass a podcast directory's checks; "
+                   "fix the errors above", err=True)
+        sys.exit(1)
+    if refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
+                   f"{', '.join(refused)}", err=True)
+        sys.exit(3)
+
+
+@click.command()
+@click.argument("season_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
+@click.option("--max-wer", type=WER, default=None,
+              help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+@click.option("--approved-only", is_flag=True, help="Publish only episodes approved in the studio, as approved (same MP3).")
+@click.option("--voice", help="The voice profile the episodes were rendered with, when not the scripts' own (for the "
+                              "disclosure that names the engine).")
+@show_option
+def feed(season_dir, out_dir, max_wer, approved_only, voice):
+    """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
+    from ..publish.season import write_season_feed
+
+    refused: list[str] = []
+    click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only=approved_only, voice=voice))
+    _warn_placeholder(season_dir)
+    if refused:
+        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
+                   f"{', '.join(refused)}", err=True)
+        sys.exit(3)
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+@click.option("--bitrate", type=click.IntRange(8, 320), default=None, help="The bitrate the MP3s must have [default: 128].")
+@click.option("--target-lufs", type=click.FloatRange(-40, -5), default=None,
+              help="The loudness target they must be within 1 LU of [default: -16].")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+def validate(path, bitrate, target_lufs, quiet):
+    """Check an MP3, a feed.xml or a season output folder the way Apple Podcasts, Spotify and
+    the Podcast Index do, on the files as published. One line per problem; exit status 1
+    when any is an error (warnings alone exit 0)."""
+    from dataclasses import replace
+
+    from ..config import RenderConfig
+    from ..publish.validate import errors, summary, validate_path
+
+    config = RenderConfig()
+    if bitrate:
+        config = replace(config, export=replace(config.export, bitrate_kbps=bitrate))
+    if target_lufs is not None:
+        config = replace(config, master=replace(config.master, target_lufs=target_lufs))
+    if not path.strip():  # Path("") would be the current folder
+        raise PaperLedgeError("give the MP3, feed.xml or season output folder to validate")
+    path = Path(path)
+    problems = validate_path(path, config)
+    for p in problems:
+        click.echo(p.line())
+    if not quiet or errors(problems):
+        click.echo(summary(problems, path))
+    if errors(problems):
+        sys.exit(1)
+
+
+@click.command("import-page")
+@click.argument("page", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Season folder to write scripts into.")
+@click.option("--force", is_flag=True, help="Overwrite scripts edited since they were imported.")
+def import_page(page, out_dir, force):
+    """Split a published episode PAGE into one script per episode."""
+    from ..importer.episodes import import_page as run_import
+
+    for r in run_import(page, out_dir, force=force):
+        click.echo(f"{r.status:>15}  {r.path}  {r.title}")

@@ -1,0 +1,288 @@
+"""The driver of a Ray season render: the loop that feeds the synthesis actors, stores
+their audio in the cache, starts episode tasks and writes what they return. See cluster.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, deque
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..audio import assets
+from ..synthesis.cache import SentenceCache
+from .worker import EngineSpec, EpisodeOutput, EpisodeWork, first_line, produce_episode, start_workers
+from ..config import ClusterConfig, Pauses
+from ..errors import PaperLedgeError, RenderError
+from ..files import checked_write, temp_beside, write_atomic
+from ..render import RenderOptions, stack_temp
+from ..script.read import Episode
+from ..publish.season import STATE, SeasonReport
+from ..audio.sidecars import sidecar_paths, srt_from_vtt, srt_path
+
+
+CPU_ENGINES = ("piper", "hibari")
+"""Engines that run on the CPU whatever the device: their actors never claim a GPU."""
+
+
+class ClusterProgress:
+    """What the driver reports as it goes; the base class reports nothing."""
+
+    def workers(self, n: int) -> None: ...
+
+    def sentences(self, done: int, total: int) -> None: ...
+
+    def episodes(self, done: int, total: int) -> None: ...
+
+
+@dataclass
+class SeasonPlan:
+    """One season folder of the render: where its episodes go, its options and cover, and
+    the state and report the driver updates as episodes are written."""
+
+    folder: Path
+    out_dir: Path
+    options: RenderOptions
+    report: SeasonReport = field(default_factory=SeasonReport)
+    state: dict[str, str] = field(default_factory=dict)
+    cover: bytes | None = None
+
+
+@dataclass
+class EpisodeJob:
+    """One episode to render: its parsed script and the cache key of each sentence."""
+
+    season: SeasonPlan
+    script: Path
+    mp3: Path
+    stamp: str
+    episode: Episode
+    pauses: Pauses
+    specs: list[int]
+    """The engine (index into the driver's specs) of each sentence: its speaker's."""
+    keys: list[str]
+
+
+class Driver:
+    """The loop that feeds the actors, stores their audio, starts episode tasks and writes
+    what they return. Only this process touches the cache folder and the outputs."""
+
+    def __init__(self, ray, cache: SentenceCache, jobs: list[EpisodeJob], specs: list[EngineSpec], options: RenderOptions,
+                 progress: ClusterProgress, cluster: ClusterConfig):
+        self.ray, self.cache, self.jobs, self.specs = ray, cache, jobs, specs
+        self.options, self.progress, self.cfg = options, progress, cluster
+        resources = ray.cluster_resources()
+        self.cpus, self.gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
+        self.gpu = self._wants_gpu()
+
+    def _wants_gpu(self) -> bool:
+        devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
+        if "cuda" in devices and not self.gpus:
+            raise RenderError("the voice runs on CUDA but the Ray cluster has no GPU; add GPU workers or use --device cpu")
+        return bool(self.gpus) and bool(devices - {"cpu"})
+
+    # -- plan ----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Render every job; the number of synthesis actors used."""
+    # The driver's one loop: batches out to the actors, audio back into the cache, episodes
+    # out to tasks as they complete; its state is shared by every branch of the loop.
+        ray, cfg = self.ray, self.cfg
+        self.users = Counter(k for job in self.jobs for k in set(job.keys))
+        batches, owner = self._batches()
+        total = sum(len(b[1]) for b in batches)
+        self.progress.sentences(0, total)
+        self.progress.episodes(0, len(self.jobs))
+        actors, pools = self._start_actors(batches) if batches else ([], {})
+        self.progress.workers(len(actors))
+        rate = self.options.config.assembly.sample_rate
+        music = ray.put((assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate), assets.load_cover()))
+        produce = ray.remote(num_cpus=cfg.episode_cpus, max_retries=cfg.episode_retries, scheduling_strategy="SPREAD")(
+            produce_episode
+        )
+        at_once = cfg.episodes_at_once or max(2, self.cpus // 4)
+
+        self.source: dict[str, tuple[Any, int]] = {}  # key -> (batch result ref, index)
+        # An episode starts once none of its sentences is missing any more.
+        missing_of = [len({k for k in job.keys if k in owner}) for job in self.jobs]
+        jobs_of: dict[str, list[int]] = {}
+        for j, job in enumerate(self.jobs):
+            for key in set(job.keys):
+                if key in owner:
+                    jobs_of.setdefault(key, []).append(j)
+        ready = deque(j for j, n in enumerate(missing_of) if n == 0)
+        pending = deque(batches)
+        load = {i: 0 for i in range(len(actors))}
+        running_batches: dict[Any, tuple[int, tuple]] = {}
+        running_episodes: dict[Any, EpisodeJob] = {}
+        synthesised = finished = 0
+
+        while pending or ready or running_batches or running_episodes:
+            # Keep each actor's queue full, unless finished audio is piling up unmastered.
+            while pending and len(ready) < 2 * at_once + 2:
+                # The first waiting batch whose engine's pool has an actor with room.
+                pick = None
+                for at, batch in enumerate(pending):
+                    free = min(pools[batch[0]], key=load.get)
+                    if load[free] < cfg.batches_per_actor:
+                        pick = at, free
+                        break
+                if pick is None:
+                    break
+                at, free = pick
+                batch = pending[at]
+                del pending[at]
+                _, texts, _ = batch
+                ref = actors[free].synthesize.remote(0, texts)  # each actor holds its pool's one engine
+                running_batches[ref] = (free, batch)
+                load[free] += 1
+            while ready and len(running_episodes) < at_once:
+                job = self.jobs[ready.popleft()]
+                running_episodes[self._start_episode(produce, music, job)] = job
+
+            done, _ = ray.wait([*running_batches, *running_episodes], num_returns=1)
+            ref = done[0]
+            if ref in running_batches:
+                actor, (spec, texts, keys) = running_batches.pop(ref)
+                load[actor] -= 1
+                rate_hz, waves = self._get(ref, "a synthesis worker")
+                for i, (key, wave) in enumerate(zip(keys, waves)):
+                    self.cache.put(key, wave, rate_hz)
+                    self.source[key] = (ref, i)
+                    owner[key].synthesized += 1
+                    for j in jobs_of.pop(key, ()):
+                        missing_of[j] -= 1
+                        if not missing_of[j]:
+                            ready.append(j)
+                synthesised += len(keys)
+                self.progress.sentences(synthesised, total)
+            else:
+                job = running_episodes.pop(ref)
+                self._write(job, self._get(ref, f"the episode {job.script.name}"))
+                finished += 1
+                self.progress.episodes(finished, len(self.jobs))
+        for actor in actors:
+            ray.kill(actor)
+        return len(actors)
+
+    def _batches(self) -> tuple[list[tuple[int, list[str], list[str]]], dict[str, SeasonReport]]:
+        """Cache misses, distinct, in script order, cut into batches per engine; and which
+        season's report counts each one."""
+        size = self.cfg.gpu_batch_sentences if self.gpu else self.cfg.batch_sentences
+        seen: set[str] = set()
+        todo: dict[int, list[tuple[str, str]]] = {}
+        owner: dict[str, SeasonReport] = {}
+        for job in self.jobs:
+            for key, spec, sentence in zip(job.keys, job.specs, job.episode.sentences()):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if self.cache.get(key) is None:
+                    todo.setdefault(spec, []).append((key, sentence.spoken))
+                    owner[key] = job.season.report
+        batches = []
+        for spec, items in todo.items():
+            for i in range(0, len(items), size):
+                chunk = items[i : i + size]
+                batches.append((spec, [t for _, t in chunk], [k for k, _ in chunk]))
+        return batches, owner
+
+    def _start_actors(self, batches: list) -> tuple[list, dict[int, list[int]]]:
+        """One pool of actors per engine, sized by its share of the batches: each actor loads
+        one engine only. Returns the actors and, per spec, the indices of its pool's actors."""
+        cfg = self.cfg
+        if self.gpu:
+            count = self.gpus
+        else:
+            count = max(1, int(self.cpus // cfg.actor_cpus))
+        if self.options.jobs:
+            count = min(count, self.options.jobs)
+        per_spec = Counter(b[0] for b in batches)
+        actors: list = []
+        pools: dict[int, list[int]] = {}
+        for spec, n in sorted(per_spec.items()):
+            size = max(1, min(n, round(count * n / len(batches))))
+            gpu = self.gpu and self.specs[spec].name not in CPU_ENGINES
+            started = start_workers(self.ray, [self.specs[spec]], size, gpu, cfg)
+            pools[spec] = list(range(len(actors), len(actors) + len(started)))
+            actors += started
+        return actors, pools
+
+    def _start_episode(self, produce, music, job: EpisodeJob):
+        sources: list[Any] = []
+        index: dict[Any, int] = {}
+        layout: dict[str, tuple[int, int]] = {}
+        cached_keys = []
+        for key in dict.fromkeys(job.keys):
+            if key in self.source:
+                ref, i = self.source[key]
+                if ref not in index:
+                    index[ref] = len(sources)
+                    sources.append(ref)
+                layout[key] = (index[ref], i)
+            else:
+                cached_keys.append(key)
+        if cached_keys:
+            # Sentences that were in the cache already travel from here, one object per sample
+            # rate (a cast's engines have their own).
+            entries = [self.cache.get(k) for k in cached_keys]
+            if any(e is None for e in entries):
+                raise RenderError(f"the cache folder {self.cache.root} changed under the render; run the command again")
+            by_rate: dict[int, list[tuple[str, Any]]] = {}
+            for key, entry in zip(cached_keys, entries):
+                by_rate.setdefault(entry.sample_rate, []).append((key, entry))
+            for rate_hz, items in by_rate.items():
+                for i, (key, _) in enumerate(items):
+                    layout[key] = (len(sources), i)
+                sources.append(self.ray.put((rate_hz, [SentenceCache.load(e) for _, e in items])))
+        for key in set(job.keys):
+            self.users[key] -= 1
+            if not self.users[key]:
+                self.source.pop(key, None)  # the task holds its own reference now
+        opts = job.season.options
+        work = EpisodeWork(job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover)
+        return produce.remote(work, music, *sources)
+
+    def _write(self, job: EpisodeJob, out: EpisodeOutput) -> None:
+        """The outputs, as a local render writes them: each in full beside its place, then
+        renamed into it, the MP3 last (an MP3 there is always complete and its sidecars
+        match it); then the state that lets a rerun skip this episode."""
+        vtt, chapters = sidecar_paths(job.mp3)
+        with ExitStack() as stack:
+            staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
+            srt = srt_path(job.mp3)
+            staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
+            mp3 = temp_beside(job.mp3, ".mp3.part")
+            stack.callback(mp3.unlink, missing_ok=True)
+            with checked_write(job.mp3), open(mp3, "wb") as f:
+                f.write(out.mp3)
+                f.flush()
+                os.fsync(f.fileno())
+            for temp, final in [*staged, (mp3, job.mp3)]:
+                with checked_write(final):
+                    os.replace(temp, final)
+        season = job.season
+        season.state[job.script.name] = job.stamp
+        write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())
+        season.report.rendered.append(job.script)
+
+    def _get(self, refs, what: str):
+        """ray.get, with a failure turned into one line."""
+        ray = self.ray
+        try:
+            return ray.get(refs)
+        except ray.exceptions.RayTaskError as e:
+            cause = getattr(e, "cause", None)
+            if isinstance(cause, PaperLedgeError):
+                raise type(cause)(str(cause)) from None
+            raise RenderError(f"{what} failed: {first_line(cause or e)}") from None
+        except ray.exceptions.RayActorError as e:
+            raise RenderError(
+                f"{what} died {self.cfg.max_restarts + 1} times and was given up on "
+                f"({first_line(e)}); is the package installed on every node?"
+            ) from None
+        except ray.exceptions.RayError as e:
+            raise RenderError(f"{what} failed on the Ray cluster: {first_line(e)}") from None

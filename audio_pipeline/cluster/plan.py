@@ -1,0 +1,192 @@
+"""Season renders on a Ray cluster: `paperledge season DIR... --executor ray`.
+
+The driver (the machine running the command) parses every script, looks each
+sentence up in its own cache, and sends the misses in batches to a pool of Ray
+actors, each holding one loaded engine (one per GPU for an engine on CUDA, one
+per CPU core otherwise, each on one thread). Audio comes back through Ray's
+object store and the driver stores it in its cache under the keys a local render
+uses, so a cluster render and a local one share one cache and the nodes share no
+file system. When all of an episode's sentences are there, its assembly,
+mastering and encoding run as a Ray task fed straight from the object store; the
+task returns the tagged MP3 and its sidecars as bytes, and only the driver
+writes outputs, each atomically, the MP3 last, then the season's state file.
+
+Faults are Ray's to handle: a dead actor is restarted and its batch retried
+(`max_restarts`, `max_task_retries`), a dead episode task is run again
+(`max_retries`). A killed driver leaves whole outputs or none; a rerun skips the
+finished episodes and finds the synthesised sentences in the cache. Every actor
+checks at start that its node runs the driver's package version and has the
+same voice model (engine fingerprint), and the driver stops with one line naming
+the node otherwise.
+
+Ray is imported only here, and only when asked for: it is an optional extra. What runs
+on the nodes (the actors and the episode task) is cluster_worker.py; the loop that feeds
+them and writes their results is cluster_driver.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+from ..synthesis.cache import SentenceCache, sentence_key
+from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan
+from .worker import EngineSpec, first_line
+from ..config import ClusterConfig
+from ..synthesis.engines.base import create_engine
+from ..errors import PaperLedgeError, RenderError
+from ..files import remove_stale_temps
+from ..render import RenderOptions, check_outputs, load_episode, show_config
+from ..publish.season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, write_season_feed
+from ..show import cover_path, load_settings
+
+INSTALL_HINT = "--executor ray needs Ray: pip install 'paperledge-audio[ray]' (in a checkout: make setup-ray)"
+
+
+def import_ray():
+    """The ray module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise PaperLedgeError(INSTALL_HINT) from None
+    return ray
+
+
+@contextmanager
+def rich_progress(quiet: bool) -> Iterator[ClusterProgress]:
+    """Two bars on stderr: sentences synthesised across the cluster (with the number of
+    workers), and episodes finished."""
+    if quiet:
+        yield ClusterProgress()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        sentences = bar.add_task("Sentences", total=None)
+        episodes = bar.add_task("Episodes", total=None)
+
+        class Bars(ClusterProgress):
+            def workers(self, n: int) -> None:
+                bar.update(sentences, description=f"Sentences ({n} worker{'s' if n != 1 else ''})")
+
+            def sentences(self, done: int, total: int) -> None:
+                bar.update(sentences, completed=done, total=total)
+
+            def episodes(self, done: int, total: int) -> None:
+                bar.update(episodes, completed=done, total=total)
+
+        yield Bars()
+
+
+@dataclass
+class ClusterRun:
+    """What a Ray render did: one report per season, and the cluster it ran on."""
+
+    reports: list[SeasonReport]
+    actors: int = 0
+    """Synthesis actors started (0: every sentence was cached or every episode unchanged)."""
+    gpu: bool = False
+    """Whether the actors ran on GPUs."""
+    nodes: int = 0
+    cpus: int = 0
+    gpus: int = 0
+
+
+def render_seasons_on_ray(
+    seasons: list[tuple[Path, Path]],
+    options: RenderOptions,
+    address: str | None = None,
+    progress: ClusterProgress = ClusterProgress(),
+    cluster: ClusterConfig = ClusterConfig(),
+) -> ClusterRun:
+    """Render every (season folder, output folder) pair on a Ray cluster: a local instance
+    when `address` is None, else the cluster at `address` ("auto", "host:port", "ray://...").
+    `options.jobs`, when set, caps the number of synthesis actors."""
+    ray = import_ray()
+    plan = [_plan_season(folder, out, options) for folder, out in seasons]
+    jobs, specs = _plan_jobs(plan)
+    with ExitStack() as stack:
+        cache = SentenceCache.open(options.cache_dir, stack)
+        run = ClusterRun([s.report for s in plan])
+        if jobs:
+            _connect(ray, address, cluster)
+            stack.callback(ray.shutdown)
+            driver = Driver(ray, cache, jobs, specs, options, progress, cluster)
+            run.actors = driver.run()
+            run.gpu, run.cpus, run.gpus = driver.gpu, driver.cpus, driver.gpus
+            run.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    for season in plan:
+        season.report.feed = write_season_feed(season.folder, season.out_dir, voice=options.voice)
+    return run
+
+
+def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> SeasonPlan:
+    show = load_settings(folder)  # the same layers as a local season: defaults, show folder, season folder
+    options = replace(options, show=show, config=show_config(show, options.config))
+    episode_scripts(folder)  # a missing or empty folder is an error before any work
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
+    remove_stale_temps(out_dir)  # what a killed driver was writing
+    try:
+        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    cover = cover_path(show)
+    return SeasonPlan(folder, out_dir, options, state=state, cover=cover.read_bytes() if cover else None)
+
+
+def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpec]]:
+    """Every episode that needs rendering, with its sentences' cache keys; unchanged
+    episodes whose outputs are all there are skipped, as a local season render does."""
+    jobs: list[EpisodeJob] = []
+    specs: dict[tuple[str, str], EngineSpec] = {}
+    outputs: set[Path] = set()
+    for season in plan:
+        opts = season.options
+        for script in episode_scripts(season.folder):
+            mp3 = season.out_dir / f"{script.stem}.mp3"
+            if mp3.resolve() in outputs:
+                raise PaperLedgeError(f"{mp3} would be written twice: render those season folders to separate -o folders")
+            outputs.add(mp3.resolve())
+            stamp = input_stamp(script, opts.voice, opts.show)
+            if season.state.get(script.name) == stamp and rendered_intact(mp3):
+                season.report.skipped.append(script)
+                continue
+            episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config, show=opts.show)
+            check_outputs(script, mp3)
+            # Each sentence goes to its own speaker's engine (one spec, and one actor pool, per engine).
+            of_sentence = []
+            for sentence in episode.sentences():
+                voice = episode.voices[sentence.speaker]
+                spec_id = (voice.engine, json.dumps(voice.engine_params, sort_keys=True, default=str))
+                if spec_id not in specs:
+                    engine = create_engine(voice.engine, voice.engine_params)
+                    specs[spec_id] = EngineSpec(voice.engine, dict(voice.engine_params), engine.fingerprint())
+                of_sentence.append(list(specs).index(spec_id))
+            spec_list = list(specs.values())
+            keys = [sentence_key(spec_list[i].fingerprint, s.spoken) for i, s in zip(of_sentence, episode.sentences())]
+            jobs.append(EpisodeJob(season, script, mp3, stamp, episode, profile.pauses, of_sentence, keys))
+    return jobs, list(specs.values())
+
+
+def _connect(ray, address: str | None, cluster: ClusterConfig) -> None:
+    quiet = {"log_to_driver": False, "logging_level": logging.ERROR, "namespace": cluster.namespace}
+    try:
+        if address is None:  # "local": a new instance, even where `ray start` left one running
+            ray.init(address="local", include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
+    except (ConnectionError, ValueError, RuntimeError) as e:
+        where = "start a local Ray instance" if address is None else f"join the Ray cluster at {address}"
+        hint = "" if address is None else " (is it running? `ray start --head` starts one)"
+        raise RenderError(f"cannot {where}{hint}: {first_line(e)}") from None

@@ -1,1 +1,0 @@
-"""Speech engines: a registry by name; each imports its heavy libraries lazily."""

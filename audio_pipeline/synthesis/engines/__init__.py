@@ -1,0 +1,1 @@
+"""Speech engines: a registry by name (base.py); each imports its heavy libraries lazily."""

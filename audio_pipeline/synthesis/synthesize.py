@@ -1,0 +1,130 @@
+"""Synthesis: one waveform per sentence, from the cache or the engine.
+
+Every sentence's audio lands in the sentence cache (a temporary one under
+--no-cache), so the episode is never held in memory as a whole: assembly reads the
+entries one at a time. Misses are synthesised across worker processes, each loading
+the engine once; results are keyed by content and collected in script order, so a
+parallel render has the same sentences, in the same order, as a serial one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from .cache import CacheEntry, SentenceCache, sentence_key
+from .engines.base import Engine, create_engine
+from ..errors import RenderError
+
+
+@dataclass
+class SynthesisReport:
+    entries: list[CacheEntry]
+    """One per sentence, in script order."""
+    sample_rate: int
+    synthesized: int
+    """Engine calls made (distinct sentences missing from the cache)."""
+    cached: int
+    """Sentences served from the cache."""
+    workers: int
+    """Processes that synthesised (1: this one)."""
+
+
+_BATCH = 32  # sentences handed at once to an engine with its own batch call
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def synthesize_all(
+    engine: Engine,
+    engine_name: str,
+    engine_params: dict[str, Any],
+    spoken: Sequence[str],
+    cache: SentenceCache,
+    jobs: int = 1,
+    progress: Callable[[int], None] = lambda n: None,
+    sentences_per_worker: int = 8,
+) -> SynthesisReport:
+    fingerprint = engine.fingerprint()
+    rate = engine.sample_rate
+    keys = [sentence_key(fingerprint, s) for s in spoken]
+    found: dict[str, CacheEntry] = {}
+    todo: dict[str, str] = {}
+    for key, text in zip(keys, spoken):
+        if key in found or key in todo:
+            continue
+        entry = cache.get(key, rate)  # an entry at another rate is damaged: made again
+        if entry is None:
+            todo[key] = text
+        else:
+            found[key] = entry
+    uses = Counter(keys)  # a sentence said twice is synthesised once and counts twice
+    cached = sum(n for k, n in uses.items() if k in found)
+    progress(cached)
+
+    # An engine on a GPU says so: one process feeds it batches instead.
+    # A worker costs a process and a model load (about a second): give each enough to do.
+    workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if engine.parallel else 1
+    if workers == 1:
+        # One process: hand the engine several sentences at once where it can batch
+        # them (a GPU model); otherwise this is one call per sentence.
+        pending = list(todo.items())
+        size = _BATCH if engine.supports_batch else 1
+        for i in range(0, len(pending), size):
+            chunk = pending[i : i + size]
+            for (key, text), audio in zip(chunk, engine.synthesize_batch([t for _, t in chunk])):
+                found[key] = _store(engine, cache, key, text, audio)
+                progress(uses[key])
+    else:
+        # Each worker gets one thread: processes scale across cores better than one
+        # engine's intra-op threads do.
+        worker_params = {**engine_params, "threads": 1}
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_worker_init,
+            initargs=(engine_name, worker_params, str(cache.root)),
+        ) as pool:
+            futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
+            for future in as_completed(futures):
+                key = futures[future]
+                found[key] = future.result()
+                progress(uses[key])
+
+    if any(e.sample_rate != rate for e in found.values()):
+        raise RenderError(f"the {engine_name} engine returned audio at a rate other than its own {rate} Hz")
+    return SynthesisReport(
+        entries=[found[k] for k in keys],
+        sample_rate=engine.sample_rate,
+        synthesized=len(todo),
+        cached=cached,
+        workers=workers,
+    )
+
+
+def _synthesize_one(engine: Engine, cache: SentenceCache, key: str, text: str) -> CacheEntry:
+    return _store(engine, cache, key, text, engine.synthesize(text))
+
+
+def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> CacheEntry:
+    if audio.size == 0:
+        raise RenderError(f"the engine produced no audio for: {text[:80]!r}")
+    return cache.put(key, audio, engine.sample_rate)
+
+
+_worker: tuple[Engine, SentenceCache] | None = None
+
+
+def _worker_init(engine_name: str, params: dict[str, Any], cache_root: str) -> None:
+    global _worker
+    _worker = (create_engine(engine_name, params), SentenceCache(cache_root))
+
+
+def _worker_synthesize(key: str, text: str) -> CacheEntry:
+    assert _worker is not None
+    engine, cache = _worker
+    return _synthesize_one(engine, cache, key, text)

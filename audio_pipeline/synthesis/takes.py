@@ -1,0 +1,89 @@
+"""Takes: another reading of a sentence, and the ones a producer chose (EPISODE.takes.json).
+
+A take is a cache entry of its own (its number is part of the key); every render swaps in
+the takes chosen for its output, and the check's retakes (retake.py) make new ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .cache import SentenceCache, sentence_key
+from ..config import CheckConfig
+from .engines.base import Engine, create_engine
+from ..errors import RenderError
+from ..files import write_atomic
+
+TAKES_SUFFIX = ".takes.json"
+
+
+def takes_path(mp3: Path) -> Path:
+    return mp3.with_suffix(TAKES_SUFFIX)
+
+
+def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> dict:
+    """The engine settings of take `take` (0: the profile's own)."""
+    if take == 0 or engine_name not in ("piper", "hibari"):
+        return dict(params)
+    slot = (take - 1) % len(cfg.take_variations)
+    if engine_name == "hibari":  # its noise is seeded: another seed is another reading
+        return {**params, "seed": int(params.get("seed", 0)) + 1 + slot}
+    variation = cfg.take_variations[slot]
+    return {**params, **dict(variation)}
+
+
+def read_takes(mp3: Path) -> dict[str, int]:
+    """Take-0 cache key -> chosen take, from EPISODE.takes.json (empty when absent)."""
+    try:
+        data = json.loads(takes_path(mp3).read_text(encoding="utf-8"))
+        return {str(k): int(v) for k, v in data.get("takes", {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def write_takes(mp3: Path, takes: dict[str, int]) -> None:
+    data = {"about": "chosen retakes of this episode's sentences (take-0 cache key -> take)",
+            "takes": {k: v for k, v in sorted(takes.items()) if v}}
+    write_atomic(takes_path(mp3), json.dumps(data, indent=1) + "\n")
+
+
+class TakeMaker:
+    """Synthesises (or finds in the cache) take n of a sentence."""
+
+    def __init__(self, engine: Engine, engine_name: str, params: dict, cache: SentenceCache, cfg: CheckConfig):
+        self.base, self.engine_name, self.params, self.cache, self.cfg = engine, engine_name, params, cache, cfg
+        self.fingerprint = engine.fingerprint()
+        self._engines: dict[int, Engine] = {0: engine}
+
+    def engine(self, take: int) -> Engine:
+        slot = 0 if take == 0 else 1 + (take - 1) % len(self.cfg.take_variations)
+        if slot not in self._engines:
+            self._engines[slot] = create_engine(self.engine_name, take_params(self.engine_name, self.params, take, self.cfg))
+        return self._engines[slot]
+
+    def entry(self, spoken: str, take: int):
+        key = sentence_key(self.fingerprint, spoken, take)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        engine = self.engine(take)
+        audio = engine.synthesize(spoken)
+        if audio.size == 0:
+            raise RenderError(f"the engine produced no audio for: {spoken[:80]!r}")
+        return self.cache.put(key, audio, engine.sample_rate)
+
+
+def apply_takes(output: Path, engine: Engine, profile, spoken: list[str], report, cache: SentenceCache, cfg: CheckConfig) -> int:
+    """Swap in the takes chosen earlier for this output (EPISODE.takes.json); returns how many."""
+    book = read_takes(Path(output))
+    if not book:
+        return 0
+    maker = TakeMaker(engine, profile.engine, profile.engine_params, cache, cfg)
+    swapped = 0
+    for i, text in enumerate(spoken):
+        take = book.get(sentence_key(maker.fingerprint, text), 0)
+        if take:
+            report.entries[i] = maker.entry(text, take)
+            swapped += 1
+    return swapped
