@@ -208,7 +208,7 @@ def test_show_cast_labels_quotes_and_plain_colons(tmp_path):
 
 def test_sample_dialogue_ships_and_parses():
     # The sample conversation in scripts/dialogues/ names its cast and labels its speakers.
-    from audio_pipeline.script.read.read import read_script
+    from audio_pipeline.script.read import read_script
 
     script = ROOT / "scripts" / "dialogues" / "01-skillflow-with-maya.md"
     episode = read_script(script)
@@ -257,7 +257,7 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
 
 def test_a_quote_voice_alone_needs_no_labels():
     # A cast of only a `quote` voice reads block quotes in it; the rest is the script's voice.
-    from audio_pipeline.script.read.read import parse_script
+    from audio_pipeline.script.read import parse_script
 
     episode = parse_script("---\ncast:\n  quote: heart\n---\n\nHi there.\n\n> Quoted words.\n", Path("q.md"))
     assert [(s.speaker, s.markup) for s in episode.sentences()] == [("", "Hi there."), ("quote", "Quoted words.")]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from audio_pipeline.check.listen.align import MAX_TOKENS, WINDOW_S, plan
-from audio_pipeline.check.listen.words import score, words_of
+from audio_pipeline.check.align import MAX_TOKENS, WINDOW_S, plan
+from audio_pipeline.check.words import score, words_of
 from audio_pipeline.config import CheckConfig
 
 

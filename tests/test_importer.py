@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.importer.episodes.manifest import MANIFEST_NAME
-from audio_pipeline.importer.episodes.episodes import import_page
-from audio_pipeline.importer.episodes.page import parse_authors
-from audio_pipeline.importer.episodes.page_metadata import slugify
+from audio_pipeline.importer.manifest import MANIFEST_NAME
+from audio_pipeline.importer.episodes import import_page
+from audio_pipeline.importer.page import parse_authors
+from audio_pipeline.importer.page_metadata import slugify
 
 # The show's real episode page, eight episodes as published.
 PAGE = Path(__file__).parent / "data" / "paperledge-episodes-page.txt"

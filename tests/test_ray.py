@@ -184,7 +184,7 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
     """A worker that dies mid-batch must not cost an episode or a sentence."""
     import ray
 
-    from audio_pipeline.cluster.plan.worker import ACTOR_PREFIX
+    from audio_pipeline.cluster.worker import ACTOR_PREFIX
     from audio_pipeline.config import ClusterConfig
 
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
@@ -251,7 +251,7 @@ def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_
 def test_a_node_without_the_voice_or_at_another_version_is_named_in_one_line(ray_address):
     import ray
 
-    from audio_pipeline.cluster.plan.worker import EngineSpec, start_workers
+    from audio_pipeline.cluster.worker import EngineSpec, start_workers
     from audio_pipeline.synthesis.engines.base import create_engine
     from audio_pipeline.errors import RenderError
     from audio_pipeline.synthesis.voices import load_voice

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audio_pipeline.script.read.read import read_script
+from audio_pipeline.script.read import read_script
 
 from .conftest import SAMPLE, ebur128, ffprobe, run_cli, vtt_cues
 

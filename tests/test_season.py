@@ -134,7 +134,7 @@ def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
 
 
 def test_spoken_credits_name_a_few_authors_and_count_the_rest():
-    from audio_pipeline.script.read.read import credits_sentence
+    from audio_pipeline.script.read import credits_sentence
 
     names = [f"Author {i}" for i in range(82)]
     assert credits_sentence(names, 3) == "Credit to the paper's authors: Author 0, Author 1, Author 2, and 79 colleagues."

@@ -11,7 +11,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from audio_pipeline.cli.main.main import main
+from audio_pipeline.cli.main import main
 from audio_pipeline.text.rules import RULES
 
 # (written, spoken): each is said inside "We said ... here." so that it sits mid-sentence.
