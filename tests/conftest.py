@@ -30,6 +30,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=full)
 
 
+def ctrl_c_reaches() -> None:
+    """Popen's preexec_fn for a test that presses Ctrl-C: SIGINT as at a terminal. A shell that
+    runs the tests in the background ignores SIGINT, and every child inherits that, so the
+    command under test would never see the Ctrl-C the test sends."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def render_result(script: Path, output: Path, cache_dir: Path, **options):
     """Render in this process, as `paperledge render SCRIPT -o OUTPUT --cache-dir CACHE_DIR`
     does, and return the RenderResult: its `synthesis` says how many sentences were

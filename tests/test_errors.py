@@ -119,7 +119,7 @@ def test_interrupted_render_leaves_nothing(tmp_path):
     import sys
     import time
 
-    from .conftest import ROOT
+    from .conftest import ROOT, ctrl_c_reaches
 
     out = tmp_path / "o.mp3"
     # The --no-cache render keeps its sentences in a temporary folder: under this TMPDIR,
@@ -129,6 +129,7 @@ def test_interrupted_render_leaves_nothing(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "audio_pipeline.cli", "render", str(SAMPLE), "-o", str(out), "--no-cache", "-q"],
         cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, "TMPDIR": str(temp)},
+        preexec_fn=ctrl_c_reaches,
     )
     deadline = time.monotonic() + 120
     while not any(temp.rglob("*.pcm")):

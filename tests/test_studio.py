@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import PAPERLEDGE, ROOT, ffprobe, run_cli
+from .conftest import PAPERLEDGE, ROOT, ctrl_c_reaches, ffprobe, run_cli
 
 pytest.importorskip("starlette", reason="needs the [studio] extra: make setup installs it")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the [dev] extra")
@@ -67,7 +67,7 @@ def show(tmp_path_factory):
 def server(show):
     env = {**os.environ, "PAPERLEDGE_CACHE_DIR": str(show / "cache"), "PAPERLEDGE_SHOW": str(show)}
     proc = subprocess.Popen([*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"], cwd=show, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches)
     line = proc.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert m, line + proc.stderr.read() if proc.poll() is not None else line
