@@ -127,9 +127,8 @@ class PiperEngine(Engine):
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32, copy=False)
 
-
     def _run(self, ids: list[int]) -> np.ndarray:
-        """PiperVoice.phoneme_ids_to_audio, run with this engine's run options."""
+        """One part's audio: PiperVoice.phoneme_ids_to_audio, less its alignments."""
         config, syn = self._voice.config, self._syn
         args = {
             "input": np.array([ids], dtype=np.int64),
