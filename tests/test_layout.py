@@ -123,3 +123,17 @@ def test_the_rules_catch_a_circle_and_an_upward_import():
     assert circles(made_up) == [["audio_pipeline.audio.a", "audio_pipeline.audio.b"]]
     assert upward(made_up) == ["audio_pipeline.show -> audio_pipeline.audio.a",
                                "audio_pipeline.synthesis.c -> audio_pipeline.check.d"]
+
+
+def test_every_entry_point_a_stage_names_is_there():
+    import importlib
+
+    missing = []
+    for name in sorted(m for m, p in modules().items() if p.name == "__init__.py" and m.count(".") == 1):
+        package = importlib.import_module(name)
+        for entry in getattr(package, "__all__", []):
+            try:
+                getattr(package, entry)
+            except (AttributeError, ImportError):
+                missing.append(f"{name}.{entry}")
+    assert missing == []
