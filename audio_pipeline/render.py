@@ -173,14 +173,15 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         done = 0
-        meter: list = []
+        meter_loading = False
 
         def step(n: int) -> None:
-            nonlocal done
-            if n and not meter:
+            nonlocal done, meter_loading
+            if n and not meter_loading:
                 # Once the first sentence is in (the workers already forked, so they do not
                 # carry it): the meter's imports load while the rest synthesise.
-                meter.append(preload())
+                preload()
+                meter_loading = True
             done += n
             if progress:
                 progress(done, len(sentences))

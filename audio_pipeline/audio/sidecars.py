@@ -165,8 +165,6 @@ def is_sidecar(path: Path) -> bool:
 CHECK_MARK = "paperledge check: what was heard in the MP3 with this checksum"
 
 
-sha256 = sha256_file  # a check records the SHA-256 of the MP3 it heard
-
 
 def check_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(".check.json")
@@ -176,7 +174,7 @@ def valid_report(mp3: Path) -> dict | None:
     """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None."""
     try:
         data = json.loads(check_path(mp3).read_text(encoding="utf-8"))
-        ok = isinstance(data, dict) and data.get("mp3_sha256") == sha256(Path(mp3)) and not data.get("failures")
+        ok = isinstance(data, dict) and data.get("mp3_sha256") == sha256_file(Path(mp3)) and not data.get("failures")
         return data if ok and isinstance(data.get("wer"), (int, float)) and math.isfinite(data["wer"]) else None
     except (OSError, ValueError):
         return None

@@ -17,14 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import align
-from ..audio.sidecars import CHECK_MARK, refuse_foreign, sha256, valid_report, void_check, write_check_json
+from ..audio.sidecars import CHECK_MARK
+from ..files import sha256_file
 from .words import Score, reading, score, scoring_words, words_of
 from ..config import CheckConfig
 from ..errors import CheckError
 from ..audio.sidecars import cue_body
 
-__all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "valid_report", "void_check",
-           "refuse_foreign", "write_check_json"]
+__all__ = ["Score", "score", "words_of", "check_episode", "check_clip"]
 
 
 @dataclass
@@ -296,7 +296,7 @@ def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None
     finally:
         source.close()
     wer = round(errors / n, 4) if n else 0.0
-    return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n, findings, failures, sha256(mp3))
+    return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n, findings, failures, sha256_file(mp3))
 
 
 def check_clip(written: str, audio, rate: int, cfg: CheckConfig, model: str) -> tuple[str, Score, SentenceCheck]:

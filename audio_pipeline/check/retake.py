@@ -25,8 +25,8 @@ from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
-from ..synthesis.takes import TakeMaker, read_takes, take_params, takes_path, write_takes  # noqa: F401 - the retake loop's own names too
-from ..text.lexicon import Lexicon, with_fixes  # noqa: F401
+from ..synthesis.takes import TakeMaker, read_takes, write_takes
+from ..text.lexicon import Lexicon, with_fixes
 
 # ---------------------------------------------------------------------------------------
 # The loop
@@ -253,7 +253,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
                    say: Callable[[str], None] = lambda msg: None) -> CheckedRender:
     """Render, check, retake and fix what was flagged, render again if anything changed,
     and write EPISODE.check.json and EPISODE.review.html beside the MP3."""
-    from .listen import refuse_foreign, write_check_json
+    from ..audio.sidecars import refuse_foreign, write_check_json
     from ..render import default_output, render
     from .review import write_review
 

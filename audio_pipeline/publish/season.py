@@ -27,7 +27,7 @@ from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
 from ..show import ShowSettings
 from ..render import RenderOptions, render
 from ..script.read import read_script
-from ..check.listen import valid_report
+from ..audio.sidecars import valid_report
 from ..audio.export import check_complete
 from ..show import cover_path, find_asset, load_settings, show_files
 from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path

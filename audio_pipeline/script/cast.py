@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..errors import ScriptError
-from ..settings import read_cast  # noqa: F401 - a cast is read where every settings table is
+from ..settings import read_cast
 
 
 QUOTE = "quote"

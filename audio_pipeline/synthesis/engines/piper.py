@@ -121,24 +121,11 @@ class PiperEngine(Engine):
         chunks = []
         for phonemes in voice.phonemize(text):
             for part in spoken_parts(phonemes):
-                audio = self._run(voice.phonemes_to_ids(part))
-                chunks.append(np.clip(audio * syn.volume, -1.0, 1.0))
+                audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(part), syn)
+                chunks.append(np.clip(np.asarray(audio, dtype=np.float32).reshape(-1) * syn.volume, -1.0, 1.0))
         if not chunks:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32, copy=False)
-
-    def _run(self, ids: list[int]) -> np.ndarray:
-        """One part's audio: PiperVoice.phoneme_ids_to_audio, less its alignments."""
-        config, syn = self._voice.config, self._syn
-        args = {
-            "input": np.array([ids], dtype=np.int64),
-            "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array([syn.noise_scale, syn.length_scale, syn.noise_w_scale], dtype=np.float32),
-        }
-        if config.num_speakers > 1:
-            speaker = syn.speaker_id if syn.speaker_id is not None else config.default_speaker_id
-            args["sid"] = np.array([speaker], dtype=np.int64)
-        return np.asarray(self._voice.session.run(None, args)[0], dtype=np.float32).reshape(-1)
 
 
 _CLAUSE = frozenset(",;:")
