@@ -169,6 +169,29 @@ def test_killed_render_leaves_nothing_the_next_run_keeps(tmp_path, signum):
     _whole(out)
 
 
+def test_killed_synthesis_worker_is_one_line_and_the_next_run_keeps_its_sentences(tmp_path):
+    # What the kernel's out-of-memory killer does: one of the render's worker processes dies.
+    script = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
+    out, cache = tmp_path / "ep.mp3", tmp_path / "cache"
+    proc = subprocess.Popen([*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(cache), "-q", "--jobs", "2"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _entries(cache):  # the workers are synthesising
+        assert proc.poll() is None and time.monotonic() < deadline, "the render ended before a worker could be killed"
+        time.sleep(0.02)
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert workers, "the render synthesises in worker processes"
+    os.kill(int(workers[0]), signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    _one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, "", err), "synthesis worker was killed",
+                    "nothing was written")
+    assert not out.exists()
+    kept = len(_entries(cache))
+    again = render_result(script, out, cache)
+    assert again.synthesis.cached >= kept > 0
+    _whole(out)
+
+
 def _entries(cache: Path) -> list[Path]:
     return sorted(cache.rglob("*.pcm"))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -90,10 +91,17 @@ def synthesize_all(
             initargs=(engine_name, worker_params, str(cache.root)),
         ) as pool:
             futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
-            for future in as_completed(futures):
-                key = futures[future]
-                found[key] = future.result()
-                progress(uses[key])
+            try:
+                for future in as_completed(futures):
+                    key = futures[future]
+                    found[key] = future.result()
+                    progress(uses[key])
+            except BrokenProcessPool:
+                # Killed from outside (the kernel's out-of-memory killer, `kill -9`): every
+                # sentence stored so far is a whole cache entry; nothing else was written.
+                raise RenderError(f"a synthesis worker was killed ({len(found)} of {len(keys)} sentences done); "
+                                  "nothing was written at the output path; render again, or lower --jobs "
+                                  "if the machine ran out of memory") from None
 
     if any(e.sample_rate != rate for e in found.values()):
         raise RenderError(f"the {engine_name} engine returned audio at a rate other than its own {rate} Hz")
