@@ -122,7 +122,7 @@ def test_a_word_acronym_is_read_as_a_word_and_others_are_spelled():
 
 def test_letter_a_inside_a_spelling_is_said_as_the_letter():
     # espeak reads "V-A-E" as "vee-uh-ee"; "Eh" gives the letter's sound.
-    assert normalize("VAE and API and USA", Lexicon())[0] == "V-Eh-E and A-P-I and U-S-Eh"
+    assert normalize("VAE and API and USA", Lexicon())[0] == "V-Eh-E and Eh-P-I and U-S-Eh"
 
 
 def test_no_period_after_an_initial_so_the_sentence_does_not_end_there():

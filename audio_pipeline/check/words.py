@@ -57,7 +57,7 @@ def reading(text: str, speaker: str | None = None) -> str:
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     spoken, _ = normalize(text, sentence_lexicon(speaker))
     spoken = re.sub(r"(?<=\b[A-Za-z])-Eh\b", "-A", spoken)  # the spelled "A" the voice says as "Eh"
-    spoken = re.sub(r"\bEh-(?=[A-Za-z]\b)", "A-", spoken)
+    spoken = re.sub(r"\bEh-(?=[A-Za-z])", "A-", spoken)
     spoken = _SPELLED.sub(lambda m: m.group(0).replace("-", ""), spoken)  # I-C-M-L -> ICML
     # A name in mixed case the front end reads in parts ("LLaMA" as "LL a MA") is scored as
     # written: the recogniser writes such names whole.

@@ -93,11 +93,11 @@ def point_joined(s: str) -> str:
 def spell(letters: str) -> str:
     """ "SVD" -> "S-V-D".
 
-    espeak reads an "A" after another letter of a hyphenated spelling as the article
-    ("V-A-E" says "vee-uh-ee", "M-R-N-A" ends in "uh"); written "Eh" it says the letter.
-    A first "A" reads fine ("A-P-I").
+    espeak and hibari read an "A" of a hyphenated spelling as the article: after another
+    letter ("V-A-E" says "vee-uh-ee"), and first too after a word ("of A-I" says "of uh-eye",
+    heard as "of I"). Written "Eh" both say the letter.
     """
-    return "-".join("Eh" if c == "A" and i else c for i, c in enumerate(letters))
+    return "-".join("Eh" if c == "A" else c for c in letters)
 
 
 def respoken(word: str, lexicon: Lexicon) -> str:

@@ -169,10 +169,10 @@ MONTH_YEAR: Final = Rule(
 CLOCK: Final = Rule(
     "clock", "time",
     re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
-    _clock, ("We meet at 10:05 am.", "We meet at ten oh five A-M."))
+    _clock, ("We meet at 10:05 am.", "We meet at ten oh five Eh-M."))
 HOUR_AMPM: Final = Rule(
     "hour-ampm", "time", re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"), _hour,
-    ("Doors open at 7am.", "Doors open at seven A-M."))
+    ("Doors open at 7am.", "Doors open at seven Eh-M."))
 
 _MONTH_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _MONTH)
 MONTH_RANGE: Final = Rule(

@@ -108,11 +108,11 @@ GREEK: Final = Rule(
 SNAKE_CASE: Final = Rule(
     "snake-case", "electronic", re.compile("_"), lambda m, w: " ",  # URLs are done: "_" reads as a space
     ("Use ICML_2024 data", "Use I-C-M-L twenty twenty-four data"), park=False, quiet=True)
-# Model and chip names: "A100" -> "A-one hundred" (a lone "A" would be the article),
+# Model and chip names: "A100" -> "Eh-one hundred" (an "A" would be the article),
 # "mp3" -> "M-P three", "Qwen2.5-Math-7B" -> "Qwen 2.5 Math 7B" (the 7B was parked earlier).
 LETTER_NUMBER: Final = Rule(
     "letter-number", "serial", re.compile(rf"(?<![\w{P}-])(?P<l>[A-Z])-?(?P<num>\d+(?:\.\d+)?)(?![\w{P}]|\.\d)"),
-    lambda m, w: f"{m.group('l')}-{say.number(m.group('num'))}", ("An A100 card", "An A-one hundred card"))
+    lambda m, w: f"{say.spell(m.group('l'))}-{say.number(m.group('num'))}", ("An A100 card", "An Eh-one hundred card"))
 CODE_LETTERS: Final = Rule(
     "code-letters", "serial", re.compile(rf"(?<![\w{P}])[b-df-hj-np-tv-xz]{{2,4}}(?=\d)"),
     lambda m, w: say.spell(m.group(0).upper()), ("Add ch4 gas", "Add C-H four gas"), park=False)
