@@ -44,8 +44,9 @@ def test_a_near_miss_counts_in_wer_but_is_not_severe():
 
 
 def test_every_word_of_a_sentence_longer_than_a_window_is_planned_into_windows_that_fit():
-    """A 70 s sentence of 300 words becomes pieces of at most one window and the decoder's
-    448 tokens; no word is left out, and the pieces keep their order and times."""
+    """A 70 s sentence of 300 words becomes pieces of at most one window (at the tempo) and
+    the decoder's 448 tokens; no word is left out, and the pieces keep their order and times,
+    each piece's audio holding its span."""
     cfg = CheckConfig()
     words = [f"word{i}" for i in range(300)]
     spans = [(0.0, 2.0, ["Hello", "there."]), (2.5, 72.5, words), (73.0, 75.0, ["Goodbye."])]
@@ -53,10 +54,14 @@ def test_every_word_of_a_sentence_longer_than_a_window_is_planned_into_windows_t
     pieces = [p for w in windows for p in w.pieces]
     assert [w for p in pieces if p.sentence == 1 for w in p.words] == words
     for w in windows:
-        assert w.end - w.start <= WINDOW_S and sum(p.size for p in w.pieces) <= MAX_TOKENS
-        assert all(w.start <= p.start and p.end <= w.end for p in w.pieces)
+        seconds = sum(p.cut[1] - p.cut[0] for p in w.pieces) / cfg.tempo
+        assert abs(w.length - seconds) < 1e-9 and w.length <= WINDOW_S and sum(p.size for p in w.pieces) <= MAX_TOKENS
+        assert all(p.cut[0] <= p.start < p.end <= p.cut[1] for p in w.pieces)
+        assert [p.at for p in w.pieces] == sorted(p.at for p in w.pieces) and w.pieces[0].at == 0
     assert len({p.sentence for p in pieces}) == 3 and len(pieces) >= 4
     assert [p.start for p in pieces] == sorted(p.start for p in pieces)
+    # A sentence's padding stops halfway to the next: no window hears a neighbour's words.
+    assert all(a.cut[1] <= b.cut[0] for a, b in zip(pieces, pieces[1:]) if a.sentence != b.sentence)
 
 
 def test_check_without_the_recogniser_says_how_to_install_it(tmp_path):

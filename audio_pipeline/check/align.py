@@ -1,18 +1,19 @@
 """Forced alignment: how likely each sentence's own text is in its own audio.
 
-The sentence spans (the cues of the transcript) are packed into windows of at most
-Whisper's 30 s. Each window is encoded once; then one teacher-forced decoder pass reads
+The sentence spans (the cues of the transcript) are packed end to end, sped up by
+CheckConfig.tempo, into windows of at most Whisper's 30 s. Each window is encoded once; then one teacher-forced decoder pass reads
 the intended text of every sentence in it, each sentence after the timestamp token of
 its start (CTranslate2's `Whisper.align`, the call faster-whisper's `find_alignment`
 makes). That gives the probability of every written token given the audio, with no
 decoding: a word the voice did not say is improbable there. A sentence longer than a
 window, or over the decoder's 448 tokens, is cut into pieces evenly by its words.
-Audio is read window by window, so memory stays that of one window.
+Audio is read window by window, so memory stays that of a few windows.
 """
 
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -40,6 +41,10 @@ class Piece:
     words: list[str]
     tokens: list[list[int]]
     """Each word's tokens (said after a space)."""
+    cut: tuple[float, float] = (0.0, 0.0)
+    """The stretch of the episode (seconds) its window holds for it: its span, padded."""
+    at: float = 0.0
+    """Where that stretch begins in its window (window seconds, after the tempo change)."""
 
     @property
     def size(self) -> int:
@@ -48,19 +53,29 @@ class Piece:
 
 @dataclass
 class Window:
-    start: float
-    end: float
     pieces: list[Piece] = field(default_factory=list)
+    length: float = 0.0
+    """Seconds of audio in it, after the tempo change."""
+
+    @property
+    def start(self) -> float:
+        return self.pieces[0].cut[0]
 
 
 def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str], list[int]],
          cfg: CheckConfig) -> list[Window]:
     """The windows for `spans` ((start, end, words) in time order): every sentence in
-    one window, or cut evenly by words into pieces that each fit one."""
-    room_s = WINDOW_S - 2 * cfg.window_pad_s
+    one window, or cut evenly by words into pieces that each fit one. A window holds its
+    pieces' audio end to end (the pauses between sentences are left out), sped up by
+    `cfg.tempo`: fewer windows for the encoder, whose cost is per window."""
+    tempo, pad = cfg.tempo, cfg.window_pad_s
+    room_s = WINDOW_S * tempo - 2 * pad  # episode seconds of speech one window holds
     room_tokens = MAX_TOKENS - 8  # start of transcript, and slack
     pieces: list[Piece] = []
     for n, (start, end, words) in enumerate(spans):
+        # A sentence's padding stops halfway to its neighbours, so no window hears another's words.
+        lo = max(0.0, start - pad, (spans[n - 1][1] + start) / 2 if n else 0.0)
+        hi = min(end + pad, (end + spans[n + 1][0]) / 2) if n + 1 < len(spans) else end + pad
         tokens = [tokens_of(w) for w in words]
         size = sum(map(len, tokens)) + 2
         parts = max(1, int(np.ceil((end - start) / room_s)), int(np.ceil(size / room_tokens)))
@@ -71,17 +86,18 @@ def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str],
             # Each piece gets the time its share of the words takes.
             p0 = start + (end - start) * a / total
             p1 = start + (end - start) * b / total
-            pieces.append(Piece(n, p0, p1, words[a:b], tokens[a:b]))
+            cut = (lo if a == 0 else max(lo, p0 - pad), hi if b == total else min(hi, p1 + pad))
+            pieces.append(Piece(n, p0, p1, words[a:b], tokens[a:b], cut))
     windows: list[Window] = []
     for p in pieces:
+        seconds = (p.cut[1] - p.cut[0]) / tempo
         w = windows[-1] if windows else None
-        if w and p.end + cfg.window_pad_s - w.start <= WINDOW_S and sum(q.size for q in w.pieces) + p.size <= room_tokens:
-            w.pieces.append(p)
-            w.end = p.end
-        else:
-            windows.append(Window(max(0.0, p.start - cfg.window_pad_s), p.end, [p]))
-    for w in windows:
-        w.end = min(w.start + WINDOW_S, w.end + cfg.window_pad_s)
+        if not w or w.length + seconds > WINDOW_S or sum(q.size for q in w.pieces) + p.size > room_tokens:
+            w = Window()
+            windows.append(w)
+        p.at = w.length
+        w.pieces.append(p)
+        w.length += seconds
     return windows
 
 
@@ -90,19 +106,49 @@ def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str],
 # ---------------------------------------------------------------------------------------
 
 
-class MP3Stream:
-    """An MP3 decoded by ffmpeg to 16 kHz mono, read forward: only what is still to be
-    read is kept (`forget` drops what came before)."""
+class Stream:
+    """An episode as the recogniser hears it: 16 kHz mono, sped up by `tempo` (ffmpeg's
+    atempo, which keeps the pitch), read forward: only what is still to be read is kept
+    (`forget` drops what came before). Times given and returned are the episode's own.
 
-    def __init__(self, path):
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-               "-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
-        self.path = path
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    The audio is an MP3 (`path`) or a render's timeline still in memory (`timeline`, fed
+    to ffmpeg as it goes: no MP3 is decoded again)."""
+
+    def __init__(self, tempo: float, path=None, timeline=None):
+        self.path, self.timeline, self.tempo = path, timeline, tempo
+        out = ["-af", f"atempo={tempo:g}"] if tempo != 1 else []
+        out += ["-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
+        if timeline is None:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *out]
+        else:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(timeline.sample_rate),
+                   "-ac", "1", "-i", "pipe:0", *out]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if timeline is not None else None,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if timeline is not None:
+            self._feeder = threading.Thread(target=self._feed, daemon=True)
+            self._feeder.start()
         self.buf = np.zeros(0, dtype=np.float32)
         self.buf_start = 0
         """Sample number of buf[0]."""
         self.ended = False
+
+    def _feed(self) -> None:
+        step = self.timeline.sample_rate * 10
+        try:
+            for at in range(0, self.timeline.length, step):
+                chunk = self.timeline.read(at, min(step, self.timeline.length - at))
+                self.proc.stdin.write(chunk.astype("<f4", copy=False).tobytes())
+        except (BrokenPipeError, ValueError, OSError):  # closed early: the check stopped
+            pass
+        finally:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
+    def _n(self, t: float) -> int:
+        return max(0, int(round(t / self.tempo * RATE)))
 
     def _fill(self, until: int) -> None:
         while not self.ended and self.buf_start + self.buf.size < until:
@@ -116,53 +162,54 @@ class MP3Stream:
     def _finish(self) -> None:
         err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
         if self.proc.wait() != 0:
-            raise CheckError(f"cannot decode {self.path}: {(err[-1:] or ['no output'])[0]}")
+            raise CheckError(f"cannot decode {self.path or 'the render'}: {(err[-1:] or ['no output'])[0]}")
 
     def read(self, start: float, end: float) -> np.ndarray:
-        a, b = max(0, int(start * RATE)), int(end * RATE)
+        """The stretch from `start` to `end` (episode seconds), at the tempo."""
+        a, b = self._n(start), self._n(end)
         self._fill(b)
         a = max(a, self.buf_start)
         return self.buf[a - self.buf_start : max(a, b) - self.buf_start].copy()
 
     def forget(self, before: float) -> None:
-        cut = int(before * RATE) - self.buf_start
+        cut = min(self._n(before) - self.buf_start, self.buf.size)  # never past what was read
         if cut > 0:
             self.buf = self.buf[cut:]
             self.buf_start += cut
 
+    def clip(self, start: float, end: float) -> np.ndarray:
+        """The stretch at its own pace (what a flagged sentence is decoded freely from)."""
+        start = max(0.0, start)
+        if self.timeline is not None:
+            sr = self.timeline.sample_rate
+            a, b = int(start * sr), min(self.timeline.length, int(end * sr))
+            return asr.resample(self.timeline.read(a, max(0, b - a)), sr)
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t",
+               f"{max(0.0, end - start):.3f}", "-i", str(self.path), "-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
+        proc = subprocess.run(cmd, capture_output=True)
+        if proc.returncode != 0:
+            raise CheckError(f"cannot decode {self.path}: {(proc.stderr.decode(errors='replace').strip().splitlines()[-1:] or ['no output'])[0]}")
+        return np.frombuffer(proc.stdout, dtype="<f4").copy()
+
     def duration(self) -> float:
-        """Seconds in the whole MP3 (reads to its end)."""
+        """Seconds in the whole episode (reads to its end)."""
+        if self.timeline is not None:
+            return self.timeline.duration
         while not self.ended:
-            self.forget((self.buf_start + self.buf.size) / RATE)
+            self.forget((self.buf_start + self.buf.size) / RATE * self.tempo)
             self._fill(self.buf_start + self.buf.size + 1)
-        return (self.buf_start + self.buf.size) / RATE
+        return (self.buf_start + self.buf.size) / RATE * self.tempo
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-class TimelineSource:
-    """The rendered episode still in memory (render --check): no MP3 is decoded again."""
-
-    def __init__(self, timeline):
-        self.timeline = timeline
-
-    def read(self, start: float, end: float) -> np.ndarray:
-        sr = self.timeline.sample_rate
-        a = max(0, int(start * sr))
-        b = min(self.timeline.length, int(end * sr))
-        return asr.resample(self.timeline.read(a, max(0, b - a)), sr)
-
-    def forget(self, before: float) -> None:
-        pass
-
-    def duration(self) -> float:
-        return self.timeline.duration
-
-    def close(self) -> None:
-        pass
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f:
+                try:
+                    f.close()
+                except OSError:
+                    pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,19 +218,44 @@ class TimelineSource:
 
 
 class Aligner:
-    def __init__(self, model_name: str, cfg: CheckConfig):
-        from faster_whisper.audio import pad_or_trim
-        from faster_whisper.tokenizer import Tokenizer
+    """Forced alignment with the recogniser `model_name`. The model loads meanwhile
+    (asr.load_soon): planning needs only its tokenizer."""
 
+    def __init__(self, model_name: str, cfg: CheckConfig):
         self.cfg = cfg
-        self.model = asr.load_model(model_name, cfg.threads)
-        self.tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="en")
-        self._pad_or_trim = pad_or_trim
+        self.workers, threads = asr.workers_and_threads(cfg)
+        self._model = asr.load_soon(model_name, threads, self.workers)
+        self._tok = None
+        found = asr.tokenizer_file(model_name)
+        if found is not None:
+            import tokenizers
+
+            self._hf = tokenizers.Tokenizer.from_file(str(found))
+        else:  # a model faster-whisper fetches itself: its tokenizer comes with it
+            self._hf = self.model.hf_tokenizer
         self._cache: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        return self._model.result()
+
+    def wait(self) -> None:
+        """Until the model is loaded; its one-line error, if it cannot be."""
+        self._model.result()
+
+    @property
+    def tok(self):
+        if self._tok is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            self._tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
+                                  language="en")
+        return self._tok
 
     def tokens_of(self, word: str) -> list[int]:
         if word not in self._cache:
-            self._cache[word] = self.tok.encode(" " + word)
+            self._cache[word] = self._hf.encode(" " + word, add_special_tokens=False).ids
         return self._cache[word]
 
     def _stamp(self, t: float) -> int:
@@ -194,21 +266,29 @@ class Aligner:
         return any(c.isalnum() for c in self.tok.decode([token]))
 
     def window(self, audio: np.ndarray, w: Window) -> list[list[tuple[str, float]]]:
-        """(word, probability) of every word of each piece of `w`, from its 16 kHz audio."""
+        """(word, probability) of every word of each piece of `w`, from its 16 kHz audio
+        (its pieces' stretches end to end, at the tempo). Safe to call from several threads:
+        the model runs `workers` windows at once."""
+        from faster_whisper.audio import pad_or_trim
+
         feats = self.model.feature_extractor(audio)
         frames = min(feats.shape[-1], 3000)
-        encoded = self.model.encode(self._pad_or_trim(feats))
+        encoded = self.model.encode(pad_or_trim(feats))
+        tempo = self.cfg.tempo
         seq: list[int] = []
         owners: list[tuple[int, int] | None] = []
-        for k, p in enumerate(w.pieces):
-            seq.append(self._stamp(p.start - w.start))
-            owners.append(None)
-            for j, toks in enumerate(p.tokens):
-                seq.extend(toks)
-                owners.extend([(k, j) if self._scored(t) else None for t in toks])
-            seq.append(self._stamp(p.end - w.start))
-            owners.append(None)
-        result = self.model.model.align(encoded, list(self.tok.sot_sequence), [seq], max(1, frames))[0]
+        with self._lock:  # the tokenizer is not for two threads at once
+            for k, p in enumerate(w.pieces):
+                seq.append(self._stamp(p.at + (p.start - p.cut[0]) / tempo))
+                owners.append(None)
+                for j, toks in enumerate(p.tokens):
+                    seq.extend(toks)
+                    owners.extend([(k, j) if self._scored(t) else None for t in toks])
+                seq.append(self._stamp(p.at + (p.end - p.cut[0]) / tempo))
+                owners.append(None)
+        # No median filter: only the tokens' probabilities are read, not their times.
+        result = self.model.model.align(encoded, list(self.tok.sot_sequence), [seq], max(1, frames),
+                                        median_filter_width=1)[0]
         probs: list[list[list[float]]] = [[[] for _ in p.words] for p in w.pieces]
         for owner, prob in zip(owners, result.text_token_probs):
             if owner is not None:
@@ -218,7 +298,8 @@ class Aligner:
                 for p, pp in zip(w.pieces, probs)]
 
     def heard(self, audio: np.ndarray) -> str:
-        """What the recogniser hears in one sentence's audio when asked freely (beam search)."""
+        """What the recogniser hears in one sentence's audio (at its own pace) when asked
+        freely (beam search)."""
         pad = np.zeros(int(0.3 * RATE), dtype=np.float32)
         segments, _ = self.model.transcribe(
             np.concatenate([pad, audio, pad]), language="en", beam_size=self.cfg.beam_size,
@@ -226,11 +307,18 @@ class Aligner:
         return " ".join(s.text.strip() for s in segments).strip()
 
 
-def speech_in(audio: np.ndarray, offset: float, min_s: float) -> list[tuple[float, float]]:
-    """Stretches of speech (seconds, shifted by `offset`) in 16 kHz `audio`, by Silero VAD."""
-    if audio.size < int(min_s * RATE):
+def window_audio(source: Stream, w: Window) -> np.ndarray:
+    """`w`'s audio: its pieces' stretches read from `source` and put end to end."""
+    parts = [source.read(*p.cut) for p in w.pieces]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def speech_in(audio: np.ndarray, offset: float, min_s: float, tempo: float = 1.0) -> list[tuple[float, float]]:
+    """Stretches of speech (episode seconds, from `offset`) in 16 kHz `audio` sped up by
+    `tempo`, by Silero VAD."""
+    if audio.size < int(min_s / tempo * RATE):
         return []
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    found = get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=int(min_s * 1000)))
-    return [(offset + s["start"] / RATE, offset + s["end"] / RATE) for s in found]
+    found = get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=int(min_s / tempo * 1000)))
+    return [(offset + s["start"] / RATE * tempo, offset + s["end"] / RATE * tempo) for s in found]

@@ -9,8 +9,10 @@ small.en, ...), which faster-whisper fetches itself where there is internet.
 
 from __future__ import annotations
 
+import os
 import subprocess
-from functools import lru_cache
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -42,18 +44,60 @@ def model_location(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=2)
-def load_model(name: str, threads: int = 0):
+def workers_and_threads(cfg) -> tuple[int, int]:
+    """(windows encoded at once, CPU threads each): on two cores two windows on one thread
+    each get through 1.25 times the windows of one on two threads."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = cfg.workers or min(2, cores)
+    return workers, cfg.threads or max(1, min(4, cores // workers))
+
+
+_loading: dict[tuple[str, int, int], Future] = {}
+
+
+def load_soon(name: str, threads: int = 0, workers: int = 1) -> Future:
+    """Start loading the recogniser on a thread of its own (CTranslate2 lets the rest of the
+    program go on meanwhile: reading the transcript, decoding the audio); its result, or the
+    one-line error, is `load_model`'s."""
+    key = (name, threads, workers)
+    if key not in _loading:
+        future: Future = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(_load(*key))
+            except BaseException as e:  # handed to whoever waits for the model
+                future.set_exception(e)
+
+        _loading[key] = future
+        threading.Thread(target=run, name="recogniser", daemon=True).start()
+    return _loading[key]
+
+
+def load_model(name: str, threads: int = 0, workers: int = 1):
+    return load_soon(name, threads, workers).result()
+
+
+def _load(name: str, threads: int, workers: int):
     try:
         from faster_whisper import WhisperModel
     except ImportError:
         raise CheckError(f"`check` needs the speech recogniser: {INSTALL_HINT}") from None
     where = model_location(name)
     try:
-        return WhisperModel(where, device="cpu", compute_type="int8", cpu_threads=threads)
+        return WhisperModel(where, device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers)
     except Exception as e:  # a name with no network, a damaged folder
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise CheckError(f"cannot load the recogniser model {name!r}: {first}") from None
+
+
+def tokenizer_file(name: str) -> Path | None:
+    """The model's tokenizer.json, where it is a folder here (read without waiting for the model)."""
+    try:
+        path = Path(model_location(name)) / "tokenizer.json"
+    except CheckError:
+        return None
+    return path if path.is_file() else None
 
 
 def decode(path: Path) -> np.ndarray:

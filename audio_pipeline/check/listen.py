@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -169,11 +171,9 @@ def _decoded(s: SentenceCheck, heard: str, cfg: CheckConfig) -> Score:
     return sc
 
 
-def check_audio(source, cues: list[Cue], cfg: CheckConfig, model: str, speakers: list[str | None] | None = None
-                ) -> tuple[list[SentenceCheck], int, int, list[str]]:
-    """Score every cue in `source` (align.MP3Stream or align.TimelineSource).
-    Returns (sentences, word errors, words, findings)."""
-    aligner = align.Aligner(model, cfg)
+def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner: align.Aligner,
+                speakers: list[str | None] | None = None) -> tuple[list[SentenceCheck], int, int, list[str]]:
+    """Score every cue in `source`. Returns (sentences, word errors, words, findings)."""
     speakers = speakers or [None] * len(cues)
     forms = [scoring_words(c.text, sp) for c, sp in zip(cues, speakers)]
     windows = align.plan([(c.start, c.end, f) for c, f in zip(cues, forms)], aligner.tokens_of, cfg)
@@ -187,44 +187,59 @@ def check_audio(source, cues: list[Cue], cfg: CheckConfig, model: str, speakers:
     gaps = [(0.0, cues[0].start)] + [(a.end, b.start) for a, b in zip(cues, cues[1:])]
     speech: list[tuple[float, float]] = []
     g = 0
-    for k, w in enumerate(windows):
-        audio = source.read(w.start, w.end)
-        for p, words in zip(w.pieces, aligner.window(audio, w)):
-            heard_words[p.sentence].extend(words)
-            left[p.sentence] -= 1
-            if left[p.sentence]:
-                continue
-            i = p.sentence
-            c = cues[i]
-            sc_, weakest, flagged = judge(heard_words[i], cfg)
-            spoken = reading(c.text, speakers[i])
-            s = SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, " ".join(words_of(c.text)), 0.0,
-                              flagged, sc_, weakest, spoken if _plain(spoken) != _plain(c.text) else "")
-            if flagged:
-                clip = source.read(c.start - cfg.relisten_pad_s, c.end + cfg.relisten_pad_s)
-                errors += _decoded(s, aligner.heard(clip), cfg).errors
-                if s.flagged and _names_only(heard_words[i], cfg):
-                    s.note = "its improbable words are all names, which the recogniser seldom knows: listen to them"
-            out[i] = s
-        nxt = windows[k + 1].start if k + 1 < len(windows) else math.inf
-        while g < len(gaps) and gaps[g][0] < nxt:
-            a, b = gaps[g]
-            if b - a >= cfg.outside_min_s:
-                speech += align.speech_in(source.read(a, b), a, cfg.outside_min_s)
-            g += 1
-        unfinished = [cues[i].start for i in range(len(cues)) if left[i]]
-        source.forget(min([nxt, cues[-1].end, *unfinished, *(a for a, _ in gaps[g:g + 1])]) - cfg.relisten_pad_s)
+    # The model works on `workers` windows at once; the audio is read here, in order, one
+    # window ahead, so that a worker never waits for it.
+    pool = ThreadPoolExecutor(aligner.workers)
+    running: deque = deque()
+    relistens: list = []
+    ahead = iter(windows)
+    try:
+        for k, w in enumerate(windows):
+            while len(running) <= aligner.workers and (nxt_w := next(ahead, None)) is not None:
+                running.append(pool.submit(aligner.window, align.window_audio(source, nxt_w), nxt_w))
+            for p, words in zip(w.pieces, running.popleft().result()):
+                heard_words[p.sentence].extend(words)
+                left[p.sentence] -= 1
+                if left[p.sentence]:
+                    continue
+                i = p.sentence
+                c = cues[i]
+                sc_, weakest, flagged = judge(heard_words[i], cfg)
+                spoken = reading(c.text, speakers[i])
+                s = SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, " ".join(words_of(c.text)), 0.0,
+                                  flagged, sc_, weakest, spoken if _plain(spoken) != _plain(c.text) else "")
+                if flagged:  # decoded freely beside the windows still to align
+                    relistens.append((s, i, pool.submit(_relisten, source, aligner, c, cfg)))
+                out[i] = s
+            nxt = windows[k + 1].start if k + 1 < len(windows) else math.inf
+            while g < len(gaps) and gaps[g][0] < nxt:
+                a, b = gaps[g]
+                if b - a >= cfg.outside_min_s:
+                    speech += align.speech_in(source.read(a, b), a, cfg.outside_min_s, cfg.tempo)
+                g += 1
+            source.forget(min([nxt, cues[-1].end, *(a for a, _ in gaps[g:g + 1])]))
+        for s, i, heard in relistens:
+            errors += _decoded(s, heard.result(), cfg).errors
+            if s.flagged and _names_only(heard_words[i], cfg):
+                s.note = "its improbable words are all names, which the recogniser seldom knows: listen to them"
+    finally:
+        pool.shutdown(cancel_futures=True)
     t = cues[-1].end
     while True:  # the tail, up to the end of the audio
         chunk = source.read(t, t + align.WINDOW_S)
         if chunk.size == 0:
             break
-        speech += align.speech_in(chunk, t, cfg.outside_min_s)
+        speech += align.speech_in(chunk, t, cfg.outside_min_s, cfg.tempo)
         source.forget(t + align.WINDOW_S)
         t += align.WINDOW_S
     findings = [f"speech at {_clock(a)}–{_clock(b)}, outside every cue of the transcript" for a, b in speech]
     n = sum(len(words_of(c.text)) for c in cues)
     return [s for s in out if s is not None], errors, n, findings
+
+
+def _relisten(source: align.Stream, aligner: align.Aligner, c: Cue, cfg: CheckConfig) -> str:
+    """What the recogniser hears in cue `c` when asked freely, at the audio's own pace."""
+    return aligner.heard(source.clip(c.start - cfg.relisten_pad_s, c.end + cfg.relisten_pad_s))
 
 
 def _names_only(words: list[tuple[str, float]], cfg: CheckConfig) -> bool:
@@ -276,21 +291,23 @@ def cut_off(mp3: Path, heard: float) -> list[str]:
 def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None, timeline=None) -> CheckReport:
     """Score each sentence of `EPISODE.vtt` beside `mp3` in its audio. With `timeline` (the
     render's, still open), the audio is read from it rather than decoded from the MP3."""
-    from .asr import load_model
-
     t0 = time.perf_counter()
     model = model or cfg.asr_model
-    load_model(model, cfg.threads)  # a missing recogniser is reported first
+    aligner = align.Aligner(model, cfg)  # the model loads while the transcript is read
     mp3 = Path(mp3)
-    if not mp3.exists():
-        raise CheckError(f"{mp3}: no such MP3")
-    if not mp3.is_file():
-        raise CheckError(f"{mp3} is not a regular file: give the MP3 that render wrote")
-    cues = read_vtt(mp3.with_suffix(".vtt"))
-    failures = []
-    source = align.TimelineSource(timeline) if timeline is not None else align.MP3Stream(mp3)
     try:
-        sentences, errors, n, findings = check_audio(source, cues, cfg, model, [c.speaker or None for c in cues])
+        if not mp3.exists():
+            raise CheckError(f"{mp3}: no such MP3")
+        if not mp3.is_file():
+            raise CheckError(f"{mp3} is not a regular file: give the MP3 that render wrote")
+        cues = read_vtt(mp3.with_suffix(".vtt"))
+    except CheckError:
+        aligner.wait()  # a missing recogniser is reported first
+        raise
+    failures = []
+    source = align.Stream(cfg.tempo, path=None if timeline is not None else mp3, timeline=timeline)
+    try:
+        sentences, errors, n, findings = check_audio(source, cues, cfg, aligner, [c.speaker or None for c in cues])
         heard = source.duration()
         failures += cut_off(mp3, heard) + duration_failures(heard, cues, cfg)
     finally:
@@ -306,9 +323,12 @@ def check_clip(written: str, audio, rate: int, cfg: CheckConfig, model: str) -> 
     clip = resample(audio, rate)
     pad = cfg.window_pad_s
     span = clip.size / align.RATE
-    source = align.TimelineSource(_Clip(clip, pad))
+    source = align.Stream(cfg.tempo, timeline=_Clip(clip, pad))
     cue = Cue(1, pad, pad + span, written)
-    sentences, _, _, _ = check_audio(source, [cue], cfg, model)
+    try:
+        sentences, _, _, _ = check_audio(source, [cue], cfg, align.Aligner(model, cfg))
+    finally:
+        source.close()
     s = sentences[0]
     return s.heard, score(words_of(written), words_of(s.heard), cfg.near_miss), s
 
