@@ -116,7 +116,8 @@ class Stream:
 
     def __init__(self, tempo: float, path=None, timeline=None):
         self.path, self.timeline, self.tempo = path, timeline, tempo
-        out = ["-af", f"atempo={tempo:g}"] if tempo != 1 else []
+        # Resampled first: atempo on 16 kHz costs a third of what it costs on 44.1 kHz.
+        out = ["-af", f"aresample={RATE},atempo={tempo:g}"] if tempo != 1 else []
         out += ["-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
         if timeline is None:
             cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *out]

@@ -240,8 +240,10 @@ class CheckedRender:
 
 def _heard(result, cfg: CheckConfig):
     """The check of a render just made, heard from its timeline (no MP3 decoded again)."""
+    from .asr import keep_freed_memory
     from .listen import check_episode
 
+    keep_freed_memory()  # after the render: its worker processes are not affected
     try:
         return check_episode(result.output, cfg, timeline=result.timeline)
     finally:
@@ -255,7 +257,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     and write EPISODE.check.json and EPISODE.review.html beside the MP3."""
     from ..audio.sidecars import refuse_foreign, write_check_json
     from ..render import default_output, render
-    from .review import write_review
+    from .review import measure, write_review
 
     cfg = options.config.check
     if options.cache_dir is None and (retakes > 0 or fix):
@@ -270,6 +272,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     t = time.perf_counter()
     result = render(script, options, progress)
     seconds["render"] = time.perf_counter() - t
+    measured = measure(result.output, result.duration)  # the review page's pictures, beside the check
     say("checking")
     report = _heard(result, cfg)
     seconds["check"] = report.seconds
@@ -286,6 +289,7 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
             again = replace(options, fixes={**options.fixes, **(improved.fixes if fix else {})})
             result = render(script, again, None)
             seconds["render again"] = time.perf_counter() - t
+            measured = measure(result.output, result.duration)
             report = _heard(result, cfg)
             seconds["check again"] = report.seconds
         for s in report.sentences:
@@ -306,5 +310,5 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     }
     check_file = result.output.with_suffix(".check.json")
     write_check_json(check_file, report, extra)
-    review_file = write_review(result, report, extra, cfg)
+    review_file = write_review(result, report, extra, cfg, measured)
     return CheckedRender(result, report, first_wer, improved, check_file, review_file, seconds)

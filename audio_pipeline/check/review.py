@@ -12,6 +12,7 @@ import html
 import json
 import re
 import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -196,11 +197,33 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
 """
 
 
-def write_review(result, report, extra: dict, cfg: CheckConfig) -> Path:
-    """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`."""
+def measure(mp3: Path, duration: float) -> Future:
+    """The review page's pictures of `mp3` (short-term loudness; waveform) measured on
+    threads of their own: `render --check` starts them as the check starts, so the two
+    ffmpeg passes run beside the recogniser."""
+    pool = ThreadPoolExecutor(2)
+    loud = pool.submit(short_term_loudness, mp3)
+    wave = pool.submit(waveform, mp3, duration)
+    pool.shutdown(wait=False)
+    both: Future = Future()
+
+    def done(_) -> None:
+        if loud.done() and wave.done() and not both.done():
+            try:
+                both.set_result((loud.result(), *wave.result()))
+            except BaseException as e:  # handed to write_review
+                both.set_exception(e)
+
+    loud.add_done_callback(done)
+    wave.add_done_callback(done)
+    return both
+
+
+def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Future | None = None) -> Path:
+    """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`;
+    `measured` is `measure(result.output, result.duration)`, started earlier."""
     mp3 = Path(result.output)
-    loud = short_term_loudness(mp3)
-    lo, hi, decoded = waveform(mp3, result.duration)
+    loud, lo, hi, decoded = (measured or measure(mp3, result.duration)).result()
     duration = decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
     title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)
