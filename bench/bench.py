@@ -4,16 +4,17 @@
 2. A long script (the eight real episodes end to end): the same ratio and peak memory.
 3. The eight real episodes as a season: cold render vs bare synthesis, and the
    re-render after a one-sentence edit as a fraction of the cold render.
-4. Check by ear, on each of the eight real episodes (scripts/published-2025): the time of
-   `check` as a fraction of the cold render, `render --check` against a plain render,
-   and the sentences flagged on a clean render.
+4. Check by ear, on each of the eight real episodes (scripts/published-2025) and the
+   sample, with the ernis voice and then heart: the time of `check` as a fraction of the
+   cold render, `render --check` against a plain render, and the sentences flagged on a
+   clean render.
 5. The same season cold with `--executor ray` (a local Ray instance on this machine's
    cores) against `--executor local`, both in the Ray environment (.venv-ray).
 6. Voices: the sample episode with `heart` (hibari) against `ernis` (Piper), time and peak
    memory; the heart render / bare hibari synthesis of the same sentences; a long script
    (the eight real episodes, about half an hour) with heart, and where its time goes.
 
-`python bench/bench.py check [01 02 ...]` runs only the fourth part (on those episodes);
+`python bench/bench.py check [heart] [01 02 ...]` runs only the fourth part (that voice; those episodes);
 `python bench/bench.py ray` runs the fifth alone, `python bench/bench.py voices` the sixth.
 """
 
@@ -170,27 +171,28 @@ def cpu_timed(cmd: list[str]) -> tuple[float, float, int, str]:
     return float(wall), float(cpu), int(peak), last
 
 
-def bench_check(work: Path, only: list[str] = ()) -> None:
-    """Per episode: `check` time over the cold render's (goal: at most 0.30), `render
-    --check` (nothing retaken) over a plain render (goal: at most 1.35), both cold, and
-    the sentences flagged on a clean render (all false flags, or the voice's own slips)."""
+def bench_check(work: Path, only: list[str] = (), voice: str = "ernis") -> None:
+    """Per episode (the eight real ones and the sample): `check` time over the cold
+    render's (goal: at most 0.30), `render --check` (nothing retaken) over a plain render
+    (goal: at most 1.35), both cold, and the sentences flagged on a clean render (all false
+    flags, or the voice's own slips)."""
     import json
 
-    print("== check by ear: the eight real episodes ==")
-    scripts = sorted((ROOT / "scripts" / "published-2025").glob("*.md"))
+    print(f"== check by ear: the eight real episodes and the sample, voice {voice} ==")
+    scripts = sorted((ROOT / "scripts" / "published-2025").glob("*.md")) + [SAMPLE]
     if only:
         scripts = [s for s in scripts if any(s.name.startswith(prefix) for prefix in only)]
-    out = work / "checked"
+    out = work / f"checked-{voice}"
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for script in scripts:
         mp3 = out / f"{script.stem}.mp3"
-        t_render, c_render, _, _ = cpu_timed([*CLI, "render", str(script), "-o", str(mp3), "--no-cache", "-q"])
+        render = [*CLI, "render", str(script), "--voice", voice, "--no-cache", "-q", "-o"]
+        t_render, c_render, _, _ = cpu_timed([*render, str(mp3)])
         t_check, c_check, peak, line = cpu_timed([*CLI, "check", str(mp3), "--json"])
         report = json.loads(line)
         checked = out / f"{script.stem}-checked.mp3"
-        t_both, c_both, _, _ = cpu_timed([*CLI, "render", str(script), "-o", str(checked), "--no-cache", "--check",
-                                          "--retakes", "0", "-q"])
+        t_both, c_both, _, _ = cpu_timed([*render, str(checked), "--check", "--retakes", "0"])
         flagged = [s for s in report["sentences"] if s["flagged"]]
         row = {
             "episode": script.stem, "render_s": round(t_render, 1), "check_s": round(t_check, 1),
@@ -217,7 +219,7 @@ def bench_check(work: Path, only: list[str] = ()) -> None:
     print(f"all: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
           f"render --check {total_b / total_r:.2f} of them; in CPU seconds {cpu['cpu_check_s'] / cpu['cpu_render_s']:.2f} "
           f"and {cpu['cpu_render_check_s'] / cpu['cpu_render_s']:.2f}; flagged {f} of {n} sentences")
-    results = ROOT / "build" / ("bench-check.json" if not only else f"bench-check-{'-'.join(only)}.json")
+    results = ROOT / "build" / (f"bench-check-{voice}.json" if not only else f"bench-check-{voice}-{'-'.join(only)}.json")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"details: {results}")
@@ -300,7 +302,10 @@ def main() -> None:
             if sys.argv[1] == "ray":
                 ray_vs_local(ROOT / "scripts" / "published-2025", work)
             else:
-                bench_check(work, sys.argv[2:])  # e.g. `bench.py check 03 05`: those episodes only
+                # e.g. `bench.py check 03 05`: those episodes only; `bench.py check heart`: that voice
+                args = sys.argv[2:]
+                voice = "heart" if "heart" in args else "ernis"
+                bench_check(work, [a for a in args if a != "heart"], voice)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
@@ -347,6 +352,7 @@ def main() -> None:
         bench_voices(work, long_script)
         ray_vs_local(season, work)
         bench_check(work)
+        bench_check(work, voice="heart")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -197,6 +197,18 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
 """
 
 
+def _player_duration(mp3: Path) -> float | None:
+    """The length a player shows: the MP3's header (its LAME frame), as ffprobe reads it;
+    the decoded samples can be some milliseconds longer, a second more when shown whole."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        return MP3(mp3).info.length
+    except (MutagenError, OSError):
+        return None
+
+
 def measure(mp3: Path, duration: float) -> Future:
     """The review page's pictures of `mp3` (short-term loudness; waveform) measured on
     threads of their own: `render --check` starts them as the check starts, so the two
@@ -224,7 +236,7 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Future
     `measured` is `measure(result.output, result.duration)`, started earlier."""
     mp3 = Path(result.output)
     loud, lo, hi, decoded = (measured or measure(mp3, result.duration)).result()
-    duration = decoded or result.duration
+    duration = _player_duration(mp3) or decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
     title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)
     spans = result.timeline.sentences
