@@ -6,7 +6,8 @@ the intended text of every sentence in it, each sentence after the timestamp tok
 its start (CTranslate2's `Whisper.align`, the call faster-whisper's `find_alignment`
 makes). That gives the probability of every written token given the audio, with no
 decoding: a word the voice did not say is improbable there. A sentence longer than a
-window, or over the decoder's 448 tokens, is cut into pieces evenly by its words.
+window, or over the decoder's 448 tokens, is cut into pieces evenly by its words, each
+given the time its letters take.
 Audio is read window by window, so memory stays that of a few windows.
 """
 
@@ -81,11 +82,12 @@ def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str],
         parts = max(1, int(np.ceil((end - start) / room_s)), int(np.ceil(size / room_tokens)))
         parts = min(parts, max(1, len(words)))
         cuts = np.linspace(0, len(words), parts + 1).round().astype(int)
-        total = max(1, len(words))
+        total = len(words)
+        # A word's time is taken as its share of the letters (a long word takes longer to say).
+        said = np.concatenate([[0], np.cumsum([len(w) + 1 for w in words])]) if words else np.zeros(1)
         for a, b in zip(cuts[:-1], cuts[1:]):
-            # Each piece gets the time its share of the words takes.
-            p0 = start + (end - start) * a / total
-            p1 = start + (end - start) * b / total
+            p0 = start + (end - start) * said[a] / max(1, said[-1])
+            p1 = start + (end - start) * said[b] / max(1, said[-1])
             cut = (lo if a == 0 else max(lo, p0 - pad), hi if b == total else min(hi, p1 + pad))
             pieces.append(Piece(n, p0, p1, words[a:b], tokens[a:b], cut))
     windows: list[Window] = []
