@@ -291,27 +291,37 @@ def cut_off(mp3: Path, heard: float) -> list[str]:
 def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None, timeline=None) -> CheckReport:
     """Score each sentence of `EPISODE.vtt` beside `mp3` in its audio. With `timeline` (the
     render's, still open), the audio is read from it rather than decoded from the MP3."""
+    from .asr import load_soon, workers_and_threads
+
     t0 = time.perf_counter()
     model = model or cfg.asr_model
-    aligner = align.Aligner(model, cfg)  # the model loads while the transcript is read
+    workers, threads = workers_and_threads(cfg)
+    loading = load_soon(model, threads, workers)  # the model loads while the transcript is read
     mp3 = Path(mp3)
+    source = None
     try:
         if not mp3.exists():
             raise CheckError(f"{mp3}: no such MP3")
         if not mp3.is_file():
             raise CheckError(f"{mp3} is not a regular file: give the MP3 that render wrote")
+        if timeline is None:
+            source = align.Stream(cfg.tempo, path=mp3)  # ffmpeg decodes ahead meanwhile
         cues = read_vtt(mp3.with_suffix(".vtt"))
     except CheckError:
-        aligner.wait()  # a missing recogniser is reported first
+        if source is not None:
+            source.close()
+        loading.result()  # a missing recogniser is reported first
         raise
     failures = []
-    source = align.Stream(cfg.tempo, path=None if timeline is not None else mp3, timeline=timeline)
     try:
+        aligner = align.Aligner(model, cfg)
+        source = source or align.Stream(cfg.tempo, timeline=timeline)
         sentences, errors, n, findings = check_audio(source, cues, cfg, aligner, [c.speaker or None for c in cues])
         heard = source.duration()
         failures += cut_off(mp3, heard) + duration_failures(heard, cues, cfg)
     finally:
-        source.close()
+        if source is not None:
+            source.close()
     wer = round(errors / n, 4) if n else 0.0
     return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n, findings, failures, sha256_file(mp3))
 
