@@ -205,8 +205,11 @@ def test_bad_transcripts_and_mp3s_are_one_line(rendered, tmp_path):
     os.mkfifo(pipe)
     lone = tmp_path / "lone.mp3"
     shutil.copy(rendered, lone)
+    shuffled = tmp_path / "shuffled.mp3"
+    shutil.copy(rendered, shuffled)
+    write_vtt(shuffled.with_suffix(".vtt"), vtt_cues(rendered.with_suffix(".vtt"))[::-1])
     for mp3, says in ((utf16, "not UTF-8"), (fifo, "not a regular file"), (folder, "not a regular file"),
-                      (pipe, "not a regular file"), (lone, "lone.vtt")):
+                      (pipe, "not a regular file"), (lone, "lone.vtt"), (shuffled, "time order")):
         # A FIFO is never opened: the check would wait for a writer forever.
         proc = subprocess.run([*PAPERLEDGE, "check", str(mp3)], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and says in proc.stderr, (mp3, proc.stderr)

@@ -77,6 +77,7 @@ def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str],
         # A sentence's padding stops halfway to its neighbours, so no window hears another's words.
         lo = max(0.0, start - pad, (spans[n - 1][1] + start) / 2 if n else 0.0)
         hi = min(end + pad, (end + spans[n + 1][0]) / 2) if n + 1 < len(spans) else end + pad
+        hi = max(hi, lo)  # cues that overlap (a hand-edited transcript) give an empty stretch, not a negative one
         tokens = [tokens_of(w) for w in words]
         size = sum(map(len, tokens)) + 2
         parts = max(1, int(np.ceil((end - start) / room_s)), int(np.ceil(size / room_tokens)))

@@ -139,6 +139,8 @@ def read_vtt(path: Path) -> list[Cue]:
         cue = Cue(len(cues) + 1, secs(a), secs(b), words, speaker)
         if not (math.isfinite(cue.start) and cue.start <= cue.end):
             raise CheckError(f"{path}: cue {cue.index} ends before it starts")
+        if cues and cue.start < cues[-1].start:
+            raise CheckError(f"{path}: cue {cue.index} starts before cue {cue.index - 1}; a transcript's cues are in time order")
         cues.append(cue)
     if not cues:
         raise CheckError(f"{path} has no cues")
