@@ -184,6 +184,20 @@ def test_a_truncated_mp3_or_a_tone_fails(rendered, tmp_path, how):
     assert "check failed" in proc.stderr and "truncated" in proc.stderr
 
 
+def test_an_mp3_with_damaged_frames_fails_though_every_sentence_is_heard(rendered, tmp_path):
+    """Bytes flipped in the middle of the MP3: the decoder patches the frames over and the
+    recogniser hears the sentences fine, but the MP3 is damaged and the check says so."""
+    bad = tmp_path / "flipped.mp3"
+    data = bytearray(rendered.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 60_000, 997):
+        data[i] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    shutil.copy(rendered.with_suffix(".vtt"), bad.with_suffix(".vtt"))
+    proc = _check(bad)
+    assert proc.returncode == 3, proc.stderr
+    assert "check failed" in proc.stderr and "damaged frames" in proc.stderr, proc.stderr
+
+
 def test_max_wer_must_be_a_finite_number_in_range(rendered, tmp_path):
     for args in (("check", rendered, "--max-wer", "nan"), ("check", rendered, "--max-wer", "inf"),
                  ("feed", tmp_path, "--max-wer", "nan"), ("season", tmp_path, "--max-wer", "nan"),

@@ -13,7 +13,9 @@ Audio is read window by window, so memory stays that of a few windows.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
@@ -140,8 +142,10 @@ class Stream:
         else:
             cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(timeline.sample_rate),
                    "-ac", "1", "-i", "pipe:0", *out]
+        # ffmpeg's complaints go to a file: a badly damaged MP3 says more than a pipe holds.
+        self._err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if timeline is not None else None,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=self._err)
         _widen(self.proc.stdout)
         if timeline is not None:
             self._feeder = threading.Thread(target=self._feed, daemon=True)
@@ -178,10 +182,22 @@ class Stream:
             samples = np.frombuffer(chunk[: len(chunk) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
             self.buf = np.concatenate([self.buf, samples])
 
+    def _complaints(self) -> list[str]:
+        self._err.seek(0)
+        return self._err.read().decode(errors="replace").strip().splitlines()
+
     def _finish(self) -> None:
-        err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
         if self.proc.wait() != 0:
-            raise CheckError(f"cannot decode {self.path or 'the render'}: {(err[-1:] or ['no output'])[0]}")
+            raise CheckError(f"cannot decode {self.path or 'the render'}: {(self._complaints()[-1:] or ['no output'])[0]}")
+
+    def damage(self) -> list[str]:
+        """What the decoder said of damaged frames (read to the end first): it skips or
+        patches them and goes on, and the recogniser may hear the rest as fine."""
+        said = [line for line in self._complaints() if line.strip()]
+        if not said:
+            return []
+        first = re.sub(r"^\[[^]]*\]\s*", "", said[0])
+        return [f"the MP3 has damaged frames: ffmpeg reports {len(said)} decoding error(s), the first: {first}"]
 
     def read(self, start: float, end: float) -> np.ndarray:
         """The stretch from `start` to `end` (episode seconds), at the tempo."""
@@ -223,7 +239,7 @@ class Stream:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for f in (self.proc.stdin, self.proc.stdout, self._err):
             if f:
                 try:
                     f.close()

@@ -97,7 +97,9 @@ def load_soon(name: str, threads: int = 0, workers: int = 1) -> Future:
                 future.set_exception(e)
 
         _loading[key] = future
-        threading.Thread(target=run, name="recogniser", daemon=True).start()
+        # Not a daemon: a program that stops early (a bad MP3) waits for the load to end,
+        # since CTranslate2 cut off mid-load aborts the process.
+        threading.Thread(target=run, name="recogniser").start()
     return _loading[key]
 
 
