@@ -197,7 +197,8 @@ class Stream:
         if not said:
             return []
         first = re.sub(r"^\[[^]]*\]\s*", "", said[0])
-        return [f"the MP3 has damaged frames: ffmpeg reports {len(said)} decoding error(s), the first: {first}"]
+        what = "the MP3 has damaged frames" if self.path else "the render's audio would not decode whole"
+        return [f"{what}: ffmpeg reports {len(said)} decoding error(s), the first: {first}"]
 
     def read(self, start: float, end: float) -> np.ndarray:
         """The stretch from `start` to `end` (episode seconds), at the tempo."""

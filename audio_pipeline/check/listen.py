@@ -320,7 +320,7 @@ def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None
         source = source or align.Stream(cfg.tempo, timeline=timeline)
         sentences, errors, n, findings = check_audio(source, cues, cfg, aligner, [c.speaker or None for c in cues])
         heard = source.duration()
-        failures += source.damage() + cut_off(mp3, heard) + duration_failures(heard, cues, cfg)
+        failures += cut_off(mp3, heard) + duration_failures(heard, cues, cfg) + source.damage()
     finally:
         if source is not None:
             source.close()
