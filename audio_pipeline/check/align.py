@@ -220,12 +220,7 @@ class Stream:
             sr = self.timeline.sample_rate
             a, b = int(start * sr), min(self.timeline.length, int(end * sr))
             return asr.resample(self.timeline.read(a, max(0, b - a)), sr)
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t",
-               f"{max(0.0, end - start):.3f}", "-i", str(self.path), "-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
-        proc = subprocess.run(cmd, capture_output=True)
-        if proc.returncode != 0:
-            raise CheckError(f"cannot decode {self.path}: {(proc.stderr.decode(errors='replace').strip().splitlines()[-1:] or ['no output'])[0]}")
-        return np.frombuffer(proc.stdout, dtype="<f4").copy()
+        return asr.decode(self.path, start, end - start)
 
     def duration(self) -> float:
         """Seconds in the whole episode (reads to its end)."""
@@ -259,8 +254,8 @@ class Aligner:
 
     def __init__(self, model_name: str, cfg: CheckConfig):
         self.cfg = cfg
-        self.workers, threads = asr.workers_and_threads(cfg)
-        self._model = asr.load_soon(model_name, threads, self.workers)
+        self.workers = asr.workers_and_threads(cfg)[0]
+        self._model = asr.load_soon(model_name, cfg)
         self._tok = None
         found = asr.tokenizer_file(model_name)
         if found is not None:

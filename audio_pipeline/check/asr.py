@@ -53,12 +53,13 @@ def workers_and_threads(cfg) -> tuple[int, int]:
 
 
 _loading: dict[tuple[str, int, int], Future] = {}
+_kept = False
 
 
 def keep_freed_memory() -> None:
     """Have glibc keep the memory CTranslate2 frees, for the next window: by default each
-    encoder pass's large buffers go back to the kernel and are faulted in again (on the
-    sample episode half a million page faults, a fifth of the check's wall time). One
+    encoder pass's large buffers go back to the kernel and are faulted in again (on a
+    3.5-minute episode half a million page faults, a fifth of the check's wall time). One
     arena for all threads, and no mmap or trimming below 256 MB: the peak is lower too,
     since the two workers' buffers are not kept in two arenas. Call before any thread
     starts; elsewhere than glibc it does nothing."""
@@ -79,13 +80,13 @@ def keep_freed_memory() -> None:
     mallopt(M_TRIM_THRESHOLD, 512 << 20)
 
 
-_kept = False
 
-
-def load_soon(name: str, threads: int = 0, workers: int = 1) -> Future:
-    """Start loading the recogniser on a thread of its own (CTranslate2 lets the rest of the
-    program go on meanwhile: reading the transcript, decoding the audio); its result, or the
-    one-line error, is `load_model`'s."""
+def load_soon(name: str, cfg) -> Future:
+    """Start loading the recogniser `name` as `cfg` sets it to work (`workers_and_threads`)
+    on a thread of its own: CTranslate2 lets the rest of the program go on meanwhile
+    (reading the transcript, decoding the audio). The future holds the model, or the
+    one-line error."""
+    workers, threads = workers_and_threads(cfg)
     key = (name, threads, workers)
     if key not in _loading:
         future: Future = Future()
@@ -101,10 +102,6 @@ def load_soon(name: str, threads: int = 0, workers: int = 1) -> Future:
         # since CTranslate2 cut off mid-load aborts the process.
         threading.Thread(target=run, name="recogniser").start()
     return _loading[key]
-
-
-def load_model(name: str, threads: int = 0, workers: int = 1):
-    return load_soon(name, threads, workers).result()
 
 
 def _load(name: str, threads: int, workers: int):
@@ -129,9 +126,10 @@ def tokenizer_file(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def decode(path: Path) -> np.ndarray:
-    """An audio file as 16 kHz mono float32, decoded by ffmpeg."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+def decode(path: Path, start: float = 0.0, seconds: float | None = None) -> np.ndarray:
+    """An audio file (or `seconds` of it from `start`) as 16 kHz mono float32, decoded by ffmpeg."""
+    stretch = ["-ss", f"{start:.3f}"] + (["-t", f"{max(0.0, seconds):.3f}"] if seconds is not None else [])
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *stretch, "-i", str(path),
            "-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0:

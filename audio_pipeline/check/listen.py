@@ -293,12 +293,11 @@ def cut_off(mp3: Path, heard: float) -> list[str]:
 def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None = None, timeline=None) -> CheckReport:
     """Score each sentence of `EPISODE.vtt` beside `mp3` in its audio. With `timeline` (the
     render's, still open), the audio is read from it rather than decoded from the MP3."""
-    from .asr import load_soon, workers_and_threads
+    from .asr import load_soon
 
     t0 = time.perf_counter()
     model = model or cfg.asr_model
-    workers, threads = workers_and_threads(cfg)
-    loading = load_soon(model, threads, workers)  # the model loads while the transcript is read
+    loading = load_soon(model, cfg)  # the model loads while the transcript is read
     mp3 = Path(mp3)
     source = None
     try:

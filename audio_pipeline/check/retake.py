@@ -264,10 +264,9 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
         raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
     refuse_foreign(Path(options.output) if options.output else default_output(script))
     options = replace(options, keep_audio=True)
-    from .asr import load_soon, workers_and_threads
+    from .asr import load_soon
 
-    workers, threads = workers_and_threads(cfg)
-    load_soon(cfg.asr_model, threads, workers)  # the recogniser loads while the episode renders
+    load_soon(cfg.asr_model, cfg)  # the recogniser loads while the episode renders
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = render(script, options, progress)

@@ -12,8 +12,9 @@ import html
 import json
 import re
 import subprocess
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 import numpy as np
@@ -209,33 +210,22 @@ def _player_duration(mp3: Path) -> float | None:
         return None
 
 
-def measure(mp3: Path, duration: float) -> Future:
-    """The review page's pictures of `mp3` (short-term loudness; waveform) measured on
-    threads of their own: `render --check` starts them as the check starts, so the two
-    ffmpeg passes run beside the recogniser."""
+def measure(mp3: Path, duration: float) -> Callable[[], tuple]:
+    """Start measuring the review page's pictures of `mp3` (short-term loudness; waveform),
+    each on a thread of its own: `render --check` starts them as the check starts, so the
+    two ffmpeg passes run beside the recogniser. The call returned waits for both."""
     pool = ThreadPoolExecutor(2)
     loud = pool.submit(short_term_loudness, mp3)
     wave = pool.submit(waveform, mp3, duration)
     pool.shutdown(wait=False)
-    both: Future = Future()
-
-    def done(_) -> None:
-        if loud.done() and wave.done() and not both.done():
-            try:
-                both.set_result((loud.result(), *wave.result()))
-            except BaseException as e:  # handed to write_review
-                both.set_exception(e)
-
-    loud.add_done_callback(done)
-    wave.add_done_callback(done)
-    return both
+    return lambda: (loud.result(), *wave.result())
 
 
-def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Future | None = None) -> Path:
+def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callable[[], tuple] | None = None) -> Path:
     """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`;
     `measured` is `measure(result.output, result.duration)`, started earlier."""
     mp3 = Path(result.output)
-    loud, lo, hi, decoded = (measured or measure(mp3, result.duration)).result()
+    loud, lo, hi, decoded = (measured or measure(mp3, result.duration))()
     duration = _player_duration(mp3) or decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
     title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)

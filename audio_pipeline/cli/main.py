@@ -122,13 +122,11 @@ def check(mp3, as_json, max_wer, asr_model):
     (EPISODE.vtt beside it gives their times and text). A check fails (exit 3) when the MP3 does not match its transcript."""
     import json
 
-    from ..check.asr import keep_freed_memory, load_soon, workers_and_threads
+    from ..check.asr import keep_freed_memory, load_soon
     from ..config import CheckConfig
 
     keep_freed_memory()
-    # The recogniser loads while the rest of the check is imported.
-    workers, threads = workers_and_threads(CheckConfig())
-    load_soon(asr_model or CheckConfig.asr_model, threads, workers)
+    load_soon(asr_model or CheckConfig.asr_model, CheckConfig())  # loads while the rest is imported
     from ..check.listen import check_episode, format_table
 
     report = check_episode(mp3, model=asr_model)
