@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
@@ -142,11 +141,15 @@ class Stream:
         else:
             cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(timeline.sample_rate),
                    "-ac", "1", "-i", "pipe:0", *out]
-        # ffmpeg's complaints go to a file: a badly damaged MP3 says more than a pipe holds.
-        self._err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if timeline is not None else None,
-                                     stdout=subprocess.PIPE, stderr=self._err)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _widen(self.proc.stdout)
+        # ffmpeg's complaints are read as they come: a badly damaged MP3 says more than a
+        # pipe holds (and a file for them could not be written on a full disk).
+        self._said: list[str] = []
+        self._told = 0
+        self._listener = threading.Thread(target=self._listen, daemon=True)
+        self._listener.start()
         if timeline is not None:
             self._feeder = threading.Thread(target=self._feed, daemon=True)
             self._feeder.start()
@@ -182,9 +185,18 @@ class Stream:
             samples = np.frombuffer(chunk[: len(chunk) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
             self.buf = np.concatenate([self.buf, samples])
 
+    def _listen(self) -> None:
+        for line in self.proc.stderr:
+            if line.strip():
+                self._told += 1
+                if len(self._said) < 8:  # the first few say what is wrong; the rest are counted
+                    self._said.append(line.decode(errors="replace").strip())
+                else:
+                    self._said[-1] = line.decode(errors="replace").strip()
+
     def _complaints(self) -> list[str]:
-        self._err.seek(0)
-        return self._err.read().decode(errors="replace").strip().splitlines()
+        self._listener.join(timeout=5)
+        return self._said
 
     def _finish(self) -> None:
         if self.proc.wait() != 0:
@@ -193,12 +205,12 @@ class Stream:
     def damage(self) -> list[str]:
         """What the decoder said of damaged frames (read to the end first): it skips or
         patches them and goes on, and the recogniser may hear the rest as fine."""
-        said = [line for line in self._complaints() if line.strip()]
+        said = self._complaints()
         if not said:
             return []
         first = re.sub(r"^\[[^]]*\]\s*", "", said[0])
         what = "the MP3 has damaged frames" if self.path else "the render's audio would not decode whole"
-        return [f"{what}: ffmpeg reports {len(said)} decoding error(s), the first: {first}"]
+        return [f"{what}: ffmpeg reports {self._told} decoding error(s), the first: {first}"]
 
     def read(self, start: float, end: float) -> np.ndarray:
         """The stretch from `start` to `end` (episode seconds), at the tempo."""
@@ -235,7 +247,7 @@ class Stream:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self._err):
+        for f in (self.proc.stdin, self.proc.stdout):
             if f:
                 try:
                     f.close()
