@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,22 +118,114 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError) -> str:
-    """A UTF-8 text file's contents with newlines made plain; `what` names it in errors."""
+# A file we read back is never larger than this: a larger one is hostile or not ours.
+MAX_READ_BYTES = 64 * 1024 * 1024
+# Our JSON files nest a few levels; deeper is hostile (and would exhaust Python's stack).
+MAX_JSON_DEPTH = 32
+# Our JSON files (state, ledgers, chapters, reports) are kilobytes; a cap keeps a hostile one cheap.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError,
+               limit: int = MAX_READ_BYTES) -> bytes:
+    """A regular file's bytes, or one `error` line naming it: a FIFO, a device or a folder
+    is refused without blocking (opened non-blocking, checked with fstat before reading),
+    and so is a file over `limit` bytes."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error(f"{path}: no such {what} file") from None
     except IsADirectoryError:
         raise error(f"{path}: is a folder, not a {what} file") from None
     except OSError as e:
-        raise error(f"{path}: cannot read the {what} ({e.strerror})") from None
+        raise error(f"{path}: cannot read the {what} ({reason(e)})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise error(f"{path}: is a folder, not a {what} file")
+        if not stat.S_ISREG(st.st_mode):
+            raise error(f"{path}: is not a regular file (a pipe or a device); give the {what} as a file")
+        if st.st_size > limit:
+            raise error(f"{path}: the {what} is {st.st_size:,} bytes, more than {limit:,}; is it the right file?")
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise error(f"{path}: cannot read the {what} ({reason(e)})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > limit:
+        raise error(f"{path}: the {what} is more than {limit:,} bytes; is it the right file?")
+    return data
+
+
+def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError,
+              limit: int = MAX_READ_BYTES) -> str:
+    """A UTF-8 text file's contents with newlines made plain; `what` names it in errors."""
+    raw = read_bytes(path, what, error, limit)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise error(f"{path}: line {line} is not UTF-8 text; save the {what} as UTF-8") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in `text`, strings skipped: measured
+    before parsing, since the parser itself would overflow Python's stack."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return value
+
+
+def parse_json(text: str, where: str, error: type[PaperLedgeError] = PaperLedgeError, expect: type = dict):
+    """`text` parsed as JSON of type `expect`, or one `error` line naming `where`: deep
+    nesting, NaN, Infinity and numbers that overflow to infinity (1e999) are refused."""
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise error(f"{where}: nested more than {MAX_JSON_DEPTH} levels deep; not a file this tool wrote")
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as e:
+        raise error(f"{where}: not valid JSON ({' '.join(str(e).split())[:120]})") from None
+    if not isinstance(data, expect):
+        kind = {dict: "a JSON object", list: "a JSON array"}.get(expect, expect.__name__)
+        raise error(f"{where}: must hold {kind}, not {type(data).__name__}; not a file this tool wrote")
+    return data
+
+
+def read_json(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError, expect: type = dict,
+              limit: int = MAX_JSON_BYTES):
+    """A JSON file of ours read back: a regular file of at most `limit` bytes, UTF-8,
+    parsed by `parse_json`; anything else is one `error` line naming the file."""
+    return parse_json(read_text(path, what, error, limit), str(path), error, expect)
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
