@@ -319,3 +319,26 @@ class ClusterConfig:
     the driver bounds how many run at once instead (`episodes_at_once`)."""
     episodes_at_once: int = 0
     """Episode tasks running at once; 0: one per four cluster CPUs, at least two."""
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """The studio's web server: its limits against a slow or flooding client."""
+
+    max_body_bytes: int = 64 * 1024
+    """The largest request body (a sentence, a word): a larger one is refused with 413 unread."""
+    body_seconds: float = 30.0
+    """A request body must arrive within this many seconds."""
+    head_seconds: float = 10.0
+    """A connection must send a whole request head within this many seconds of opening
+    (or of its last answer), else it is closed: half-sent requests cannot pile up."""
+    keep_alive_seconds: int = 5
+    """An idle kept-alive connection is closed after this many seconds."""
+    max_connections: int = 32
+    """Connections open at once; more are closed at once (a browser opens about six)."""
+
+MAX_EPISODE_S: Final = 24 * 3600.0
+"""No episode is longer: a time read back from one of our files (a chapter's start, a cue's
+end) past this is damage, not a long episode."""
+MAX_TAKE: Final = 1000
+"""The highest take number a takes file may choose (retakes are made a few at a time)."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 import re
 import stat
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PaperLedgeError, RenderError
@@ -138,7 +140,7 @@ def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeE
     except IsADirectoryError:
         raise error(f"{path}: is a folder, not a {what} file") from None
     except OSError as e:
-        raise error(f"{path}: cannot read the {what} ({reason(e)})") from None
+        raise error(f"{path}: cannot read the {what} ({(e.strerror or str(e)).lower()})") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
@@ -151,7 +153,7 @@ def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeE
             fd = -1
             data = f.read(limit + 1)
     except OSError as e:
-        raise error(f"{path}: cannot read the {what} ({reason(e)})") from None
+        raise error(f"{path}: cannot read the {what} ({(e.strerror or str(e)).lower()})") from None
     finally:
         if fd >= 0:
             os.close(fd)
@@ -226,6 +228,98 @@ def read_json(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeEr
     """A JSON file of ours read back: a regular file of at most `limit` bytes, UTF-8,
     parsed by `parse_json`; anything else is one `error` line naming the file."""
     return parse_json(read_text(path, what, error, limit), str(path), error, expect)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A JSON number from `low` to `high`; `whole`: an integer (never a bool)."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    whole: bool = False
+
+
+def check_shape(value, shape, where: str, error: type[PaperLedgeError] = PaperLedgeError,
+                hint: str = "not a file this tool wrote"):
+    """`value` (parsed JSON) when it has `shape`, else one `error` line naming `where`, the
+    first field that differs and `hint`. A shape is str, bool, int, float (any finite number),
+    type(None), a Number, a tuple of shapes (any one of them), [shape] (a list of those),
+    {str: shape} (an object with any keys) or {"field": shape, "other?": shape} (an object
+    with these fields, "?" marking one that may be missing; other fields are let be)."""
+    problem = _shape_problem(value, shape, "")
+    if problem:
+        raise error(f"{where}: {problem}; {hint}")
+    return value
+
+
+_KINDS = {str: "a string", bool: "true or false", int: "a whole number", float: "a number",
+          type(None): "null", list: "a list", dict: "an object"}
+
+
+def _kind(shape) -> str:
+    if isinstance(shape, tuple):
+        return " or ".join(_kind(s) for s in shape)
+    if isinstance(shape, Number):
+        kind = "a whole number" if shape.whole else "a number"
+        return f"{kind} from {shape.low:g} to {shape.high:g}"
+    return _KINDS.get(shape if isinstance(shape, type) else type(shape), str(shape))
+
+
+def _fits(value, shape) -> bool:
+    """Whether `value` is of the scalar `shape` (a bool is no number)."""
+    if isinstance(shape, Number):
+        if isinstance(value, bool) or not isinstance(value, int if shape.whole else (int, float)):
+            return False
+        return shape.low <= value <= shape.high
+    if shape in (int, float):
+        return not isinstance(value, bool) and isinstance(value, int if shape is int else (int, float))
+    return isinstance(value, shape)
+
+
+def _shape_problem(value, shape, at: str) -> str:
+    name = f"{at} " if at else ""
+    if isinstance(shape, tuple):
+        if any(not _shape_problem(value, s, at) for s in shape):
+            return ""
+    elif isinstance(shape, list):
+        if isinstance(value, list):
+            for n, item in enumerate(value):
+                if problem := _shape_problem(item, shape[0], f"{at}[{n}]"):
+                    return problem
+            return ""
+    elif isinstance(shape, dict):
+        if isinstance(value, dict):
+            if list(shape) == [str]:
+                for key, item in value.items():
+                    if problem := _shape_problem(item, shape[str], f"{at}[{_quoted(key)}]"):
+                        return problem
+                return ""
+            for field, inner in shape.items():
+                key = field.removesuffix("?")
+                if key not in value:
+                    if field.endswith("?"):
+                        continue
+                    return f"{name}has no field {key!r}".lstrip()
+                if problem := _shape_problem(value[key], inner, f"{at}.{key}" if at else key):
+                    return problem
+            return ""
+    elif _fits(value, shape):
+        return ""
+    return f"{name}must be {_kind(shape)}, not {_described(value)}".lstrip()
+
+
+def _quoted(text: str) -> str:
+    """A short, printable quote of a key read from a file (it may be hostile)."""
+    return ascii(text[:30] + ("…" if len(text) > 30 else ""))
+
+
+def _described(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        text = str(value) if not isinstance(value, int) or value.bit_length() < 64 else "a huge number"
+        return text[:24]
+    return {str: "a string", list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:

@@ -6,13 +6,13 @@ All read their times from the assembled timeline; nothing is re-derived.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
 from .assemble import Timeline
 from ..errors import PaperLedgeError
-from ..files import sha256_file, write_atomic
+from ..config import MAX_EPISODE_S
+from ..files import MAX_JSON_BYTES, Number, check_shape, parse_json, read_json, read_text, sha256_file, write_atomic
 
 CHAPTERS_VERSION = "1.2.0"
 
@@ -147,17 +147,36 @@ def sidecar_texts(mp3: Path, timeline: Timeline, title: str) -> list[tuple[Path,
 
 
 def is_sidecar(path: Path) -> bool:
-    """Whether `path` holds a sidecar as this module writes them."""
+    """Whether `path` holds a sidecar as this module writes them (a regular file: a FIFO
+    there is no sidecar, and is never waited on)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "sidecar")
         if path.name.endswith(".chapters.json"):
-            data = json.loads(text)
-            return isinstance(data, dict) and "version" in data and isinstance(data.get("chapters"), list)
-        if path.suffix == ".srt":
-            return bool(re.match(r"1\n\d+:\d\d:\d\d,\d{3} --> ", text))
-        return text.startswith("WEBVTT")
-    except (OSError, UnicodeDecodeError, ValueError):
+            data = parse_json(text, str(path))
+            return "version" in data and isinstance(data.get("chapters"), list)
+    except PaperLedgeError:
         return False
+    if path.suffix == ".srt":
+        return bool(re.match(r"1\n\d+:\d\d:\d\d,\d{3} --> ", text))
+    return text.startswith("WEBVTT")
+
+
+# EPISODE.chapters.json as chapters_json writes it; a chapter starts within an episode's length.
+_CHAPTERS_SHAPE = {"version": str, "title?": str,
+                   "chapters": [{"startTime": Number(0, MAX_EPISODE_S), "title": str}]}
+
+
+def parse_chapters(text: str, where: str) -> tuple[str | None, list[tuple[float, str]]]:
+    """The title (None without one) and (start, title) of each chapter of a chapters file's
+    text; anything else is one PaperLedgeError line naming `where`."""
+    hint = "not a Podcasting 2.0 chapters file as render writes it; render the episode again"
+    data = check_shape(parse_json(text, where), _CHAPTERS_SHAPE, where, hint=hint)
+    return data.get("title"), [(float(c["startTime"]), c["title"]) for c in data["chapters"]]
+
+
+def read_chapters(path: Path) -> tuple[str | None, list[tuple[float, str]]]:
+    """`parse_chapters` of EPISODE.chapters.json, read as a regular file of bounded size."""
+    return parse_chapters(read_text(path, "chapters", limit=MAX_JSON_BYTES), str(path))
 
 
 # ---- EPISODE.check.json, the review page and the takes: whose they are, and whether a check still holds
@@ -170,14 +189,28 @@ def check_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(".check.json")
 
 
+# What the season, the feed and the studio read of EPISODE.check.json (listen.CheckReport.as_file).
+_SCORE = Number(0, 1e6)
+_TIME = Number(0, MAX_EPISODE_S)
+_REPORT_SHAPE = {
+    "mp3_sha256": str, "wer": _SCORE, "failures?": [str],
+    "sentences": [{"index": Number(1, 1e9, whole=True), "start": _TIME, "end": _TIME, "written": str,
+                   "heard": str, "error": _SCORE, "flagged": bool, "score": _SCORE,
+                   "weakest": [[(str, float)]]}],
+}
+
+
 def valid_report(mp3: Path) -> dict | None:
-    """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None."""
+    """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None.
+    The report is the check's result kept for later: one that cannot be read, or is not of
+    the shape the check writes, counts as no check (a season with --check checks again)."""
     try:
-        data = json.loads(check_path(mp3).read_text(encoding="utf-8"))
-        ok = isinstance(data, dict) and data.get("mp3_sha256") == sha256_file(Path(mp3)) and not data.get("failures")
-        return data if ok and isinstance(data.get("wer"), (int, float)) and math.isfinite(data["wer"]) else None
-    except (OSError, ValueError):
+        data = check_shape(read_json(check_path(mp3), "check report"), _REPORT_SHAPE, str(check_path(mp3)))
+        if data["mp3_sha256"] != sha256_file(Path(mp3)) or data.get("failures"):
+            return None
+    except (PaperLedgeError, OSError):
         return None
+    return data
 
 
 def void_check(mp3: Path) -> None:
@@ -190,16 +223,11 @@ def void_check(mp3: Path) -> None:
 def ours(path: Path) -> bool:
     """Whether `path` (a check file, review page or takes file) was written by paperledge."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    if path.name.endswith(".review.html"):
-        return '<meta name="generator" content="paperledge review">' in text or "<header><h1>Review: " in text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    if not isinstance(data, dict):
+        text = read_text(path, "review page" if path.name.endswith(".html") else "report")
+        if path.name.endswith(".review.html"):
+            return '<meta name="generator" content="paperledge review">' in text or "<header><h1>Review: " in text
+        data = parse_json(text, str(path))
+    except PaperLedgeError:
         return False
     if path.name.endswith(".takes.json"):
         return isinstance(data.get("takes"), dict) and "about" in data

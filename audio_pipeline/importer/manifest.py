@@ -14,7 +14,7 @@ from typing import Final
 import yaml
 
 from ..errors import PaperLedgeError
-from ..files import write_atomic
+from ..files import check_shape, read_bytes, read_json, write_atomic
 from .page_metadata import episode_key
 
 MANIFEST_NAME: Final = ".imported.json"
@@ -52,10 +52,7 @@ def existing_scripts(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[
     for path in sorted(out_dir.glob("*.md")):
         if not path.is_file():
             continue
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise PaperLedgeError(f"{path}: cannot read the existing script ({e.strerror})") from None
+        raw = read_bytes(path, "existing script")
         digest = hashlib.sha256(raw).hexdigest()
         entry = manifest.get(path.name)
         meta = _front_matter(raw)
@@ -70,12 +67,22 @@ def existing_scripts(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[
             m = re.match(r"(\d+)[-_ ]", path.name)
             number = int(m.group(1)) if m else None
         if entry is not None and entry.key and date is None:
-            date = dt.date.fromisoformat(entry.key[:10]) if re.match(r"\d{4}-\d\d-\d\d/", entry.key) else None
+            date = _key_date(entry.key)
         found[path.name] = ExistingScript(
             path=path, sha256=digest, pristine=entry is not None and entry.sha256 == digest, key=key,
             number=number, date=date, from_importer=entry is not None,
         )
     return found
+
+
+def _key_date(key: str) -> dt.date | None:
+    """The date an episode key starts with ("2025-04-10/title"), if a real one."""
+    if not re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}/", key):
+        return None
+    try:
+        return dt.date.fromisoformat(key[:10])
+    except ValueError:  # a key from a damaged manifest: "2025-13-45/..."
+        return None
 
 
 def _front_matter(raw: bytes) -> dict:
@@ -98,33 +105,20 @@ def _front_matter(raw: bytes) -> dict:
 
 def load_manifest(out_dir: Path) -> dict[str, ManifestEntry]:
     path = out_dir / MANIFEST_NAME
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise PaperLedgeError(
-            f"{path}: unreadable import manifest; delete it (edited scripts will then be kept, "
-            "use --force to regenerate them)"
-        ) from None
-    bad = PaperLedgeError(f"{path}: the import manifest is not one the importer wrote; delete it")
-    if not isinstance(data, dict):
-        raise bad
-    if "scripts" in data and isinstance(data.get("format"), int):
-        scripts = data["scripts"]
-        if not isinstance(scripts, dict):
-            raise bad
-        entries: dict[str, ManifestEntry] = {}
-        for name, value in scripts.items():
-            if not (isinstance(value, dict) and isinstance(value.get("sha256"), str)
-                    and isinstance(value.get("episode"), (str, type(None)))):
-                raise bad
-            entries[name] = ManifestEntry(value["sha256"], value.get("episode"))
-        return entries
-    # The first format: file name -> hash.
-    if not all(isinstance(v, str) for v in data.values()):
-        raise bad
-    return {name: ManifestEntry(digest, None) for name, digest in data.items()}
+        data = read_json(path, "import manifest")
+        if "scripts" in data and isinstance(data.get("format"), int):
+            scripts = check_shape(data, _SHAPE, str(path))["scripts"]
+            return {name: ManifestEntry(value["sha256"], value.get("episode")) for name, value in scripts.items()}
+        # The first format: file name -> hash.
+        return {name: ManifestEntry(digest, None) for name, digest in check_shape(data, {str: str}, str(path)).items()}
+    except PaperLedgeError as e:
+        raise PaperLedgeError(f"{e}; delete it (edited scripts will then be kept, use --force to regenerate them)") from None
+
+
+_SHAPE = {"format": int, "scripts": {str: {"sha256": str, "episode?": (str, type(None))}}}
 
 
 def save_manifest(out_dir: Path, manifest: dict[str, ManifestEntry]) -> None:

@@ -9,15 +9,14 @@ import json
 from pathlib import Path
 
 from ..errors import PaperLedgeError
-from ..files import sha256_file, write_atomic
+from ..files import check_shape, read_json, sha256_file, write_atomic
 
 APPROVED_SUFFIX = ".approved.json"
+_AGAIN = "move it away and approve the episode again"
 
 
 def approval_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(APPROVED_SUFFIX)
-
-
 
 
 def approve(mp3: Path) -> dict:
@@ -37,9 +36,12 @@ def approve(mp3: Path) -> dict:
 
 def is_approved(mp3: Path) -> bool:
     """True when `mp3` is exactly the MP3 a producer approved."""
-    mp3 = Path(mp3)
+    mp3, path = Path(mp3), approval_path(mp3)
+    if not path.exists() and not path.is_symlink():
+        return False
+    # An approval that cannot be read is one line naming it, never silently "not approved".
+    record = check_shape(read_json(path, "approval"), {"sha256": str}, str(path), hint=_AGAIN)
     try:
-        record = json.loads(approval_path(mp3).read_text(encoding="utf-8"))
-        return mp3.is_file() and isinstance(record, dict) and record.get("sha256") == sha256_file(mp3)
-    except (OSError, ValueError):
+        return mp3.is_file() and record["sha256"] == sha256_file(mp3)
+    except OSError:
         return False

@@ -1,45 +1,69 @@
 """The studio's web app (Starlette): the page, its JSON API and the audio it plays.
 
 Guards, in front of every route: the Host must be this server's own address (no DNS
-rebinding), a request with an Origin from anywhere else (or that the browser marks as
-sent from another site: Sec-Fetch-Site) is refused, and every request
-that changes something carries the token the page was served with (X-Studio-Token).
-Errors are one line of text with a 4xx status, never a traceback page.
+rebinding); a request with an Origin from anywhere else (or that the browser marks as
+sent from another site: Sec-Fetch-Site) is refused; and every request, page, API, script,
+style or audio, carries the studio's token. The token is made fresh at each start and
+printed in the studio's address (`/?token=...`); that address sets it as an HttpOnly,
+SameSite=Strict cookie and sends the browser on to the bare address, so the token leaves
+the address bar and the page never holds it. A program may send it as X-Studio-Token.
+Every answer carries anti-framing, nosniff and no-referrer headers. Errors are one line of
+text with a 4xx status, never a traceback page.
 """
 
 from __future__ import annotations
 
-import html
+import asyncio
 import json
+import re
 import secrets
 from importlib import resources
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import Request, cookie_parser
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..config import StudioConfig
 from ..errors import PaperLedgeError
+from ..files import parse_json
 from .edits import Conflict
 from .state import Busy, Studio
 
 TOKEN_HEADER = "x-studio-token"
-_SAFE = {"GET", "HEAD"}
+TOKEN_QUERY = "token"
 _STATIC = {"studio.js": "text/javascript", "studio.css": "text/css"}
-_MAX_BODY = 64 * 1024
+LIMITS = StudioConfig()
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                 b"media-src 'self' blob:; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class TooLarge(PaperLedgeError):
+    """A request body over the cap (413)."""
 
 
 def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _fail(status: int, line: str) -> PlainTextResponse:
-    return PlainTextResponse(" ".join(str(line).split())[:500] + "\n", status_code=status)
+def _fail(status: int, line: str, headers: dict | None = None) -> PlainTextResponse:
+    return PlainTextResponse(" ".join(str(line).split())[:500] + "\n", status_code=status, headers=headers)
+
+
+def _same(given: str, token: str) -> bool:
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("utf-8"))
 
 
 class Guard:
-    """ASGI middleware: the host, origin and token checks."""
+    """ASGI middleware: the host, origin and token checks, and the headers of every answer."""
 
     def __init__(self, app, state: dict):
         self.app, self.state = app, state
@@ -47,37 +71,72 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        response = self.refuse(scope)
+        await (response or self.app)(scope, receive, send_with_headers)
+
+    def refuse(self, scope):
+        """The answer instead of the app's: a refusal, or the redirect that stores the token; None to go on."""
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        own = self.state.get("hosts", set())
-        problem = None
+        own, token = self.state.get("hosts", set()), self.state["token"]
         if headers.get("host") not in own:
-            problem = "this server answers only to its own address"
-        elif ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
-              or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
-            problem = "requests from another origin are refused"
-        elif scope["method"] not in _SAFE and not secrets.compare_digest(
-                headers.get(TOKEN_HEADER, "").encode(), self.state["token"].encode()):
-            problem = "this request needs the page's token; reload the page"
-        if problem:
-            return await _fail(403, problem)(scope, receive, send)
-        return await self.app(scope, receive, send)
+            return _fail(403, "this server answers only to its own address")
+        if ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
+                or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
+            return _fail(403, "requests from another origin are refused")
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        given = [v for k, v in query if k == TOKEN_QUERY]
+        if given and scope["method"] == "GET":
+            if not _same(given[-1], token):
+                return _fail(403, "that is not this studio's token; open the address the studio printed")
+            rest = urlencode([(k, v) for k, v in query if k != TOKEN_QUERY])
+            cookie = f"{self.state['cookie']}={token}; Path=/; HttpOnly; SameSite=Strict"
+            return Response(status_code=303, headers={"Location": scope["path"] + (f"?{rest}" if rest else ""),
+                                                      "Set-Cookie": cookie, "Cache-Control": "no-store"})
+        held = cookie_parser(headers.get("cookie", "")).get(self.state["cookie"], "")
+        if not (_same(headers.get(TOKEN_HEADER, ""), token) or _same(held, token)):
+            return _fail(403, "this studio needs its token: open the address it printed "
+                              "(http://127.0.0.1:PORT/?token=...)")
+        return None
 
 
 def create_app(studio: Studio, token: str | None = None) -> Starlette:
     # The routes are closures over one studio and its token: together they read as the
     # table of the app's pages and actions.
-    state = {"token": token or secrets.token_urlsafe(32), "hosts": set()}
+    state = {"token": token or secrets.token_urlsafe(32), "hosts": set(), "cookie": "paperledge-studio"}
 
     async def body(request: Request) -> dict:
-        raw = await request.body()
-        if len(raw) > _MAX_BODY:
-            raise PaperLedgeError("request too large")
+        declared = request.headers.get("content-length")
+        if declared is not None and not re.fullmatch(r"[0-9]{1,18}", declared):
+            raise PaperLedgeError("Content-Length must be a number")
+        if declared is not None and int(declared) > LIMITS.max_body_bytes:
+            raise TooLarge(f"the request body is over {LIMITS.max_body_bytes:,} bytes")
+        raw = bytearray()
+
+        async def collect() -> None:
+            async for chunk in request.stream():
+                raw.extend(chunk)
+                if len(raw) > LIMITS.max_body_bytes:
+                    raise TooLarge(f"the request body is over {LIMITS.max_body_bytes:,} bytes")
+
         try:
-            data = json.loads(raw or b"{}")
-        except ValueError:
-            raise PaperLedgeError("the request body must be JSON") from None
-        if not isinstance(data, dict):
-            raise PaperLedgeError("the request body must be a JSON object")
+            await asyncio.wait_for(collect(), LIMITS.body_seconds)
+        except asyncio.TimeoutError:
+            raise HTTPException(408, "the request body came too slowly") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PaperLedgeError("the request body must be UTF-8 JSON") from None
+        data = parse_json(text or "{}", "the request body")
+        try:  # a lone surrogate ("\\ud800") parses, but is no text a file can hold
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise PaperLedgeError("the request body holds a lone surrogate (\\ud800-\\udfff); send real text") from None
         return data
 
     def field(data: dict, name: str, kind=str):
@@ -87,9 +146,7 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
         return value
 
     async def page(request: Request):
-        text = _asset("page.html").replace("{{token}}", html.escape(state["token"]))
-        return HTMLResponse(text, headers={"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                                           "style-src 'self' 'unsafe-inline'; media-src 'self' blob:"})
+        return HTMLResponse(_asset("page.html"), headers={"Cache-Control": "no-store"})
 
     async def static(request: Request):
         name = request.path_params["name"]
@@ -180,6 +237,9 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
     async def on_missing(request: Request, exc: Exception):
         return _fail(404, str(exc).strip("'\""))
 
+    async def on_too_large(request: Request, exc: Exception):
+        return _fail(413, str(exc), {"Connection": "close"})
+
     async def on_busy(request: Request, exc: Exception):
         return _fail(409, str(exc))
 
@@ -188,8 +248,6 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
 
     async def on_crash(request: Request, exc: Exception):
         return _fail(500, f"internal error ({type(exc).__name__}); see the terminal")
-
-    from starlette.exceptions import HTTPException
 
     routes = [
         Route("/", page), Route("/static/{name}", static), Route("/api/episodes", episodes),
@@ -200,7 +258,7 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
         Route("/api/takes", takes, methods=["POST"]), Route("/api/choose-take", choose, methods=["POST"]),
         Route("/api/render", render, methods=["POST"]), Route("/api/job", job), Route("/api/approve", approve, methods=["POST"]),
     ]
-    handlers = {Conflict: on_conflict, PaperLedgeError: on_error, LookupError: on_missing, Busy: on_busy,
+    handlers = {Conflict: on_conflict, TooLarge: on_too_large, PaperLedgeError: on_error, LookupError: on_missing, Busy: on_busy,
                 HTTPException: on_http, Exception: on_crash}
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.guard = state
@@ -210,3 +268,9 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
 def allow_hosts(app, port: int) -> None:
     """Tell the guard the address the server listens on."""
     app.state["hosts"] = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    app.state["cookie"] = f"paperledge-studio-{port}"  # cookies are not kept apart by port: the name is
+
+
+def address(app, port: int) -> str:
+    """The address to open: it carries the token, which the first answer stores as a cookie."""
+    return f"http://127.0.0.1:{port}/?{TOKEN_QUERY}={app.state['token']}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -74,6 +76,9 @@ class Studio:
         self.job = Job()
         self._engines: dict[str, TakeMaker] = {}
         self._lock = threading.Lock()  # one synthesis at a time: the engine is not shared across threads
+        # Requests run on a thread pool: a save reads, compares the page's checksum and writes
+        # under this lock, so two saves made from the same version cannot both succeed.
+        self._save_lock = threading.Lock()
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -81,13 +86,32 @@ class Studio:
         target = Path(path).resolve()
         return target.is_relative_to(self.root) or target.is_relative_to(self.out_dir)
 
-    def script(self, ep: str) -> Path:
+    def _known(self, ep: str) -> Path:
         if ep not in self.scripts:
             raise PaperLedgeError(f"no episode {str(ep)[:40]!r} in this studio")
         return self.scripts[ep]
 
+    def script(self, ep: str) -> Path:
+        """The episode's script, checked again at each use: still a plain file in the show folder."""
+        path = self._known(ep)
+        self.still_plain(path, "script")
+        return path
+
+    def still_plain(self, path: Path, what: str) -> None:
+        """Refuse `path` unless it is a regular file (not a link, a pipe or a device) that lies
+        in the show or output folder now: a link put in its place after the start is never followed."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            raise PaperLedgeError(f"{path.name}: the {what} is no longer there") from None
+        except OSError as e:
+            raise PaperLedgeError(f"{path.name}: cannot read the {what} ({e.strerror})") from None
+        if not stat.S_ISREG(st.st_mode) or Path(os.path.realpath(path)) != Path(path) or not self._allowed(path):
+            raise PaperLedgeError(f"{path.name}: the {what} is no longer a plain file in the show folder "
+                                  "(a link, a pipe or a device was put in its place); the studio does not follow it")
+
     def mp3(self, ep: str) -> Path:
-        return self.out_dir / f"{self.script(ep).stem}.mp3"
+        return self.out_dir / f"{self._known(ep).stem}.mp3"
 
     def output_file(self, ep: str, suffix: str) -> Path:
         """The MP3's sidecar with `suffix` (.vtt, .chapters.json, .check.json)."""
@@ -148,6 +172,8 @@ class Studio:
             "script_sha": edits.sha256_text(text), "chapters": chapters, "lexicons": self.lexicon_files(profile),
             "mp3": mp3.is_file(), "mp3_version": int(mp3.stat().st_mtime_ns) if mp3.is_file() else 0,
             "approved": is_approved(mp3), "check": check_available(), "marks": self._chapter_marks(ep),
+            # a render removes these: the page says so before it renders
+            "checked": any(self.output_file(ep, s).is_file() for s in (".check.json", ".review.html")),
         }
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
@@ -282,7 +308,8 @@ class Studio:
     # -- saving ----------------------------------------------------------------------------
 
     def save_sentence(self, ep: str, index: int, text: str, sha: str) -> None:
-        edits.edit_sentence(self.script(ep), index, str(text), str(sha))
+        with self._save_lock:
+            edits.edit_sentence(self.script(ep), index, str(text), str(sha))
 
     def save_word(self, ep: str, word: str, spoken: str, where: str, sha: str) -> list[int]:
         """Save to the show or voice lexicon; returns the sentences whose spoken form changed."""
@@ -296,7 +323,10 @@ class Studio:
             raise PaperLedgeError("save a word to the 'show' lexicon or the 'voice' lexicon (this voice has none)")
         if not self._allowed(path):
             raise PaperLedgeError(f"the {where} lexicon {path.name} is not in the show folder; copy it there to edit it")
-        edits.edit_lexicon(path, str(word), str(spoken), str(sha), base)
+        with self._save_lock:
+            if os.path.lexists(path):
+                self.still_plain(path, f"{where} lexicon")
+            edits.edit_lexicon(path, str(word), str(spoken), str(sha), base)
         after, _, _ = self.load(ep)
         return [i for i, (a, b) in enumerate(zip(before.sentences(), after.sentences()), 1) if a.spoken != b.spoken]
 

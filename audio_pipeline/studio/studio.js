@@ -1,15 +1,14 @@
-// The studio page: every change goes through the JSON API with the page's token.
+// The studio page: everything goes through the JSON API. The studio's token travels as an
+// HttpOnly cookie the browser sends with every request to this address; the page never sees it.
 "use strict";
-const TOKEN = document.querySelector('meta[name="studio-token"]').content;
 const $ = (id) => document.getElementById(id);
 const state = { ep: null, data: null, current: 0, conflict: null, polling: null, relexed: new Set() };
 
 function say(text) { $("status").textContent = text; }
 
 async function api(method, url, body) {
-  const opts = { method, headers: {} };
+  const opts = { method, headers: {}, credentials: "same-origin" };
   if (method !== "GET") {
-    opts.headers["X-Studio-Token"] = TOKEN;
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body || {});
   }
@@ -74,6 +73,7 @@ function draw() {
   document.title = d.title + " - PaperLedge studio";
   $("about").textContent = `${d.script}, read by ${d.voice}`;
   $("render-check").hidden = !d.check;
+  $("render").title = d.checked ? "Rendering again removes this episode's check and review page; check again afterwards" : "";
   $("approved").textContent = d.approved ? "Approved" : "";
   const box = $("sentences");
   box.replaceChildren();
@@ -216,7 +216,13 @@ async function moreTakes() {
   say(`${rows.length} takes of sentence ${state.current}`);
 }
 
+const RERENDER_WARNING = "Rendering again removes this episode's check and review page; check again afterwards.";
+
 async function render(check) {
+  if (!check && state.data.checked && !window.confirm(`${RERENDER_WARNING}\n\nRender now?`)) {
+    say("Not rendered; the check and review page are kept");
+    return;
+  }
   const r = await api("POST", "/api/render", { ep: state.ep, check });
   watch(r);
 }

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RenderError
-from ..files import reason
+from ..errors import PaperLedgeError, RenderError
+from ..files import read_bytes, reason
 
 _MAGIC = b"PLSC3\n"
 # magic, sample rate, sample count, then a sha256 of those, the entry's key and the float32 payload
@@ -68,14 +68,14 @@ class SentenceCache:
         """The entry for `key` if present, intact and (when given) at `sample_rate`;
         a damaged entry is removed."""
         path = self.path_for(key)
-        try:
-            with path.open("rb") as f:
-                header = f.read(_HEADER.size)
-                magic, rate, count, digest = _HEADER.unpack(header)
-                payload = f.read()
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return None
-        except (OSError, struct.error):
+        try:
+            # A regular file of bounded size: a FIFO or device under an entry's name is damage.
+            data = read_bytes(path, "cache entry")
+            header, payload = data[: _HEADER.size], data[_HEADER.size :]
+            magic, rate, count, digest = _HEADER.unpack(header)
+        except (PaperLedgeError, struct.error):
             self._discard(path)
             return None
         if (

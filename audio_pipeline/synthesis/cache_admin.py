@@ -26,10 +26,12 @@ from pathlib import Path
 
 from ..config import CACHE_PRUNE_GRACE_S
 from ..errors import PaperLedgeError
+from ..files import check_shape, read_json, read_text
 
 INDEX = "index"
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _ENTRY = re.compile(r"[0-9a-f]{64}\.pcm")
+_KEY = re.compile(r"[0-9a-f]{64}")
 UNATTRIBUTED = "(no record of its voice)"
 
 
@@ -44,12 +46,9 @@ def record_use(root: Path, fingerprint: str, voice: str, engine: str, entries: I
     try:
         index.mkdir(parents=True, exist_ok=True)
         meta_path = index / f"{name}.json"
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {"fingerprint": fingerprint, "engine": engine, "voices": []}
-        if voice not in meta.get("voices", []):
-            meta["voices"] = sorted({*meta.get("voices", []), voice})
+        meta = _read_meta(meta_path) or {"fingerprint": fingerprint, "engine": engine, "voices": []}
+        if voice not in meta["voices"]:
+            meta = {**meta, "voices": sorted({*meta["voices"], voice})}
             _write_atomic(meta_path, json.dumps(meta, indent=1).encode())
         keys_path = index / f"{name}.keys"
         known = set(_read_keys(keys_path))
@@ -105,11 +104,25 @@ def _entries(root: Path) -> Iterator[_Entry]:
                 yield _Entry(path, st.st_size, st.st_mtime)
 
 
-def _read_keys(path: Path) -> list[str]:
+_META_SHAPE = {"engine": str, "voices": [str]}
+
+
+def _read_meta(path: Path) -> dict | None:
+    """An index note ({"fingerprint", "engine", "voices"}), or None where it is missing or
+    damaged: the index is bookkeeping, written again by the next render."""
     try:
-        return path.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError):
+        return check_shape(read_json(path, "cache index"), _META_SHAPE, str(path))
+    except PaperLedgeError:
+        return None
+
+
+def _read_keys(path: Path) -> list[str]:
+    """The entry keys an index note lists (only well-formed ones; none where it is damaged)."""
+    try:
+        text = read_text(path, "cache index")
+    except PaperLedgeError:
         return []
+    return [k for k in text.split() if _KEY.fullmatch(k)]
 
 
 def _owners(root: Path) -> dict[str, str]:
@@ -119,11 +132,10 @@ def _owners(root: Path) -> dict[str, str]:
     if not index.is_dir():
         return owners
     for meta_path in sorted(index.glob("*.json")):
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            label = f"{', '.join(meta['voices'])} ({meta['engine']})"
-        except (OSError, ValueError, KeyError, TypeError):
+        meta = _read_meta(meta_path)
+        if meta is None:
             continue
+        label = f"{', '.join(meta['voices'])} ({meta['engine']})"
         for key in _read_keys(meta_path.with_suffix(".keys")):
             owners.setdefault(key, label)
     return owners

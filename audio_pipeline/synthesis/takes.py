@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 from .cache import SentenceCache, sentence_key
-from ..config import CheckConfig
+from ..config import MAX_TAKE, CheckConfig
 from .engines.base import Engine, create_engine
 from ..errors import RenderError
-from ..files import write_atomic
+from ..files import Number, check_shape, read_json, write_atomic
 
 TAKES_SUFFIX = ".takes.json"
 
@@ -33,13 +33,18 @@ def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> 
     return {**params, **dict(variation)}
 
 
+_TAKES_SHAPE = {"takes": {str: Number(0, MAX_TAKE, whole=True)}}
+
+
 def read_takes(mp3: Path) -> dict[str, int]:
-    """Take-0 cache key -> chosen take, from EPISODE.takes.json (empty when absent)."""
-    try:
-        data = json.loads(takes_path(mp3).read_text(encoding="utf-8"))
-        return {str(k): int(v) for k, v in data.get("takes", {}).items()}
-    except (OSError, ValueError, AttributeError, TypeError):
+    """Take-0 cache key -> chosen take, from EPISODE.takes.json (empty when absent). The
+    producer chose these takes: a file that cannot be read is one line naming it, never
+    silently the first takes."""
+    path = takes_path(mp3)
+    if not path.exists() and not path.is_symlink():
         return {}
+    hint = "move it away to use the first takes, or choose the retakes again"
+    return dict(check_shape(read_json(path, "takes"), _TAKES_SHAPE, str(path), hint=hint)["takes"])
 
 
 def write_takes(mp3: Path, takes: dict[str, int]) -> None:

@@ -8,7 +8,7 @@ its clause boundaries; no text is ever dropped.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 from typing import Final
 
 from .rules.abbreviations import name_before
@@ -25,11 +25,19 @@ _CLAUSE_BREAKS = [
 ]
 
 
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
+_per_thread = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter():
+    """This thread's own pysbd Segmenter: `segment()` keeps the text it is working on in the
+    Segmenter, so one shared across threads (the studio's) mixed their texts and dropped
+    sentences. One per thread costs microseconds and, unlike a lock, never makes a thread wait."""
+    segmenter = getattr(_per_thread, "segmenter", None)
+    if segmenter is None:
+        import pysbd
+
+        segmenter = _per_thread.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return segmenter
 
 
 # "9:30 p.m. PST today": pysbd ends a sentence at "p.m." before a capital; a time zone there
