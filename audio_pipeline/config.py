@@ -242,6 +242,28 @@ class CheckConfig:
     noise and pace. Take 0 is the voice profile's own settings. Coqui takes change its seed."""
     target_lufs_line: float = -16.0
     """The target line drawn on the review page's loudness plot."""
+    voiced_below_db: float = 35.0
+    """A 20 ms frame is voiced when its level is within this of the loud frames (the 95th
+    percentile) of the audio the aligner hears with it..."""
+    voiced_floor_db: float = -60.0
+    """...and above this (dBFS): the voice's own pauses read as silence."""
+    pace_default: float = 0.075
+    """Seconds of speech per letter where an episode has too few cues to measure its own pace."""
+    pace_range: tuple[float, float] = (0.04, 0.12)
+    """An episode's own pace (the median of its cues' voiced seconds per letter) is kept within this."""
+    pace_min_letters: int = 15
+    """Cues of at least this many letters measure the pace..."""
+    pace_min_cues: int = 5
+    """...and at least this many of them are needed to trust it."""
+    speech_ratio: float = 1.4
+    """A cue with more voiced time than this many times what its letters take at the
+    episode's pace..."""
+    speech_slack_s: float = 0.5
+    """...plus this, holds speech its words do not explain: it is decoded freely, and the
+    words heard beyond the written ones count as errors."""
+    min_cue_s: float = 0.2
+    """A transcript with more cues than its audio holds at one per this many seconds is
+    not the audio's transcript: refused before anything is heard."""
 
 
 # Word forms the recogniser and the script may spell differently but that sound the same.
@@ -342,3 +364,17 @@ MAX_EPISODE_S: Final = 24 * 3600.0
 end) past this is damage, not a long episode."""
 MAX_TAKE: Final = 1000
 """The highest take number a takes file may choose (retakes are made a few at a time)."""
+MAX_NAME_CHARS: Final = 255
+"""The longest show or episode title, artist or author a settings file or `init` takes: an ID3
+frame, a feed title and a cover hold that much; more is a mistake, not a name."""
+COVER_MAX_BYTES: Final = 512 * 1024
+"""The largest cover art file: Spotify and NPR One ask for at most 512 KB, and every MP3 carries
+it in its tag (a larger one is refused before it is decoded)."""
+MAX_FEED_BYTES: Final = 32 * 1024 * 1024
+"""The largest feed.xml `validate` reads: a thousand episodes with full show notes are a few
+megabytes; more is not a feed an app would download every hour."""
+FEED_FUTURE_WARN_DAYS: Final = 1
+"""A pubDate more than this far ahead is worth a warning: apps show the episode at once, dated
+in the future, at the top of the list."""
+FEED_FUTURE_ERROR_DAYS: Final = 366
+"""A pubDate more than this far ahead (2099) is a mistake, not a schedule: an error."""

@@ -162,6 +162,21 @@ def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeE
     return data
 
 
+def regular_file(path: Path, error: type[PaperLedgeError] = PaperLedgeError) -> bool:
+    """Whether `path` (links followed) is a regular file; False when nothing is there. A FIFO,
+    a device or a folder there is one `error` line naming it: a reader would block on it, and
+    skipping it would silently use another file instead."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as e:
+        raise error(f"{path}: cannot read it ({reason(e)})") from None
+    if not stat.S_ISREG(mode):
+        raise error(f"{path}: is not a regular file (a pipe, a device or a folder); replace it with a file or remove it")
+    return True
+
+
 def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError,
               limit: int = MAX_READ_BYTES) -> str:
     """A UTF-8 text file's contents with newlines made plain; `what` names it in errors."""

@@ -57,6 +57,11 @@ class RenderOptions:
     """Respellings for this render only (written word -> spoken form), over the lexicons."""
     keep_audio: bool = False
     """Leave the result's timeline open, for `render --check` to hear; the caller closes it."""
+    stages: Callable[[str], None] | None = None
+    """Told each stage's name as it begins (`STAGES`), for a progress display."""
+
+
+STAGES = ("synthesis", "assembly", "mastering", "encoding", "tags and sidecars")
 
 
 @dataclass
@@ -152,7 +157,8 @@ def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> V
 
 
 def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
-    """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences."""
+    """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences; a
+    `progress` with a `stage(name)` method is told each stage as it begins, as `options.stages` is."""
     # Every stage in order in one place, so that one ExitStack removes every temporary file
     # of a render that fails, whichever stage it fails in.
     timings: dict[str, float] = {}
@@ -170,6 +176,10 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     timings["prepare"] = time.perf_counter() - t0
 
     sentences = episode.sentences()
+    # What the script says, as read before any audio is made: the finished timeline must hold
+    # exactly these sentences, or the render is wrong and fails rather than say it is done.
+    script_says = [s.written or s.markup for s in sentences]
+    stage = options.stages or getattr(progress, "stage", None) or (lambda name: None)
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         done = 0
@@ -187,10 +197,12 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
                 progress(done, len(sentences))
 
         t = time.perf_counter()
+        stage("synthesis")
         report = synthesize_cast(episode, output, cache, options, cfg, step)
         timings["synthesis"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        stage("assembly")
         timeline = assemble(
             episode,
             report.entries,
@@ -203,15 +215,17 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         )
         kept = [False]
         stack.callback(lambda: kept[0] or timeline.close())
+        same_sentences(script_says, [s.written for s in timeline.sentences], script)
         timings["assembly"] = time.perf_counter() - t
 
         t = time.perf_counter()
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = _master_and_encode(timeline, tmp, cfg, output)
+        loudness = _master_and_encode(timeline, tmp, cfg, output, stage)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        stage("tags and sidecars")
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
         host = host_of(episode.cast)
         write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
@@ -268,7 +282,8 @@ def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, option
                            max(p.workers for p in parts))
 
 
-def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path) -> Loudness:
+def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path,
+                       stage: Callable[[str], None] = lambda name: None) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
     With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
     evened out where mastering moved one voice away from the others."""
@@ -276,6 +291,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
     target = m.target_lufs
     rate = timeline.sample_rate
     turns = speaker_ranges(timeline)
+    stage("mastering")
     frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     tries = evened = 0
@@ -285,6 +301,7 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
         heard = None
         if len(turns) > 1 and evened < m.speaker_rounds:
             blocks, heard = tapped(blocks, rate)
+        stage("encoding")
         got = encode_mp3(blocks, rate, dest, cfg.export, label)
         gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
         if gains:
@@ -308,6 +325,16 @@ def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label:
             f"{got.true_peak_dbtp} dBTP); is the script mostly silence?"
         )
     return got
+
+
+def same_sentences(script_says: list[str], timeline_says: list[str], script: Path) -> None:
+    """Refuse a timeline whose sentences are not the script's, in order (a render that lost or
+    mixed up sentences must never be reported done)."""
+    if timeline_says == script_says:
+        return
+    at = next((i for i, (a, b) in enumerate(zip(script_says, timeline_says)) if a != b), min(map(len, (script_says, timeline_says))))
+    raise RenderError(f"{script}: the rendered episode holds {len(timeline_says)} sentences where the script has "
+                      f"{len(script_says)}, first differing at sentence {at + 1}; nothing was written, render again")
 
 
 def stack_temp(stack: ExitStack, path: Path, text: str) -> Path:

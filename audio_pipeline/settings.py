@@ -20,9 +20,11 @@ import math
 import re
 import types
 import typing
+import unicodedata
 from pathlib import PurePath
 from typing import Any, Mapping, NamedTuple, TypeVar
 
+from .config import MAX_NAME_CHARS
 from .errors import PaperLedgeError, ScriptError
 
 T = TypeVar("T")
@@ -105,14 +107,28 @@ _WRONG = object()
 # as something other than what it says. Line breaks and tabs are text only in descriptions.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAK = re.compile(r"[\t\n\r]")
+# Invisible characters that make two different names look the same.
+ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 _MULTILINE = frozenset({"description"})
+_NAMES = frozenset({"title", "artist", "author", "show"})
 
 
 def _check_characters(value: str, key: str, where: str, within: str, error: type[PaperLedgeError]) -> None:
-    bad = CONTROL.search(value) or (None if key in _MULTILINE else _LINE_BREAK.search(value))
+    check_text(value, f"{key!r}{within}", where, error, multiline=key in _MULTILINE,
+               max_chars=MAX_NAME_CHARS if key in _NAMES else None)
+
+
+def check_text(value: str, name: str, where: str, error: type[PaperLedgeError] = PaperLedgeError,
+               multiline: bool = False, max_chars: int | None = None) -> None:
+    """A text setting: no control characters or bidirectional overrides; unless `multiline`,
+    no line breaks and no zero-width characters; at most `max_chars` characters."""
+    bad = CONTROL.search(value) or (None if multiline else _LINE_BREAK.search(value) or ZERO_WIDTH.search(value))
     if bad:
-        raise error(f"{where}: {key!r}{within} holds control character U+{ord(bad.group()):04X}; "
-                    "write it on one line of plain text")
+        if ZERO_WIDTH.match(bad.group()):
+            raise error(f"{where}: {name} holds the invisible character U+{ord(bad.group()):04X}; delete it")
+        raise error(f"{where}: {name} holds control character U+{ord(bad.group()):04X}; write it on one line of plain text")
+    if max_chars is not None and len(value) > max_chars:
+        raise error(f"{where}: {name} is {len(value):,} characters long; keep it to at most {max_chars}")
 
 
 def _base(kind: Any) -> Any:
@@ -181,18 +197,84 @@ def _range_words(limits: Range) -> str:
 _CAST_NAME = re.compile(r"[^\W\d_][\w.' -]{0,39}")
 """A speaker's name: a letter, then letters, digits, spaces, dots, apostrophes, hyphens."""
 
+CAST_ROLES = ("host", "co-host", "guest")
+"""A cast member's role, as the tags' credits and the feed's podcast:person name it."""
 
-def read_cast(table: object, where: str) -> dict[str, str]:
-    """A cast table (front matter `cast:` or show.toml [cast]): speaker name -> voice profile."""
+
+class Cast(dict):
+    """A cast: speaker name -> voice profile, the host first; `roles` holds the roles given
+    (name -> "host", "co-host" or "guest"); `script.cast.role_of` fills in the rest."""
+
+    def __init__(self, voices: Mapping[str, str] = (), roles: Mapping[str, str] | None = None) -> None:
+        super().__init__(voices)
+        self.roles: dict[str, str] = dict(getattr(voices, "roles", {}) if roles is None else roles)
+
+    def update(self, other: Mapping[str, str] = (), **more: str) -> None:
+        """Entries of `other` over these, its roles too (a script's cast over the show's)."""
+        super().update(other, **more)
+        self.roles.update(getattr(other, "roles", {}))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Member:
+    """A cast entry written as a table: {voice = "heart", role = "co-host"}."""
+
+    voice: str = ""
+    role: str = ""
+
+
+def read_cast(table: object, where: str) -> Cast:
+    """A cast table (front matter `cast:` or show.toml [cast]): speaker name -> voice profile
+    (`Maya: heart`), or a table that also gives the role (`Maya: {voice: heart, role: co-host}`)."""
     if not isinstance(table, dict):
         raise ScriptError(f"{where} must be a mapping of speaker names to voice profiles, e.g. 'Maya: heart', "
-                          f"not {table!r}")
-    cast: dict[str, str] = {}
+                          f"not {shown(table)}")
+    cast = Cast()
     for name, voice in table.items():
         name = str(name).strip()
         if not _CAST_NAME.fullmatch(name) or name != name.strip():
-            raise ScriptError(f"{where}: speaker name {name!r} must be a name (letters, digits, spaces, . ' -)")
+            raise ScriptError(f"{where}: speaker name {shown(name)} must be a name (letters, digits, spaces, . ' -)")
+        check_name_scripts(name, where)
+        if isinstance(voice, dict):
+            member = read_table(_Member, voice, where, section=f"{name!r}", error=ScriptError)
+            if member.role and member.role not in CAST_ROLES:
+                raise ScriptError(f"{where}: {name!r} has role {shown(member.role)}; a role is one of "
+                                  f"{', '.join(CAST_ROLES)}")
+            if member.role:
+                cast.roles[name] = member.role
+            voice = member.voice
         if not isinstance(voice, str) or not voice.strip() or CONTROL.search(voice):
-            raise ScriptError(f"{where}: {name!r} must name a voice profile, e.g. '{name}: heart', not {voice!r}")
+            raise ScriptError(f"{where}: {name!r} must name a voice profile, e.g. '{name}: heart', not {shown(voice)}")
         cast[name] = voice.strip()
+    check_look_alikes(list(cast), where)
     return cast
+
+
+# Scripts whose letters pass for Latin ones: a name mixing them is a disguise, not a name.
+_LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
+# Cyrillic and Greek letters drawn like Latin ones (after NFKC): a name's skeleton reads them as Latin.
+_SKELETON = str.maketrans(
+    "аеорсухіјѕһӏԁԛԝАВЕКМНОРСТУХІЈЅԚԜ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιναρκ",
+    "aeopcyxijshldqwABEKMHOPCTYXIJSQW" "ABEZHIKMNOPTYXoivapk",
+)
+
+
+def check_name_scripts(name: str, where: str) -> None:
+    """A speaker's name is written in one of the scripts that look alike, never a mix
+    (Latin "Maya" with a Cyrillic "М" is a different name that looks the same)."""
+    scripts = {unicodedata.name(c, "").split(" ")[0] for c in unicodedata.normalize("NFKC", name) if c.isalpha()}
+    mixed = sorted(scripts & _LOOK_ALIKE_SCRIPTS)
+    if len(mixed) > 1:
+        raise ScriptError(f"{where}: speaker name {shown(name)} mixes {' and '.join(s.title() for s in mixed)} "
+                          "letters that look alike; write it in one alphabet")
+
+
+def check_look_alikes(names: list[str], where: str) -> None:
+    """No two speakers' names look the same ("Maya" and a Cyrillic "Мауа", "Maya" and "maya")."""
+    seen: dict[str, str] = {}
+    for name in names:
+        skeleton = unicodedata.normalize("NFKC", name).translate(_SKELETON).casefold()
+        if skeleton in seen and seen[skeleton] != name:
+            raise ScriptError(f"{where}: speaker names {shown(seen[skeleton])} and {shown(name)} look alike; "
+                              "give one of them another name")
+        seen.setdefault(skeleton, name)

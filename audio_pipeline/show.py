@@ -19,21 +19,24 @@ import io
 import os
 import re
 import sys
+import unicodedata
+import warnings
 import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .config import ASSET_COVER, BUNDLED_ASSETS, BUNDLED_VOICES, COVER_PX_RANGE, DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_ASSETS, SHOW_ENV, SHOW_FILE, SHOW_LEXICON, SHOW_VOICES
+from .config import ASSET_COVER, BUNDLED_ASSETS, BUNDLED_VOICES, COVER_MAX_BYTES, COVER_PX_RANGE, DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_ASSETS, SHOW_ENV, SHOW_FILE, SHOW_LEXICON, SHOW_VOICES
 from .errors import PaperLedgeError
-from .settings import ranged, read_cast, table_values
+from .files import read_bytes, read_text, regular_file
+from .settings import Cast, ranged, read_cast, table_values
 
 PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
@@ -88,7 +91,7 @@ def _own_folder(root: Path | None, show_folder: str, package: str) -> Path | Non
 def _find(name: str, show_folder: str, package: str, root: Path | None) -> Found | None:
     folder = _own_folder(root, show_folder, package)
     own = folder / name if folder else None
-    if own and own.is_file():
+    if own and regular_file(own):
         return Found(own, SHOW)
     bundled = bundled_dir(package) / name
     return Found(bundled, BUNDLED) if bundled.is_file() else None
@@ -119,7 +122,7 @@ def voice_profiles(root: Path | None = None) -> dict[str, Found]:
 def show_lexicon_path(root: Path | None = None) -> Path:
     """The show lexicon: lexicon.toml in the show folder, else its voices/lexicon.toml, else the bundled one."""
     own = (root or show_root()) / SHOW_LEXICON
-    if own.is_file():
+    if regular_file(own):
         return own
     found = find_voice_file(SHOW_LEXICON, root)
     if found is None:
@@ -133,7 +136,7 @@ def show_files(script_folder: Path | None = None, root: Path | None = None) -> l
     files, seen = [], set()
     for folder in folders:
         path = Path(folder) / SHOW_FILE
-        if path.is_file() and path.resolve() not in seen:
+        if regular_file(path) and path.resolve() not in seen:
             seen.add(path.resolve())
             files.append(path)
     return files
@@ -233,9 +236,8 @@ def load_show(*folders: Path) -> ShowSettings:
 
 def _read_show_file(path: Path) -> dict:
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
+        data = tomllib.loads(read_text(path, "show settings"))
+    except ValueError as e:  # TOMLDecodeError, or an integer of thousands of digits
         raise PaperLedgeError(f"{path}: not valid TOML ({e})") from None
     except RecursionError:
         raise PaperLedgeError(f"{path}: nests too deep; write plain settings") from None
@@ -243,6 +245,10 @@ def _read_show_file(path: Path) -> dict:
         raise PaperLedgeError(f"{path}: cannot read ({e.strerror})") from None
 
     data = table_values(ShowSettings, data, str(path))
+    for key in URL_SETTINGS:
+        if data.get(key) and (problem := url_problem(data[key])):
+            raise PaperLedgeError(f"{path}: {key} {problem}; give an address such as \"https://cdn.example.org/show/\", "
+                                  f"not {data[key][:40]!r}")
     if data.get("podcast_guid"):
         try:
             data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
@@ -255,6 +261,30 @@ def _read_show_file(path: Path) -> dict:
             raise PaperLedgeError(f"{path}: cover {data['cover']} is outside the show folder; put it in assets/")
         data["cover"] = str(cover)
     return data
+
+
+URL_SETTINGS: Final = ("base_url", "link", "image_url", "feed_url")
+"""show.toml's addresses: the feed hands each to every app."""
+_URL_UNSAFE = set('<>"\\^`{|}')
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is no public address a feed may hand to every app: only http(s) with a host,
+    without a user name or password, spaces, control characters or markup."""
+    if any(c.isspace() or c in _URL_UNSAFE or unicodedata.category(c)[0] == "C" for c in url):
+        return "holds a space, a control character or one of < > \" { } | \\ ^ `"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a port that is not a number raises here
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must start with https:// (or http://)"
+    if not host:
+        return "names no host"
+    if parts.username is not None or parts.password is not None:
+        return "holds a user name or password: every listener would see it"
+    return None
 
 
 def show_guid(feed_url: str) -> str:
@@ -284,11 +314,11 @@ def load_cast(files: list[Path]) -> dict[str, str]:
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    cast: dict[str, str] = {}
+    cast = Cast()  # keeps the roles of its members
     for path in files:
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("cast")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            table = tomllib.loads(read_text(path, "show settings")).get("cast")
+        except (PaperLedgeError, ValueError, RecursionError):
             continue  # load_show has already named what is wrong with the file
         if table is not None:
             cast.update(read_cast(table, f"{path}: [cast]"))
@@ -300,7 +330,7 @@ def cover_path(settings, root: Path | None = None) -> Path | None:
 
     if settings.cover:
         path = Path(settings.cover)
-        if not path.is_file():
+        if not regular_file(path):
             raise PaperLedgeError(f"{SHOW_FILE}: cover {settings.cover} not found")
         cover_art(path)
         return path
@@ -324,16 +354,23 @@ def cover_art(path: Path) -> tuple[bytes, str]:
     from PIL import Image, UnidentifiedImageError
 
     low, high = COVER_PX_RANGE
+    data = read_bytes(Path(path), "cover", limit=64 * COVER_MAX_BYTES)
+    if len(data) > COVER_MAX_BYTES:  # every MP3 carries it in its tag
+        raise PaperLedgeError(f"cover {path} is {len(data):,} bytes; Spotify and NPR One take at most "
+                              f"{COVER_MAX_BYTES // 1024} KB: save it smaller (a JPEG of {low}-{high} px)")
     try:
-        data = Path(path).read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked before decoding
+            image = Image.open(io.BytesIO(data))  # lazy: it reads the header only
+        with image:
             kind, size, mode = image.format, image.size, image.mode
-            image.load()  # a cut-off or damaged file fails here, not in a listener's app
+            if max(size) <= high:  # a larger one is refused below, never decoded
+                image.load()  # a cut-off or damaged file fails here, not in a listener's app
     except OSError as e:
         if isinstance(e, UnidentifiedImageError) or not e.errno:
             raise PaperLedgeError(f"cover {path} is not a JPEG or PNG image that decodes; give the show's cover art") from None
         raise PaperLedgeError(f"cover {path}: cannot read it ({e.strerror})") from None
-    except (ValueError, Image.DecompressionBombError, SyntaxError):
+    except (ValueError, Image.DecompressionBombError, SyntaxError, EOFError):
         raise PaperLedgeError(f"cover {path} is not a JPEG or PNG image that decodes; give the show's cover art") from None
     if kind not in ("JPEG", "PNG"):
         raise PaperLedgeError(f"cover {path} is a {kind} image; podcast directories take JPEG or PNG")

@@ -287,3 +287,34 @@ def test_a_cast_is_checked_by_ear_and_its_review_page_names_the_speakers(dialogu
     assert proc.returncode in (0, 3), proc.stderr
     page = out.with_suffix(".review.html").read_text(encoding="utf-8")
     assert page.count('<b class="who">Maya:</b>') == 2 and page.count('<b class="who">Ernis:</b>') == 3
+
+
+def test_a_cast_member_is_host_co_host_or_guest(tmp_path):
+    """Before: every member beside the host was credited as a guest, a co-host too."""
+    from audio_pipeline.script.cast import people_of, role_of
+    from audio_pipeline.script.read import read_script
+    from audio_pipeline.show import load_settings
+
+    (tmp_path / "show.toml").write_text('[cast]\nErnis = "ernis"\nMaya = { voice = "heart", role = "co-host" }\n',
+                                        encoding="utf-8")
+    script = tmp_path / "ep.md"
+    script.write_text("---\ncast:\n  Sam: {voice: heart, role: guest}\n  Ann: heart\n---\n\nErnis: Hello.\n\n"
+                      "Maya: Hi.\n\nSam: Hey.\n\nAnn: Yo.\n", encoding="utf-8")
+    episode = read_script(script, show_cast=load_settings(tmp_path, root=tmp_path).cast)
+    assert [role_of(episode.cast, n) for n in episode.cast] == ["host", "co-host", "guest", "guest"]
+    assert people_of(episode.cast, {"Ernis", "Maya", "Sam"}) == [("Maya", "co-host"), ("Sam", "guest")]
+
+
+@pytest.mark.parametrize("cast, needles", [
+    ("  Ernis: ernis\n  Maya: {voice: heart, role: boss}", ("'Maya' has role 'boss'", "host, co-host, guest")),
+    ("  Ernis: ernis\n  Maya: {voice: heart, role: host}", ("'Maya' cannot be host", "first member (Ernis)")),
+    ("  Ernis: ernis\n  Maya: {voice: heart, rol: guest}", ("unknown setting 'rol'", "did you mean 'role'")),
+    # Look-alikes: a Cyrillic "М" in a Latin name, and an all-Cyrillic "Мауа" beside "Maya".
+    ("  Ernis: ernis\n  \u041caya: heart", ("mixes Cyrillic and Latin letters",)),
+    ("  Ernis: ernis\n  Maya: heart\n  \u041c\u0430\u0443\u0430: heart", ("'Maya' and 'Мауа' look alike",)),
+    ("  Ernis: ernis\n  Ma\u200bya: heart", ("must be a name",)),
+])
+def test_bad_roles_and_look_alike_names_are_one_line(tmp_path, cast, needles):
+    line = _fails(tmp_path, f"---\ntitle: T\ncast:\n{cast}\n---\n\nErnis: Hello.\n")
+    for needle in needles:
+        assert needle in line, line

@@ -157,3 +157,50 @@ def test_a_script_names_only_the_shows_voice_profiles(folder, tmp_path, front):
     script = folder / "ep2.md"
     script.write_text(BODY, encoding="utf-8")
     assert run_cli("text", script, "--show", folder, "--voice", elsewhere).returncode == 0
+
+
+def _run_bounded(*args, cwd=None):
+    """`paperledge ARGS` that fails the test, rather than blocking it, if the command hangs."""
+    import os
+    import subprocess
+
+    from .conftest import PAPERLEDGE, ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "PAPERLEDGE_SHOW"}
+    try:
+        return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT,
+                              env=env, timeout=120, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"paperledge {' '.join(map(str, args[:2]))} hung on a FIFO")
+
+
+# Which file is a FIFO, and the command that reads it. Before: the first four hung for ever,
+# the last four were silently skipped (the bundled lexicon, cover or music used instead).
+FIFOS = [
+    ("ep.md", ["text", "{show}/ep.md"]),
+    ("page.txt", ["import-page", "{show}/page.txt", "-o", "{show}/imported"]),
+    ("voices/odd.toml", ["text", "{show}/ep.md", "--voice", "odd"]),
+    ("show.toml", ["text", "{show}/ep.md"]),
+    ("lexicon.toml", ["text", "{show}/ep.md"]),
+    ("voices/odd.lexicon.toml", ["text", "{show}/ep.md", "--voice", "odd"]),
+    ("assets/cover.jpg", ["render", "{show}/ep.md", "-o", "{show}/ep.mp3", "--voice", "heart", "--no-cache", "-q"]),
+    ("assets/intro.flac", ["render", "{show}/ep.md", "-o", "{show}/ep.mp3", "--voice", "heart", "--no-cache", "-q"]),
+]
+
+
+@pytest.mark.parametrize("fifo, command", FIFOS, ids=[f for f, _ in FIFOS])
+def test_a_fifo_for_any_file_the_tool_reads_is_one_line_naming_it(folder, fifo, command):
+    import os
+
+    for sub in ("voices", "assets"):
+        (folder / sub).mkdir()
+    (folder / "ep.md").write_text(BODY, encoding="utf-8")
+    if "odd" in fifo:
+        (folder / "voices" / "odd.toml").write_text('lexicon = "odd.lexicon.toml"\n[engine]\nname = "hibari"\n',
+                                                   encoding="utf-8")
+        (folder / "voices" / "odd.lexicon.toml").write_text("[words]\n", encoding="utf-8")
+    (folder / fifo).unlink(missing_ok=True)
+    os.mkfifo(folder / fifo)
+    proc = _run_bounded("--show", folder, *(a.format(show=folder) for a in command))
+    _one_line(proc, fifo.split("/")[-1], "not a regular file")
+    assert not (folder / "ep.mp3").exists() and not (folder / "imported").exists()

@@ -388,3 +388,86 @@ def test_first_format_manifest_is_read_and_duplicates_it_left_are_removed(tmp_pa
     assert [(r.path.name, r.status) for r in again] == [("01-alpha.md", "written"), ("02-beta.md", "unchanged")]
     assert sorted(p.name for p in out.glob("*.md")) == ["01-alpha.md", "02-beta.md"]
     assert json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["format"] == 2
+
+
+def _import_cli(tmp_path, episodes):
+    from tests.conftest import run_cli
+
+    page = tmp_path / "page.txt"
+    page.write_text(dated_page(episodes), encoding="utf-8")
+    return run_cli("import-page", page, "-o", tmp_path / "out")
+
+
+def test_bidi_and_invisible_characters_never_reach_a_script_or_the_terminal(tmp_path):
+    """Before: the scripts held U+202E and could not render, and the terminal showed it raw."""
+    from audio_pipeline.script.read import read_script
+
+    title = "AI - Tr\u202eicky\u202c Ti\u200btle"
+    body = episode_body("Alpha", extra=" It \u2067flips\u2069 text\u200d.")
+    done = _import_cli(tmp_path, [("Thursday Apr 10, 2025", title, body)])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isprintable() or done.stdout.replace("\n", "").isprintable()
+    (script,) = (tmp_path / "out").glob("*.md")
+    assert read(script)[0]["title"] == "Tricky Title"
+    read_script(script)  # parses, so it renders
+    assert all(c.isprintable() or c == "\n" for c in script.read_text(encoding="utf-8"))
+
+
+def test_a_page_whose_text_the_voice_cannot_say_is_refused_before_anything_is_written(tmp_path):
+    """Before: a script in Chinese was written, and its first render failed."""
+    cjk = episode_body("Alpha", extra=" 这是一个测试\u202e。")
+    done = _import_cli(tmp_path, [("Thursday Apr 10, 2025", "AI - 中文", cjk)])
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "Apr 10, 2025" in line and "cannot speak Cjk text" in line and "correct the page" in line
+    assert line.isprintable()
+    assert not list((tmp_path / "out").glob("*.md"))
+
+
+NO_LATIN = ("AI - 日本語モデル", "AI - 中国模型")
+
+
+def test_reimport_tells_apart_same_day_titles_with_no_latin_letters(tmp_path):
+    """Before: both keys were '2025-04-10/episode', so adding an older one on the same day
+    wrote the first episode's text a second time and lost the new one."""
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    day = "Thursday Apr 10, 2025"
+    alpha = (day, NO_LATIN[0], episode_body("Alpha"))
+    beta = (day, NO_LATIN[1], episode_body("Beta"))
+    page.write_text(dated_page([alpha]), encoding="utf-8")
+    import_page(page, out)
+    page.write_text(dated_page([alpha, beta]), encoding="utf-8")  # Beta is lower on the page: older
+    again = import_page(page, out)
+    assert [r.status for r in again] == ["written", "renamed"]
+    bodies = [read(p)[1] for p in sorted(out.glob("*.md"))]
+    assert ["Beta works" in b for b in bodies] == [True, False]
+    assert ["Alpha works" in b for b in bodies] == [False, True]
+    assert [r.status for r in import_page(page, out)] == ["unchanged", "unchanged"]
+
+
+def test_an_edited_script_of_a_no_latin_title_is_never_duplicated(tmp_path):
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    day = "Thursday Apr 10, 2025"
+    alpha = (day, NO_LATIN[0], episode_body("Alpha"))
+    page.write_text(dated_page([alpha]), encoding="utf-8")
+    (first,) = import_page(page, out)
+    first.path.write_text(first.path.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    page.write_text(dated_page([alpha, (day, NO_LATIN[1], episode_body("Beta"))]), encoding="utf-8")
+    with pytest.raises(PaperLedgeError, match="edited since it was imported"):
+        import_page(page, out)
+    assert [p.name for p in out.glob("*.md")] == [first.path.name]
+
+
+@pytest.mark.parametrize("a, b", [("Café Models", "CAFE MODELS"), ("Straße", "STRASSE"), ("Ǆemal", "DŽEMAL")])
+def test_a_title_changed_only_in_case_or_accents_is_the_same_episode(tmp_path, a, b):
+    page = tmp_path / "page.txt"
+    out = tmp_path / "out"
+    day = "Thursday Apr 10, 2025"
+    page.write_text(dated_page([(day, f"AI - {a}", episode_body("Alpha"))]), encoding="utf-8")
+    (first,) = import_page(page, out)
+    first.path.write_text(first.path.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    page.write_text(dated_page([(day, f"AI - {b}", episode_body("Alpha"))]), encoding="utf-8")
+    assert [r.status for r in import_page(page, out)] == ["skipped-edited"]
+    assert len(list(out.glob("*.md"))) == 1

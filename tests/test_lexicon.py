@@ -119,3 +119,29 @@ def test_a_malformed_file_names_itself_and_what_to_fix(tmp_path, text, fix):
 def test_a_missing_voice_lexicon_is_an_error(tmp_path):
     with pytest.raises(VoiceError, match="lexicon file not found"):
         load_lexicon(default_show_lexicon_path(), tmp_path / "nope.toml")
+
+
+# A spoken form is said once: an entry never applies to its own output, or to another's.
+ECHO = '[words]\nit = "it it"\n'
+
+
+def test_an_entry_whose_spoken_form_holds_its_own_word_is_said_once(tmp_path):
+    show = write(tmp_path, "show.toml", ECHO)
+    assert normalize("Say it.", load_lexicon(show))[0] == "Say it it."
+
+
+def test_an_entry_is_applied_to_the_written_text_only_not_to_other_entries_output(tmp_path):
+    # "PaperLedge" -> "Paper Ledge"; "Ledge" (voice) must not then respell what the show said.
+    show = write(tmp_path, "show.toml", '[words]\nPaperLedge = "Paper Ledge"\n[words_nocase]\nledge = "lej"\n')
+    voice = write(tmp_path, "voice.toml", ECHO)
+    lex = load_lexicon(show, voice)
+    assert normalize("PaperLedge: a ledge, and it.", lex)[0] == "Paper Ledge: a lej, and it it."
+
+
+def test_a_small_hostile_entry_cannot_multiply_into_a_huge_spoken_form(tmp_path):
+    # Before: a 213-byte entry of 66 words said 66**3 = 287,496 words.
+    words = " ".join(["a"] * 66)
+    show = write(tmp_path, "show.toml", f'[words_nocase]\na = "{words}"\n')
+    assert len(show.read_bytes()) < 220
+    spoken = normalize("a", load_lexicon(show))[0]
+    assert len(spoken.split()) == 66

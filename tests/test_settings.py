@@ -158,3 +158,17 @@ def test_show_settings(script):
         f"{script.parent / 'show.toml'}: 'max_spoken_authors' must be a whole number of at least 1, not 0")
     (script.parent / "show.toml").write_text('explicit = "no"\n', encoding="utf-8")
     assert _one_line(run_cli("text", script)) == f"{script.parent / 'show.toml'}: 'explicit' must be true or false, not 'no'"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("Ma\u200bya", "'title' in front matter holds the invisible character U+200B; delete it"),
+    ("\ufeffMaya", "'title' in front matter holds the invisible character U+FEFF; delete it"),
+    ("x" * 300, "'title' in front matter is 300 characters long; keep it to at most 255"),
+])
+def test_a_title_with_invisible_characters_or_of_any_length_is_refused(script, value, message):
+    """Before: a zero-width space made two titles that look the same differ, and any length went."""
+    script.write_text(f'---\ntitle: "{value}"\n---\n' + BODY, encoding="utf-8")
+    assert _one_line(run_cli("text", script)) == f"{script}: {message}"
+    (script.parent / "show.toml").write_text(f'title = "{value}"\n', encoding="utf-8")
+    script.write_text(BODY, encoding="utf-8")
+    assert _one_line(run_cli("text", script)) == f"{script.parent / 'show.toml'}: {message.replace(' in front matter', '')}"

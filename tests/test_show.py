@@ -151,3 +151,48 @@ def test_show_folder_named_by_option_or_environment(own_show, tmp_path):
     assert "guest " not in elsewhere.stdout
     missing = run_cli("--show", tmp_path / "nope", "voices", "list", cwd=tmp_path)
     assert missing.returncode == 1 and "nope" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("option, value, needle", [
+    ("--title", "Evil\u202eTitle", "holds control character U+202E"),
+    ("--title", "x" * 5000, "5,000 characters long; keep it to at most 255"),
+    ("--title", "Zero\u200bWidth", "invisible character U+200B"),
+    ("--artist", "A\u2060B", "invisible character U+2060"),
+    ("--title", "W" * 255, "does not fit on the cover"),
+])
+def test_init_refuses_a_name_the_show_could_not_use(tmp_path, option, value, needle):
+    """Before: init wrote the show, and its first render failed on the name."""
+    made = run_cli("init", "s", option, value, cwd=tmp_path)
+    assert made.returncode == 1 and "Traceback" not in made.stderr
+    (line,) = made.stderr.strip().splitlines()
+    assert needle in line and option in line and len(line) < 300
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_longest_title_init_takes_gives_a_show_that_reads(tmp_path):
+    title = " ".join(["Wonderful"] * 30)[:255]
+    assert run_cli("init", "s", "--title", title, cwd=tmp_path).returncode == 0
+    done = run_cli("text", "scripts/season-01/01-hello.md", cwd=tmp_path / "s")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("title", ["Newcomer Notes", "PaperLedge", "The Extremely Long Title of a Show About Everything "
+                                   "Under the Sun", "Supercalifragilisticexpialidocious" * 4])
+def test_the_cover_fits_the_whole_title_within_its_margins(title):
+    """Before: the name was drawn at one size and cut at the edge ("Newcomer Note")."""
+    from PIL import Image, ImageDraw
+
+    from audio_pipeline.audio.assets import cover_layout
+
+    size = 1400
+    layout = cover_layout(size, title, "with Ernis")
+    lines = [line for _, line, _, is_title in layout if is_title]
+    assert "".join(lines).replace(" ", "") == title.replace(" ", "")  # every letter drawn, none cut off
+    draw = ImageDraw.Draw(Image.new("RGB", (size, size)))
+    margin = size * 0.05
+    for at, line, font, _ in layout:
+        left, top, right, bottom = draw.textbbox(at, line, font=font)
+        assert margin <= left and right <= size - margin and margin <= top and bottom <= size - margin, line
+    titles = [draw.textbbox(at, line, font=font) for at, line, font, is_title in layout if is_title]
+    subtitle_top = min(draw.textbbox(at, line, font=font)[1] for at, line, font, is_title in layout if not is_title)
+    assert max(box[3] for box in titles) <= subtitle_top  # the title never runs into the subtitle

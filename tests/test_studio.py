@@ -63,15 +63,19 @@ def show(tmp_path_factory):
     return root
 
 
+STUDIO: dict[str, str] = {}  # the address the studio printed, and its token
+
+
 @pytest.fixture(scope="module")
 def server(show):
     env = {**os.environ, "PAPERLEDGE_CACHE_DIR": str(show / "cache"), "PAPERLEDGE_SHOW": str(show)}
     proc = subprocess.Popen([*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"], cwd=show, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches)
     line = proc.stdout.readline()
-    m = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    m = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([\w-]+)", line)
     assert m, line + proc.stderr.read() if proc.poll() is not None else line
-    yield m.group(0)
+    STUDIO.update(address=m.group(0), token=m.group(2))
+    yield m.group(1)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(timeout=20) == 0
     assert "stopped" in proc.stdout.read() and "Traceback" not in proc.stderr.read()
@@ -95,13 +99,14 @@ def page(browser, server):
     page = browser.new_page()
     page.on("console", lambda m: ERRORS.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: ERRORS.append(str(e)))
-    page.goto(server)
+    page.goto(STUDIO["address"])  # the printed address: its token becomes a cookie, then the bare address
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    assert page.url == server
     return page
 
 
 def token(page) -> str:
-    return page.locator('meta[name="studio-token"]').get_attribute("content")
+    return STUDIO["token"]
 
 
 def post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
@@ -114,8 +119,10 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
 
 
 def get(url: str, headers: dict | None = None) -> tuple[int, str]:
+    """GET `url` with the studio's token, as the page's cookie sends it."""
+    headers = {"X-Studio-Token": STUDIO["token"], **(headers or {})}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
             return r.status, r.read().decode("latin-1")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -181,6 +188,27 @@ def test_another_site_in_the_browser_cannot_change_anything(browser, server, sho
         other.shutdown()
     assert refused
     assert not (show / "out" / "01-studio.takes.json").exists()
+
+
+def test_the_browser_opened_through_a_private_file_reaches_the_studio(browser, server, tmp_path, monkeypatch):
+    """The studio opens the browser through a file only its user can read (a command line is
+    public); from there the address's token must still become the page's cookie."""
+    import webbrowser
+
+    from audio_pipeline.cli.studio import _open_privately
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    _open_privately(STUDIO["address"], tmp_path)
+    assert len(opened) == 1 and STUDIO["token"] not in opened[0]
+    assert oct((tmp_path / "open-studio.html").stat().st_mode & 0o777) == "0o600"
+    page = browser.new_page()
+    try:
+        page.goto(opened[0])
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        assert page.url == server
+    finally:
+        page.close()
 
 
 def test_edit_preview_and_save_change_exactly_that_sentence(page, show):
@@ -314,6 +342,27 @@ def test_a_chosen_take_is_the_one_in_the_rendered_mp3(page, show):
     assert page.locator(".row .score").first.inner_text().startswith("score ")
 
 
+def test_the_page_says_before_a_render_that_the_check_goes(page, show):
+    """A producer pressing Render after a check is told that the scores and the review page
+    go with the old MP3, and keeps them by saying no."""
+    report = show / "out" / "01-studio.check.json"
+    before = report.read_bytes()
+    assert "check and review page" in page.get_by_role("button", name="Render", exact=True).get_attribute("title")
+    asked = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer)
+    page.get_by_role("button", name="Render", exact=True).click()
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('Not rendered')")
+    assert asked and "removes this episode's check and review page; check again afterwards" in asked[0]
+    assert report.read_bytes() == before
+    assert page.evaluate("document.cookie") == ""  # the token's cookie is HttpOnly: no script reads it
+    assert STUDIO["token"] not in page.content()
+
+
 def test_approval_publishes_only_the_approved_mp3(page, show):
     import feedparser
 
@@ -332,8 +381,7 @@ def test_approval_publishes_only_the_approved_mp3(page, show):
     try:
         assert not is_approved(mp3)
         proc = run_cli("feed", "season", "-o", "out", "--approved-only", cwd=show, env=env)
-        assert proc.returncode == 0, proc.stderr
-        assert len(feedparser.parse(str(show / "out" / "feed.xml")).entries) == 0
+        assert proc.returncode == 1 and "no episode is approved" in proc.stderr  # nothing left to publish
     finally:
         mp3.write_bytes(saved)
 

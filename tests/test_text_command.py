@@ -97,3 +97,41 @@ def test_rules_lists_every_rule_in_firing_order():
 def test_rules_and_a_script_are_asked_for_one_at_a_time(args):
     result = CliRunner().invoke(main, ["text", *args])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+CAST_SCRIPT = """\
+---
+title: Two voices
+cast:
+  Ann: ann
+  Bob: bob
+---
+
+Ann: Foo said it.
+
+Bob: Foo said it too.
+"""
+
+
+def _cast_show(tmp_path):
+    """A show whose two voices (both hibari heart) each have their own lexicon."""
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for name, lexicon in (("ann", '[words]\nFoo = "Fooann"\nit = "it it"\n'), ("bob", '[words]\nFoo = "Foobob"\n')):
+        (voices / f"{name}.toml").write_text(f'lexicon = "{name}.lexicon.toml"\n[engine]\nname = "hibari"\n',
+                                             encoding="utf-8")
+        (voices / f"{name}.lexicon.toml").write_text(lexicon, encoding="utf-8")
+    script = tmp_path / "two.md"
+    script.write_text(CAST_SCRIPT, encoding="utf-8")
+    return script
+
+
+def test_text_on_a_cast_names_each_speaker_and_reads_with_their_own_lexicon(tmp_path):
+    script = _cast_show(tmp_path)
+    result = CliRunner().invoke(main, ["--show", str(tmp_path), "text", str(script), "--json"])
+    assert result.exit_code == 0, result.output
+    said = [(s["speaker"], s["spoken"]) for s in json.loads(result.output)]
+    # Each entry is applied once, to the written text: "it it", never "it it it it".
+    assert said == [("Ann", "Fooann said it it."), ("Bob", "Foobob said it too.")]
+    plain = CliRunner().invoke(main, ["--show", str(tmp_path), "text", str(script)])
+    assert "speaker: Ann (ann)" in plain.output and "speaker: Bob (bob)" in plain.output

@@ -23,6 +23,7 @@ title: "Episode {n}: Checks"
 season: 3
 episode: {n}
 date: 2025-05-0{n}
+category: Artificial Intelligence
 authors: [Ada Author, Ben Builder]
 description: A short episode to validate.
 ---
@@ -308,3 +309,88 @@ def test_feed_at_the_placeholder_address_warns_in_one_line(published, out, tmp_p
     assert proc.returncode == 0, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert "placeholder https://example.com/paperledge/" in line and 'base_url = "https://' in line and "show.toml" in line
+
+
+def test_the_scripts_category_reaches_the_tag_and_the_feed_item(published):
+    """The front matter's `category` is the ID3 podcast category (TCAT; the genre stays Podcast)
+    and the item's RSS <category>."""
+    import feedparser
+
+    from .conftest import ffprobe
+
+    _, out, _ = published
+    tags = ffprobe(out / "01-checks.mp3")["format"]["tags"]
+    assert tags["TCAT"] == "Artificial Intelligence" and tags["genre"] == "Podcast", tags
+    for entry in feedparser.parse((out / "feed.xml").read_bytes()).entries:
+        assert [t.term for t in entry.tags] == ["Artificial Intelligence"], entry.tags
+
+
+def _season_copy(published, tmp_path) -> Path:
+    season = tmp_path / "season-03"
+    shutil.copytree(published[0], season)
+    return season
+
+
+def test_a_guid_stays_with_its_episode_when_a_twin_is_renamed(published, out, tmp_path):
+    """H12: two episodes with one title and date; renaming one script moved its old GUID onto
+    the other, unchanged episode, and validate said ready."""
+    season = _season_copy(published, tmp_path)
+    twin = (season / "01-checks.md").read_text(encoding="utf-8")
+    second = season / "02-checks.md"
+    second.write_text(twin.replace("episode: 1", "episode: 2"), encoding="utf-8")  # same title and date as 01
+    assert run_cli("feed", season, "-o", out).returncode == 0
+    before = {e.enclosures[0].href.rsplit("/", 1)[1]: e.id for e in _entries(out)}
+    (season / "01-checks.md").rename(season / "03-checks.md")
+    for old in out.glob("01-checks.*"):
+        old.rename(out / old.name.replace("01-checks", "03-checks"))
+    proc = run_cli("feed", season, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    after = {e.enclosures[0].href.rsplit("/", 1)[1]: e.id for e in _entries(out)}
+    assert after == {"02-checks.mp3": before["02-checks.mp3"], "03-checks.mp3": before["01-checks.mp3"]}, (before, after)
+    code, lines = _validate(out)
+    assert code == 0, lines
+
+
+def _entries(out: Path):
+    import feedparser
+
+    return feedparser.parse((out / "feed.xml").read_bytes()).entries
+
+
+def test_a_guid_that_moved_to_another_episode_fails(out):
+    """H12: the ledger says which episode each GUID belongs to; a feed that gives it to another fails."""
+    import json
+
+    ledger_path = out / ".episode-guids.json"
+    ledger = json.loads(ledger_path.read_text(encoding="utf-8"))
+    first = ledger["01-checks.mp3"]["guid"]
+    ledger["00-gone.mp3"] = dict(ledger["02-checks.mp3"])  # an episode that is gone kept 02's GUID
+    ledger_path.write_text(json.dumps(ledger), encoding="utf-8")
+    _named(out / "feed.xml", "gives GUID", "2 episodes")
+    del ledger["00-gone.mp3"], ledger["01-checks.mp3"]
+    ledger["00-gone.mp3"] = {"guid": first, "key": "2025-05-01 gone"}  # 01's GUID is another episode's
+    ledger_path.write_text(json.dumps(ledger), encoding="utf-8")
+    _named(out / "feed.xml", f"GUID {first} belongs to 00-gone.mp3")
+
+
+def test_feed_names_an_episode_whose_mp3_was_deleted(published, out, tmp_path):
+    """M8: `feed` silently left out an episode whose MP3 was deleted; it is one line telling to render it."""
+    season = _season_copy(published, tmp_path)
+    feed = (out / "feed.xml").read_bytes()
+    (out / "02-checks.mp3").unlink()
+    proc = run_cli("feed", season, "-o", out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "02-checks.md" in line and "not rendered" in line and "paperledge season" in line, line
+    assert (out / "feed.xml").read_bytes() == feed  # the published feed is left as it was
+
+
+def test_feed_approved_only_with_nothing_approved_writes_no_feed(published, out, tmp_path):
+    """Friction: an empty feed was written, exit 0, and validate called it ready."""
+    season = _season_copy(published, tmp_path)
+    feed = (out / "feed.xml").read_bytes()
+    proc = run_cli("feed", season, "-o", out, "--approved-only")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "no feed written" in line and "approve" in line, line
+    assert (out / "feed.xml").read_bytes() == feed

@@ -15,6 +15,7 @@ import soundfile as sf
 
 from ..config import ASSET_COVER, ASSET_INTRO, ASSET_OUTRO, DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
 from ..errors import PaperLedgeError
+from ..files import read_bytes, regular_file
 from ..show import find_asset, show_root
 
 RATE = 44_100
@@ -66,9 +67,91 @@ def music(bars: list[int], bar_s: float = 2.0, fade_in_s: float = 0.8, fade_out_
     return (out / np.max(np.abs(out)) * 0.7).astype(np.float32)
 
 
-def cover_jpeg(size: int = ExportConfig.cover_px, title: str = DEFAULT_SHOW, subtitle: str = "research, told warmly") -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
+# Where the cover's words go, as fractions of its side: the title sits above the ledger
+# lines (its last line's foot at TITLE_FOOT), the subtitle just under it.
+_MARGIN = 0.1
+_TITLE_TOP, _TITLE_FOOT = 0.12, 0.515
+_SUBTITLE_TOP, _SUBTITLE_FOOT = 0.525, 0.575
+_LEADING = 1.12
 
+
+class CoverTextError(PaperLedgeError):
+    """The show's name does not fit the cover even at the smallest size."""
+
+
+def fit_text(text: str, width: float, height: float, largest: int, smallest: int):
+    """(font, lines): `text` wrapped at spaces (a word too wide is cut between letters) at the
+    largest size from `largest` down to `smallest` whose lines fit `width` x `height` pixels.
+    CoverTextError when even the smallest size does not fit."""
+    from PIL import ImageFont
+
+    size = largest
+    while size >= smallest:
+        font = ImageFont.load_default(size=size)
+        lines = _wrap(text, font, width)
+        if len(lines) * size * _LEADING <= height:
+            return font, lines
+        size = min(size - 1, int(size * 0.92))
+    raise CoverTextError(f"{text[:40]!r}{'…' if len(text) > 40 else ''} does not fit on the cover even at "
+                         f"{smallest} px; give a shorter name")
+
+
+def _wrap(text: str, font, width: float) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while font.getlength(word) > width:  # a word wider than the cover: cut between letters
+            cut = _widest_prefix(word, font, width)
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{line} {word}" if line else word
+        if line and font.getlength(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _widest_prefix(word: str, font, width: float) -> int:
+    """How many of `word`'s first letters fit `width` (at least one), by bisection."""
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if font.getlength(word[:middle]) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def cover_layout(size: int, title: str, subtitle: str) -> list[tuple[tuple[float, float], str, object, bool]]:
+    """Where each line of the cover's title and subtitle is drawn: ((x, y), text, font, whether
+    a title line). Each shrinks and wraps to fit within the margins (CoverTextError when it cannot)."""
+    width = size * (1 - 2 * _MARGIN)
+    placed = []
+    for text, top, foot, largest, smallest in ((title, _TITLE_TOP, _TITLE_FOOT, size // 8, size // 30),
+                                               (subtitle, _SUBTITLE_TOP, _SUBTITLE_FOOT, size // 22, size // 60)):
+        if not text.strip():
+            continue
+        font, lines = fit_text(text, width, size * (foot - top), largest, smallest)
+        step = font.size * _LEADING
+        y = size * foot - step * len(lines) if top == _TITLE_TOP else size * top
+        for line in lines:
+            placed.append(((size * _MARGIN, y), line, font, top == _TITLE_TOP))
+            y += step
+    return placed
+
+
+def cover_jpeg(size: int = ExportConfig.cover_px, title: str = DEFAULT_SHOW, subtitle: str = "research, told warmly") -> bytes:
+    from PIL import Image, ImageDraw
+
+    layout = cover_layout(size, title, subtitle)  # before drawing: a name that cannot fit is refused
     y, x = np.mgrid[0:size, 0:size] / size
     r = 20 + 30 * x + 10 * y
     g = 40 + 70 * y
@@ -81,10 +164,8 @@ def cover_jpeg(size: int = ExportConfig.cover_px, title: str = DEFAULT_SHOW, sub
         draw.line([(int(size * 0.12), yy), (int(size * 0.88), yy)], fill=(235, 225, 200), width=3)
     draw.ellipse([size * 0.62, size * 0.1, size * 0.9, size * 0.38], outline=(250, 205, 120), width=10)
     draw.ellipse([size * 0.735, size * 0.215, size * 0.785, size * 0.265], fill=(250, 205, 120))
-    big = ImageFont.load_default(size=size // 8)
-    small = ImageFont.load_default(size=size // 22)
-    draw.text((size * 0.1, size * 0.38), title, font=big, fill=(255, 250, 240))
-    draw.text((size * 0.1, size * 0.525), subtitle, font=small, fill=(235, 225, 200))
+    for at, line, font, is_title in layout:
+        draw.text(at, line, font=font, fill=(255, 250, 240) if is_title else (235, 225, 200))
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=88, optimize=True)
     return buf.getvalue()
@@ -105,8 +186,8 @@ def generate(folder: Path | None = None) -> list[Path]:
 
 def asset_file(name: str, folder: Path | None = None) -> Path | None:
     """folder/NAME when a folder is given; else the show folder's assets/NAME, else the bundled one."""
-    if folder is not None:
-        return folder / name if (folder / name).is_file() else None
+    if folder is not None:  # a FIFO or a folder there is an error, never silently skipped
+        return folder / name if regular_file(folder / name) else None
     found = find_asset(name)
     return found.path if found else None
 
@@ -116,6 +197,8 @@ def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray |
     path = asset_file(name, folder)
     if path is None:
         return None
+    if not regular_file(path):  # libsndfile would wait for ever on a FIFO
+        raise PaperLedgeError(f"{path}: the music file is gone; restore it or remove it")
     try:
         audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
@@ -132,4 +215,4 @@ def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray |
 
 def load_cover(folder: Path | None = None) -> bytes | None:
     path = asset_file(COVER, folder)
-    return path.read_bytes() if path else None
+    return read_bytes(path, "cover") if path else None

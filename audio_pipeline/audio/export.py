@@ -18,7 +18,7 @@ from typing import Iterable
 import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, CTOCFlags,
+    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, CTOCFlags,
 )
 
 from .. import __version__
@@ -158,6 +158,10 @@ def _tee_escape(path: str) -> str:
     return "".join("\\" + c if c in "|[]=:\\" else c for c in path)
 
 
+TAG_READ_ERRORS = (MutagenError, OSError, RecursionError)
+"""What reading an MP3's tag may raise: mutagen wraps what it meets in MutagenError, but a
+frame nested in itself (CHAP inside CHAP, 1,500 deep) exhausts Python's stack first."""
+
 MARK = "PaperLedge"
 """Description of the TXXX frame that marks an MP3 as one this tool rendered."""
 
@@ -170,7 +174,7 @@ def written_by_us(path: Path) -> bool:
         return is_sidecar(path)
     try:
         tags = ID3(path)
-    except (MutagenError, OSError):
+    except TAG_READ_ERRORS:
         return False
     # Renders from before the mark carry the podcast flag and the "toc" table of contents.
     return bool(tags.getall(f"TXXX:{MARK}")) or (bool(tags.getall("PCST")) and bool(tags.getall("CTOC:toc")))
@@ -208,6 +212,8 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
     if meta.date is not None:
         tags.add(TDRC(encoding=3, text=meta.date.isoformat()))
     tags.add(TCON(encoding=3, text="Podcast"))
+    if meta.category:  # iTunes' podcast category frame; the genre stays "Podcast"
+        tags.add(TCAT(encoding=3, text=meta.category))
     tags.add(PCST(value=1))
     tags.add(TXXX(encoding=3, desc=MARK, text=__version__))
     comment = "\n\n".join(p for p in (credits_text(meta), guests_text(guests)) if p)

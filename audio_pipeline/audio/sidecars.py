@@ -80,7 +80,11 @@ def transcript_srt(timeline: Timeline) -> str:
     return srt_from_cues(cues(timeline))
 
 
-_CUE_TIME = re.compile(r"^(\d+):(\d\d):(\d\d)[.,](\d{3}) --> (\d+):(\d\d):(\d\d)[.,](\d{3})")
+_CUE_TIME = re.compile(r"^([0-9]{1,4}):([0-9]{2}):([0-9]{2})[.,]([0-9]{3}) --> ([0-9]{1,4}):([0-9]{2}):([0-9]{2})[.,]([0-9]{3})")
+
+
+class CueError(PaperLedgeError, ValueError):
+    """A transcript's cue that does not read as this module writes them."""
 
 
 _VOICE_SPAN = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]*)>(.*?)(?:</v>)?$")
@@ -105,7 +109,7 @@ def read_cues(text: str) -> list[tuple[float, float, str]]:
             continue
         m = _CUE_TIME.match(lines[timing].strip())
         if not m:
-            raise ValueError(f"cue timing {lines[timing].strip()[:40]!r} does not parse")
+            raise CueError(f"cue timing {ascii(lines[timing].strip()[:40])} does not parse")
         g = [int(x) for x in m.groups()]
         start = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
         end = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000

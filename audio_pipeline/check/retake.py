@@ -271,7 +271,11 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     t = time.perf_counter()
     result = render(script, options, progress)
     seconds["render"] = time.perf_counter() - t
-    measured = measure(result.output, result.duration)  # the review page's pictures, beside the check
+    try:
+        measured = measure(result.output, result.duration)  # the review page's pictures, beside the check
+    except BaseException:
+        result.timeline.close()  # its voice track is a temporary file beside the MP3
+        raise
     say("checking")
     report = _heard(result, cfg)
     seconds["check"] = report.seconds
@@ -288,7 +292,11 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
             again = replace(options, fixes={**options.fixes, **(improved.fixes if fix else {})})
             result = render(script, again, None)
             seconds["render again"] = time.perf_counter() - t
-            measured = measure(result.output, result.duration)
+            try:
+                measured = measure(result.output, result.duration)
+            except BaseException:
+                result.timeline.close()
+                raise
             report = _heard(result, cfg)
             seconds["check again"] = report.seconds
         for s in report.sentences:

@@ -9,7 +9,6 @@ JS only; the MP3 is referenced by its name, so the page works from the folder it
 from __future__ import annotations
 
 import html
-import json
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from .listen import plural
 from ..config import CheckConfig
 from ..errors import RenderError
 from ..audio.ffmpeg import ffmpeg_exe
+from ..audio.sidecars import read_chapters
 from ..files import write_atomic
 
 _S = re.compile(r"t:\s*([\d.]+)\s+TARGET:.*?S:\s*(-?[\d.]+|-inf)")
@@ -228,7 +228,7 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callab
     loud, lo, hi, decoded = (measured or measure(mp3, result.duration))()
     duration = _player_duration(mp3) or decoded or result.duration
     chapters = [(c.start, c.title) for c in result.timeline.chapters]
-    title = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8")).get("title", mp3.stem)
+    title = read_chapters(mp3.with_suffix(".chapters.json"))[0] or mp3.stem
     spans = result.timeline.sentences
     sentences = []
     for s in report.sentences:

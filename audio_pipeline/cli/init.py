@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..audio.assets import COVER, cover_jpeg
-from ..config import DEFAULT_ARTIST, SHOW_ASSETS, SHOW_FILE, SHOW_SCRIPTS
+from ..audio.assets import COVER, CoverTextError, cover_jpeg
+from ..config import DEFAULT_ARTIST, MAX_NAME_CHARS, SHOW_ASSETS, SHOW_FILE, SHOW_SCRIPTS
 from ..errors import PaperLedgeError
+from ..settings import check_text
 
 _SHOW_TOML = '''\
 # {title}: settings for every render, season and feed of this show.
@@ -28,7 +29,7 @@ max_spoken_authors = 3            # the spoken credits name this many authors, t
 
 _SAMPLE = '''\
 ---
-title: "Hello, {title}"
+title: "{episode_title}"
 season: 1
 episode: 1
 date: {date}
@@ -70,16 +71,21 @@ def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTI
     """Create a show folder: show.toml, a cover drawn with the show's name, a sample script, a README."""
     folder = Path(folder)
     title = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
-    if any(c in title + artist for c in '"\\\n'):
-        raise PaperLedgeError("the show's title and artist may not contain quotes, backslashes or line breaks")
+    # As show.toml's values are checked: the first render reads them back from there.
+    for option, value in (("--title", title), ("--artist", artist)):
+        check_text(value, f"the show's {option[2:]}", f"init {option}", max_chars=MAX_NAME_CHARS)
+        if not value.strip():
+            raise PaperLedgeError(f"init {option}: the show's {option[2:]} is empty; give one")
+    if any(c in title + artist for c in '"\\'):
+        raise PaperLedgeError("the show's title and artist may not contain quotes or backslashes")
     if (folder / SHOW_FILE).exists():
         raise PaperLedgeError(f"{folder / SHOW_FILE} already exists; {folder} is a show folder already")
     slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-") or "show"
     files = {
         folder / SHOW_FILE: _SHOW_TOML.format(title=title, artist=artist, slug=slug).encode(),
-        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(title=title, date=dt.date.today()).encode(),
+        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(title=title, date=dt.date.today(), episode_title=_episode_title(title)).encode(),
         folder / "README.md": _README.format(title=title).encode(),
-        folder / SHOW_ASSETS / COVER: cover_jpeg(title=title, subtitle=f"with {artist}"),
+        folder / SHOW_ASSETS / COVER: _cover(title, artist),
     }
     clash = [p for p in files if p.exists()]
     if clash:
@@ -91,3 +97,18 @@ def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTI
     except OSError as e:
         raise PaperLedgeError(f"cannot create the show folder {folder} ({e.strerror})") from None
     return list(files)
+
+
+def _episode_title(title: str) -> str:
+    """The sample episode's title: "Hello, <show>", within the longest title a script takes."""
+    named = f"Hello, {title}"
+    return named if len(named) <= MAX_NAME_CHARS else "Hello"
+
+
+def _cover(title: str, artist: str) -> bytes:
+    """The cover with the show's name fitted to it; a name too long to fit at the smallest
+    size is refused here, since nothing later could tell that the cover cuts it."""
+    try:
+        return cover_jpeg(title=title, subtitle=f"with {artist}")
+    except CoverTextError as e:
+        raise PaperLedgeError(f"init --title: {e}") from None

@@ -141,7 +141,7 @@ def check(mp3, as_json, max_wer, asr_model):
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON list of sentences: index, chapter, written, spoken, rules.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of sentences: index, chapter, speaker, written, spoken, rules.")
 @click.option("--rules", "list_rules", is_flag=True, help="List the front end's rules in the order they fire, and stop.")
 @show_option
 def text(script, voice, changed_only, as_json, list_rules):
@@ -162,9 +162,11 @@ def text(script, voice, changed_only, as_json, list_rules):
     if as_json:
         sentences = [(c.title, item) for c in episode.chapters for p in c.paragraphs for item in p.items
                      if not isinstance(item, Pause)]
-        click.echo(json.dumps([{"index": i, "chapter": title, "written": s.written, "spoken": s.spoken, "rules": s.fired}
-                               for i, (title, s) in enumerate(sentences, 1)], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([{"index": i, "chapter": title, "speaker": s.speaker, "written": s.written, "spoken": s.spoken,
+                                "rules": s.fired} for i, (title, s) in enumerate(sentences, 1)], ensure_ascii=False, indent=1))
         return
+    # A cast's sentences name who says them, and in which voice (whose lexicon read them).
+    voices = {name: profile.name for name, profile in episode.voices.items()} if episode.cast else {}
     n = 0
     for chapter in episode.chapters:
         click.secho(f"## {chapter.title}", bold=True)
@@ -181,6 +183,8 @@ def text(script, voice, changed_only, as_json, list_rules):
                     continue
                 click.echo(f"{n:4d} written: {item.written}")
                 click.echo(f"     spoken:  {item.spoken}")
+                if item.speaker in voices:
+                    click.echo(f"     speaker: {item.speaker} ({voices[item.speaker]})")
                 if item.fired:
                     click.echo(f"     rules:   {', '.join(item.fired)}")
 

@@ -16,30 +16,69 @@ from ..config import CACHE_ENV, SHOW_ENV, CheckConfig, default_cache_dir
 from ..errors import PaperLedgeError
 
 
+_STAGE_LABELS = {"synthesis": "Synthesising", "assembly": "Assembling", "mastering": "Mastering",
+                 "encoding": "Encoding", "tags and sidecars": "Writing tags and sidecars"}
+
+
+class Display:
+    """What a render is doing, on stderr: the sentences synthesised, then each later stage by
+    name, the timer running throughout; in a season, which episode ("3 of 8"). Called as
+    `update(done, total)` for the sentences; `stage(name)` as each stage begins."""
+
+    def __init__(self, bar=None, task=None, label: str = "", episodes: list[str] | None = None):
+        self.bar, self.task, self.label = bar, task, label
+        self.episodes = episodes or []
+        self.episode = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total or None, detail=f"{done}/{total} sentences")
+
+    def stage(self, name: str) -> None:
+        if self.bar is None:
+            return
+        self.label = _STAGE_LABELS.get(name, name.capitalize())
+        # No total: the bar pulses and the timer keeps running while the stage works.
+        self.bar.update(self.task, description=self._description(), total=None, completed=0,
+                        detail="" if name != "synthesis" else "starting")
+
+    def for_episode(self, name: str) -> None:
+        """A season's next episode: named, with its place in the season."""
+        if self.bar is not None and name != self.episode:
+            self.episode = name
+            self.bar.update(self.task, description=self._description())
+
+    def _description(self) -> str:
+        if not self.episode:
+            return self.label
+        place = f" ({self.episodes.index(self.episode) + 1} of {len(self.episodes)})" if self.episode in self.episodes else ""
+        return f"{self.episode}{place}: {self.label}"
+
+
 @contextmanager
-def progress_bar(quiet: bool, label: str):
-    """A rich progress bar on stderr; `update(done, total)` moves it."""
-    if quiet:
-        yield lambda done, total: None
+def progress_bar(quiet: bool, label: str, episodes: list[str] | None = None):
+    """A rich progress display on stderr (`Display`); nothing under --quiet, or when stderr is
+    not a terminal (a log or a pipe would keep the bar's frames and its parting newline)."""
+    if quiet or not sys.stderr.isatty():
+        yield Display()
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
         console=Console(stderr=True), transient=True,
     ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+        yield Display(bar, bar.add_task(label, total=None, detail=""), label, episodes)
 
 
-def _terminated(signum, frame):
+def _interrupted(signum, frame):
     # SIGTERM (a CI timeout, `kill`, a stopped container) unwinds like Ctrl-C: every
-    # temporary file is removed on the way out and nothing lands at the output path.
+    # temporary file is removed on the way out and nothing lands at the output path. A second
+    # Ctrl-C or SIGTERM meanwhile is ignored: cut short, the unwinding would leave temporary
+    # files (and the exit status of a signal); it is bounded, worker processes included.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -49,14 +88,31 @@ def fail(message: str) -> None:
 
 
 class Group(click.Group):
+    def __init__(self, *args, **kwargs):
+        # `-h` as well as `--help`, on the group and (inherited by their contexts) every command.
+        kwargs.setdefault("context_settings", {}).setdefault("help_option_names", ["-h", "--help"])
+        super().__init__(*args, **kwargs)
+
     def invoke(self, ctx):
-        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGTERM, _interrupted)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the shell ignores Ctrl-C
+            signal.signal(signal.SIGINT, _interrupted)
+        from ..synthesis.limits import resource_problem
+
         try:
             return super().invoke(ctx)
         except PaperLedgeError as e:
-            fail(str(e))
+            # A limit (`ulimit -v`, `ulimit -n`) behind our own error is what the user can change.
+            fail(resource_problem(e) or str(e))
         except KeyboardInterrupt:
             fail("interrupted; nothing was written at the output path")
+        except Exception as e:
+            # Memory or descriptors ran out inside a library (onnxruntime, numpy, an import):
+            # one line naming the limit. Anything else is a bug and keeps its traceback.
+            problem = resource_problem(e)
+            if problem is None:
+                raise
+            fail(problem)
 
 
 def _use_show(ctx, param, value):

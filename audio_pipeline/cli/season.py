@@ -89,10 +89,18 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
         if checking:
             options = with_asr_model(options, asr_model)
             spec = SeasonCheck(options.config.check.retakes if retakes is None else retakes, fix, max_wer)
+        from ..publish.season import episode_scripts
+
         reports = []
         for season_dir, out in zip(season_dirs, outs):
-            with progress_bar(quiet, "Season") as update:
-                reports.append(render_season(season_dir, out, options, lambda name, done, total: update(done, total), spec))
+            names = [p.stem for p in episode_scripts(season_dir)] if season_dir.is_dir() else []
+            with progress_bar(quiet, "Preparing", names) as display:
+                def update(name, done, total, display=display):
+                    display.for_episode(name)
+                    display(done, total)
+
+                options.stages = display.stage
+                reports.append(render_season(season_dir, out, options, update, spec))
     refused = []
     for out, report in zip(outs, reports):
         if not quiet:
@@ -105,6 +113,9 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
                 f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
                 f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
             )
+            for what, scripts in (("rendered", report.rendered), ("unchanged", report.skipped)):
+                if scripts:
+                    click.echo(f"  {what}: {', '.join(p.stem for p in scripts)}")
         refused += report.refused
     failed = [out for out in outs if not _report_validation(out, quiet)]
     if failed:

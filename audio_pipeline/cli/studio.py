@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -23,6 +26,19 @@ def _port(wanted: int) -> int:
         return s.getsockname()[1]
 
 
+def _open_privately(url: str, folder: Path) -> None:
+    """Open `url` in the browser through a file only this user can read: a browser started
+    with the address on its command line would show the token to every local user (/proc)."""
+    import webbrowser
+
+    page = folder / "open-studio.html"
+    target = html.escape(url, quote=True)
+    page.write_text(f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
+                    f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n', encoding="utf-8")
+    page.chmod(0o600)
+    webbrowser.open(page.as_uri())
+
+
 @click.command()
 @click.argument("target", metavar="SCRIPT|SEASON_DIR", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
@@ -36,9 +52,8 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
     """Open SCRIPT (or a SEASON_DIR's episodes) in the studio: a page on 127.0.0.1 to hear every
     sentence, fix its text or a word, choose takes, render and approve. Ctrl-C stops it."""
     try:
-        import uvicorn
-
-        from ..studio.app import allow_hosts, create_app
+        from ..studio.app import address, allow_hosts, create_app
+        from ..studio.server import make_server
     except ImportError:
         raise PaperLedgeError("the studio needs the [studio] extra: pip install 'paperledge-audio[studio]'") from None
     from ..studio.state import Studio
@@ -55,19 +70,18 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
     app = create_app(Studio(scripts, out_dir, cache_dir, voice))
     port = _port(port)
     allow_hosts(app, port)
-    address = f"http://127.0.0.1:{port}/"
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    url = address(app, port)  # holds a fresh token: every request needs it, as Jupyter's does
+    server = make_server(app, port)
 
     def announce() -> None:
         while not server.started and not server.should_exit:
             threading.Event().wait(0.05)
         if server.started:
-            click.echo(f"studio: {address} (Ctrl-C stops it)", err=False)
+            click.echo(f"studio: {url} (Ctrl-C stops it)", err=False)
             if not no_browser:
-                import webbrowser
+                _open_privately(url, private)
 
-                webbrowser.open(address)
-
+    private = Path(tempfile.mkdtemp(prefix="paperledge-studio-"))  # 0700: this user's only
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run()  # on Ctrl-C (or SIGTERM) uvicorn finishes the requests under way, then raises the signal again
@@ -75,6 +89,8 @@ def studio(target, out_dir, voice, port, no_browser, cache_dir):
         pass
     except SystemExit:  # uvicorn could not start (it has said why)
         pass
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     if not server.started:
         raise PaperLedgeError(f"could not listen on 127.0.0.1:{port}; choose another --port")
     click.echo("studio: stopped")

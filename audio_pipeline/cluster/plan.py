@@ -39,7 +39,7 @@ from .worker import EngineSpec, first_line
 from ..config import ClusterConfig
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError, RenderError
-from ..files import remove_stale_temps
+from ..files import check_shape, read_bytes, read_json, remove_stale_temps
 from ..render import RenderOptions, check_outputs, load_episode, show_config
 from ..publish.season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, write_season_feed
 from ..show import cover_path, load_settings
@@ -138,11 +138,11 @@ def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> SeasonP
         raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
     remove_stale_temps(out_dir)  # what a killed driver was writing
     try:
-        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
+        state = check_shape(read_json(out_dir / STATE, "season state"), {str: str}, str(out_dir / STATE))
+    except PaperLedgeError:
+        state = {}  # what was rendered, kept to skip it: without it every episode is rendered again
     cover = cover_path(show)
-    return SeasonPlan(folder, out_dir, options, state=state, cover=cover.read_bytes() if cover else None)
+    return SeasonPlan(folder, out_dir, options, state=state, cover=read_bytes(cover, "cover") if cover else None)
 
 
 def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpec]]:

@@ -88,6 +88,7 @@ def import_page(page_path: Path, out_dir: Path, force: bool = False) -> list[Imp
         if path.resolve().parent != out_dir.resolve():
             raise PaperLedgeError(f"{path}: refusing to write outside {out_dir}")
         targets.append(_Target(number, title, key, episode.date, path, render_script(episode, number, title)))
+    _check_renders(targets, page_path)
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -122,6 +123,28 @@ def import_page(page_path: Path, out_dir: Path, force: bool = False) -> list[Imp
 
 def _read_page(page_path: Path) -> str:
     return read_text(page_path, "episode page")
+
+
+def _check_renders(targets: list[_Target], page_path: Path) -> None:
+    """Every script to be written parses, and its voice can say it; else nothing is written
+    and one line names the episode: a script that cannot render is no import."""
+    from ..script.read import check_speakable, parse_script
+    from ..synthesis.voices import load_voice
+
+    writing = load_voice(DEFAULT_VOICE).writing
+    for target in targets:
+        try:
+            check_speakable(parse_script(target.text, target.path), writing, DEFAULT_VOICE)
+        except PaperLedgeError as e:
+            problem = _escaped(str(e).removeprefix(f"{target.path}: "))
+            raise PaperLedgeError(f"{page_path}: the episode of {target.date:%b %d, %Y} would be a script that "
+                                  f"cannot render ({target.path.name}: {problem}); correct the page") from None
+
+
+def _escaped(text: str) -> str:
+    """`text` with anything a terminal would not show as written (controls, bidirectional
+    overrides, zero-width characters) as \\uXXXX."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def render_script(episode: PageEpisode, number: int, title: str) -> str:

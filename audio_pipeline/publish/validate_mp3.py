@@ -5,18 +5,19 @@ sidecars beside it."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 from mutagen import MutagenError
 from mutagen.id3 import ID3, CTOCFlags, ID3NoHeaderError
 
-from ..config import RenderConfig
+from ..config import COVER_MAX_BYTES, RenderConfig
 from ..errors import PaperLedgeError
+from ..audio.export import TAG_READ_ERRORS
 from ..audio.ffmpeg import measure_command, parse_measurement
-from ..audio.sidecars import read_cues, sidecar_paths, srt_path
+from ..audio.sidecars import parse_chapters, read_cues, sidecar_paths, srt_path
 from .validate_problem import WARNING, Problem, plural
 
 # MPEG version bits -> sample rate index -> Hz (MPEG 1, 2 and 2.5)
@@ -111,10 +112,12 @@ def _stream(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -
     return frames * (1152 if rate >= 32000 else 576) / rate  # MPEG-2 and 2.5 frames hold half as many samples
 
 
-def _loudness(path: Path, config: RenderConfig, out: list[Problem]) -> None:
-    proc = subprocess.run(measure_command(str(path)), capture_output=True, text=True, errors="replace")
+def _loudness(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -> None:
+    # Only the audio after the tag goes to ffmpeg: it would decode the cover too, a bomb included.
+    audio = memoryview(data)[_audio_start(data):]
+    proc = subprocess.run(measure_command("pipe:0", "mp3"), input=audio, capture_output=True)
     try:
-        got = parse_measurement(proc.stderr, proc.returncode, str(path))
+        got = parse_measurement(proc.stderr.decode("utf-8", "replace"), proc.returncode, str(path))
     except PaperLedgeError as e:
         out.append(Problem(path, str(e)))
         return
@@ -135,12 +138,27 @@ def _cover(path: Path, tags: ID3, out: list[Problem]) -> None:
         out.append(Problem(path, "no embedded cover art (APIC): apps show a blank square; tag it with the cover"))
         return
     pic = next((p for p in pictures if p.type == 3), pictures[0])  # the front cover
+    if len(pic.data) > COVER_MAX_BYTES:  # refused unread: every download of the MP3 carries it
+        out.append(Problem(path, f"the embedded cover is {len(pic.data):,} bytes: Spotify and NPR One take at most "
+                                 f"{COVER_MAX_BYTES // 1024} KB; save it smaller (a JPEG of 1400-3000 px)"))
+        return
     try:
-        with Image.open(io.BytesIO(pic.data)) as img:
-            img.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            img = Image.open(io.BytesIO(pic.data))  # lazy: it reads the header only
+        with img:
             fmt, mode, (w, h) = img.format, img.mode, img.size
+            if max(w, h) > COVER_PX[1]:  # never decoded: 12,000 px would take 600 MB
+                out.append(Problem(path, f"the embedded cover is {w}x{h} px: Apple asks for {COVER_PX[0]} to "
+                                         f"{COVER_PX[1]} px, square"))
+                return
+            img.load()
             alpha = "A" in img.getbands() or "transparency" in img.info
-    except (UnidentifiedImageError, OSError, ValueError):
+    except Image.DecompressionBombError:  # raised by the header alone, before any decoding
+        out.append(Problem(path, f"the embedded cover claims hundreds of millions of pixels: Apple asks for "
+                                 f"{COVER_PX[0]} to {COVER_PX[1]} px, square"))
+        return
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         out.append(Problem(path, "the embedded cover does not decode as an image: tag it with a JPEG or PNG"))
         return
     if fmt not in ("JPEG", "PNG"):
@@ -166,6 +184,9 @@ def _chapters(path: Path, tags: ID3, duration: float | None, out: list[Problem])
         out.append(Problem(path, "no top-level table of contents (CTOC with the top-level flag): "
                                  "Apple and most apps ignore the chapters"))
     else:
+        if len(tops) > 1:
+            out.append(Problem(path, f"{len(tops)} top-level tables of contents (CTOC): apps read one of them at "
+                                     "random; keep one (render it again)"))
         toc = tops[0]
         if not toc.flags & CTOCFlags.ORDERED:
             out.append(Problem(path, "the table of contents (CTOC) is not flagged ordered: apps may shuffle the chapters"))
@@ -199,8 +220,11 @@ def _tags(path: Path, duration: float | None, out: list[Problem]) -> list[tuple[
     except ID3NoHeaderError:
         out.append(Problem(path, "no ID3 tag: no title, artist, cover or chapters; render it again"))
         return []
+    except RecursionError:
+        out.append(Problem(path, "the ID3 tag nests frames inside frames too deep to read: render it again"))
+        return []
     except (MutagenError, OSError) as e:
-        out.append(Problem(path, f"the ID3 tag does not read ({e}): render it again"))
+        out.append(Problem(path, f"the ID3 tag does not read ({' '.join(str(e).split())[:120]}): render it again"))
         return []
     if tags.version[:2] != (2, 3):
         out.append(Problem(path, f"ID3 v2.{tags.version[1]}: Apple reads v2.3 (v2.4 chapter titles are cut); "
@@ -267,9 +291,8 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
                                     "render the episode again"))
     if chapters_file in texts:
         try:
-            data = json.loads(texts[chapters_file])
-            listed = [(float(c["startTime"]), str(c["title"])) for c in data["chapters"]]
-        except (ValueError, KeyError, TypeError):
+            listed = parse_chapters(texts[chapters_file], str(chapters_file))[1]
+        except PaperLedgeError:
             out.append(Problem(chapters_file, "not a Podcasting 2.0 chapters file: render the episode again"))
             return
         if chapters and (len(listed) != len(chapters)
@@ -278,6 +301,16 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
                                               f"{len(chapters)}, or other times or titles: render the episode again"))
         if duration is not None and listed and listed[-1][0] >= duration:
             out.append(Problem(chapters_file, "a chapter starts after the audio ends: render the episode again"))
+
+
+def mp3_seconds(path: Path) -> float | None:
+    """The length mutagen reads from the MP3's header; None where its tag or stream does not read."""
+    from mutagen.mp3 import MP3
+
+    try:
+        return MP3(path).info.length
+    except TAG_READ_ERRORS:
+        return None
 
 
 def validate_mp3(path: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
@@ -292,13 +325,8 @@ def validate_mp3(path: Path, config: RenderConfig = RenderConfig()) -> list[Prob
     duration = _stream(path, data, config, out)
     if duration is None:
         return out
-    try:
-        from mutagen.mp3 import MP3
-
-        duration = MP3(path).info.length  # as apps read it: the Xing/LAME header's exact length
-    except (MutagenError, OSError):
-        pass
-    _loudness(path, config, out)
+    duration = mp3_seconds(path) or duration  # as apps read it: the Xing/LAME header's exact length
+    _loudness(path, data, config, out)
     chapters = _tags(path, duration, out)
     _sidecars(path, duration, chapters, out)
     if duration < 1:

@@ -17,6 +17,8 @@ _EXPORTS = {
     "check_speakable": "read",
     "host_of": "cast",
     "guests_of": "cast",
+    "role_of": "cast",
+    "people_of": "cast",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,18 +10,39 @@ from __future__ import annotations
 import re
 
 from ..errors import ScriptError
-from ..settings import read_cast
+from ..settings import CAST_ROLES, Cast, check_look_alikes, read_cast
 
 
 QUOTE = "quote"
 """The cast entry that speaks block quotes (when a cast names one)."""
 
 
-def episode_cast(fields: dict, show_cast: dict[str, str] | None, text: str, path) -> tuple[dict[str, str], dict[str, str]]:
+def episode_cast(fields: dict, show_cast: dict[str, str] | None, text: str, path) -> tuple[Cast, Cast]:
     """(the script's own `cast:`, the whole cast): the script's entries add to the show's
     [cast] or override it, name by name; the show's regulars keep their order, the host first."""
-    own = read_cast(fields["cast"], f"{path}: line {field_line(text, 'cast')}: 'cast'") if "cast" in fields else {}
-    return own, {**(show_cast or {}), **own}
+    where = f"{path}: line {field_line(text, 'cast')}: 'cast'"
+    own = read_cast(fields["cast"], where) if "cast" in fields else Cast()
+    cast = Cast(show_cast or {})
+    cast.update(own)
+    check_look_alikes(list(cast), where if own else f"{path}: the show's [cast]")
+    host = host_of(cast)
+    for name, role in cast.roles.items():
+        if (name == host) != (role == CAST_ROLES[0]):
+            raise ScriptError(f"{where if name in own else 'show.toml [cast]'}: {name!r} cannot be {role}: the host "
+                              f"is the cast's first member ({host}); the others are co-host or guest")
+    return own, cast
+
+
+def role_of(cast: dict[str, str], name: str) -> str:
+    """A member's role: as the cast gives it, else host for the first member and guest for the rest."""
+    given = getattr(cast, "roles", {}).get(name)
+    return given or (CAST_ROLES[0] if name == host_of(cast) else CAST_ROLES[-1])
+
+
+def people_of(cast: dict[str, str], speakers: set[str]) -> list[tuple[str, str]]:
+    """(name, role) of the members beside the host who speak in the episode, in cast order:
+    what the tags' credits and the feed's podcast:person name ("co-host", "guest")."""
+    return [(name, role_of(cast, name)) for name in guests_of(cast, speakers)]
 
 
 def field_line(text: str, name: str) -> int:

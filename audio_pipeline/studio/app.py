@@ -14,6 +14,7 @@ text with a 4xx status, never a traceback page.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import secrets
@@ -62,6 +63,17 @@ def _same(given: str, token: str) -> bool:
     return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("utf-8"))
 
 
+def _store_token(cookie: str, bare: str) -> Response:
+    """Store the token as a cookie, then go on to the bare address so the token leaves the
+    address bar. A page of our own that moves on (not a 303) makes the next request
+    same-site, so the SameSite=Strict cookie goes with it wherever the address was opened from."""
+    target = html.escape(bare, quote=True)
+    text = (f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
+            f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n')
+    return HTMLResponse(text, headers={"Set-Cookie": f"{cookie}; Path=/; HttpOnly; SameSite=Strict",
+                                       "Cache-Control": "no-store"})
+
+
 class Guard:
     """ASGI middleware: the host, origin and token checks, and the headers of every answer."""
 
@@ -86,18 +98,19 @@ class Guard:
         own, token = self.state.get("hosts", set()), self.state["token"]
         if headers.get("host") not in own:
             return _fail(403, "this server answers only to its own address")
-        if ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
-                or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
-            return _fail(403, "requests from another origin are refused")
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = [v for k, v in query if k == TOKEN_QUERY]
         if given and scope["method"] == "GET":
+            # Checked before the origin: the address may be opened from a file:// page (see
+            # `cli.studio`), which the browser marks as another site. It only stores the token.
             if not _same(given[-1], token):
                 return _fail(403, "that is not this studio's token; open the address the studio printed")
             rest = urlencode([(k, v) for k, v in query if k != TOKEN_QUERY])
-            cookie = f"{self.state['cookie']}={token}; Path=/; HttpOnly; SameSite=Strict"
-            return Response(status_code=303, headers={"Location": scope["path"] + (f"?{rest}" if rest else ""),
-                                                      "Set-Cookie": cookie, "Cache-Control": "no-store"})
+            bare = "/" + scope["path"].lstrip("/")  # never "//host": that would leave this server
+            return _store_token(f"{self.state['cookie']}={token}", bare + (f"?{rest}" if rest else ""))
+        if ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
+                or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
+            return _fail(403, "requests from another origin are refused")
         held = cookie_parser(headers.get("cookie", "")).get(self.state["cookie"], "")
         if not (_same(headers.get(TOKEN_HEADER, ""), token) or _same(held, token)):
             return _fail(403, "this studio needs its token: open the address it printed "
@@ -132,7 +145,10 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise PaperLedgeError("the request body must be UTF-8 JSON") from None
-        data = parse_json(text or "{}", "the request body")
+        try:
+            data = parse_json(text or "{}", "the request body")
+        except PaperLedgeError as e:  # its words are for our own files; a request is not one
+            raise PaperLedgeError(str(e).split("; not a file")[0]) from None
         try:  # a lone surrogate ("\\ud800") parses, but is no text a file can hold
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

@@ -4,17 +4,20 @@ A script is edited by the exact source offsets of the sentence's text, so everyt
 else in the file (front matter, Markdown, comments, line breaks) stays byte for byte.
 A sentence whose text cannot be found exactly as the parser read it (emphasis, inline
 code or escapes inside it, the credits line the front matter makes) is refused, never
-rewritten. Every write is checked by reading the result again before it is made.
+rewritten. Every write is checked by reading the result again before it is made, and
+keeps the file's permissions and owner.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from pathlib import Path
 
-from ..errors import PaperLedgeError
-from ..files import read_text, write_atomic
+from ..errors import PaperLedgeError, VoiceError
+from ..files import checked_write, read_text, temp_beside, write_atomic, write_whole
 from ..check.retake import lexicon_line
 from ..script.read import Sentence, parse_script
 
@@ -87,8 +90,29 @@ def edit_sentence(path: Path, index: int, new: str, expected_sha: str) -> str:
     _check_only_that_sentence(result, path, sentences, index, new)
     if sha256_text(text) != expected_sha:
         raise Conflict(path, text, result)
-    write_atomic(path, result)
+    write_keeping(path, result)
     return result
+
+
+def write_keeping(path: Path, text: str) -> None:
+    """Replace the file at `path` with `text` atomically, keeping its mode (a 0600 script stays
+    0600) and, where this process may, its owner; a new file gets the usual permissions."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        write_atomic(path, text)
+        return
+    tmp = temp_beside(path, ".part")
+    try:
+        write_whole(tmp, text, path)
+        with checked_write(path):
+            os.chmod(tmp, st.st_mode & 0o7777)
+            if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+                os.chown(tmp, st.st_uid, st.st_gid)
+                os.chmod(tmp, st.st_mode & 0o7777)  # chown clears set-id bits
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _check_only_that_sentence(result: str, path: Path, before: list[Sentence], index: int, new: str) -> None:
@@ -143,7 +167,26 @@ def edit_lexicon(path: Path, word: str, spoken: str, expected_sha: str | None, b
     words[word] = spoken
     if {**old, "words": words} != new:
         raise PaperLedgeError(f"{path.name}: that entry would change other entries; edit the lexicon by hand")
+    _check_lexicon(result, path, word, spoken)
     if (sha256_text(text) if path.exists() else "") != expected_sha:
         raise Conflict(path, text, result)
-    write_atomic(path, result)
+    write_keeping(path, result)
     return result
+
+
+def _check_lexicon(result: str, path: Path, word: str, spoken: str) -> None:
+    """Read the would-be lexicon with the loader every render uses, before anything is
+    written: an entry the loader refuses never reaches the file."""
+    from ..text.lexicon import load_lexicon
+
+    with tempfile.TemporaryDirectory(prefix="paperledge-lexicon-") as folder:
+        trial = Path(folder) / path.name
+        trial.write_text(result, encoding="utf-8")
+        try:
+            entry = load_lexicon(None, trial).lookup(word)
+        except VoiceError as e:
+            why = str(e).replace(str(trial), path.name)
+            raise PaperLedgeError(f"not saved, {path.name} is unchanged: {why}") from None
+    if entry is None or entry.written != word or entry.spoken != spoken:
+        raise PaperLedgeError(f"not saved, {path.name} is unchanged: the lexicon would not read {word[:40]!r} "
+                              "as written; edit it by hand")

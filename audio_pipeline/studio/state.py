@@ -190,10 +190,11 @@ class Studio:
             return {}
 
     def _chapter_marks(self, ep: str) -> list[dict]:
+        from ..audio.sidecars import read_chapters
+
         try:
-            data = json.loads(self.output_file(ep, ".chapters.json").read_text(encoding="utf-8"))
-            return [{"start": float(c["startTime"]), "title": str(c["title"])} for c in data["chapters"]]
-        except (OSError, ValueError, KeyError, TypeError):
+            return [{"start": start, "title": title} for start, title in read_chapters(self.output_file(ep, ".chapters.json"))[1]]
+        except PaperLedgeError:
             return []
 
     def plot(self, ep: str) -> str:

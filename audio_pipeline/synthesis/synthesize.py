@@ -10,6 +10,8 @@ parallel render has the same sentences, in the same order, as a serial one.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -85,23 +87,30 @@ def synthesize_all(
         # Each worker gets one thread: processes scale across cores better than one
         # engine's intra-op threads do.
         worker_params = {**engine_params, "threads": 1}
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=workers,
             initializer=_worker_init,
-            initargs=(engine_name, worker_params, str(cache.root)),
-        ) as pool:
+            initargs=(engine_name, worker_params, str(cache.root), os.getpid()),
+        )
+        try:
             futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
-            try:
-                for future in as_completed(futures):
-                    key = futures[future]
-                    found[key] = future.result()
-                    progress(uses[key])
-            except BrokenProcessPool:
-                # Killed from outside (the kernel's out-of-memory killer, `kill -9`): every
-                # sentence stored so far is a whole cache entry; nothing else was written.
-                raise RenderError(f"a synthesis worker was killed ({len(found)} of {len(keys)} sentences done); "
-                                  "nothing was written at the output path; render again, or lower --jobs "
-                                  "if the machine ran out of memory") from None
+            for future in as_completed(futures):
+                key = futures[future]
+                found[key] = future.result()
+                progress(uses[key])
+        except BrokenProcessPool:
+            stop_workers(pool)
+            # Killed from outside (the kernel's out-of-memory killer, `kill -9`): every
+            # sentence stored so far is a whole cache entry; nothing else was written.
+            raise RenderError(f"a synthesis worker was killed ({len(found)} of {len(keys)} sentences done); "
+                              "nothing was written at the output path; render again, or lower --jobs "
+                              "if the machine ran out of memory") from None
+        except BaseException:
+            # Ctrl-C, SIGTERM or an engine's error: the queue is dropped, not worked through
+            # (leaving the pool's `with` waits for every pending sentence: minutes on a long script).
+            stop_workers(pool)
+            raise
+        pool.shutdown()
 
     if any(e.sample_rate != rate for e in found.values()):
         raise RenderError(f"the {engine_name} engine returned audio at a rate other than its own {rate} Hz")
@@ -124,12 +133,61 @@ def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> 
     return cache.put(key, audio, engine.sample_rate)
 
 
+def stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
+    """Cancel what `pool` has not started and end its workers now: each is told to stop
+    (SIGTERM), and killed if it has not within `grace` seconds. A second Ctrl-C or SIGTERM
+    meanwhile is ignored, so that no worker is ever left behind; the render is stopping
+    anyway. The sentences already in the cache stay there."""
+    # Only the main thread may set handlers (a studio render runs on another thread).
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(grace)
+            if process.is_alive():
+                process.kill()
+                process.join(grace)
+        if manager is not None:
+            # The pool's own thread closes its pipes as it sees the workers gone; done before the
+            # program exits, so Python's exit hook never writes to a pipe being closed (3.11).
+            manager.join(grace)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 _worker: tuple[Engine, SentenceCache] | None = None
 
 
-def _worker_init(engine_name: str, params: dict[str, Any], cache_root: str) -> None:
+def _worker_init(engine_name: str, params: dict[str, Any], cache_root: str, parent: int) -> None:
     global _worker
+    # The render (this worker's parent) handles Ctrl-C and SIGTERM and ends its workers: a
+    # terminal's Ctrl-C, sent to the whole group, must not make each worker print a traceback,
+    # and a SIGTERM from the parent ends a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     _worker = (create_engine(engine_name, params), SentenceCache(cache_root))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel ends this worker if the render is killed outright (SIGKILL), which
+    no handler of the render's can see."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: such a worker ends when it next reads its closed queue
+    if os.getppid() != parent:  # the render died before the line above ran
+        os._exit(1)
 
 
 def _worker_synthesize(key: str, text: str) -> CacheEntry:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import BUNDLED_VOICES, DEFAULT_WRITING, PAUSE_LIMITS_S, Pauses
 from ..errors import VoiceError
+from ..files import read_text, regular_file
 from ..settings import Range, read_table
 from ..show import bundled_dir, inside_show, voice_profiles
 
@@ -64,7 +65,7 @@ def voice_path(spec: str) -> Path:
     """A profile name (voices/NAME.toml) or a path to a profile file."""
     if names_a_file(spec):
         path = Path(spec).expanduser()
-        if not path.is_file():
+        if not regular_file(path, VoiceError):
             raise VoiceError(f"voice profile {spec} not found; give a profile name or a path to a .toml file")
         return path
     found = voice_profiles().get(spec)
@@ -86,10 +87,8 @@ def _beside(path: Path, name: str) -> Path:
 def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     path = voice_path(spec)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise VoiceError(f"{path}: cannot read the voice profile ({e})") from None
-    except tomllib.TOMLDecodeError as e:
+        data = tomllib.loads(read_text(path, "voice profile", VoiceError))
+    except ValueError as e:  # TOMLDecodeError, or an integer of thousands of digits
         raise VoiceError(f"{path}: malformed voice profile ({e})") from None
     except RecursionError:
         raise VoiceError(f"{path}: the voice profile nests too deep; write plain settings") from None
@@ -116,7 +115,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     lexicon_path = None
     if profile.lexicon:
         lexicon_path = _beside(path, profile.lexicon).resolve()
-        if not lexicon_path.is_file():
+        if not regular_file(lexicon_path, VoiceError):
             raise VoiceError(f"{path}: lexicon {profile.lexicon} not found beside the profile")
         if not inside_show(lexicon_path, path.parent):
             raise VoiceError(f"{path}: lexicon {profile.lexicon} is outside the show folder; put it in voices/")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from ..errors import VoiceError
+from ..files import read_text, regular_file
 from ..settings import CONTROL, read_table
 
 if sys.version_info >= (3, 11):
@@ -171,15 +172,12 @@ class _Word:
 
 def _read_toml(path: Path) -> _File:
     """Parse and validate one lexicon file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise VoiceError(f"{path}: lexicon file not found; create it or fix the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VoiceError(f"{path}: cannot read the lexicon ({exc}); it must be UTF-8 text") from None
+    if not regular_file(path, VoiceError):  # a FIFO is refused here, never waited on
+        raise VoiceError(f"{path}: lexicon file not found; create it or fix the path")
+    text = read_text(path, "lexicon", VoiceError)
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of thousands of digits
         raise VoiceError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
     except RecursionError:
         raise VoiceError(f"{path}: nests too deep; write plain tables of words") from None

@@ -34,6 +34,7 @@ from .lexicon import Lexicon, default_show_lexicon_path, load_lexicon
 from .rule import Rule
 from .rules import NUMBERS, RULES
 from .rules.cardinals import LONG_DIGITS
+from .rules.lexicon import RULES as LEXICON_RULES
 from .tidy import tidy
 from .work import PARK_BASE, RESERVED, Work, has_words, strip_reserved
 
@@ -121,7 +122,9 @@ def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon,
     current = text
     for round_ in range(_MAX_ROUNDS):
         work = Work(current, list(inline), lexicon)
-        _run(work, rules)
+        # The lexicon reads the written text once: a spoken form is never looked up again
+        # ("it" = "it it" would double every round).
+        _run(work, rules if round_ == 0 else tuple(r for r in rules if r not in LEXICON_RULES))
         out = tidy(work.unparked(keep=keep))
         if round_ == 0 and not has_words(out) and has_words(text):
             # Nothing sayable survived (e.g. letters only in odd marks): keep the letters.

@@ -10,6 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
+from ..errors import PaperLedgeError
+from ..files import read_text
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -52,8 +55,10 @@ def table(name: str) -> dict[str, Any]:
     """The checked contents of ``data/NAME.toml``."""
     path = DATA / f"{name}.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        data = tomllib.loads(read_text(path, "front-end table"))
+    except PaperLedgeError as e:
+        raise TableError(str(e)) from None
+    except (ValueError, RecursionError) as e:
         raise TableError(f"{path}: {e}") from None
     shape = SHAPES[name]
     if set(data) != set(shape):

