@@ -21,6 +21,7 @@ from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig, default_cache_dir
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
+from ..files import read_text
 from ..synthesis.takes import TakeMaker, read_takes, take_params, write_takes
 from ..text.lexicon import with_fixes
 from ..show import show_lexicon_path, show_root
@@ -317,7 +318,7 @@ class Studio:
         before, profile, _ = self.load(ep)
         if where == "show":
             path = self._show_lexicon()
-            base = show_lexicon_path(self.root).read_text(encoding="utf-8") if not path.exists() else None
+            base = read_text(show_lexicon_path(self.root), "show lexicon") if not path.exists() else None
         elif where == "voice" and profile.lexicon_path is not None:
             path, base = profile.lexicon_path, None
         else:

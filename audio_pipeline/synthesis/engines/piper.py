@@ -7,7 +7,6 @@ its natural level and the whole episode is mastered at once.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 
 from ...config import PIPER_MAX_CLAUSE_PHONEMES, PIPER_MAX_PHONEMES
 from ...errors import VoiceError
+from ...files import read_json
 from ...settings import Range, ranged, read_table
 from ..limits import resource_problem
 from .base import Engine, file_digest
@@ -59,8 +59,11 @@ class PiperEngine(Engine):
         self.model_path, self.config_path = _resolve_model(params.model)
         # The voice's config is small; the ONNX session is built on first use, so an
         # engine that only answers fingerprint() (every sentence cached) costs nothing.
-        self._config = json.loads(self.config_path.read_text(encoding="utf-8"))
-        self.sample_rate = int(self._config["audio"]["sample_rate"])
+        self._config = read_json(self.config_path, "voice model config", VoiceError)
+        rate = self._config.get("audio", {}).get("sample_rate") if isinstance(self._config.get("audio"), dict) else None
+        if not isinstance(rate, int) or isinstance(rate, bool) or not 8000 <= rate <= 192000:
+            raise VoiceError(f"{self.config_path}: audio.sample_rate must be a whole number of Hz; is it a Piper voice config?")
+        self.sample_rate = rate
         self._voice = None
         self._syn = None
         self._fingerprint: str | None = None
