@@ -316,10 +316,10 @@ def test_season_and_feed_gates_leave_out_bad_and_stale_checks(tmp_path):
     good.write_text(SHORT.format(n=1, last="Purple elephants parade on thin ice tonight, and nobody listens."), encoding="utf-8")
     assert run_cli("season", season, "-o", out, "--cache-dir", cache).returncode == 0
     assert not (out / "01-good.check.json").exists()  # the plain render removed it
+    # Nothing is left to publish, and directories refuse an empty feed: no feed is written (exit 1).
     proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
-    assert proc.returncode == 3 and "01-good" in proc.stderr, proc.stderr
-    assert feedparser.parse(str(out / "feed.xml")).entries == []
+    assert proc.returncode == 1 and "01-good" in proc.stderr and "no feed written" in proc.stderr, proc.stderr
     # Put back (a backup, a copy from elsewhere), it is still void: it names another MP3's checksum.
     (out / "01-good.check.json").write_text(old_check, encoding="utf-8")
     proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
-    assert proc.returncode == 3 and "01-good" in proc.stderr, proc.stderr
+    assert proc.returncode == 1 and "01-good" in proc.stderr, proc.stderr

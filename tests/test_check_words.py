@@ -76,3 +76,34 @@ def test_check_without_the_recogniser_says_how_to_install_it(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert "pip install" in proc.stderr and "[check]" in proc.stderr
+
+
+def test_a_cue_with_no_words_is_planned_over_its_whole_span():
+    """Its span is still heard: speech under an empty cue must be measured, not skipped."""
+    [w] = plan([(1.0, 3.0, [])], lambda word: [1], CheckConfig())
+    assert (w.pieces[0].start, w.pieces[0].end) == (1.0, 3.0)
+
+
+def test_voiced_time_counts_the_sound_in_a_span_and_not_its_silence():
+    import numpy as np
+
+    from audio_pipeline.check.speech import voiced
+
+    rate = 16_000
+    sound = 0.1 * np.random.default_rng(1).standard_normal(rate).astype(np.float32)
+    audio = np.concatenate([np.zeros(rate, np.float32), sound, np.zeros(rate, np.float32)])
+    whole, first = voiced(audio, rate, 1.0, [(0.0, 3.0), (0.0, 1.0)], CheckConfig())
+    assert abs(whole - 1.0) < 0.05 and first == 0
+    # Sped up 1.5 times (as the aligner hears it), the same sound is still 1 s of the episode.
+    n = rate * 2 // 3
+    faster = np.concatenate([np.zeros(n, np.float32), sound[:n], np.zeros(n, np.float32)])
+    [fast] = voiced(faster, rate, 1.5, [(0.0, 3 * n / rate)], CheckConfig())
+    assert abs(fast - 1.0) < 0.05
+
+
+def test_the_pace_is_the_episodes_own_and_a_lone_cue_gets_the_default():
+    from audio_pipeline.check.speech import pace
+
+    cfg = CheckConfig()
+    assert pace([6.0] * 10, [100] * 10, cfg) == 0.06
+    assert pace([60.0], [5], cfg) == cfg.pace_default

@@ -58,6 +58,8 @@ class Window:
     pieces: list[Piece] = field(default_factory=list)
     length: float = 0.0
     """Seconds of audio in it, after the tempo change."""
+    tokens: int = 0
+    """Its pieces' tokens (kept as it fills: no sum over its pieces per piece)."""
 
     @property
     def start(self) -> float:
@@ -89,19 +91,20 @@ def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str],
         said = np.concatenate([[0], np.cumsum([len(w) + 1 for w in words])]) if words else np.zeros(1)
         for a, b in zip(cuts[:-1], cuts[1:]):
             p0 = start + (end - start) * said[a] / max(1, said[-1])
-            p1 = start + (end - start) * said[b] / max(1, said[-1])
+            p1 = end if b == total else start + (end - start) * said[b] / said[-1]  # a cue of no words: all of it
             cut = (lo if a == 0 else max(lo, p0 - pad), hi if b == total else min(hi, p1 + pad))
             pieces.append(Piece(n, p0, p1, words[a:b], tokens[a:b], cut))
     windows: list[Window] = []
     for p in pieces:
         seconds = (p.cut[1] - p.cut[0]) / tempo
         w = windows[-1] if windows else None
-        if not w or w.length + seconds > WINDOW_S or sum(q.size for q in w.pieces) + p.size > room_tokens:
+        if not w or w.length + seconds > WINDOW_S or w.tokens + p.size > room_tokens:
             w = Window()
             windows.append(w)
         p.at = w.length
         w.pieces.append(p)
         w.length += seconds
+        w.tokens += p.size
     return windows
 
 

@@ -3,8 +3,10 @@
 Every sentence (a cue of `EPISODE.vtt`, written from the render's timeline) is scored by
 forced alignment of its text against its own time span (align.py): the probability of
 each written word in that audio. A sentence with too many improbable words, or one word
-the audio all but rules out, is flagged; only flagged sentences are decoded freely, to
-report what was heard and to count their word errors. The MP3's length must match its
+the audio all but rules out, is flagged, and so is one whose span holds more speech
+than its words take (speech.py: extra words, a repetition, speech under a cue of no
+words); only flagged sentences are decoded freely, to report what was heard and to count
+their word errors, the words heard beyond the written ones among them. The MP3's length must match its
 transcript's, and speech outside every cue is reported.
 """
 
@@ -18,26 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import align
+from . import align, speech
 from ..audio.sidecars import CHECK_MARK
 from ..files import sha256_file
+from .transcript import Cue, past_the_end, plausible, read_vtt
 from .words import Score, reading, score, scoring_words, words_of
 from ..config import CheckConfig
 from ..errors import CheckError
-from ..audio.sidecars import cue_body
 
-__all__ = ["Score", "score", "words_of", "check_episode", "check_clip"]
-
-
-@dataclass
-class Cue:
-    index: int
-    """The cue's number in the VTT (1 for the first sentence)."""
-    start: float
-    end: float
-    text: str
-    speaker: str = ""
-    """Who says it (the cue's WebVTT voice span; "" without a cast)."""
+__all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "Cue", "read_vtt"]
 
 
 @dataclass
@@ -102,52 +93,6 @@ class CheckReport:
 
 
 # ---------------------------------------------------------------------------------------
-# Reading the transcript
-# ---------------------------------------------------------------------------------------
-
-_TIME = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
-
-
-def read_vtt(path: Path) -> list[Cue]:
-    if not path.exists():
-        raise CheckError(f"no transcript {path} beside the MP3: check reads sentence times from it (render writes it)")
-    if not path.is_file():  # a FIFO would block, a folder cannot be read
-        raise CheckError(f"{path} is not a regular file; check reads sentence times from the transcript render writes")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CheckError(f"{path} is not UTF-8 text; WebVTT is UTF-8 (render writes it so)") from None
-    except OSError as e:
-        raise CheckError(f"cannot read {path} ({e.strerror})") from None
-    if not text.startswith("WEBVTT"):
-        raise CheckError(f"{path} is not a WebVTT file")
-
-    def secs(t: str) -> float:
-        m = _TIME.search(t)
-        if not m:
-            raise CheckError(f"{path}: bad cue time {t.strip()!r}")
-        return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-
-    cues = []
-    for block in text.replace("\r\n", "\n").split("\n\n")[1:]:
-        lines = [line for line in block.strip().splitlines() if line.strip()]
-        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if timing is None:
-            continue
-        a, b = lines[timing].split("-->")[:2]
-        speaker, words = cue_body(" ".join(lines[timing + 1 :]))
-        cue = Cue(len(cues) + 1, secs(a), secs(b), words, speaker)
-        if not (math.isfinite(cue.start) and cue.start <= cue.end):
-            raise CheckError(f"{path}: cue {cue.index} ends before it starts")
-        if cues and cue.start < cues[-1].start:
-            raise CheckError(f"{path}: cue {cue.index} starts before cue {cue.index - 1}; a transcript's cues are in time order")
-        cues.append(cue)
-    if not cues:
-        raise CheckError(f"{path} has no cues")
-    return cues
-
-
-# ---------------------------------------------------------------------------------------
 # Scoring
 # ---------------------------------------------------------------------------------------
 
@@ -186,8 +131,12 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
     heard_words: list[list[tuple[str, float]]] = [[] for _ in cues]
     out: list[SentenceCheck | None] = [None] * len(cues)
     errors = 0
+    sizes = [speech.letters(f) for f in forms]
+    voiced = [0.0] * len(cues)
+    extra: dict[int, str] = {}
     gaps = [(0.0, cues[0].start)] + [(a.end, b.start) for a, b in zip(cues, cues[1:])]
-    speech: list[tuple[float, float]] = []
+    outside: list[tuple[float, float]] = []
+    more_speech: list[str] = []
     g = 0
     # The model works on `workers` windows at once; the audio is read here, in order, one
     # window ahead, so that a worker never waits for it.
@@ -198,7 +147,10 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
     try:
         for k, w in enumerate(windows):
             while len(running) <= aligner.workers and (nxt_w := next(ahead, None)) is not None:
-                running.append(pool.submit(aligner.window, align.window_audio(source, nxt_w), nxt_w))
+                audio = align.window_audio(source, nxt_w)
+                for i, seconds in speech.in_pieces(audio, nxt_w, cfg):
+                    voiced[i] += seconds
+                running.append(pool.submit(aligner.window, audio, nxt_w))
             for p, words in zip(w.pieces, running.popleft().result()):
                 heard_words[p.sentence].extend(words)
                 left[p.sentence] -= 1
@@ -217,13 +169,30 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
             while g < len(gaps) and gaps[g][0] < nxt:
                 a, b = gaps[g]
                 if b - a >= cfg.outside_min_s:
-                    speech += align.speech_in(source.read(a, b), a, cfg.outside_min_s, cfg.tempo)
+                    outside += align.speech_in(source.read(a, b), a, cfg.outside_min_s, cfg.tempo)
                 g += 1
             source.forget(min([nxt, cues[-1].end, *(a for a, _ in gaps[g:g + 1])]))
+        # Speech the expected words do not explain (extra words, a repetition, babble, a
+        # cue with no words) is decoded freely too: the words heard beyond them are errors.
+        per_letter = speech.pace(voiced, sizes, cfg)
+        for i, s in enumerate(out):
+            if s is not None and speech.unexplained(voiced[i], sizes[i], per_letter, cfg):
+                extra[i] = speech.note(voiced[i], sizes[i], per_letter)
+                if not s.flagged:
+                    s.flagged = True
+                    relistens.append((s, i, pool.submit(_relisten, source, aligner, cues[i], cfg)))
         for s, i, heard in relistens:
             errors += _decoded(s, heard.result(), cfg).errors
             if s.flagged and _names_only(heard_words[i], cfg):
                 s.note = "its improbable words are all names, which the recogniser seldom knows: listen to them"
+            elif s.flagged and i in extra:
+                s.note = extra[i]
+            elif i in extra:  # heard as written: a sound the recogniser writes no words for (babble, noise)
+                more_speech.append(f"cue {s.index} at {_clock(s.start)} {extra[i]}, but is heard as written: listen to it")
+            if s.flagged and not sizes[i]:  # speech and nothing to score: never a perfect score
+                s.score = 0.0
+                more_speech.append(f"cue {s.index} at {_clock(s.start)} has no words to score, but speech is heard "
+                                f"in it: {s.heard[:60]!r}")
     finally:
         pool.shutdown(cancel_futures=True)
     t = cues[-1].end
@@ -231,11 +200,12 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
         chunk = source.read(t, t + align.WINDOW_S)
         if chunk.size == 0:
             break
-        speech += align.speech_in(chunk, t, cfg.outside_min_s, cfg.tempo)
+        outside += align.speech_in(chunk, t, cfg.outside_min_s, cfg.tempo)
         source.forget(t + align.WINDOW_S)
         t += align.WINDOW_S
-    findings = [f"speech at {_clock(a)}–{_clock(b)}, outside every cue of the transcript" for a, b in speech]
+    findings = [f"speech at {_clock(a)}–{_clock(b)}, outside every cue of the transcript" for a, b in outside]
     n = sum(len(words_of(c.text)) for c in cues)
+    findings += more_speech
     return [s for s in out if s is not None], errors, n, findings
 
 
@@ -308,6 +278,13 @@ def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None
         if timeline is None:
             source = align.Stream(cfg.tempo, path=mp3)  # ffmpeg decodes ahead meanwhile
         cues = read_vtt(mp3.with_suffix(".vtt"))
+        length = timeline.duration if timeline is not None else _declared(mp3)
+        plausible(cues, length, mp3.with_suffix(".vtt"), cfg)
+        early = past_the_end(cues, length)
+        if early:  # nothing past the end can be heard: failed at once, not listened to
+            if source is not None:
+                source.close()
+            return _unheard(mp3, cues, model, early, time.perf_counter() - t0)
     except CheckError:
         if source is not None:
             source.close()
@@ -323,8 +300,29 @@ def check_episode(mp3: Path, cfg: CheckConfig = CheckConfig(), model: str | None
     finally:
         if source is not None:
             source.close()
-    wer = round(errors / n, 4) if n else 0.0
+    wer = round(errors / n, 4) if n else float(errors > 0)
     return CheckReport(mp3, wer, sentences, model, time.perf_counter() - t0, errors, n, findings, failures, sha256_file(mp3))
+
+
+def _declared(mp3: Path) -> float:
+    """The MP3's length as its header says, read without decoding; never more than its
+    bytes hold at MP3's lowest bitrate (8 kbit/s), whatever a damaged header claims."""
+    from mutagen.mp3 import MPEGInfo
+
+    most = mp3.stat().st_size * 8 / 8000
+    try:
+        with open(mp3, "rb") as f:
+            return min(most, MPEGInfo(f).length)  # the stream's header only: its tags are not parsed
+    except Exception:  # no header to be found, or a damaged one: the bound by its bytes holds
+        return most
+
+
+def _unheard(mp3: Path, cues: list[Cue], model: str, failure: str, seconds: float) -> CheckReport:
+    """The report of a transcript that runs past the end of its audio: every sentence unheard."""
+    sentences = [SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, "", float(bool(words_of(c.text))),
+                               True, 0.0, note="not heard: the audio ends before its transcript") for c in cues]
+    n = sum(len(words_of(c.text)) for c in cues)
+    return CheckReport(mp3, float(n > 0), sentences, model, seconds, n, n, [], [failure], sha256_file(mp3))
 
 
 def check_clip(written: str, audio, rate: int, cfg: CheckConfig, model: str) -> tuple[str, Score, SentenceCheck]:
