@@ -168,3 +168,24 @@ def test_a_render_whose_timeline_lost_a_sentence_fails_and_writes_nothing(tmp_pa
     message = str(failed.value)
     assert "\n" not in message and "2 sentences where the script has 3" in message and "sentence 2" in message
     assert not out.exists() and list((tmp_path / "out").iterdir()) == []
+
+
+def test_mastering_never_imports_scipy_beside_the_meters_background_import():
+    # scipy's lazily loaded submodules break when two threads import them at once
+    # ("KeyError: 'scipy'", a traceback in about one render in ten): mastering waits for
+    # the render's background import of the meter before it imports scipy itself.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from audio_pipeline.audio.loudness import preload\n"
+        "thread = preload()\n"
+        "from audio_pipeline.audio.master import compressor_db\n"
+        "from audio_pipeline.config import MasterConfig\n"
+        "compressor_db(np.zeros(100), -20.0, MasterConfig(), 0.01)\n"
+        "print('still importing' if thread.is_alive() else 'finished')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.stdout.strip() == "finished"

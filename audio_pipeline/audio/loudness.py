@@ -36,25 +36,43 @@ class Frames:
     """Largest sample magnitude in each frame."""
 
 
+_preloading: list[threading.Thread] = []
+_preload_lock = threading.Lock()
+
+
 def preload() -> threading.Thread:
-    """Import the meter's libraries in the background (scipy.signal takes about a second), so
-    that a render pays for it while its voices synthesise, not after."""
+    """Import the meter's and the mastering's libraries in the background (scipy takes about
+    a second), so that a render pays for it while its voices synthesise, not after."""
 
     def load() -> None:
         try:
             import pyloudnorm  # noqa: F401
+            import scipy.ndimage  # noqa: F401
             import scipy.signal  # noqa: F401
         except ImportError:
             pass  # analyse() imports them again and says what is missing
 
-    thread = threading.Thread(target=load, name="preload-meter", daemon=True)
-    thread.start()
+    with _preload_lock:
+        thread = threading.Thread(target=load, name="preload-meter", daemon=True)
+        _preloading.append(thread)
+        thread.start()
     return thread
+
+
+def meter_ready() -> None:
+    """Wait for a background import to finish before importing scipy on this thread:
+    scipy's lazily loaded submodules are not safe to import from two threads at once
+    (seen as KeyError: 'scipy' in a render)."""
+    with _preload_lock:
+        threads = list(_preloading)
+    for thread in threads:
+        thread.join()
 
 
 def analyse(blocks: Iterable[np.ndarray], rate: int, hop_s: float = 0.010) -> Frames:
     hop = round(hop_s * rate)
     # Imported here: scipy.signal costs a second to import, and `paperledge text` never measures.
+    meter_ready()
     import pyloudnorm
     from scipy.signal import lfilter, lfilter_zi
 

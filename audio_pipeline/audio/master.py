@@ -16,7 +16,7 @@ import numpy as np
 import soxr
 
 from ..config import MasterConfig
-from .loudness import BLOCK, Frames, Reader, gated_loudness
+from .loudness import BLOCK, Frames, Reader, gated_loudness, meter_ready
 
 
 @dataclass
@@ -39,6 +39,7 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     smoothed with no phase lag (offline, so no attack delay), which keeps consonants
     from being squashed ahead of the vowel that follows.
     """
+    meter_ready()  # never import scipy beside the background import
     from scipy.ndimage import uniform_filter1d
 
     reduction = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / config.compressor_ratio))
@@ -47,6 +48,7 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
 
 def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
     """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
+    meter_ready()  # never import scipy beside the background import
     from scipy.ndimage import minimum_filter1d
 
     target_lufs = config.target_lufs
@@ -124,6 +126,7 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample
     value averaged at n is a minimum over a window containing n, so the smoothed
     gain never exceeds needed[n]: peaks are caught, never clipped.
     """
+    meter_ready()  # never import scipy beside the background import
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     ones = np.ones(x.size, dtype=np.float32)
