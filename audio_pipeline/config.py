@@ -264,6 +264,9 @@ class CheckConfig:
     min_cue_s: float = 0.2
     """A transcript with more cues than its audio holds at one per this many seconds is
     not the audio's transcript: refused before anything is heard."""
+    min_address_space_mb: int = 1536
+    """Under a smaller `ulimit -v` the recogniser fails in its own code (CTranslate2 can crash
+    outright near 1 GB), so a check is refused before it starts, naming the limit."""
 
 
 # Word forms the recogniser and the script may spell differently but that sound the same.
@@ -378,3 +381,18 @@ FEED_FUTURE_WARN_DAYS: Final = 1
 in the future, at the top of the list."""
 FEED_FUTURE_ERROR_DAYS: Final = 366
 """A pubDate more than this far ahead (2099) is a mistake, not a schedule: an error."""
+VIDEO_FPS: Final = 10
+"""Frames per second of an episode video or clip: the picture changes only at sentence and
+chapter boundaries, and at 10 fps a caption appears within 0.05 s of its sentence."""
+
+VIDEO_PRESET: Final = "veryfast"
+"""libx264's preset for the video (with -tune stillimage: a still costs little at any preset)."""
+
+VIDEO_CRF: Final = 23
+"""libx264's constant quality for the video (lower is better and larger)."""
+
+VIDEO_AUDIO_KBPS: Final = 192
+"""AAC bitrate of a video's audio (encoded once from the episode's MP3)."""
+
+MAX_CLIP_S: Final = 60.0
+"""The longest clip `paperledge clip` makes (Shorts, Reels and TikTok take a minute)."""

@@ -86,6 +86,7 @@ def load_soon(name: str, cfg) -> Future:
     on a thread of its own: CTranslate2 lets the rest of the program go on meanwhile
     (reading the transcript, decoding the audio). The future holds the model, or the
     one-line error."""
+    _enough_address_space(cfg)
     workers, threads = workers_and_threads(cfg)
     key = (name, threads, workers)
     if key not in _loading:
@@ -102,6 +103,15 @@ def load_soon(name: str, cfg) -> Future:
         # since CTranslate2 cut off mid-load aborts the process.
         threading.Thread(target=run, name="recogniser").start()
     return _loading[key]
+
+
+def _enough_address_space(cfg) -> None:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY and soft < cfg.min_address_space_mb << 20:
+        raise CheckError(f"not enough memory to check by ear: the recogniser needs {cfg.min_address_space_mb} MB "
+                         f"and the process is limited to {soft >> 20} MB (ulimit -v); raise the limit")
 
 
 def _load(name: str, threads: int, workers: int):
