@@ -175,7 +175,7 @@ def test_render_check_under_a_memory_limit_says_so_and_leaves_no_temporary_file(
                         "--cache-dir", str(tmp_path / "cache"), "-q")
         _one_line(proc, "not enough memory", "ulimit -v")
         assert "interrupted" not in proc.stderr
-        assert not [p.name for p in out.iterdir() if p.name.endswith("part")]
+        assert not [p.name for p in out.rglob("*") if p.name.endswith("part")]
 
 
 def _in_terminal(*args: str) -> tuple[int, str]:
