@@ -92,6 +92,7 @@ def browser():
 # A 409 answer is a resource that "failed to load" to Chromium's console: the conflict test makes exactly one.
 CONFLICT_LINE = "the server responded with a status of 409"
 ERRORS: list[str] = []
+FAILED: list[str] = []  # the address and status of every answer the console calls an error
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,7 @@ def page(browser, server):
     page = browser.new_page()
     page.on("console", lambda m: ERRORS.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: ERRORS.append(str(e)))
+    page.on("response", lambda r: FAILED.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto(STUDIO["address"])  # the printed address: its token becomes a cookie, then the bare address
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     assert page.url == server
@@ -412,5 +414,5 @@ def test_every_control_has_a_name_and_is_reached_by_keyboard(page):
 
 
 def test_no_console_errors(page):
-    assert [e for e in ERRORS if CONFLICT_LINE not in e] == []
+    assert [e for e in ERRORS if CONFLICT_LINE not in e] == [], FAILED
     assert sum(CONFLICT_LINE in e for e in ERRORS) <= 1
