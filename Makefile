@@ -17,8 +17,12 @@ VOICE  ?=
 CHECK   ?=
 MAX_WER ?=
 CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer $(MAX_WER))
+# make season VIDEO=1: each episode's video (EPISODE.mp4) too, made from its MP3 and sidecars
+# (`paperledge video`, as `render --video` does); one older than its MP3, or missing, is made again.
+VIDEO ?=
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
+SEASON_MP4S    := $(if $(VIDEO),$(SEASON_MP3S:.mp3=.mp4))
 # x.md and x.txt would both become x.mp3: refused before anything renders.
 SEASON_DUPES := $(filter $(basename $(notdir $(wildcard $(SEASON)/*.md))),$(basename $(notdir $(wildcard $(SEASON)/*.txt))))
 ifneq ($(filter season,$(MAKECMDGOALS)),)
@@ -29,7 +33,7 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test lint dist bench bench-text bench-floor bench-check season clean
+.PHONY: setup system-deps demo test lint dist bench bench-text bench-floor bench-check bench-video season clean
 
 setup: $(BIN)/paperledge
 
@@ -48,6 +52,9 @@ system-deps:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v tesseract >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null; }
 
 demo: setup
 	@mkdir -p build/demo
@@ -67,6 +74,11 @@ dist: setup
 
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/video.py
+
+# Only the video's part of the benchmark (the sample episode and the 30-minute script).
+bench-video: setup system-deps
+	$(BIN)/python bench/video.py
 
 # Only the text front end's part of the benchmark.
 bench-text: setup
@@ -84,7 +96,7 @@ bench-check: setup system-deps
 # stops make with status 1, naming each problem.
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
-season: $(SEASON_MP3S)
+season: $(SEASON_MP3S) $(SEASON_MP4S)
 	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only)
 	$(BIN)/paperledge validate $(OUT)
 
@@ -95,6 +107,9 @@ $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 $(OUT)/%.mp3: $(SEASON)/%.txt $(RENDER_DEPS)
 	@mkdir -p $(@D)
 	$(BIN)/paperledge render $< -o $@ --quiet $(if $(VOICE),--voice $(VOICE)) $(CHECK_ARGS)
+
+$(OUT)/%.mp4: $(OUT)/%.mp3
+	$(BIN)/paperledge video $<
 
 clean:
 	rm -rf build .cache dist

@@ -381,12 +381,14 @@ FEED_FUTURE_WARN_DAYS: Final = 1
 in the future, at the top of the list."""
 FEED_FUTURE_ERROR_DAYS: Final = 366
 """A pubDate more than this far ahead (2099) is a mistake, not a schedule: an error."""
-VIDEO_FPS: Final = 10
+VIDEO_FPS: Final = 5
 """Frames per second of an episode video or clip: the picture changes only at sentence and
-chapter boundaries, and at 10 fps a caption appears within 0.05 s of its sentence."""
+chapter boundaries, and at 5 fps (each change on the nearest frame) a caption appears within
+0.1 s of its sentence's start. Every frame costs libx264 time, even one that did not change."""
 
-VIDEO_PRESET: Final = "veryfast"
-"""libx264's preset for the video (with -tune stillimage: a still costs little at any preset)."""
+VIDEO_PRESET: Final = "ultrafast"
+"""libx264's preset for the video: the pictures are stills, where the slower presets'
+motion search buys little (the file is a little larger) and costs twice the time and memory."""
 
 VIDEO_CRF: Final = 23
 """libx264's constant quality for the video (lower is better and larger)."""

@@ -26,7 +26,8 @@ from .files import checked_write, reason, remove_stale_temps, temp_beside, write
 from .audio.ffmpeg import Loudness
 from .audio.loudness import analyse, blocks_of, preload
 from .audio.master import mastered_blocks, plan
-from .script.cast import guests_of, host_of
+from .script.cast import host_of, people_of
+from .script.soundbite import check_passage, resolve
 from .script.read import Episode, check_speakable, read_script
 from .show import ShowSettings, cover_path, inside_show, load_settings
 from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
@@ -179,6 +180,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     # What the script says, as read before any audio is made: the finished timeline must hold
     # exactly these sentences, or the render is wrong and fails rather than say it is done.
     script_says = [s.written or s.markup for s in sentences]
+    check_passage(episode.meta.soundbite, script_says, str(script))
     stage = options.stages or getattr(progress, "stage", None) or (lambda name: None)
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
@@ -228,8 +230,10 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         stage("tags and sidecars")
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
         host = host_of(episode.cast)
+        bite = episode.meta.soundbite and resolve(episode.meta.soundbite, [(s.written, s.start, s.end) for s in
+                                                  timeline.sentences], timeline.duration, str(script))
         write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
-                   guests=guests_of(episode.cast, set(episode.voices)))
+                   people=people_of(episode.cast, set(episode.voices)), soundbite=bite or None)
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.

@@ -24,11 +24,11 @@ test-ray: setup-ray system-deps
 	$(RAY_BIN)/python -c "import ray"
 	$(RAY_BIN)/python -m pytest -q -m ray
 
-# make season-ray SEASON=DIR [OUT=DIR] [VOICE=PROFILE] [RAY_ADDRESS=auto|HOST:PORT|ray://HOST:PORT]
+# make season-ray SEASON=DIR [OUT=DIR] [VOICE=PROFILE] [VIDEO=1] [RAY_ADDRESS=auto|HOST:PORT|ray://HOST:PORT]
 season-ray: setup-ray
 	@mkdir -p $(OUT)
 	$(RAY_BIN)/paperledge season $(SEASON) -o $(OUT) --executor ray \
-	  $(if $(RAY_ADDRESS),--ray-address $(RAY_ADDRESS)) $(if $(VOICE),--voice $(VOICE))
+	  $(if $(RAY_ADDRESS),--ray-address $(RAY_ADDRESS)) $(if $(VOICE),--voice $(VOICE)) $(if $(VIDEO),--video)
 
 # make bench compares --executor ray with --executor local: it needs this environment too.
 bench: setup-ray

@@ -28,6 +28,7 @@ from ..errors import RenderError
 from ..files import write_problem
 from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 from ..script.read import EpisodeMeta, credits_sentence
+from ..script.soundbite import parse_tag, tag_text
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig, label: Path | None = None) -> Loudness:
@@ -180,6 +181,15 @@ def written_by_us(path: Path) -> bool:
     return bool(tags.getall(f"TXXX:{MARK}")) or (bool(tags.getall("PCST")) and bool(tags.getall("CTOC:toc")))
 
 
+def soundbite_of(path: Path) -> tuple[float, float] | None:
+    """The (start, duration) an MP3's soundbite frame holds, or None (none, or unreadable)."""
+    try:
+        frames = ID3(path).getall(f"TXXX:{SOUNDBITE}")
+    except TAG_READ_ERRORS:
+        return None
+    return parse_tag(frames[0].text[0]) if frames and frames[0].text else None
+
+
 def credits_text(meta: EpisodeMeta) -> str:
     parts = [meta.description.strip()] if meta.description.strip() else []
     if meta.authors:
@@ -187,18 +197,31 @@ def credits_text(meta: EpisodeMeta) -> str:
     return "\n\n".join(parts)
 
 
-def guests_text(guests: list[str]) -> str:
-    """The comment's credit to the cast beside the host."""
-    if not guests:
-        return ""
-    names = guests[0] if len(guests) == 1 else ", ".join(guests[:-1]) + f" and {guests[-1]}"
-    return f"Guest{'s' if len(guests) > 1 else ''}: {names}."
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def people_text(people: list[tuple[str, str]]) -> str:
+    """The comment's credit to the cast beside the host, by role: "Co-host: Maya. Guest: Sam."
+    (`people`: (name, role) pairs, as script.cast.people_of gives them)."""
+    parts = []
+    for role, label in (("co-host", "Co-host"), ("guest", "Guest")):
+        names = [name for name, r in people if r == role]
+        if names:
+            parts.append(f"{label}{'s' if len(names) > 1 else ''}: {_names(names)}.")
+    return " ".join(parts)
+
+
+SOUNDBITE = f"{MARK} soundbite"
+"""Description of the TXXX frame holding the episode's soundbite, "START DURATION" in seconds
+(the feed's podcast:soundbite, and the span `clip` cuts by default)."""
 
 
 def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None,
-               guests: list[str] = ()) -> None:
-    """`artist`: the host (the voice listeners hear); `guests`: the rest of the cast, credited in the comment;
-    `cover`: a JPEG or PNG that show.cover_art has accepted."""
+               people: list[tuple[str, str]] = (), soundbite: tuple[float, float] | None = None) -> None:
+    """`artist`: the host (the voice listeners hear); `people`: (name, role) of the rest of the cast,
+    credited in the comment by role; `cover`: a JPEG or PNG that show.cover_art has accepted;
+    `soundbite`: (start, duration) in seconds of the rendered episode."""
     tags = ID3()
     tags.add(TIT2(encoding=3, text=meta.title))
     tags.add(TPE1(encoding=3, text=artist))
@@ -216,7 +239,9 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
         tags.add(TCAT(encoding=3, text=meta.category))
     tags.add(PCST(value=1))
     tags.add(TXXX(encoding=3, desc=MARK, text=__version__))
-    comment = "\n\n".join(p for p in (credits_text(meta), guests_text(guests)) if p)
+    if soundbite is not None:
+        tags.add(TXXX(encoding=3, desc=SOUNDBITE, text=tag_text(soundbite)))
+    comment = "\n\n".join(p for p in (credits_text(meta), people_text(list(people))) if p)
     if comment:
         tags.add(COMM(encoding=3, lang="eng", desc="", text=comment))
     if cover:

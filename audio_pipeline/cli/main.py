@@ -19,6 +19,7 @@ from .admin import assets_cmd, cache_group, init_cmd, voices
 from .options import WER, Finite, Group, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .season import feed, import_page, season, validate
 from .studio import studio
+from .video import clip, video
 from ..config import ExportConfig, MasterConfig
 from ..files import counted
 
@@ -30,11 +31,23 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
-for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio):
+for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio, video, clip):
     main.add_command(_command)
 
 
-def _render_checked(script, options, retakes, fix, max_wer, quiet):
+def _video(mp3: Path, quiet: bool) -> None:
+    """The video of an episode just rendered (the stage after the render: render.py never makes it)."""
+    from ..video.episode import make_video
+
+    made = make_video(mp3)
+    if not quiet:
+        for note in made.notes:
+            click.echo(f"  {note}", err=True)
+        click.echo(f"{made.mp4}: {made.duration_s:.1f} s, {made.bytes / 1e6:.1f} MB; {made.youtube_txt.name}")
+
+
+def _render_checked(script, options, retakes, fix, max_wer, quiet, video=False):
+    """Render with the check (and with `video`, make the video before the check's verdict exits)."""
     from ..check.retake import render_checked
 
     n = options.config.check.retakes if retakes is None else retakes
@@ -59,6 +72,8 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet):
 
             for w, sp in done.improve.fixes.items():
                 click.echo(f"  {lexicon_line(w, sp)}")
+    if video:
+        _video(result.output, quiet)
     _gate(report, max_wer, quiet=False)
 
 
@@ -80,9 +95,11 @@ def _gate(report, max_wer, quiet):
 @click.option("--target-lufs", type=Finite(-40, -5), help=f"Integrated loudness target [default: {MasterConfig.target_lufs:g}].")
 @click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--video", is_flag=True, help="Also make the episode's video, EPISODE.mp4, once the MP3 is written.")
 @check_options
 @cache_options
-def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, fix, asr_model, max_wer, no_cache, cache_dir, jobs, device):
+def render(script, output, voice, target_lufs, bitrate, quiet, video, check, retakes, fix, asr_model, max_wer, no_cache,
+           cache_dir, jobs, device):
     """Render one episode SCRIPT to a tagged, chaptered MP3 with transcript and chapters file."""
     from dataclasses import replace
 
@@ -98,10 +115,12 @@ def render(script, output, voice, target_lufs, bitrate, quiet, check, retakes, f
     if jobs:
         options.jobs = jobs
     if check or fix or retakes is not None:
-        _render_checked(script, with_asr_model(options, asr_model), retakes, fix, max_wer, quiet)
+        _render_checked(script, with_asr_model(options, asr_model), retakes, fix, max_wer, quiet, video)
         return
     with progress_bar(quiet, "Synthesising") as update:
         result = render_episode(script, options, update)
+    if video:
+        _video(result.output, quiet)
     if not quiet:
         s = result.synthesis
         minutes, seconds = divmod(round(result.duration), 60)

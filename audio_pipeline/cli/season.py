@@ -46,9 +46,11 @@ def _report_validation(out: Path, quiet: bool) -> bool:
               help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
 @click.option("--ray-address", metavar="ADDRESS",
               help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
+@click.option("--video", is_flag=True,
+              help="Also make each episode's video (EPISODE.mp4), again only where its MP3 changed or it is missing.")
 @check_options
 @cache_options
-def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, retakes, fix, asr_model, max_wer,
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, check, retakes, fix, asr_model, max_wer,
            no_cache, cache_dir, jobs, device):
     """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
@@ -72,7 +74,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
         import_ray()  # without the extra: one line saying how to install it
         options.jobs = jobs or 0  # 0: one actor per CPU (or GPU) of the cluster
         with rich_progress(quiet) as bars:
-            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars)
+            run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars, video=video)
         reports = run.reports
         if not quiet and run.actors:
             click.echo(
@@ -100,7 +102,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
                     display(done, total)
 
                 options.stages = display.stage
-                reports.append(render_season(season_dir, out, options, update, spec))
+                reports.append(render_season(season_dir, out, options, update, spec, video=video))
     refused = []
     for out, report in zip(outs, reports):
         if not quiet:
@@ -113,6 +115,9 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, check, ret
                 f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
                 f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
             )
+            if video:
+                click.echo(f"  videos: {plural(len(report.videos), 'video')} made"
+                           + (f" ({', '.join(p.stem for p in report.videos)})" if report.videos else ", every one current"))
             for what, scripts in (("rendered", report.rendered), ("unchanged", report.skipped)):
                 if scripts:
                     click.echo(f"  {what}: {', '.join(p.stem for p in scripts)}")

@@ -4,6 +4,7 @@ their audio in the cache, starts episode tasks and writes what they return. See 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter, deque
@@ -14,13 +15,13 @@ from typing import Any
 
 from ..audio import assets
 from ..synthesis.cache import SentenceCache
-from .worker import EngineSpec, EpisodeOutput, EpisodeWork, first_line, produce_episode, start_workers
+from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
 from ..config import ClusterConfig, Pauses
 from ..errors import PaperLedgeError, RenderError
 from ..files import checked_write, temp_beside, write_atomic
 from ..render import RenderOptions, stack_temp
 from ..script.read import Episode
-from ..publish.season import STATE, SeasonReport
+from ..publish.season import STATE, SeasonReport, video_key
 from ..audio.sidecars import sidecar_paths, srt_from_vtt, srt_path
 
 
@@ -49,6 +50,8 @@ class SeasonPlan:
     report: SeasonReport = field(default_factory=SeasonReport)
     state: dict[str, str] = field(default_factory=dict)
     cover: bytes | None = None
+    video: bool = False
+    """`season --video`: each episode's video too."""
 
 
 @dataclass
@@ -243,7 +246,8 @@ class Driver:
             if not self.users[key]:
                 self.source.pop(key, None)  # the task holds its own reference now
         opts = job.season.options
-        work = EpisodeWork(job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover)
+        work = EpisodeWork(job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover,
+                           job.season.video)
         return produce.remote(work, music, *sources)
 
     def _write(self, job: EpisodeJob, out: EpisodeOutput) -> None:
@@ -255,34 +259,65 @@ class Driver:
             staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
             srt = srt_path(job.mp3)
             staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
-            mp3 = temp_beside(job.mp3, ".mp3.part")
-            stack.callback(mp3.unlink, missing_ok=True)
-            with checked_write(job.mp3), open(mp3, "wb") as f:
-                f.write(out.mp3)
-                f.flush()
-                os.fsync(f.fileno())
+            if out.video is not None:
+                staged += stage_video(stack, job.mp3, out.video)
+            mp3 = stage_bytes(stack, job.mp3, out.mp3)
             for temp, final in [*staged, (mp3, job.mp3)]:
                 with checked_write(final):
                     os.replace(temp, final)
         season = job.season
         season.state[job.script.name] = job.stamp
+        if out.video is not None:
+            season.state[video_key(job.mp3)] = hashlib.sha256(out.mp3).hexdigest()
+            season.report.videos.append(job.mp3.with_suffix(".mp4"))
         write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())
         season.report.rendered.append(job.script)
 
     def _get(self, refs, what: str):
-        """ray.get, with a failure turned into one line."""
-        ray = self.ray
-        try:
-            return ray.get(refs)
-        except ray.exceptions.RayTaskError as e:
-            cause = getattr(e, "cause", None)
-            if isinstance(cause, PaperLedgeError):
-                raise type(cause)(str(cause)) from None
-            raise RenderError(f"{what} failed: {first_line(cause or e)}") from None
-        except ray.exceptions.RayActorError as e:
-            raise RenderError(
-                f"{what} died {self.cfg.max_restarts + 1} times and was given up on "
-                f"({first_line(e)}); is the package installed on every node?"
-            ) from None
-        except ray.exceptions.RayError as e:
-            raise RenderError(f"{what} failed on the Ray cluster: {first_line(e)}") from None
+        return get_one(self.ray, refs, what, self.cfg)
+
+
+def get_one(ray, refs, what: str, cfg: ClusterConfig):
+    """ray.get, with a failure turned into one line."""
+    try:
+        return ray.get(refs)
+    except ray.exceptions.RayTaskError as e:
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, PaperLedgeError):
+            raise type(cause)(str(cause)) from None
+        raise RenderError(f"{what} failed: {first_line(cause or e)}") from None
+    except ray.exceptions.RayActorError as e:
+        raise RenderError(
+            f"{what} died {cfg.max_restarts + 1} times and was given up on "
+            f"({first_line(e)}); is the package installed on every node?"
+        ) from None
+    except ray.exceptions.RayError as e:
+        raise RenderError(f"{what} failed on the Ray cluster: {first_line(e)}") from None
+
+
+def stage_bytes(stack: ExitStack, path: Path, data: bytes) -> Path:
+    """`data` written in full (and synced) to a temporary file beside `path`, removed on failure."""
+    tmp = temp_beside(path, path.suffix + ".part")
+    stack.callback(tmp.unlink, missing_ok=True)
+    with checked_write(path), open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return tmp
+
+
+def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput) -> list[tuple[Path, Path]]:
+    """The video and its YouTube text staged beside their places: (temporary file, final path)."""
+    mp4, youtube = mp3.with_suffix(".mp4"), mp3.with_name(f"{mp3.stem}.youtube.txt")
+    return [(stage_bytes(stack, mp4, video.mp4), mp4), (stack_temp(stack, youtube, video.youtube), youtube)]
+
+
+def write_video(season: SeasonPlan, mp3: Path, video: VideoOutput, digest: str) -> None:
+    """A video made on a worker for an episode rendered earlier: written atomically, then the state."""
+    with ExitStack() as stack:
+        for temp, final in stage_video(stack, mp3, video):
+            with checked_write(final):
+                os.replace(temp, final)
+    season.state[video_key(mp3)] = digest
+    write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())
+    season.report.videos.append(mp3.with_suffix(".mp4"))

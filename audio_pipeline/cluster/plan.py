@@ -26,6 +26,7 @@ them and writes their results is cluster_driver.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from contextlib import ExitStack, contextmanager
@@ -34,14 +35,17 @@ from pathlib import Path
 from typing import Iterator
 
 from ..synthesis.cache import SentenceCache, sentence_key
-from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan
-from .worker import EngineSpec, first_line
+from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan, get_one, write_video
+from .worker import EngineSpec, first_line, produce_video
 from ..config import ClusterConfig
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError, RenderError
-from ..files import check_shape, read_bytes, read_json, remove_stale_temps
+from ..files import check_shape, read_bytes, read_json, read_text, remove_stale_temps
 from ..render import RenderOptions, check_outputs, load_episode, show_config
-from ..publish.season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, write_season_feed
+from ..publish.season import (STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, video_current,
+                              write_season_feed)
+from ..audio.sidecars import sidecar_paths
+from ..script.soundbite import check_passage
 from ..show import cover_path, load_settings
 
 INSTALL_HINT = "--executor ray needs Ray: pip install 'paperledge-audio[ray]' (in a checkout: make setup-ray)"
@@ -106,26 +110,49 @@ def render_seasons_on_ray(
     address: str | None = None,
     progress: ClusterProgress = ClusterProgress(),
     cluster: ClusterConfig = ClusterConfig(),
+    video: bool = False,
 ) -> ClusterRun:
     """Render every (season folder, output folder) pair on a Ray cluster: a local instance
     when `address` is None, else the cluster at `address` ("auto", "host:port", "ray://...").
-    `options.jobs`, when set, caps the number of synthesis actors."""
+    `options.jobs`, when set, caps the number of synthesis actors. With `video`, each episode's
+    video is made on the workers too: in the episode's task, or alone for an episode rendered
+    earlier whose video is missing or was made from another MP3."""
     ray = import_ray()
-    plan = [_plan_season(folder, out, options) for folder, out in seasons]
+    plan = [replace(_plan_season(folder, out, options), video=video) for folder, out in seasons]
     jobs, specs = _plan_jobs(plan)
+    videos = [(season, season.out_dir / f"{script.stem}.mp3") for season in plan for script in season.report.skipped
+              if video and not video_current(season.out_dir / f"{script.stem}.mp3", season.state)]
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         run = ClusterRun([s.report for s in plan])
-        if jobs:
+        if jobs or videos:
             _connect(ray, address, cluster)
             stack.callback(ray.shutdown)
+        if jobs:
             driver = Driver(ray, cache, jobs, specs, options, progress, cluster)
             run.actors = driver.run()
             run.gpu, run.cpus, run.gpus = driver.gpu, driver.cpus, driver.gpus
+        if videos:
+            _videos_on_ray(ray, videos, cluster)
+        if jobs or videos:
             run.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     for season in plan:
         season.report.feed = write_season_feed(season.folder, season.out_dir, voice=options.voice)
     return run
+
+
+def _videos_on_ray(ray, videos: list[tuple[SeasonPlan, Path]], cluster: ClusterConfig) -> None:
+    """The videos of episodes rendered earlier, each made by a Ray task from the MP3 and sidecars
+    the driver reads here (the nodes share no file system); only the driver writes them."""
+    task = ray.remote(num_cpus=cluster.episode_cpus, max_retries=cluster.episode_retries)(produce_video)
+    refs = []
+    for season, mp3 in videos:
+        vtt, chapters = sidecar_paths(mp3)
+        data = read_bytes(mp3, "episode MP3", limit=mp3.stat().st_size + 1)
+        refs.append((season, mp3, hashlib.sha256(data).hexdigest(), task.remote(
+            mp3.stem, data, read_text(vtt, "transcript"), read_text(chapters, "chapters file"))))
+    for season, mp3, digest, ref in refs:
+        write_video(season, mp3, get_one(ray, ref, f"the video of {mp3.name}", cluster), digest)
 
 
 def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> SeasonPlan:
@@ -163,6 +190,7 @@ def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpe
                 season.report.skipped.append(script)
                 continue
             episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config, show=opts.show)
+            check_passage(episode.meta.soundbite, [s.written for s in episode.sentences()], str(script))
             check_outputs(script, mp3)
             # Each sentence goes to its own speaker's engine (one spec, and one actor pool, per engine).
             of_sentence = []

@@ -18,7 +18,8 @@ import numpy as np
 from .. import __version__
 from ..audio.assemble import assemble
 from ..synthesis.cache import SentenceCache
-from ..script.cast import guests_of, host_of
+from ..script.cast import host_of, people_of
+from ..script.soundbite import resolve
 from ..config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError, RenderError
@@ -26,7 +27,7 @@ from ..audio.export import check_complete, write_tags
 from ..audio.ffmpeg import Loudness
 from ..render import RenderOptions, master_to_mp3
 from ..script.read import Episode
-from ..audio.sidecars import chapters_json, transcript_vtt
+from ..audio.sidecars import chapters_json, sidecar_paths, srt_from_vtt, srt_path, transcript_vtt
 
 
 @dataclass
@@ -47,6 +48,8 @@ class EpisodeWork:
     """Key -> (which audio source, which item in it)."""
     cover: bytes | None = None
     """The season's cover art (read by the driver: a worker node may not have the file)."""
+    video: bool = False
+    """Also make the episode's video (`season --video`), beside the MP3 bytes."""
 
 
 @dataclass
@@ -61,6 +64,18 @@ class EpisodeOutput:
     chapters: int
     sentences: int
     node: str
+    video: VideoOutput | None = None
+    """The episode's video, with `season --video`."""
+
+
+@dataclass
+class VideoOutput:
+    """An episode's video as a task hands it back: the driver writes it."""
+
+    mp4: bytes
+    youtube: str
+    """EPISODE.youtube.txt."""
+    notes: tuple[str, ...] = ()
 
 
 def node_name() -> str:
@@ -94,19 +109,43 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
             meta = replace(meta, show=show.title)
         cast = work.episode.cast  # with a cast: the host is the artist, the comment credits the guests
         artist = host_of(cast) or (show.artist if show else DEFAULT_ARTIST)
+        bite = meta.soundbite and resolve(meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences],
+                                          timeline.duration, work.name)
         write_tags(mp3, meta, timeline.chapters, artist, work.cover or cover,
-                   guests=guests_of(cast, {s.speaker for s in work.episode.sentences()}))
+                   people=people_of(cast, {s.speaker for s in work.episode.sentences()}), soundbite=bite or None)
         check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
+        transcript, chapters = transcript_vtt(timeline), chapters_json(timeline, work.episode.meta.title)
         return EpisodeOutput(
             mp3=mp3.read_bytes(),
-            transcript=transcript_vtt(timeline),
-            chapters_json=chapters_json(timeline, work.episode.meta.title),
+            transcript=transcript,
+            chapters_json=chapters,
+            video=video_beside(mp3, transcript, chapters) if work.video else None,
             duration=timeline.duration,
             loudness=loudness,
             chapters=len(timeline.chapters),
             sentences=len(work.keys),
             node=node_name(),
         )
+
+
+def video_beside(mp3: Path, transcript: str, chapters: str) -> VideoOutput:
+    """The video of the MP3 at `mp3` (in a task's own folder), its sidecars written beside it first."""
+    from ..video.episode import make_video
+
+    vtt, chapters_file = sidecar_paths(mp3)
+    vtt.write_text(transcript, encoding="utf-8")
+    chapters_file.write_text(chapters, encoding="utf-8")
+    srt_path(mp3).write_text(srt_from_vtt(transcript), encoding="utf-8")
+    made = make_video(mp3)
+    return VideoOutput(made.mp4.read_bytes(), made.youtube_txt.read_text(encoding="utf-8"), tuple(made.notes))
+
+
+def produce_video(name: str, mp3: bytes, transcript: str, chapters: str) -> VideoOutput:
+    """The video of an episode rendered earlier (its MP3 and sidecars as bytes), on a worker."""
+    with tempfile.TemporaryDirectory(prefix="paperledge-video-") as tmp:
+        path = Path(tmp) / f"{name}.mp3"
+        path.write_bytes(mp3)
+        return video_beside(path, transcript, chapters)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ CHAPTERS_TYPE: Final = "application/json+chapters"
 TRANSCRIPT_TYPE: Final = "text/vtt"
 SRT_TYPE: Final = "application/x-subrip"
 AUDIO_TYPE: Final = "audio/mpeg"
+VIDEO_TYPE: Final = "video/mp4"
+VIDEO_TITLE: Final = "Video"
+"""The alternateEnclosure's title: what an app's menu of versions shows."""
+SOUNDBITE_TITLE_CHARS: Final = 128
+"""The namespace's limit on a podcast:soundbite's title."""
 GUID_LEDGER: Final = ".episode-guids.json"
 """Beside a season's feed: each episode's GUID once published (and the engine of its voice)."""
 AI_DISCLOSURE_PURPOSE: Final = "ai-disclosure"
@@ -69,6 +74,10 @@ class FeedItem:
     """(name, role) of the episode's own people beyond the show's host (a cast, guests)."""
     category: str | None = None
     """The script's `category`: the item's RSS 2.0 <category> (itunes:category is the show's only)."""
+    video_path: Path | None = None
+    """EPISODE.mp4, listed as a podcast:alternateEnclosure (its size in bytes the length); None omits it."""
+    soundbite: tuple[float, float, str] | None = None
+    """(start, duration, title): the podcast:soundbite; None omits it."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
@@ -180,10 +189,27 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
             node, _pc("transcript"),
             {"url": show.url_for(item.srt_path), "type": SRT_TYPE, "language": show.language},
         )
+    if item.soundbite is not None:
+        start, duration, title = item.soundbite
+        _text(node, _pc("soundbite"), " ".join(title.split())[:SOUNDBITE_TITLE_CHARS],
+              {"startTime": f"{start:.3f}", "duration": f"{duration:.3f}"})
+    if item.video_path is not None:
+        _add_video(node, show, Path(item.video_path))
     _add_people(node, show.people() + list(item.people))
     if show.ai_disclosure:
         engine = f"; engine={item.engine}" if item.engine else ""
         _text(node, _pc("txt"), f"synthetic-voice{engine}", {"purpose": AI_DISCLOSURE_PURPOSE})
+
+
+def _add_video(node: ET.Element, show: ShowSettings, mp4: Path) -> None:
+    """The episode's video as an alternate version of it (Podcasting 2.0), with where to fetch it."""
+    try:
+        length = mp4.stat().st_size
+    except OSError:
+        raise PaperLedgeError(f"{mp4}: episode video not found; make it (paperledge video EPISODE.mp3) "
+                              "before building the feed") from None
+    alternate = _empty(node, _pc("alternateEnclosure"), {"type": VIDEO_TYPE, "length": str(length), "title": VIDEO_TITLE})
+    _empty(alternate, _pc("source"), {"uri": show.url_for(mp4)})
 
 
 def _add_people(parent: ET.Element, people: list[tuple[str, str]]) -> None:

@@ -23,13 +23,13 @@ from ..audio.assets import INTRO, OUTRO
 from ..config import DEFAULT_VOICE
 from ..errors import PaperLedgeError, RenderError
 from ..files import check_shape, counted, read_json, write_atomic
-from ..script.cast import guests_of, host_of
+from ..script.cast import host_of, people_of
 from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
 from ..show import ShowSettings
 from ..render import RenderOptions, render
 from ..script.read import read_script
 from ..audio.sidecars import valid_report
-from ..audio.export import check_complete
+from ..audio.export import check_complete, soundbite_of
 from ..show import cover_path, find_asset, load_settings, show_files
 from ..audio.sidecars import all_sidecar_paths, is_sidecar, read_chapters, sidecar_paths, srt_path
 from .approval import is_approved
@@ -51,6 +51,8 @@ class SeasonReport:
     """Episode name -> its EPISODE.check.json, with `season --check`."""
     refused: list[str] = field(default_factory=list)
     """Episodes left out of the feed: WER over --max-wer, or never checked."""
+    videos: list[Path] = field(default_factory=list)
+    """Videos made (`season --video`): those whose MP3 changed, or that were missing."""
 
 
 @dataclass
@@ -119,6 +121,7 @@ def render_season(
     options: RenderOptions,
     progress: Callable[[str, int, int], None] = lambda name, done, total: None,
     check: SeasonCheck | None = None,
+    video: bool = False,
 ) -> SeasonReport:
     show = load_settings(season_dir)
     options = replace(options, show=show)
@@ -139,6 +142,8 @@ def render_season(
         checked = not check or valid_report(mp3) is not None
         if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
             report.skipped.append(script)
+            if video:
+                _video_for(mp3, state, state_path, report, options)
             continue
         if check:
             from ..check.retake import render_checked
@@ -152,10 +157,45 @@ def render_season(
         state[script.name] = stamp
         write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
         record_engine(out_dir, script, options.voice)
+        if video:
+            _video_for(mp3, state, state_path, report, options)
     if check:
         report.checks = season_checks(season_dir, out_dir)
     report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused)
     return report
+
+
+def video_key(mp3: Path) -> str:
+    """The season state's entry for an episode's video: the digest of the MP3 it was made from."""
+    return f"video:{mp3.with_suffix('.mp4').name}"
+
+
+def mp3_digest(mp3: Path) -> str:
+    try:
+        with open(mp3, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e.strerror}); render it again") from None
+
+
+def video_current(mp3: Path, state: dict[str, str]) -> bool:
+    """Whether the episode's video is there and was made from the MP3 now beside it."""
+    return mp3.with_suffix(".mp4").is_file() and state.get(video_key(mp3)) == mp3_digest(mp3)
+
+
+def _video_for(mp3: Path, state: dict[str, str], state_path: Path, report: SeasonReport, options: RenderOptions) -> None:
+    """Make the episode's video unless the one there was made from this very MP3; the state
+    records which MP3 it was made from, so that a rerun skips it."""
+    if video_current(mp3, state):
+        return
+    from ..video.episode import make_video
+
+    if options.stages:
+        options.stages("video")
+    made = make_video(mp3)
+    report.videos.append(made.mp4)
+    state[video_key(mp3)] = mp3_digest(mp3)
+    write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
 def engine_label(profile: VoiceProfile) -> str:
@@ -305,7 +345,9 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 guid=guid,
                 srt_path=srt_path(mp3),
                 engine=engine,
-                people=[(g, "guest") for g in guests_of(episode.cast, {st.speaker for st in episode.sentences()})],
+                people=people_of(episode.cast, {st.speaker for st in episode.sentences()}),
+                video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None,
+                soundbite=(*bite, (meta.soundbite and meta.soundbite.title) or meta.title) if (bite := soundbite_of(mp3)) else None,
             )
         )
     if not items:  # directories refuse an empty feed, and apps would drop every episode

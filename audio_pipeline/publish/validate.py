@@ -1,10 +1,11 @@
 """`paperledge validate`: what a podcast directory checks, measured on the published files.
 
 An MP3 (validate_mp3.py: stream, header, bitrate, loudness, tags, cover, chapters,
-sidecars), a feed.xml (validate_feed.py: enclosures, GUIDs, dates, durations, MIME
-types, categories) or a season output folder (its feed and every MP3 in it). Each
-problem is one line naming the file and what to fix; errors make a directory refuse
-or mangle the episode, warnings are worth a look.
+sidecars), an episode's video (validate_video.py: H.264, its duration and chapters the
+MP3's), a feed.xml (validate_feed.py: enclosures, GUIDs, dates, durations, MIME
+types, categories, the video alternates and soundbites) or a season output folder (its feed,
+every MP3 and every episode video in it). Each problem is one line naming the file and what
+to fix; errors make a directory refuse or mangle the episode, warnings are worth a look.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..config import RenderConfig
 from ..errors import PaperLedgeError
 from .validate_feed import validate_feed
 from .validate_mp3 import validate_mp3
+from .validate_video import validate_video
 from .validate_problem import ERROR, WARNING, Problem, errors, plural, summary
 
 __all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
@@ -29,11 +31,13 @@ def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Pro
         raise PaperLedgeError(f"{path}: no such MP3, feed or season folder")
     if path.suffix.lower() == ".mp3":
         return validate_mp3(path, config)
+    if path.suffix.lower() == ".mp4":
+        return validate_video(path)
     return validate_feed(path)
 
 
 def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
-    """A season output folder: its feed.xml, and every MP3 in it."""
+    """A season output folder: its feed.xml, every MP3 in it, and every video beside an MP3."""
     problems: list[Problem] = []
     feed = folder / "feed.xml"
     mp3s = sorted(p for p in folder.glob("*.mp3") if p.is_file())
@@ -45,4 +49,7 @@ def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list
         problems.append(Problem(folder, "holds no MP3: render the season into it"))
     for mp3 in mp3s:
         problems += validate_mp3(mp3, config)
+    # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
+    for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
+        problems += validate_video(mp4)
     return problems

@@ -12,9 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from ..config import FEED_FUTURE_ERROR_DAYS, FEED_FUTURE_WARN_DAYS, MAX_FEED_BYTES
+from ..script.soundbite import MAX_SOUNDBITE_S
 from ..errors import PaperLedgeError
 from ..files import read_bytes
-from .feed import AI_DISCLOSURE_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL, PODCAST_NS, SRT_TYPE, TRANSCRIPT_TYPE
+from .feed import (AI_DISCLOSURE_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL,
+                   PODCAST_NS, SRT_TYPE, TRANSCRIPT_TYPE, VIDEO_TYPE)
 from .feed_categories import category_problem
 from .ledger import read_ledger
 from .validate_mp3 import mp3_seconds
@@ -186,6 +188,8 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
     if explicit is not None and explicit not in ("true", "false"):
         out.append(Problem(feed, f"{label}: itunes:explicit is {explicit!r}: Apple takes only 'true' or 'false'"))
     _item_sidecars(feed, item, label, out)
+    _item_video(feed, item, label, out)
+    _item_soundbite(feed, item, label, mp3, out)
     if not (item.findtext("description") or "").strip():
         out.append(Problem(feed, f"{label} has no <description> (show notes)", WARNING))
 
@@ -240,6 +244,58 @@ def _item_sidecars(feed: Path, item: ET.Element, label: str, out: list[Problem])
         if c.get("type") != CHAPTERS_TYPE:
             out.append(Problem(feed, f"{label}: podcast:chapters type {c.get('type')!r} must be {CHAPTERS_TYPE!r}"))
         _present(feed, label, "chapters file", c.get("url", ""), out)
+
+
+def _item_video(feed: Path, item: ET.Element, label: str, out: list[Problem]) -> None:
+    """Each video alternate: its type, a podcast:source that names a file beside the feed, and
+    that file's length in bytes (an app sizes its download by it)."""
+    for alt in item.findall(_pc("alternateEnclosure")):
+        kind = alt.get("type", "")
+        sources = alt.findall(_pc("source"))
+        if not kind:
+            out.append(Problem(feed, f"{label}: a podcast:alternateEnclosure has no type; give its MIME type ({VIDEO_TYPE})"))
+        if not sources:
+            out.append(Problem(feed, f"{label}: podcast:alternateEnclosure {kind[:30]!r} has no podcast:source: there is "
+                                     "nothing to fetch; write the feed again"))
+        for source in sources:
+            uri = source.get("uri", "")
+            local, outside = _local(feed, uri)
+            if outside:
+                out.append(Problem(feed, f"{label}: video {outside}"))
+            elif local is None or not local.is_file():
+                out.append(Problem(feed, f"{label}: video {uri[:80]!r} names no file beside the feed: make it "
+                                         "(paperledge video EPISODE.mp3), or write the feed again"))
+            elif kind == VIDEO_TYPE and local.suffix.lower() != ".mp4":
+                out.append(Problem(feed, f"{label}: video {local.name[:60]} is listed as {VIDEO_TYPE} but is no .mp4"))
+            else:
+                length, size = alt.get("length", ""), local.stat().st_size
+                if not re.fullmatch(r"[0-9]{1,15}", length) or int(length) != size:
+                    out.append(Problem(feed, f"{label}: video length {length[:20]!r} is not {local.name}'s {size} bytes "
+                                             "(the length is in bytes): write the feed again"))
+
+
+def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, out: list[Problem]) -> None:
+    """Each podcast:soundbite: two numbers of seconds, at most a minute, inside the episode."""
+    for bite in item.findall(_pc("soundbite")):
+        start, duration = parse_seconds(bite.get("startTime")), parse_seconds(bite.get("duration"))
+        if start is None or duration is None or duration <= 0:
+            out.append(Problem(feed, f"{label}: podcast:soundbite needs startTime and duration in seconds, not "
+                                     f"{str(bite.get('startTime'))[:20]!r} and {str(bite.get('duration'))[:20]!r}"))
+            continue
+        if duration > MAX_SOUNDBITE_S:
+            out.append(Problem(feed, f"{label}: podcast:soundbite lasts {duration:g} s; apps take at most "
+                                     f"{MAX_SOUNDBITE_S:g} s ('soundbite:' in the script)", WARNING))
+        real = mp3_seconds(mp3) if mp3 is not None else None
+        if real is not None and start + duration > real + 0.5:
+            out.append(Problem(feed, f"{label}: podcast:soundbite ends at {start + duration:.1f} s, past the end of "
+                                     f"{mp3.name} ({real:.1f} s): fix 'soundbite:' in the script"))
+
+
+def parse_seconds(text: str | None) -> float | None:
+    """A non-negative number of seconds (a podcast:soundbite attribute), else None."""
+    if not text or not re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,6})?", text.strip()):
+        return None
+    return float(text)
 
 
 def _present(feed: Path, label: str, what: str, url: str, out: list[Problem]) -> None:

@@ -9,6 +9,7 @@ from typing import Iterator, Union
 
 
 from ..config import DEFAULT_SHOW
+from .soundbite import Soundbite
 
 
 
@@ -71,6 +72,8 @@ class EpisodeMeta:
     voice: str | None = None
     cast: dict[str, str] = field(default_factory=dict)
     """The script's own `cast:` (speaker name -> voice profile), over the show's [cast]."""
+    soundbite: Soundbite | None = None
+    """The script's `soundbite:`: resolved to seconds by the render (`script.soundbite.resolve`)."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ..settings import CONTROL, ranged, shown, table_values
 
 
 from .episode import EpisodeMeta
+from .soundbite import read_soundbite
 
 
 _FENCE = re.compile(r"---[ \t]*$")
@@ -87,6 +88,8 @@ class _FrontMatter:
     voice: str | None = None
     cast: object = None
     """Speaker name -> voice profile (read by `read_cast`)."""
+    soundbite: object = None
+    """A start and a duration, or a passage of the script (read by `read_soundbite`)."""
 
 
 def meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
@@ -123,6 +126,7 @@ def meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
         authors=authors,
         description=text_field("description") or "",
         voice=text_field("voice"),
+        soundbite=read_soundbite(given.get("soundbite"), str(path)),
     )
 
 
