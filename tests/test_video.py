@@ -18,7 +18,7 @@ from mutagen.id3 import ID3
 from audio_pipeline.config import VIDEO_FPS
 from audio_pipeline.video.frames import VERTICAL, WIDE, Painter, fit, undrawable, wrap
 from audio_pipeline.video.youtube import timestamp, youtube_chapters, youtube_text
-from tests.conftest import PAPERLEDGE, ROOT, ebur128, ffprobe, need, render_result, run_cli, vtt_cues
+from tests.conftest import PAPERLEDGE, ROOT, ebur128, ffprobe, need, refused_in_one_line, render_result, run_cli, vtt_cues
 from tests.test_faults import tmpfs  # noqa: F401  (the fixture)
 
 SCRIPT = """\
@@ -201,32 +201,23 @@ def _copy(mp3: Path, folder: Path) -> Path:
     return folder / "ep.mp3"
 
 
-def _one_line(proc, *words) -> str:
-    assert proc.returncode == 1, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
-
-
 def test_sidecars_missing_or_from_another_render_are_refused(episode, tmp_path):
     mp3 = _copy(episode, tmp_path / "a")
     mp3.with_suffix(".vtt").unlink()
-    _one_line(run_cli("video", mp3), "ep.vtt is missing")
+    refused_in_one_line(run_cli("video", mp3), "ep.vtt is missing")
     mp3 = _copy(episode, tmp_path / "b")
     chapters = mp3.with_suffix(".chapters.json")
     chapters.write_text(chapters.read_text(encoding="utf-8").replace("The research", "Another render"), encoding="utf-8")
-    _one_line(run_cli("video", mp3), "another render")
+    refused_in_one_line(run_cli("video", mp3), "another render")
     mp3 = _copy(episode, tmp_path / "c")
     vtt = mp3.with_suffix(".vtt")
     vtt.write_text(vtt.read_text(encoding="utf-8") + "\n99\n00:09:00.000 --> 00:09:02.000\nLater.\n", encoding="utf-8")
-    _one_line(run_cli("video", mp3), "another render")
+    refused_in_one_line(run_cli("video", mp3), "another render")
     mp3 = _copy(episode, tmp_path / "d")
     tags = ID3(mp3)
     tags.delall("TXXX")
     tags.save(mp3)
-    _one_line(run_cli("video", mp3), "not rendered by paperledge")
+    refused_in_one_line(run_cli("video", mp3), "not rendered by paperledge")
     assert not any(p.suffix == ".mp4" for d in "abcd" for p in (tmp_path / d).iterdir())
 
 
@@ -265,7 +256,7 @@ def test_full_disk_mid_video_leaves_nothing(episode, tmp_path, tmpfs):  # noqa: 
     folder = tmpfs(300_000)  # room for the start of the MP4, not the whole of it
     out = folder / "ep.mp4"
     proc = run_cli("video", episode, "-o", out, "-q")
-    _one_line(proc, "no space left")
+    refused_in_one_line(proc, "no space left")
     assert os.listdir(folder) == []
 
 

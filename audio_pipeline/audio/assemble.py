@@ -171,7 +171,11 @@ def assemble(
         raise
 
     voice_length = cursor
-    level = _music_level(voice_file, voice_length, intro, outro, config)
+    try:
+        level = _music_level(voice_file, voice_length, intro, outro, config)
+    except BaseException:  # out of memory importing the meter, Ctrl-C: the track goes too
+        voice_file.unlink(missing_ok=True)
+        raise
     intro_len = 0 if intro is None else intro.size
     voice_offset = min(round(config.intro_voice_entry_s * rate), intro_len)
     music: list[tuple[int, np.ndarray]] = []

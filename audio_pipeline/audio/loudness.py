@@ -49,8 +49,8 @@ def preload() -> threading.Thread:
             import pyloudnorm  # noqa: F401
             import scipy.ndimage  # noqa: F401
             import scipy.signal  # noqa: F401
-        except ImportError:
-            pass  # analyse() imports them again and says what is missing
+        except Exception:  # noqa: BLE001 - missing, or no file descriptors left: analyse()
+            pass  # imports them again on the main thread and says what went wrong
 
     with _preload_lock:
         thread = threading.Thread(target=load, name="preload-meter", daemon=True)

@@ -98,9 +98,9 @@ def cue_body(body: str) -> tuple[str, str]:
     return speaker, re.sub("&(amp|lt|gt);", lambda m: _VTT_UNESCAPES[m.group()], body)
 
 
-def read_cues(text: str) -> list[tuple[float, float, str]]:
-    """(start, end, text) of each cue of a VTT or SRT transcript as this module writes them
-    (VTT character references decoded)."""
+def read_voiced_cues(text: str) -> list[tuple[float, float, str, str]]:
+    """(start, end, speaker, text) of each cue of a VTT or SRT transcript as this module
+    writes them: the voice span's speaker ("" without one), character references decoded."""
     out = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = block.strip("\n").splitlines()
@@ -113,9 +113,13 @@ def read_cues(text: str) -> list[tuple[float, float, str]]:
         g = [int(x) for x in m.groups()]
         start = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
         end = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
-        body = " ".join(lines[timing + 1 :])
-        out.append((start, end, cue_body(body)[1]))
+        out.append((start, end, *cue_body(" ".join(lines[timing + 1 :]))))
     return out
+
+
+def read_cues(text: str) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each cue of a VTT or SRT transcript as this module writes them."""
+    return [(start, end, body) for start, end, _, body in read_voiced_cues(text)]
 
 
 def srt_from_vtt(vtt: str) -> str:

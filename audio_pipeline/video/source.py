@@ -7,14 +7,13 @@ another render is refused in one line.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.mp3 import MP3
 
 from ..audio.export import MARK, SOUNDBITE, TAG_READ_ERRORS
-from ..audio.sidecars import CueError, cue_body, read_chapters, sidecar_paths
+from ..audio.sidecars import CueError, read_chapters, read_voiced_cues, sidecar_paths
 from ..errors import RenderError
 from ..files import read_text, regular_file
 from ..script.soundbite import parse_tag
@@ -23,9 +22,6 @@ from ..script.soundbite import parse_tag
 _CHAPTER_SLACK_S = 0.002
 # A cue may end a rounding step after the last MP3 frame, never later.
 _CUE_SLACK_S = 0.05
-
-_TIMING = re.compile(r"^(\d{1,4}):(\d\d):(\d\d)\.(\d{3}) --> (\d{1,4}):(\d\d):(\d\d)\.(\d{3})")
-
 
 @dataclass(frozen=True)
 class Cue:
@@ -101,22 +97,12 @@ def read_source(mp3: Path) -> EpisodeSource:
 
 def read_cues(text: str, where: Path) -> list[Cue]:
     """Each cue of a WebVTT transcript as render writes it, with its voice span's speaker."""
+    try:
+        cues = read_voiced_cues(text)
+    except CueError as e:
+        raise RenderError(f"{where.name}: {e}; render the episode again") from None
     out: list[Cue] = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        lines = block.strip("\n").splitlines()
-        at = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if at is None:
-            continue
-        m = _TIMING.match(lines[at].strip())
-        if not m:
-            raise RenderError(f"{where.name}: cue timing {ascii(lines[at].strip()[:40])} does not parse; render the episode again")
-        g = [int(x) for x in m.groups()]
-        start = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
-        end = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
-        try:
-            speaker, body = cue_body(" ".join(lines[at + 1 :]))
-        except CueError as e:
-            raise RenderError(f"{where.name}: {e}") from None
+    for start, end, speaker, body in cues:
         if end < start or (out and start < out[-1].start):
             raise RenderError(f"{where.name}: cues out of order at {start:.3f} s; render the episode again")
         out.append(Cue(start, end, speaker, " ".join(body.split())))
