@@ -159,6 +159,10 @@ def test_show_folder_named_by_option_or_environment(own_show, tmp_path):
     ("--title", "Zero\u200bWidth", "invisible character U+200B"),
     ("--artist", "A\u2060B", "invisible character U+2060"),
     ("--title", "W" * 255, "does not fit on the cover"),
+    # The sample episode says the name: one the default voice cannot say is refused at init.
+    ("--title", "A" * 255, "no word is longer than 200"),
+    ("--title", "\u65e5\u672c\u8a9e\u306e\u30b7\u30e7\u30fc", "cannot speak Cjk"),
+    ("--title", "Ma\u0443a", "cannot speak Cyrillic"),
 ])
 def test_init_refuses_a_name_the_show_could_not_use(tmp_path, option, value, needle):
     """Before: init wrote the show, and its first render failed on the name."""

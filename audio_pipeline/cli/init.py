@@ -87,6 +87,7 @@ def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTI
         folder / "README.md": _README.format(title=title).encode(),
         folder / SHOW_ASSETS / COVER: _cover(title, artist),
     }
+    _check_sample_speaks(files[folder / SHOW_SCRIPTS / "season-01" / "01-hello.md"].decode(), title)
     clash = [p for p in files if p.exists()]
     if clash:
         raise PaperLedgeError(f"{clash[0]} already exists; choose an empty or new folder")
@@ -97,6 +98,21 @@ def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTI
     except OSError as e:
         raise PaperLedgeError(f"cannot create the show folder {folder} ({e.strerror})") from None
     return list(files)
+
+
+def _check_sample_speaks(text: str, title: str) -> None:
+    """The sample says the show's name: a name the default voice cannot say (CJK, Cyrillic,
+    one 255-letter word) would make a show whose first render fails, so it is refused here."""
+    from ..config import DEFAULT_VOICE
+    from ..script.read import check_speakable, parse_script
+    from ..synthesis.voices import load_voice
+
+    try:
+        check_speakable(parse_script(text, Path("01-hello.md")), load_voice(DEFAULT_VOICE).writing, DEFAULT_VOICE)
+    except PaperLedgeError as e:
+        why = str(e).removeprefix("01-hello.md: ")
+        raise PaperLedgeError(f"init --title: the sample episode says the show's name, and {DEFAULT_VOICE} "
+                              f"could not say it ({why[:160]}); choose a title in letters the voice speaks") from None
 
 
 def _episode_title(title: str) -> str:
