@@ -231,9 +231,13 @@ def read_cast(table: object, where: str) -> Cast:
                           f"not {shown(table)}")
     cast = Cast()
     for name, voice in table.items():
-        name = str(name).strip()
+        # Only ASCII spaces are forgiven around a name: a no-break or em space would make
+        # "Maya\u00a0" a second Maya that takes over the first one's lines.
+        name = str(name).strip(" ")
         if not _CAST_NAME.fullmatch(name) or name != name.strip():
             raise ScriptError(f"{where}: speaker name {shown(name)} must be a name (letters, digits, spaces, . ' -)")
+        if name in cast:
+            raise ScriptError(f"{where}: speaker {name!r} is named twice; name each member once")
         check_name_scripts(name, where)
         if isinstance(voice, dict):
             member = read_table(_Member, voice, where, section=f"{name!r}", error=ScriptError)

@@ -313,6 +313,10 @@ def test_a_cast_member_is_host_co_host_or_guest(tmp_path):
     ("  Ernis: ernis\n  \u041caya: heart", ("mixes Cyrillic and Latin letters",)),
     ("  Ernis: ernis\n  Maya: heart\n  \u041c\u0430\u0443\u0430: heart", ("'Maya' and 'Мауа' look alike",)),
     ("  Ernis: ernis\n  Ma\u200bya: heart", ("must be a name",)),
+    # A no-break or em space after a name made a second "Maya" that took over the first one's lines.
+    ("  Ernis: ernis\n  Maya: heart\n  \"Maya\u00a0\": ernis", ("must be a name",)),
+    ("  Ernis: ernis\n  Maya: heart\n  \"Maya\u2003\": ernis", ("must be a name",)),
+    ("  Ernis: ernis\n  Maya: heart\n  \"Maya \": ernis", ("named twice",)),
 ])
 def test_bad_roles_and_look_alike_names_are_one_line(tmp_path, cast, needles):
     line = _fails(tmp_path, f"---\ntitle: T\ncast:\n{cast}\n---\n\nErnis: Hello.\n")
