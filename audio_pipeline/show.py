@@ -246,7 +246,7 @@ def _read_show_file(path: Path) -> dict:
 
     data = table_values(ShowSettings, data, str(path))
     for key in URL_SETTINGS:
-        if data.get(key) and (problem := url_problem(data[key])):
+        if data.get(key) and (problem := (base_url_problem if key == "base_url" else url_problem)(data[key])):
             raise PaperLedgeError(f"{path}: {key} {problem}; give an address such as \"https://cdn.example.org/show/\", "
                                   f"not {data[key][:40]!r}")
     if data.get("podcast_guid"):
@@ -266,6 +266,8 @@ def _read_show_file(path: Path) -> dict:
 URL_SETTINGS: Final = ("base_url", "link", "image_url", "feed_url")
 """show.toml's addresses: the feed hands each to every app."""
 _URL_UNSAFE = set('<>"\\^`{|}')
+# A host name of labels (letters, digits, inner hyphens), each at most 63 long; no IP literals.
+_HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
 
 
 def url_problem(url: str) -> str | None:
@@ -284,7 +286,20 @@ def url_problem(url: str) -> str | None:
         return "names no host"
     if parts.username is not None or parts.password is not None:
         return "holds a user name or password: every listener would see it"
+    if not _HOST.fullmatch(host) or len(host) > 253:
+        return "names no host a listener's app could reach (letters, digits, hyphens and dots; xn-- for others)"
+    if "%" in parts.path:
+        return "holds a %-escape; write the address as it reads"
     return None
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be base_url: besides `url_problem`, a query or fragment would end up
+    in front of every file name (https://host/?a=1/ep.mp3)."""
+    problem = url_problem(url)
+    if problem is None and ("?" in url or "#" in url):
+        return "holds a ? or #; give the folder the files are published in"
+    return problem
 
 
 def show_guid(feed_url: str) -> str:

@@ -202,7 +202,10 @@ def test_a_feed_with_no_items_fails(folder):
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd",
                                  "https://user:pass@cdn.example.org/pl/", "https://cdn.example.org/my show/",
-                                 "https://cdn.example.org/<b>/", "https:///pl/", "https://cdn.example.org/\u202epl/"])
+                                 "https://cdn.example.org/<b>/", "https:///pl/", "https://cdn.example.org/\u202epl/",
+                                 # A query or fragment ends up before every file name; hosts no app reaches.
+                                 "https://h.com/#frag", "https://h.com/x?a=1&b=2", "https://-/", "https://[::1]/",
+                                 "https://" + "a" * 3000 + ".com/", "https://h.com/%00/"])
 def test_a_base_url_that_is_no_public_address_is_one_line(tmp_path, url):
     """M5: base_url reached every enclosure unchecked."""
     (tmp_path / "show.toml").write_text(f'base_url = "{url}"\n', encoding="utf-8")
