@@ -98,7 +98,10 @@ ATTACKS = {
     "chapters": ['{"version": "1.2.0", "chapters": [5]}', '{"version": "1.2.0", "chapters": "ab"}',
                  '{"version": "1.2.0", "chapters": [{"startTime": 1e999, "title": "x"}]}',
                  '{"version": "1.2.0", "chapters": [{"startTime": "nan", "title": "x"}]}',
-                 '{"version": "1.2.0", "chapters": [{"startTime": -1, "title": "x"}]}', '{"chapters": []}'],
+                 '{"version": "1.2.0", "chapters": [{"startTime": -1, "title": "x"}]}', '{"chapters": []}',
+                 # feed wrote these on into feed.xml: no chapter at all, a right-to-left override
+                 '{"version": "1.2.0", "chapters": []}',
+                 '{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "a\\u202eb"}]}'],
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from .assemble import Timeline
 from ..errors import PaperLedgeError
 from ..config import MAX_EPISODE_S
+from ..settings import CONTROL, ZERO_WIDTH
 from ..files import MAX_JSON_BYTES, Number, check_shape, parse_json, read_json, read_text, sha256_file, write_atomic
 
 CHAPTERS_VERSION = "1.2.0"
@@ -179,7 +180,14 @@ def parse_chapters(text: str, where: str) -> tuple[str | None, list[tuple[float,
     text; anything else is one PaperLedgeError line naming `where`."""
     hint = "not a Podcasting 2.0 chapters file as render writes it; render the episode again"
     data = check_shape(parse_json(text, where), _CHAPTERS_SHAPE, where, hint=hint)
-    return data.get("title"), [(float(c["startTime"]), c["title"]) for c in data["chapters"]]
+    chapters = [(float(c["startTime"]), c["title"]) for c in data["chapters"]]
+    # Titles go on into the feed and the video as they are: what render never writes is refused.
+    if not chapters:
+        raise PaperLedgeError(f"{where}: lists no chapter; {hint}")
+    for text_ in [data.get("title") or ""] + [t for _, t in chapters]:
+        if CONTROL.search(text_) or ZERO_WIDTH.search(text_):
+            raise PaperLedgeError(f"{where}: a title holds a control or invisible character; {hint}")
+    return data.get("title"), chapters
 
 
 def read_chapters(path: Path) -> tuple[str | None, list[tuple[float, str]]]:
