@@ -214,6 +214,8 @@ def test_of_two_saves_from_the_same_version_exactly_one_is_written(studio, show)
 HOSTILE_WORDS = [
     (".*", "anything"), ("---", "dash"), ("a\x00b", "ab"), ("Zor", "zor\x00blax"), ("a\x7fb", "ab"), ("Zor", "zor\x7f"),
     ("{a|b}", "ab"), ("Zor", "{a|b}"), ("Zor\u202e", "zor"), ("Zor", "zor\u202eblax"),
+    # A spoken form that says nothing drops the word from the audio; invisible characters.
+    ("hello", ".*"), ("Zor", "---"), ("Z\u200bor", "zor"), ("Zor", "zo\u2060r"),
 ]
 
 

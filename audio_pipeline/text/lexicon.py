@@ -29,7 +29,7 @@ from typing import Final
 
 from ..errors import VoiceError
 from ..files import read_text, regular_file
-from ..settings import CONTROL, read_table
+from ..settings import CONTROL, ZERO_WIDTH, read_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -200,6 +200,13 @@ def _read_toml(path: Path) -> _File:
             if bad:
                 raise VoiceError(f"{path}: [{table}] {key!r} holds control character "
                                  f"U+{ord(bad.group()):04X}; delete it")
+            if not re.search(r"[^\W_]", spoken):  # ".*" or "---" would say nothing where the word stood
+                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form must hold a letter or digit, "
+                                 f"not {spoken[:20]!r}")
+            invisible = ZERO_WIDTH.search(spoken) or ZERO_WIDTH.search(key)
+            if invisible:
+                raise VoiceError(f"{path}: [{table}] {key!r} holds invisible character "
+                                 f"U+{ord(invisible.group()):04X}; delete it")
             if "{" in spoken or "}" in spoken or "|" in spoken:
                 raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
                                  f"{{, }} or |; write plain words")
