@@ -153,17 +153,27 @@ def test_low_limits_are_one_line_naming_the_limit(tmp_path, voice):
     # import, numpy, espeak-ng's data files, the encoder's pipe.
     # With -j 2 the voices load in the workers and the render itself runs out later, importing
     # the meter after its voice track is written: that file must go too.
-    for megabytes, jobs in ((300, "1"), (500, "1"), (500, "2")):
+    # 400 MB: ONNX Runtime's own error line came before ours (its logger writes to stderr).
+    for megabytes, jobs in ((300, "1"), (400, "1"), (500, "1"), (500, "2")):
         out = tmp_path / f"m{megabytes}-{jobs}"  # a folder each: the next render there would tidy up
         proc = _limited(resource.RLIMIT_AS, megabytes << 20, "render", str(script), "--voice", voice, "-j", jobs,
                         "-o", str(out / "m.mp3"), "--cache-dir", str(tmp_path / f"cache{megabytes}-{jobs}"), "-q")
         _one_line(proc, "not enough memory", f"limited to {megabytes} MB", "ulimit -v")
         assert not [p.name for p in out.glob("*")], "nothing may be left in the output folder"
-    for files in (8, 12):
+    # How many descriptors a render needs varies by a few from run to run: at each limit it
+    # renders, or says in one line which limit stopped it; the lowest always stops it.
+    refused = 0
+    for files in (8, 10, 12):  # below 8, native libraries print warnings of their own first
+        out = tmp_path / f"n{files}"
         proc = _limited(resource.RLIMIT_NOFILE, files, "render", str(script), "--voice", voice,
-                        "-o", str(tmp_path / f"n{files}.mp3"), "--cache-dir", str(tmp_path / f"ncache{files}"), "-q")
+                        "-o", str(out / "n.mp3"), "--cache-dir", str(tmp_path / f"ncache{files}"), "-q")
+        if proc.returncode == 0 and (out / "n.mp3").is_file():
+            assert proc.stderr == "", proc.stderr
+            continue
         _one_line(proc, "too many open files", f"limit {files}", "ulimit -n")
-    assert not list(tmp_path.glob("*.mp3")) and not list(tmp_path.glob(".*part"))
+        refused += 1
+    assert refused >= 1
+    assert not list(tmp_path.glob("*/.*part"))
 
 
 def test_render_check_under_a_memory_limit_says_so_and_leaves_no_temporary_file(tmp_path):

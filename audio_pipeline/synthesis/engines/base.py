@@ -98,3 +98,10 @@ def file_digest(path: Path) -> str:
                 h.update(f.read(_END_HASH_BYTES))
         _DIGESTS[key] = f"{st.st_size}:{h.hexdigest()}"
     return _DIGESTS[key]
+
+
+def quiet_onnxruntime(onnxruntime) -> None:
+    """ONNX Runtime writes its own coloured error lines to stderr (a failed allocation under
+    `ulimit -v`, a file it cannot open) before it raises: the exception is turned into the one
+    line the user reads, so only fatal messages of its own are let through."""
+    onnxruntime.set_default_logger_severity(4)

