@@ -115,6 +115,33 @@ def test_a_sentence_said_twice_under_one_cue_is_flagged(short, tmp_path):
     assert not [t for i, t in enumerate(report["sentences"]) if t["flagged"] and i != 2]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("later", [1.2, 2.7])
+def test_a_cue_over_the_outro_music_is_flagged_not_heard_in_its_neighbour(short, tmp_path, later):
+    """The attack: the last sentence again, its cue over music where nothing is said, passed
+    at WER 0 (its words were heard in the sentence before it)."""
+    cues = short[1]
+    end = cues[-1][1]
+    proc, report = checked(short, tmp_path, cues + [(end + later, end + later + 1.2, cues[-1][2])])
+    assert proc.returncode == 3, proc.stderr
+    s = report["sentences"][-1]
+    assert s["flagged"] and s["error"] > 0.5, s
+    assert not [t for t in report["sentences"][:-1] if t["flagged"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which, text", [(0, "Hello."), (1, "This is short.")])
+def test_a_cue_short_by_a_word_or_two_is_flagged(short, tmp_path, which, text):
+    """The attack: "Hello." over "Hello there", "This is short." over "This is a short test."."""
+    cues = list(short[1][:2])  # the attack's two sentences: one word is over 5% of them
+    cues[which] = (cues[which][0], cues[which][1], text)
+    proc, report = checked(short, tmp_path, cues)
+    assert proc.returncode == 3, proc.stderr
+    s = report["sentences"][which]
+    assert s["flagged"] and s["error"] > 0, s
+    assert not [t for i, t in enumerate(report["sentences"]) if t["flagged"] and i != which]
+
+
 # ---------------------------------------------------------------------------------------
 # Transcripts the audio cannot hold: refused at once
 # ---------------------------------------------------------------------------------------
@@ -139,6 +166,18 @@ def test_ten_thousand_cues_over_fifteen_seconds_are_refused_in_one_line(tone):
     proc = _check_at_once(tone)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert "10,000 cues for 15.0 s of audio" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("cues", [
+    [(1.0, 3.27, "word " * 10_000)],
+    [(n * 0.2, n * 0.2 + 0.15, "word " * 400) for n in range(74)],
+    [(1.0, 2.0, "abcdefghij" * 80)],
+])
+def test_more_words_than_the_audio_can_hold_are_refused_in_one_line(tone, cues):
+    write_vtt(tone.with_suffix(".vtt"), cues)
+    proc = _check_at_once(tone)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "more than any voice says" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_transcript_running_hours_past_its_audio_fails_at_once(tone):

@@ -307,8 +307,9 @@ class Aligner:
         """Punctuation is left out: ':' ';' '!' are improbable even in clean speech."""
         return any(c.isalnum() for c in self.tok.decode([token]))
 
-    def window(self, audio: np.ndarray, w: Window) -> list[list[tuple[str, float]]]:
-        """(word, probability) of every word of each piece of `w`, from its 16 kHz audio
+    def window(self, audio: np.ndarray, w: Window) -> list[tuple[list[tuple[str, float]], tuple[float, float] | None]]:
+        """(word, probability) of every word of each piece of `w`, and where in the window
+        its words are heard (seconds, from the alignment; None without words), from its 16 kHz audio
         (its pieces' stretches end to end, at the tempo). Safe to call from several threads:
         the model runs `workers` windows at once."""
         from faster_whisper.audio import pad_or_trim
@@ -328,16 +329,22 @@ class Aligner:
                     owners.extend([(k, j) if self._scored(t) else None for t in toks])
                 seq.append(self._stamp(p.at + (p.end - p.cut[0]) / tempo))
                 owners.append(None)
-        # No median filter: only the tokens' probabilities are read, not their times.
         result = self.model.model.align(encoded, list(self.tok.sot_sequence), [seq], max(1, frames),
-                                        median_filter_width=1)[0]
+                                        median_filter_width=7)[0]
         probs: list[list[list[float]]] = [[[] for _ in p.words] for p in w.pieces]
         for owner, prob in zip(owners, result.text_token_probs):
             if owner is not None:
                 probs[owner[0]][owner[1]].append(float(prob))
+        # Where each piece's words are heard (window seconds): its first scored token's
+        # first frame to its last one's last frame (encoder frames of 20 ms).
+        said: list[list[float]] = [[] for _ in w.pieces]
+        for token, frame in result.alignments:
+            if 0 <= token < len(owners) and owners[token] is not None:
+                said[owners[token][0]].append(frame * _TS_STEP)
         # A word's probability is its tokens' mean, as faster-whisper gives word probabilities.
-        return [[(word, float(np.mean(ps))) for word, ps in zip(p.words, pp) if ps]
-                for p, pp in zip(w.pieces, probs)]
+        return [([(word, float(np.mean(ps))) for word, ps in zip(p.words, pp) if ps],
+                 (min(t), max(t) + _TS_STEP) if t else None)
+                for p, pp, t in zip(w.pieces, probs, said)]
 
     def heard(self, audio: np.ndarray) -> str:
         """What the recogniser hears in one sentence's audio (at its own pace) when asked

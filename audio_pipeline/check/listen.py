@@ -132,7 +132,7 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
     out: list[SentenceCheck | None] = [None] * len(cues)
     errors = 0
     sizes = [speech.letters(f) for f in forms]
-    voiced = [0.0] * len(cues)
+    voiced, vad, beyond = [0.0] * len(cues), [0.0] * len(cues), [0.0] * len(cues)
     extra: dict[int, str] = {}
     gaps = [(0.0, cues[0].start)] + [(a.end, b.start) for a, b in zip(cues, cues[1:])]
     outside: list[tuple[float, float]] = []
@@ -148,10 +148,14 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
         for k, w in enumerate(windows):
             while len(running) <= aligner.workers and (nxt_w := next(ahead, None)) is not None:
                 audio = align.window_audio(source, nxt_w)
-                for i, seconds in speech.in_pieces(audio, nxt_w, cfg):
+                for i, seconds, heard_s in speech.in_pieces(audio, nxt_w, cfg):
                     voiced[i] += seconds
-                running.append(pool.submit(aligner.window, audio, nxt_w))
-            for p, words in zip(w.pieces, running.popleft().result()):
+                    vad[i] += heard_s
+                running.append((audio, pool.submit(aligner.window, audio, nxt_w)))
+            audio, found = running.popleft()
+            for i, seconds in speech.beyond_words(audio, w, [t for _, t in found.result()], cues, cfg):
+                beyond[i] += seconds
+            for p, (words, _) in zip(w.pieces, found.result()):
                 heard_words[p.sentence].extend(words)
                 left[p.sentence] -= 1
                 if left[p.sentence]:
@@ -174,10 +178,10 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
             source.forget(min([nxt, cues[-1].end, *(a for a, _ in gaps[g:g + 1])]))
         # Speech the expected words do not explain (extra words, a repetition, babble, a
         # cue with no words) is decoded freely too: the words heard beyond them are errors.
-        per_letter = speech.pace(voiced, sizes, cfg)
-        for i, s in enumerate(out):
-            if s is not None and speech.unexplained(voiced[i], sizes[i], per_letter, cfg):
-                extra[i] = speech.note(voiced[i], sizes[i], per_letter)
+        # So is a cue whose words are not heard in its own span (music, silence, too few words).
+        for i, why in speech.suspects(voiced, vad, beyond, sizes, cfg).items():
+            if (s := out[i]) is not None:
+                extra[i] = why
                 if not s.flagged:
                     s.flagged = True
                     relistens.append((s, i, pool.submit(_relisten, source, aligner, cues[i], cfg)))

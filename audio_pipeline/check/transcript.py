@@ -18,6 +18,16 @@ from ..files import read_text
 MAX_VTT_BYTES = 16 * 1024 * 1024
 """A transcript is text: an episode of several hours has well under a megabyte of it."""
 
+MAX_WORDS_PER_S = 8.0
+MAX_LETTERS_PER_S = 40.0
+"""No voice says more than this in an episode (the eight published episodes' densest cue,
+heart voice: 5.2 words, 18.8 letters a second)..."""
+DENSITY_SLACK = (20, 100)
+"""...plus this many words and letters: a transcript with more is not this audio's, and the
+check's cost grows with its words. Counted over the whole audio, not per cue: a take cut
+short by the engine holds its sentence's words in a span too short for them (the check
+flags it; speech.py)."""
+
 
 @dataclass
 class Cue:
@@ -77,6 +87,16 @@ def plausible(cues: list[Cue], duration: float, where: Path | str, cfg: CheckCon
     if len(cues) > most:
         raise CheckError(f"{where}: {len(cues):,} cues for {duration:.1f} s of audio (at most {most:,}, one per "
                          f"{cfg.min_cue_s:g} s): not this audio's transcript")
+    # Over the transcript's own length where it is longer: an MP3 cut short is reported
+    # as truncated (past_the_end), not as the wrong transcript.
+    span = max([duration] + [c.end for c in cues])
+    words = sum(len(c.text.split()) for c in cues)
+    letters = sum(ch.isalnum() for c in cues for ch in c.text)
+    if (words > MAX_WORDS_PER_S * span + DENSITY_SLACK[0]
+            or letters > MAX_LETTERS_PER_S * span + DENSITY_SLACK[1]):
+        raise CheckError(f"{where}: {words:,} words ({letters:,} letters) for {span:.1f} s of audio, more than "
+                         f"any voice says (at most {MAX_WORDS_PER_S:g} words, {MAX_LETTERS_PER_S:g} letters a "
+                         "second): not this audio's transcript")
 
 
 def past_the_end(cues: list[Cue], duration: float) -> str | None:
