@@ -12,8 +12,8 @@ from mutagen.id3 import ID3, TXXX
 from audio_pipeline.errors import PaperLedgeError
 from audio_pipeline.video.clip import parse_time
 from audio_pipeline.video.frames import SQUARE, VERTICAL
-from tests.conftest import SAMPLE, ffprobe, render_result, run_cli, vtt_cues
-from tests.test_video import _one_line, _seen, ocr
+from tests.conftest import SAMPLE, ffprobe, refused_in_one_line, render_result, run_cli, vtt_cues
+from tests.test_video import _seen, ocr
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,12 @@ def test_square_clip(sample, tmp_path):
 
 
 def test_clip_mistakes_are_one_line(sample, tmp_path):
-    _one_line(run_cli("clip", sample, "--from", "1h", "--to", "2:00"), "--from", "is not a time")
-    _one_line(run_cli("clip", sample, "--from", "9:00", "--to", "9:30"), "after the episode's end")
-    _one_line(run_cli("clip", sample, "--from", "0", "--to", "1:50"), "at most 60 s")
-    _one_line(run_cli("clip", sample, "--from", "0:40", "--to", "0:20"), "before its end")
-    _one_line(run_cli("clip", sample, "--from", "10"), "give both --from and --to")
-    _one_line(run_cli("clip", sample), "no soundbite", "--from")
+    refused_in_one_line(run_cli("clip", sample, "--from", "1h", "--to", "2:00"), "--from", "is not a time")
+    refused_in_one_line(run_cli("clip", sample, "--from", "9:00", "--to", "9:30"), "after the episode's end")
+    refused_in_one_line(run_cli("clip", sample, "--from", "0", "--to", "1:50"), "at most 60 s")
+    refused_in_one_line(run_cli("clip", sample, "--from", "0:40", "--to", "0:20"), "before its end")
+    refused_in_one_line(run_cli("clip", sample, "--from", "10"), "give both --from and --to")
+    refused_in_one_line(run_cli("clip", sample), "no soundbite", "--from")
     assert not list(tmp_path.iterdir())
 
 
