@@ -52,6 +52,13 @@ def preload() -> threading.Thread:
         except Exception:  # noqa: BLE001 - missing, or no file descriptors left: analyse()
             pass  # imports them again on the main thread and says what went wrong
 
+    # scipy's package itself (70 ms) is imported here, on the caller's thread: a thread that
+    # touches scipy.fft (hibari) or scipy.ndimage while another is still initialising the
+    # package fails (KeyError: 'scipy', no attribute '_lib'); its submodules import safely.
+    try:
+        import scipy  # noqa: F401
+    except Exception:  # noqa: BLE001 - analyse() says what is missing
+        pass
     with _preload_lock:
         thread = threading.Thread(target=load, name="preload-meter", daemon=True)
         _preloading.append(thread)

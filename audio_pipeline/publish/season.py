@@ -8,6 +8,7 @@ kept in OUTDIR/.episode-guids.json (the ledger), with the engine that made its v
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -15,24 +16,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from mutagen import MutagenError
-from mutagen.mp3 import MP3
-
 from .. import __version__
 from ..audio.assets import INTRO, OUTRO
 from ..config import DEFAULT_VOICE
 from ..errors import PaperLedgeError, RenderError
 from ..files import check_shape, counted, read_json, write_atomic
-from ..script.cast import host_of, people_of
 from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
 from ..show import ShowSettings
 from ..render import RenderOptions, render
 from ..script.read import read_script
 from ..audio.sidecars import valid_report
-from ..audio.export import check_complete, soundbite_of
+from ..audio.export import check_complete
 from ..show import cover_path, find_asset, load_settings, show_files
-from ..audio.sidecars import all_sidecar_paths, is_sidecar, read_chapters, sidecar_paths, srt_path
+from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
 from .approval import is_approved
+from .episode_facts import EpisodeFacts, script_facts
 from .ledger import read_ledger as read_guid_ledger
 from ..text.lexicon import default_show_lexicon_path
 from ..synthesis.voices import VoiceProfile, load_voice
@@ -92,27 +90,41 @@ def rendered_intact(mp3: Path) -> bool:
     return True
 
 
-def input_stamp(script: Path, voice: str | None, show: ShowSettings) -> str:
-    """Hash of everything an episode's audio and tags depend on."""
-    episode = read_script(script, show_cast=show.cast)
-    meta = episode.meta
-    host = host_of(episode.cast)
-    profile = load_voice(voice or meta.voice or episode.cast.get(host) or DEFAULT_VOICE)
+def input_stamp(script: Path, voice: str | None, show: ShowSettings, facts: EpisodeFacts | None = None,
+                memo: dict | None = None) -> str:
+    """Hash of everything an episode's audio and tags depend on. `facts`: the season's kept
+    facts (the script is parsed only when its bytes changed); `memo`: what a season run has
+    already read of the files every episode shares (profiles, lexicons, assets, cover)."""
+    memo = {} if memo is None else memo
+    f = facts.script(script, show) if facts is not None else script_facts(script, show)
+    profile = _memo(memo, ("voice", voice or f["voice"] or f["host_voice"] or DEFAULT_VOICE), load_voice)
     # With a cast, every member's profile and lexicon too.
-    cast = [load_voice(v) for n, v in episode.cast.items() if n != host]
-    files = [script, profile.path, default_show_lexicon_path()]
+    cast = [_memo(memo, ("voice", v), load_voice) for v in f["cast"]]
+    files = [profile.path, default_show_lexicon_path()]
     files += [profile.lexicon_path] if profile.lexicon_path else []
-    files += [f for p in cast for f in (p.path, p.lexicon_path) if f]
-    files += [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
-    files += [cover] if (cover := cover_path(show)) else []
-    files += show_files(script.parent)
+    files += [x for p in cast for x in (p.path, p.lexicon_path) if x]
+    files += _memo(memo, ("shared", script.parent), lambda folder: _shared_files(show, folder))
     # What the show's settings change in the MP3 itself (feed settings change only feed.xml).
     tagged = (show.title, show.artist, show.max_spoken_authors, show.spoken_disclosure)
     params = f"{profile.engine_params}" + (f"{[p.engine_params for p in cast]}" if cast else "")
     h = hashlib.sha256(f"{__version__}\0{tagged}\0{params}".encode())
-    for f in files:
-        h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    h.update(str(script.name).encode() + b"\0" + script.read_bytes())
+    for x in files:
+        h.update(str(x.name).encode() + b"\0" + _memo(memo, ("bytes", x), Path.read_bytes))
     return h.hexdigest()
+
+
+def _memo(memo: dict, key: tuple, make: Callable):
+    if key not in memo:
+        memo[key] = make(key[1])
+    return memo[key]
+
+
+def _shared_files(show: ShowSettings, folder: Path) -> list[Path]:
+    """The files every episode of the season is made with beside its voice: intro, outro, cover, show.toml."""
+    files = [found.path for name in (INTRO, OUTRO) if (found := find_asset(name))]
+    files += [cover] if (cover := cover_path(show)) else []
+    return files + show_files(folder)
 
 
 def render_season(
@@ -136,11 +148,12 @@ def render_season(
     except PaperLedgeError:
         state = {}  # what was rendered, kept to skip it: without it every episode is rendered again
     report = SeasonReport()
+    facts, memo = EpisodeFacts(out_dir), {}
     for script in scripts:
         mp3 = out_dir / f"{script.stem}.mp3"
-        stamp = input_stamp(script, options.voice, show)
+        stamp = input_stamp(script, options.voice, show, facts, memo)
         checked = not check or valid_report(mp3) is not None
-        if state.get(script.name) == stamp and rendered_intact(mp3) and checked:
+        if state.get(script.name) == stamp and facts.rendered(mp3) is not None and checked:
             report.skipped.append(script)
             if video:
                 _video_for(mp3, state, state_path, report, options)
@@ -153,6 +166,7 @@ def render_season(
         else:
             result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
         report.rendered.append(script)
+        facts.forget(mp3)
         report.synthesized += result.synthesis.synthesized
         state[script.name] = stamp
         write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
@@ -161,7 +175,8 @@ def render_season(
             _video_for(mp3, state, state_path, report, options)
     if check:
         report.checks = season_checks(season_dir, out_dir)
-    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused)
+    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused,
+                                    facts=facts)
     return report
 
 
@@ -229,12 +244,13 @@ def record_engine(out_dir: Path, script: Path, voice: str | None) -> None:
     _write_ledger(out_dir, ledger)
 
 
-def _key_of(script: Path, show: ShowSettings) -> str:
+def _key_of(script: Path, show: ShowSettings, facts: EpisodeFacts) -> str:
     """The episode's key, or "" where the script does not read (it is not published then)."""
     try:
-        return episode_key(read_script(script, show_cast=show.cast).meta)
+        f = facts.script(script, show)
     except PaperLedgeError:
         return ""
+    return f"{f['date']} {' '.join(f['title'].split()).casefold()}" if f["date"] else ""
 
 
 def assign_guids(ledger: dict[str, dict], show: ShowSettings, episodes: dict[str, str]) -> dict[str, str]:
@@ -280,16 +296,10 @@ def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
     return out
 
 
-def _duration(mp3: Path) -> float:
-    try:
-        return MP3(mp3).info.length
-    except (MutagenError, OSError) as e:
-        raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e}); render it again") from None
-
-
 def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None,
-                      approved_only: bool = False, voice: str | None = None) -> Path:
-    """feed.xml for every rendered episode of the season (times read from the outputs).
+                      approved_only: bool = False, voice: str | None = None, facts: EpisodeFacts | None = None) -> Path:
+    """feed.xml for every rendered episode of the season (times read from the outputs, or
+    from the facts kept of those very bytes: `facts`, else the folder's own).
     With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
     is left out (and named in `refused`). `voice`: the profile the episodes were rendered
     with, where the ledger does not say (for the disclosure)."""
@@ -302,7 +312,8 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
         more = f" and {counted(len(missing) - 1, 'other')}" if len(missing) > 1 else ""
         raise PaperLedgeError(f"{missing[0]}{more} not rendered (no {missing[0].stem}.mp3 in {out_dir}): render the season "
                               f"(paperledge season {season_dir} -o {out_dir}), or move the script out of the season folder")
-    guids = assign_guids(ledger, show, {f"{s.stem}.mp3": _key_of(s, show) for s in scripts})
+    facts = facts or EpisodeFacts(out_dir)
+    guids = assign_guids(ledger, show, {f"{s.stem}.mp3": _key_of(s, show, facts) for s in scripts})
     items = []
     for script in scripts:
         mp3 = out_dir / f"{script.stem}.mp3"
@@ -312,42 +323,27 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
             if refused is not None:
                 refused.append(script.stem)
             continue
-        episode = read_script(script, show_cast=show.cast)
-        meta = episode.meta
-        vtt, chapters_file = sidecar_paths(mp3)
-        if not rendered_intact(mp3):
-            raise PaperLedgeError(
-                f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again"
-            )
-        try:
-            chapters = read_chapters(chapters_file)[1]
-        except PaperLedgeError as e:
-            raise PaperLedgeError(f"{e}; render {script} again") from None
-        if meta.date is None:
+        f = facts.script(script, show)
+        rendered = facts.rendered(mp3)
+        if rendered is None:
+            raise PaperLedgeError(f"{mp3} or its .vtt/.chapters.json is missing or damaged; render {script} again")
+        if f["date"] is None:
             raise PaperLedgeError(f"{script}: a feed item needs a publication date: add 'date: YYYY-MM-DD' to the front matter")
-        key, guid = episode_key(meta), guids[mp3.name]
-        engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or meta.voice or DEFAULT_VOICE))
+        date = dt.date.fromisoformat(f["date"])
+        key, guid = _key_of(script, show, facts), guids[mp3.name]
+        engine = ledger.get(mp3.name, {}).get("engine") or engine_label(load_voice(voice or f["voice"] or DEFAULT_VOICE))
         ledger[mp3.name] = {"guid": guid, "key": key, "engine": engine}
+        vtt, chapters_file = sidecar_paths(mp3)
+        bite = rendered["soundbite"]
         items.append(
             FeedItem(
-                title=meta.title,
-                description=meta.description,
-                authors=meta.authors,
-                date=meta.date,
-                season=meta.season,
-                episode=meta.episode,
-                category=meta.category,
-                mp3_path=mp3,
-                duration_s=_duration(mp3),
-                chapters=chapters,
-                chapters_path=chapters_file,
-                transcript_path=vtt,
-                guid=guid,
-                srt_path=srt_path(mp3),
-                engine=engine,
-                people=people_of(episode.cast, {st.speaker for st in episode.sentences()}),
+                title=f["title"], description=f["description"], authors=f["authors"], date=date, season=f["season"],
+                episode=f["episode"], category=f["category"], mp3_path=mp3, duration_s=rendered["duration"],
+                chapters=[(t, title) for t, title in rendered["chapters"]], chapters_path=chapters_file,
+                transcript_path=vtt, guid=guid, srt_path=srt_path(mp3), engine=engine,
+                people=[(n, r) for n, r in f["people"]],
                 video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None,
-                soundbite=(*bite, (meta.soundbite and meta.soundbite.title) or meta.title) if (bite := soundbite_of(mp3)) else None,
+                soundbite=(*bite, f["soundbite_title"] or f["title"]) if bite else None,
             )
         )
     if not items:  # directories refuse an empty feed, and apps would drop every episode
@@ -358,4 +354,5 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
     feed = out_dir / "feed.xml"
     write_feed(feed, show, items)
     _write_ledger(out_dir, ledger)  # after the feed: a GUID is kept once it was published
+    facts.save()
     return feed

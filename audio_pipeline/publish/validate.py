@@ -15,9 +15,11 @@ from pathlib import Path
 from ..config import RenderConfig
 from ..errors import PaperLedgeError
 from .validate_feed import validate_feed
-from .validate_mp3 import validate_mp3
+from .validate_mp3 import mp3_seconds, validate_mp3
 from .validate_video import validate_video
 from .validate_problem import ERROR, WARNING, Problem, errors, plural, summary
+from .verdicts import Verdicts
+from ..audio.sidecars import all_sidecar_paths
 
 __all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
 
@@ -36,20 +38,27 @@ def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Pro
     return validate_feed(path)
 
 
-def validate_folder(folder: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
-    """A season output folder: its feed.xml, every MP3 in it, and every video beside an MP3."""
+def validate_folder(folder: Path, config: RenderConfig = RenderConfig(), verdicts: Verdicts | None = None) -> list[Problem]:
+    """A season output folder: its feed.xml, every MP3 in it, and every video beside an MP3.
+    An MP3 or video whose bytes (and its sidecars') were checked before is not measured again
+    (verdicts.py); the feed, which names every file, is read each time."""
+    verdicts = verdicts or Verdicts(folder, config)
+    mp3s = sorted(p for p in folder.glob("*.mp3") if p.is_file())
+    # The MP3s first (their lengths are kept with their verdicts), reported after the feed.
+    found: list[Problem] = []
+    for mp3 in mp3s:
+        found += verdicts.check(mp3.name, [mp3, *all_sidecar_paths(mp3)], lambda mp3=mp3: validate_mp3(mp3, config),
+                                lambda mp3=mp3: mp3_seconds(mp3))
+    # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
+    for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
+        found += verdicts.check(mp4.name, [mp4, mp4.with_suffix(".mp3")], lambda mp4=mp4: validate_video(mp4))
+    verdicts.save()
     problems: list[Problem] = []
     feed = folder / "feed.xml"
-    mp3s = sorted(p for p in folder.glob("*.mp3") if p.is_file())
     if not feed.is_file():
         problems.append(Problem(feed, "missing: write it with `paperledge feed SEASON_DIR -o FOLDER`"))
     else:
-        problems += validate_feed(feed)
+        problems += validate_feed(feed, verdicts.seconds)
     if not mp3s:
         problems.append(Problem(folder, "holds no MP3: render the season into it"))
-    for mp3 in mp3s:
-        problems += validate_mp3(mp3, config)
-    # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
-    for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
-        problems += validate_video(mp4)
-    return problems
+    return problems + found

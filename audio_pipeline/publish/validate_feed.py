@@ -9,6 +9,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ..config import FEED_FUTURE_ERROR_DAYS, FEED_FUTURE_WARN_DAYS, MAX_FEED_BYTES
@@ -133,7 +134,7 @@ def _number(feed: Path, item: ET.Element, n: int, numbers: dict[tuple[str, str],
 
 
 def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: tuple[dict, dict],
-          out: list[Problem]) -> None:
+          out: list[Problem], seconds: Callable[[Path], float | None] = mp3_seconds) -> None:
     """`ledger`: the season's GUID ledger (MP3 name -> entry) and GUID -> the MP3 names it gives it to."""
     ledger, owners = ledger
     title = " ".join((item.findtext("title") or "").split())
@@ -183,13 +184,14 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
         out.append(Problem(feed, f"{label}: pubDate {problem}"))
     else:
         _future(feed, label, item.findtext("pubDate"), out)
-    _item_duration(feed, item, label, mp3, out)
+    real = seconds(mp3) if mp3 is not None else None
+    _item_duration(feed, item, label, mp3, real, out)
     explicit = item.findtext(_it("explicit"))
     if explicit is not None and explicit not in ("true", "false"):
         out.append(Problem(feed, f"{label}: itunes:explicit is {explicit!r}: Apple takes only 'true' or 'false'"))
     _item_sidecars(feed, item, label, out)
     _item_video(feed, item, label, out)
-    _item_soundbite(feed, item, label, mp3, out)
+    _item_soundbite(feed, item, label, mp3, real, out)
     if not (item.findtext("description") or "").strip():
         out.append(Problem(feed, f"{label} has no <description> (show notes)", WARNING))
 
@@ -209,7 +211,9 @@ def _future(feed: Path, label: str, text: str, out: list[Problem]) -> None:
                                  "dated ahead; publish the feed on that day", WARNING))
 
 
-def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, out: list[Problem]) -> None:
+def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None,
+                   out: list[Problem]) -> None:
+    """`real`: the MP3's length as apps read it (None: no MP3, or its own check names it)."""
     text = item.findtext(_it("duration"))
     if text is None:
         out.append(Problem(feed, f"{label} has no itunes:duration"))
@@ -218,11 +222,8 @@ def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, o
     if seconds is None:
         out.append(Problem(feed, f"{label}: itunes:duration {text!r} is not seconds or HH:MM:SS"))
         return
-    if mp3 is None:
+    if mp3 is None or real is None:
         return
-    real = mp3_seconds(mp3)
-    if real is None:
-        return  # the MP3's own check names it
     if abs(real - seconds) > 1.0:
         out.append(Problem(feed, f"{label}: itunes:duration {text} but {mp3.name} plays {real:.1f} s: write the feed again"))
 
@@ -274,7 +275,8 @@ def _item_video(feed: Path, item: ET.Element, label: str, out: list[Problem]) ->
                                              "(the length is in bytes): write the feed again"))
 
 
-def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, out: list[Problem]) -> None:
+def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None,
+                    out: list[Problem]) -> None:
     """Each podcast:soundbite: two numbers of seconds, at most a minute, inside the episode."""
     for bite in item.findall(_pc("soundbite")):
         start, duration = parse_seconds(bite.get("startTime")), parse_seconds(bite.get("duration"))
@@ -285,7 +287,6 @@ def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, 
         if duration > MAX_SOUNDBITE_S:
             out.append(Problem(feed, f"{label}: podcast:soundbite lasts {duration:g} s; apps take at most "
                                      f"{MAX_SOUNDBITE_S:g} s ('soundbite:' in the script)", WARNING))
-        real = mp3_seconds(mp3) if mp3 is not None else None
         if real is not None and start + duration > real + 0.5:
             out.append(Problem(feed, f"{label}: podcast:soundbite ends at {start + duration:.1f} s, past the end of "
                                      f"{mp3.name} ({real:.1f} s): fix 'soundbite:' in the script"))
@@ -306,8 +307,9 @@ def _present(feed: Path, label: str, what: str, url: str, out: list[Problem]) ->
         out.append(Problem(feed, f"{label}: {what} {url[:80]!r} names no file beside the feed"))
 
 
-def validate_feed(feed: Path) -> list[Problem]:
-    """Every problem a directory would find in this feed, and in how it matches its files."""
+def validate_feed(feed: Path, seconds: Callable[[Path], float | None] = mp3_seconds) -> list[Problem]:
+    """Every problem a directory would find in this feed, and in how it matches its files.
+    `seconds`: an MP3's length as apps read it (a season folder's check knows it already)."""
     out: list[Problem] = []
     try:
         # Read whole and parsed in one call: expat fed in chunks is quadratic on one huge attribute.
@@ -337,7 +339,7 @@ def validate_feed(feed: Path) -> list[Problem]:
             owners.setdefault(entry["guid"], []).append(name)
     numbers: dict[tuple[str, str], str] = {}
     for n, item in enumerate(items, 1):
-        _item(feed, item, n, guids, (ledger, owners), out)
+        _item(feed, item, n, guids, (ledger, owners), out, seconds)
         _number(feed, item, n, numbers, out)
     urls = [e.get("url", "") for e in channel.iter("enclosure")]
     if any(u.startswith(PLACEHOLDER_BASE_URL) for u in urls):
