@@ -373,6 +373,24 @@ def test_a_guid_that_moved_to_another_episode_fails(out):
     _named(out / "feed.xml", f"GUID {first} belongs to 00-gone.mp3")
 
 
+def test_feed_never_republishes_swapped_guids(published, out, tmp_path):
+    """H12: two GUIDs swapped in the ledger made `feed` exit 0 and publish them swapped, and
+    `validate` then said ready; the feed already published is the record of whose each is."""
+    import json
+
+    season = _season_copy(published, tmp_path)
+    ledger_path = out / ".episode-guids.json"
+    ledger = json.loads(ledger_path.read_text(encoding="utf-8"))
+    ledger["01-checks.mp3"]["guid"], ledger["02-checks.mp3"]["guid"] = ledger["02-checks.mp3"]["guid"], ledger["01-checks.mp3"]["guid"]
+    ledger_path.write_text(json.dumps(ledger), encoding="utf-8")
+    feed = (out / "feed.xml").read_bytes()
+    proc = run_cli("feed", season, "-o", out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "GUID would change" in line and ".episode-guids.json" in line, line
+    assert (out / "feed.xml").read_bytes() == feed
+
+
 def test_feed_names_an_episode_whose_mp3_was_deleted(published, out, tmp_path):
     """M8: `feed` silently left out an episode whose MP3 was deleted; it is one line telling to render it."""
     season = _season_copy(published, tmp_path)

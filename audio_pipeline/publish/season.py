@@ -352,7 +352,35 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                if approved_only else "no episode is rendered")
         raise PaperLedgeError(f"{out_dir}: no feed written: {why}")
     feed = out_dir / "feed.xml"
+    _keep_published_guids(feed, items)
     write_feed(feed, show, items)
     _write_ledger(out_dir, ledger)  # after the feed: a GUID is kept once it was published
     facts.save()
     return feed
+
+
+def _keep_published_guids(feed: Path, items: list[FeedItem]) -> None:
+    """Refuse to change the GUID of an episode the feed already published (a ledger edited or
+    swapped outside the tool): every app would list it again as a new episode. The published
+    feed is the record; one that cannot be read holds nothing to keep."""
+    import xml.etree.ElementTree as ET
+    from urllib.parse import unquote, urlsplit
+
+    from ..config import MAX_FEED_BYTES
+    from ..files import read_bytes
+
+    try:
+        root = ET.fromstring(read_bytes(feed, "feed", limit=MAX_FEED_BYTES))
+    except (PaperLedgeError, ET.ParseError, ValueError, RecursionError):
+        return
+    published = {}
+    for node in root.iter("item"):
+        enclosure, guid = node.find("enclosure"), node.findtext("guid")
+        if enclosure is not None and guid:
+            published[Path(unquote(urlsplit(enclosure.get("url", "")).path)).name] = guid.strip()
+    for item in items:
+        was = published.get(item.mp3_path.name)
+        if was and was != item.guid:
+            raise PaperLedgeError(f"{item.mp3_path.name}: its GUID would change from {was[:40]} to {item.guid[:40]}, "
+                                  f"which {feed.name} already published: apps would list it as a new episode; restore "
+                                  f"{GUID_LEDGER} (or delete {feed.name} to start the feed over)")
