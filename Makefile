@@ -75,6 +75,7 @@ dist: setup
 bench: setup system-deps
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/video.py
+	$(BIN)/python bench/catalogue.py
 
 # Only the video's part of the benchmark (the sample episode and the 30-minute script).
 bench-video: setup system-deps
