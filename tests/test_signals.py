@@ -284,3 +284,13 @@ def test_every_command_takes_dash_h():
         for flag in ("-h", "--help"):
             proc = run_cli(*words, flag)
             assert proc.returncode == 0 and proc.stdout.startswith("Usage: "), (words, flag, proc.stderr[-300:])
+
+
+def test_onnx_runtime_running_out_of_its_arena_names_the_memory_limit():
+    """Under ulimit -v a Piper sentence failed inside ONNX Runtime's arena ("Failed to allocate
+    memory for requested buffer"), a traceback where the limit should have been named."""
+    from audio_pipeline.synthesis.limits import resource_problem
+
+    error = RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned while running ConvTranspose "
+                         "node. Status Message: bfc_arena.cc:360 Failed to allocate memory for requested buffer of size 4718592")
+    assert resource_problem(error).startswith("not enough memory")

@@ -68,7 +68,9 @@ def _store_token(cookie: str, bare: str) -> Response:
     address bar. A page of our own that moves on (not a 303) makes the next request
     same-site, so the SameSite=Strict cookie goes with it wherever the address was opened from."""
     target = html.escape(bare, quote=True)
-    text = (f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
+    # No icon of its own: a browser would ask for /favicon.ico while it moves on (a 404).
+    text = (f'<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
+            f'<meta http-equiv="refresh" content="0;url={target}">'
             f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n')
     return HTMLResponse(text, headers={"Set-Cookie": f"{cookie}; Path=/; HttpOnly; SameSite=Strict",
                                        "Cache-Control": "no-store"})

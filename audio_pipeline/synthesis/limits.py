@@ -16,7 +16,7 @@ import resource
 from ..errors import PaperLedgeError
 
 _MEMORY_WORDS = ("bad_alloc", "failed to map segment", "cannot allocate memory", "out of memory",
-                 "can't start new thread", "unable to allocate")
+                 "can't start new thread", "unable to allocate", "failed to allocate memory")
 _FILES_WORDS = ("too many open files",)
 
 
