@@ -269,6 +269,7 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
 
     routes = [
         Route("/", page), Route("/static/{name}", static), Route("/api/episodes", episodes),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # no icon: asked for, never a 404
         Route("/api/episode", episode), Route("/api/plot", plot), Route("/audio/episode.mp3", mp3),
         Route("/audio/sentence.wav", sentence_audio), Route("/audio/entry/{key}.wav", entry_audio),
         Route("/api/preview", preview, methods=["POST"]), Route("/api/preview-word", preview_word, methods=["POST"]),
