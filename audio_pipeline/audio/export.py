@@ -58,23 +58,33 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
         broken: list[BaseException] = []
 
         def writer() -> None:
+            # Drains the queue to its end whatever happens, so the feeding side never waits
+            # on a full queue that nobody reads (out of memory here hung a render for good).
             while (chunk := chunks.get()) is not None:
                 if not broken:
                     try:
                         proc.stdin.write(chunk)
-                    except OSError as e:  # ffmpeg died: its own message says why
+                    except BaseException as e:  # ffmpeg died (its own message says why), or memory ran out
                         broken.append(e)
             try:
                 proc.stdin.close()
             except OSError:
                 pass
 
+        def put(item: bytes | None) -> None:
+            while True:
+                try:
+                    return chunks.put(item, timeout=1.0)
+                except queue.Full:
+                    if not thread.is_alive():
+                        return
+
         thread = threading.Thread(target=writer, daemon=True)
-        thread.start()
         try:
+            thread.start()
             for block in blocks:
                 total += block.size
-                chunks.put(np.ascontiguousarray(block, dtype="<f4").tobytes())
+                put(np.ascontiguousarray(block, dtype="<f4").tobytes())
                 if broken:
                     break
         except BaseException:
@@ -82,8 +92,13 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
             meter.kill()
             raise
         finally:
-            chunks.put(None)
-            thread.join()
+            if thread.is_alive():
+                put(None)
+                thread.join()
+        if broken and not isinstance(broken[0], OSError):
+            proc.kill()
+            meter.kill()
+            raise broken[0]
         if proc.wait() != 0:
             meter.wait()
             err.seek(0)

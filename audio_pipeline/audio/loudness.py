@@ -59,10 +59,13 @@ def preload() -> threading.Thread:
         import scipy  # noqa: F401
     except Exception:  # noqa: BLE001 - analyse() says what is missing
         pass
-    with _preload_lock:
-        thread = threading.Thread(target=load, name="preload-meter", daemon=True)
-        _preloading.append(thread)
+    thread = threading.Thread(target=load, name="preload-meter", daemon=True)
+    try:
         thread.start()
+    except RuntimeError:  # no thread to be had (ulimit -v): analyse() imports them itself
+        return thread
+    with _preload_lock:
+        _preloading.append(thread)
     return thread
 
 
