@@ -10,9 +10,15 @@ tests/test_layout.py keeps it so.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Callable
 
 __version__ = "0.1.0"
+
+# numpy's OpenBLAS starts a thread per core at import; under `ulimit -v` it cannot, and its
+# calls then spun for ever waiting for those threads. Nothing here leans on BLAS threads (the
+# voices run in ONNX Runtime's own), so one is asked for unless the user chose otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Callable]:
