@@ -189,3 +189,32 @@ def test_mastering_never_imports_scipy_beside_the_meters_background_import():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-500:]
     assert run.stdout.strip() == "finished"
+
+
+
+def test_a_parallel_render_forks_its_workers_before_it_reports_cached_sentences(tmp_path):
+    """With a few sentences already cached, the render's first progress report (which starts the
+    meter's background import) came before the synthesis workers were forked; a worker forked
+    while that thread held an import lock waited on it for ever (seen: an episode whose greeting
+    an earlier one had cached, hung for 50 minutes). Every report now comes after the fork."""
+    import multiprocessing
+
+    from audio_pipeline.render import RenderOptions, render
+
+    cache = tmp_path / "cache"
+    first = tmp_path / "first.md"
+    first.write_text("---\ntitle: First\nvoice: heart\n---\n\nHello there, crew. This is shared.\n", encoding="utf-8")
+    render(first, RenderOptions(output=tmp_path / "first.mp3", cache_dir=cache, jobs=1))
+    words = ["river", "stone", "cloud", "field", "light", "ember", "grove", "tide", "north", "quiet"]
+    new = " ".join(f"Sentence {i} talks about the {words[i % 10]} and the {words[(i * 3) % 10]}." for i in range(24))
+    second = tmp_path / "second.md"
+    second.write_text(f"---\ntitle: Second\nvoice: heart\n---\n\nHello there, crew. This is shared. {new}\n", encoding="utf-8")
+    workers_at_first_report: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if not workers_at_first_report:
+            workers_at_first_report.append(len(multiprocessing.active_children()))
+
+    result = render(second, RenderOptions(output=tmp_path / "second.mp3", cache_dir=cache, jobs=2), progress)
+    assert result.output.is_file()
+    assert workers_at_first_report == [2]

@@ -68,7 +68,6 @@ def synthesize_all(
             found[key] = entry
     uses = Counter(keys)  # a sentence said twice is synthesised once and counts twice
     cached = sum(n for k, n in uses.items() if k in found)
-    progress(cached)
 
     # An engine on a GPU says so: one process feeds it batches instead.
     # A worker costs a process and a model load (about a second): give each enough to do.
@@ -76,6 +75,7 @@ def synthesize_all(
     if workers == 1:
         # One process: hand the engine several sentences at once where it can batch
         # them (a GPU model); otherwise this is one call per sentence.
+        progress(cached)
         pending = list(todo.items())
         size = _BATCH if engine.supports_batch else 1
         for i in range(0, len(pending), size):
@@ -94,6 +94,10 @@ def synthesize_all(
         )
         try:
             futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
+            # Only now, with every worker forked (at the first submit), may the caller start
+            # threads (the render's meter import): a worker forked while another thread held
+            # an import lock waited on it for ever.
+            progress(cached)
             for future in as_completed(futures):
                 key = futures[future]
                 found[key] = future.result()
