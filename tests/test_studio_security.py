@@ -341,13 +341,15 @@ def test_half_sent_requests_time_out_and_a_flood_under_few_descriptors_is_said_o
         for s in held:
             s.close()
         deadline = time.monotonic() + 60
-        while True:
+        while True:  # on a loaded machine the server may still count the closed connections (503) a while
             try:
                 status, _, _ = request(studio.base + "api/episodes", headers={"X-Studio-Token": studio.token})
-                break
+                if status != 503:
+                    break
             except OSError:
-                assert time.monotonic() < deadline, "the studio did not answer again after the connections closed"
-                time.sleep(0.5)
+                pass
+            assert time.monotonic() < deadline, "the studio did not answer again after the connections closed"
+            time.sleep(0.5)
         assert status == 200
         log = studio.stderr()
         assert len(log) < 2000 and "Traceback" not in log, log[:2000]
