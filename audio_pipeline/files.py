@@ -171,7 +171,7 @@ def regular_file(path: Path, error: type[PaperLedgeError] = PaperLedgeError) -> 
     except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError as e:
-        raise error(f"{path}: cannot read it ({reason(e)})") from None
+        raise error(f"{path}: cannot read it ({(e.strerror or str(e)).lower()})") from None
     if not stat.S_ISREG(mode):
         raise error(f"{path}: is not a regular file (a pipe, a device or a folder); replace it with a file or remove it")
     return True

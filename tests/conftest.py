@@ -126,3 +126,31 @@ def deterministic_voice(tmp_path_factory) -> Path:
     path = folder / "ernis-steady.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+TINY_EPISODE = """---
+title: "Tiny: a test"
+season: 1
+episode: 1
+date: 2025-01-02
+---
+
+## One
+Hello there.
+
+## Two
+Goodbye now.
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_season(tmp_path_factory) -> Path:
+    """A one-episode season (s1/01-tiny.md) rendered once by `paperledge season` with the heart
+    voice: out/ holds the MP3, the sidecars, the season state and the GUID ledger; cache/ its
+    sentences. Tests that damage it work on copies."""
+    root = tmp_path_factory.mktemp("tiny-season")
+    (root / "s1").mkdir()
+    (root / "s1" / "01-tiny.md").write_text(TINY_EPISODE, encoding="utf-8")
+    proc = run_cli("season", root / "s1", "-o", root / "out", "--voice", "heart", "--cache-dir", root / "cache")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return root

@@ -44,19 +44,6 @@ from .conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.slow
 
-EPISODE = """---
-title: "Tiny: a test"
-season: 1
-episode: 1
-date: 2025-01-02
----
-
-## One
-Hello there.
-
-## Two
-Goodbye now.
-"""
 
 # Generous for a loaded two-core machine: a reader that hangs or goes quadratic still fails.
 FAST = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
@@ -65,15 +52,8 @@ SLOW = settings(FAST, max_examples=25, deadline=5000)
 
 
 @pytest.fixture(scope="module")
-def season(tmp_path_factory) -> Path:
-    """A one-episode season rendered by `paperledge season` with the heart voice: its output
-    folder holds the MP3, the sidecars, the season state and the GUID ledger."""
-    root = tmp_path_factory.mktemp("season")
-    (root / "s1").mkdir()
-    (root / "s1" / "01-tiny.md").write_text(EPISODE, encoding="utf-8")
-    proc = run_cli("season", root / "s1", "-o", root / "out", "--voice", "heart", "--cache-dir", root / "cache")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return root
+def season(tiny_season) -> Path:
+    return tiny_season
 
 
 # ---- strategies ---------------------------------------------------------------------

@@ -36,32 +36,13 @@ from .conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-EPISODE = """---
-title: "Readers"
-season: 1
-episode: 1
-date: 2025-01-02
----
-
-## One
-Hello there.
-
-## Two
-Goodbye now.
-"""
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> Path:
-    """A one-episode season rendered once with the heart voice: s1/, out/ and cache/."""
-    root = tmp_path_factory.mktemp("readers")
-    (root / "s1").mkdir()
-    (root / "s1" / "01-readers.md").write_text(EPISODE, encoding="utf-8")
-    proc = run_cli("season", root / "s1", "-o", root / "out", "--voice", "heart", "--cache-dir", root / "cache")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return root
+def rendered(tiny_season) -> Path:
+    return tiny_season
 
 
 @pytest.fixture
@@ -73,7 +54,7 @@ def show(rendered, tmp_path) -> Path:
 
 
 def _mp3(show: Path) -> Path:
-    return show / "out" / "01-readers.mp3"
+    return show / "out" / "01-tiny.mp3"
 
 
 # (the file, how the tool reads it) for each record that must never be silently lost.
@@ -92,9 +73,9 @@ ATTACKS = {
     "approval": ['{"sha256": 5}', '{"sha256": 1e999}', '{"sha256": ["a"]}', "{}"],
     "import manifest": ['{"format": 2, "scripts": [1, 2]}', '{"a.md": 1e999}',
                         '{"format": 2, "scripts": {"a.md": {"sha256": 5}}}', '{"format": 2, "scripts": {"a.md": "x"}}'],
-    "GUID ledger (feed)": ['{"01-readers.mp3": {"guid": 5}}', '{"01-readers.mp3": 1e999}',
-                           '{"01-readers.mp3": {"guid": "g", "engine": [1]}}', '"abc"'],
-    "GUID ledger (validate)": ['{"01-readers.mp3": {"guid": 5}}', '{"01-readers.mp3": [1e999]}'],
+    "GUID ledger (feed)": ['{"01-tiny.mp3": {"guid": 5}}', '{"01-tiny.mp3": 1e999}',
+                           '{"01-tiny.mp3": {"guid": "g", "engine": [1]}}', '"abc"'],
+    "GUID ledger (validate)": ['{"01-tiny.mp3": {"guid": 5}}', '{"01-tiny.mp3": [1e999]}'],
     "chapters": ['{"version": "1.2.0", "chapters": [5]}', '{"version": "1.2.0", "chapters": "ab"}',
                  '{"version": "1.2.0", "chapters": [{"startTime": 1e999, "title": "x"}]}',
                  '{"version": "1.2.0", "chapters": [{"startTime": "nan", "title": "x"}]}',
@@ -123,7 +104,7 @@ def test_a_damaged_record_is_one_line_naming_it(show, name, content):
 def test_records_as_the_tool_writes_them_still_read(show):
     mp3 = _mp3(show)
     assert read_takes(mp3) == {} and is_approved(mp3) is False and load_manifest(show / "out") == {}
-    assert list(read_ledger(show / "out")) == ["01-readers.mp3"]
+    assert list(read_ledger(show / "out")) == ["01-tiny.mp3"]
     assert [title for _, title in read_chapters(mp3.with_suffix(".chapters.json"))[1]] == ["One", "Two"]
 
 
@@ -152,7 +133,7 @@ def test_a_damaged_cache_index_is_written_again(show, content):
     assert [u.label for u in cache_admin.cache_info(show / "cache").by_voice] == ["heart (hibari)"]
 
 
-@pytest.mark.parametrize("content", [DEEP, "[]", '{"01-readers.md": 5}', '{"01-readers.md": 1e999}', '"x"'])
+@pytest.mark.parametrize("content", [DEEP, "[]", '{"01-tiny.md": 5}', '{"01-tiny.md": 1e999}', '"x"'])
 def test_a_damaged_season_state_is_ignored(show, content):
     """The state only says what need not be rendered again: without it, everything is."""
     (show / "out" / STATE).write_text(content, encoding="utf-8")
@@ -163,7 +144,7 @@ def test_a_season_renders_past_a_damaged_state(show):
     (show / "out" / STATE).write_text("[]", encoding="utf-8")  # was: AttributeError, a traceback
     proc = run_cli("season", show / "s1", "-o", show / "out", "--voice", "heart", "--cache-dir", show / "cache")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    assert json.loads((show / "out" / STATE).read_text(encoding="utf-8"))["01-readers.md"]
+    assert json.loads((show / "out" / STATE).read_text(encoding="utf-8"))["01-tiny.md"]
 
 
 @pytest.mark.parametrize("command", ["feed", "validate"])

@@ -196,17 +196,14 @@ def _read_toml(path: Path) -> _File:
             if not isinstance(spoken, str) or not spoken.strip():
                 raise VoiceError(f"{path}: [{table}] {key!r} must map to a non-empty string, "
                                  f"e.g. {key} = \"...\" (or a table with say = \"...\")")
-            bad = CONTROL.search(spoken) or CONTROL.search(key)
-            if bad:
-                raise VoiceError(f"{path}: [{table}] {key!r} holds control character "
-                                 f"U+{ord(bad.group()):04X}; delete it")
+            for pattern, kind in ((CONTROL, "control"), (ZERO_WIDTH, "invisible")):
+                bad = pattern.search(spoken) or pattern.search(key)
+                if bad:
+                    raise VoiceError(f"{path}: [{table}] {key!r} holds {kind} character "
+                                     f"U+{ord(bad.group()):04X}; delete it")
             if not re.search(r"[^\W_]", spoken):  # ".*" or "---" would say nothing where the word stood
                 raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form must hold a letter or digit, "
                                  f"not {spoken[:20]!r}")
-            invisible = ZERO_WIDTH.search(spoken) or ZERO_WIDTH.search(key)
-            if invisible:
-                raise VoiceError(f"{path}: [{table}] {key!r} holds invisible character "
-                                 f"U+{ord(invisible.group()):04X}; delete it")
             if "{" in spoken or "}" in spoken or "|" in spoken:
                 raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
                                  f"{{, }} or |; write plain words")
