@@ -364,10 +364,10 @@ def _keep_published_guids(feed: Path, items: list[FeedItem]) -> None:
     swapped outside the tool): every app would list it again as a new episode. The published
     feed is the record; one that cannot be read holds nothing to keep."""
     import xml.etree.ElementTree as ET
-    from urllib.parse import unquote, urlsplit
 
     from ..config import MAX_FEED_BYTES
     from ..files import read_bytes
+    from .validate_feed import local_file
 
     try:
         root = ET.fromstring(read_bytes(feed, "feed", limit=MAX_FEED_BYTES))
@@ -376,8 +376,8 @@ def _keep_published_guids(feed: Path, items: list[FeedItem]) -> None:
     published = {}
     for node in root.iter("item"):
         enclosure, guid = node.find("enclosure"), node.findtext("guid")
-        if enclosure is not None and guid:
-            published[Path(unquote(urlsplit(enclosure.get("url", "")).path)).name] = guid.strip()
+        if enclosure is not None and guid and (file := local_file(feed, enclosure.get("url"))[0]) is not None:
+            published[file.name] = guid.strip()
     for item in items:
         was = published.get(item.mp3_path.name)
         if was and was != item.guid:

@@ -60,7 +60,7 @@ def parse_duration(text: str) -> float | None:
     return total
 
 
-def _local(feed: Path, url: str | None) -> tuple[Path | None, str]:
+def local_file(feed: Path, url: str | None) -> tuple[Path | None, str]:
     """The published file a URL names, in the feed's folder (by its name), or None and why not:
     a name that decodes to a path (%2E%2E%2F is ../) never leads out of the folder."""
     name = unquote(urlparse(url or "").path.rsplit("/", 1)[-1])
@@ -149,7 +149,7 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
         url = enclosure.get("url", "")
         if enclosure.get("type") != AUDIO_TYPE:
             out.append(Problem(feed, f"{label}: enclosure type {enclosure.get('type')!r} must be {AUDIO_TYPE!r}"))
-        mp3, outside = _local(feed, url)
+        mp3, outside = local_file(feed, url)
         length = enclosure.get("length", "")
         if outside:
             out.append(Problem(feed, f"{label}: enclosure {outside}"))
@@ -260,7 +260,7 @@ def _item_video(feed: Path, item: ET.Element, label: str, out: list[Problem]) ->
                                      "nothing to fetch; write the feed again"))
         for source in sources:
             uri = source.get("uri", "")
-            local, outside = _local(feed, uri)
+            local, outside = local_file(feed, uri)
             if outside:
                 out.append(Problem(feed, f"{label}: video {outside}"))
             elif local is None or not local.is_file():
@@ -300,7 +300,7 @@ def parse_seconds(text: str | None) -> float | None:
 
 
 def _present(feed: Path, label: str, what: str, url: str, out: list[Problem]) -> None:
-    local, outside = _local(feed, url)
+    local, outside = local_file(feed, url)
     if outside:
         out.append(Problem(feed, f"{label}: {what} {outside}"))
     elif local is None or not local.is_file():
