@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import Callable
 
 from .audio import assets
-from .audio.assemble import Timeline, assemble, speaker_ranges
-from .audio.levelling import evening_gains, scale_speakers, tapped
+from .audio.assemble import Timeline, assemble
 from .synthesis.cache import SentenceCache
 from .synthesis.cache_admin import record_use
 from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
 from .synthesis.engines.base import create_engine
 from .synthesis.engines.base import phoneme_family
 from .errors import PaperLedgeError, RenderError, VoiceError
-from .audio.export import check_complete, encode_mp3, write_tags, written_by_us
-from .files import checked_write, reason, remove_stale_temps, temp_beside, write_whole
+from .audio.export import check_complete, write_tags, written_by_us
+from .credentials import EpisodeFacts, manifest, sign_in_place, signing_key_for
+from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
 from .audio.ffmpeg import Loudness
-from .audio.loudness import analyse, blocks_of, preload
-from .audio.master import mastered_blocks, plan
+from .audio.loudness import preload
+from .audio.to_target import master_and_encode
 from .script.cast import host_of, people_of
 from .script.soundbite import check_passage, resolve
 from .script.read import Episode, check_speakable, read_script
-from .show import ShowSettings, cover_path, inside_show, load_settings
+from .show import ShowSettings, cover_path, inside_show, load_settings, show_root
 from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
 from .synthesis.takes import apply_takes
 from .synthesis.synthesize import SynthesisReport, default_jobs, synthesize_all
@@ -60,9 +60,11 @@ class RenderOptions:
     """Leave the result's timeline open, for `render --check` to hear; the caller closes it."""
     stages: Callable[[str], None] | None = None
     """Told each stage's name as it begins (`STAGES`), for a progress display."""
+    sign: bool = True
+    """Sign the MP3 with Content Credentials (show.toml `sign = false` also turns it off)."""
 
 
-STAGES = ("synthesis", "assembly", "mastering", "encoding", "tags and sidecars")
+STAGES = ("synthesis", "assembly", "mastering", "encoding", "tags and sidecars", "signing")
 
 
 @dataclass
@@ -170,6 +172,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     rate = cfg.assembly.sample_rate
     intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
     episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes, show)
+    key = signing_key_for(show, options.sign, show_root())  # a key that cannot sign is said before any audio
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output)
     check_outputs(script, output)
@@ -223,7 +226,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         t = time.perf_counter()
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = _master_and_encode(timeline, tmp, cfg, output, stage)
+        loudness = master_and_encode(timeline, tmp, cfg, output, stage)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -235,9 +238,14 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
                    people=people_of(episode.cast, set(episode.voices)), soundbite=bite or None)
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
+        if key:  # last: the manifest's hash binding covers the tags too
+            stage("signing")
+            sign_in_place(tmp, manifest(episode_facts(script, episode, show)), key, output)
+            check_complete(tmp, timeline.duration, output)
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.
-        staged = [(stack_temp(stack, path, text), path) for path, text in sidecar_texts(output, timeline, episode.meta.title)]
+        staged = [(stack_temp(stack, path, text), path) for path, text in sidecar_texts(output, timeline, episode.meta.title,
+                                                                                      show.url_for)]
         for temp, final in [*staged, (tmp, output)]:
             with checked_write(final):
                 os.replace(temp, final)
@@ -258,6 +266,14 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         timings=timings,
         timeline=timeline,
     )
+
+
+def episode_facts(script: Path, episode: Episode, show: ShowSettings) -> EpisodeFacts:
+    """What the episode's Content Credentials say of it: its title, each speaker's engine and
+    voice, and the script's SHA-256."""
+    return EpisodeFacts(title=episode.meta.title, show=show.title, script_sha256=sha256_file(Path(script)),
+                        speakers=[(name or host_of(episode.cast) or show.artist, p.engine, p.name)
+                                  for name, p in episode.voices.items()])
 
 
 def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, options: RenderOptions, cfg: RenderConfig,
@@ -284,51 +300,6 @@ def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, option
         parts.append(part)
     return SynthesisReport(entries, parts[0].sample_rate, sum(p.synthesized for p in parts), sum(p.cached for p in parts),
                            max(p.workers for p in parts))
-
-
-def _master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path,
-                       stage: Callable[[str], None] = lambda name: None) -> Loudness:
-    """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
-    With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
-    evened out where mastering moved one voice away from the others."""
-    m = cfg.master
-    target = m.target_lufs
-    rate = timeline.sample_rate
-    turns = speaker_ranges(timeline)
-    stage("mastering")
-    frames = analyse(blocks_of(timeline.read, timeline.length), rate)
-    correction, ceiling_shift = 0.0, 0.0
-    tries = evened = 0
-    while True:
-        p = plan(frames, rate, m, correction, ceiling_shift)
-        blocks = mastered_blocks(timeline.read, timeline.length, rate, p, m)
-        heard = None
-        if len(turns) > 1 and evened < m.speaker_rounds:
-            blocks, heard = tapped(blocks, rate)
-        stage("encoding")
-        got = encode_mp3(blocks, rate, dest, cfg.export, label)
-        gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
-        if gains:
-            evened += 1
-            scale_speakers(timeline.voice_file, {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v]
-                                                 for k, v in turns.items()}, gains)
-            frames = analyse(blocks_of(timeline.read, timeline.length), rate)
-            continue
-        tries += 1
-        off = target - got.integrated_lufs
-        over = got.true_peak_dbtp - m.true_peak_dbtp
-        if abs(off) <= m.correct_above_lu and over <= 0:
-            return got
-        if tries == 2:
-            break
-        correction += off
-        ceiling_shift += max(0.0, over + 0.1)
-    if abs(target - got.integrated_lufs) > m.tolerance_lu or got.true_peak_dbtp > m.true_peak_dbtp:
-        raise RenderError(
-            f"could not reach {target} LUFS / {m.true_peak_dbtp} dBTP (got {got.integrated_lufs} LUFS, "
-            f"{got.true_peak_dbtp} dBTP); is the script mostly silence?"
-        )
-    return got
 
 
 def same_sentences(script_says: list[str], timeline_says: list[str], script: Path) -> None:
@@ -393,4 +364,4 @@ def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label:
     `options` ask for: the step `render` takes after assembly, for a render that
     writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
     `label` is the path errors name (default: `dest`)."""
-    return _master_and_encode(timeline, dest, options.config, label or dest)
+    return master_and_encode(timeline, dest, options.config, label or dest)

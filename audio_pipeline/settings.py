@@ -22,6 +22,7 @@ import types
 import typing
 import unicodedata
 from pathlib import PurePath
+from urllib.parse import urlsplit
 from typing import Any, Mapping, NamedTuple, TypeVar
 
 from .config import MAX_NAME_CHARS
@@ -282,3 +283,40 @@ def check_look_alikes(names: list[str], where: str) -> None:
             raise ScriptError(f"{where}: speaker names {shown(seen[skeleton])} and {shown(name)} look alike; "
                               "give one of them another name")
         seen.setdefault(skeleton, name)
+
+
+_URL_UNSAFE = set('<>"\\^`{|}')
+# A host name of labels (letters, digits, inner hyphens), each at most 63 long; no IP literals.
+_HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is no public address a feed may hand to every app: only http(s) with a host,
+    without a user name or password, spaces, control characters or markup."""
+    if any(c.isspace() or c in _URL_UNSAFE or unicodedata.category(c)[0] == "C" for c in url):
+        return "holds a space, a control character or one of < > \" { } | \\ ^ `"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a port that is not a number raises here
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must start with https:// (or http://)"
+    if not host:
+        return "names no host"
+    if parts.username is not None or parts.password is not None:
+        return "holds a user name or password: every listener would see it"
+    if not _HOST.fullmatch(host) or len(host) > 253:
+        return "names no host a listener's app could reach (letters, digits, hyphens and dots; xn-- for others)"
+    if "%" in parts.path:
+        return "holds a %-escape; write the address as it reads"
+    return None
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be base_url: besides `url_problem`, a query or fragment would end up
+    in front of every file name (https://host/?a=1/ep.mp3)."""
+    problem = url_problem(url)
+    if problem is None and ("?" in url or "#" in url):
+        return "holds a ? or #; give the folder the files are published in"
+    return problem

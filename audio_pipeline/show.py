@@ -19,14 +19,13 @@ import io
 import os
 import re
 import sys
-import unicodedata
 import warnings
 import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +35,7 @@ else:  # pragma: no cover
 from .config import ASSET_COVER, BUNDLED_ASSETS, BUNDLED_VOICES, COVER_MAX_BYTES, COVER_PX_RANGE, DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_ASSETS, SHOW_ENV, SHOW_FILE, SHOW_LEXICON, SHOW_VOICES
 from .errors import PaperLedgeError
 from .files import read_bytes, read_text, regular_file
-from .settings import Cast, ranged, read_cast, table_values
+from .settings import Cast, base_url_problem, ranged, read_cast, table_values, url_problem  # noqa: F401 (show's own names)
 
 PODCAST_GUID_NAMESPACE: Final = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """Podcasting 2.0's namespace for podcast:guid, a UUIDv5 of the feed URL without its scheme
@@ -196,6 +195,17 @@ class ShowSettings:
     """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
     spoken_disclosure: str = ""
     """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
+    feed: dict = field(default_factory=dict)
+    """[feed]: alternates = ["aac", "opus"] (read by publish/alternates.py)."""
+    ai_content: object = None
+    """podcast:txt ai-content where a script does not say: true, false or "unanswered" (None: true, every voice is TTS)."""
+    sign: bool = True
+    """Sign every MP3, M4A and MP4 with Content Credentials (C2PA); false writes none, and validate warns."""
+    signing_certificate: str = ""
+    """The producer's own certificate chain (PEM, the signing certificate first); empty: the key
+    `paperledge keys init` made in the user's config folder."""
+    signing_key: str = ""
+    """The private key of signing_certificate (PEM, mode 0600, kept outside the show folder)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -255,6 +265,11 @@ def _read_show_file(path: Path) -> dict:
         except ValueError:
             raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
                                   f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
+    if "ai_content" in data:
+        data["ai_content"] = ai_answer(data["ai_content"], f"{path}: 'ai_content'")
+    for key in ("signing_certificate", "signing_key"):
+        if data.get(key):
+            data[key] = str((path.parent / Path(data[key]).expanduser()).absolute())
     if data.get("cover"):
         cover = (path.parent / Path(data["cover"]).expanduser()).resolve()
         if not inside_show(cover, path.parent):
@@ -265,41 +280,14 @@ def _read_show_file(path: Path) -> dict:
 
 URL_SETTINGS: Final = ("base_url", "link", "image_url", "feed_url")
 """show.toml's addresses: the feed hands each to every app."""
-_URL_UNSAFE = set('<>"\\^`{|}')
-# A host name of labels (letters, digits, inner hyphens), each at most 63 long; no IP literals.
-_HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
+UNANSWERED: Final = "unanswered"  # ai_content's third answer: the feed says nothing either way
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` is no public address a feed may hand to every app: only http(s) with a host,
-    without a user name or password, spaces, control characters or markup."""
-    if any(c.isspace() or c in _URL_UNSAFE or unicodedata.category(c)[0] == "C" for c in url):
-        return "holds a space, a control character or one of < > \" { } | \\ ^ `"
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port  # a port that is not a number raises here
-    except ValueError:
-        return "is not a URL"
-    if parts.scheme.lower() not in ("http", "https"):
-        return "must start with https:// (or http://)"
-    if not host:
-        return "names no host"
-    if parts.username is not None or parts.password is not None:
-        return "holds a user name or password: every listener would see it"
-    if not _HOST.fullmatch(host) or len(host) > 253:
-        return "names no host a listener's app could reach (letters, digits, hyphens and dots; xn-- for others)"
-    if "%" in parts.path:
-        return "holds a %-escape; write the address as it reads"
-    return None
-
-
-def base_url_problem(url: str) -> str | None:
-    """Why `url` cannot be base_url: besides `url_problem`, a query or fragment would end up
-    in front of every file name (https://host/?a=1/ep.mp3)."""
-    problem = url_problem(url)
-    if problem is None and ("?" in url or "#" in url):
-        return "holds a ? or #; give the folder the files are published in"
-    return problem
+def ai_answer(value: object, where: str) -> bool | str:
+    """An `ai_content` setting: true, false or "unanswered"; anything else is one line."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() == UNANSWERED):
+        return value if isinstance(value, bool) else UNANSWERED
+    raise PaperLedgeError(f"{where} must be true, false or \"{UNANSWERED}\", not {str(value)[:40]!r}")
 
 
 def show_guid(feed_url: str) -> str:
@@ -312,7 +300,6 @@ def show_guid(feed_url: str) -> str:
 def load_settings(script_folder: Path | None = None, root: Path | None = None):
     """The ShowSettings for scripts in `script_folder`: defaults, then the show folder's show.toml,
     then the season folder's own."""
-
     files = show_files(script_folder, root)
     settings = load_show(*[p.parent for p in files])
     settings.cast = load_cast(files)
@@ -322,13 +309,6 @@ def load_settings(script_folder: Path | None = None, root: Path | None = None):
 def load_cast(files: list[Path]) -> dict[str, str]:
     """The [cast] tables of these show.toml files merged in order, name by name (a season's
     show.toml adds to the show's regulars or changes one's voice); the host stays first."""
-    import sys
-
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     cast = Cast()  # keeps the roles of its members
     for path in files:
         try:
@@ -342,7 +322,6 @@ def load_cast(files: list[Path]) -> dict[str, str]:
 
 def cover_path(settings, root: Path | None = None) -> Path | None:
     """The cover art: show.toml's `cover`, else assets/cover.jpg of the show, else the bundled one."""
-
     if settings.cover:
         path = Path(settings.cover)
         if not regular_file(path):

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
 PAPERLEDGE = [sys.executable, "-m", "audio_pipeline.cli"]
+# The signing key a first render makes lives in the user's config folder: the suite's own,
+# made once for the session, never the developer's (every command the tests run inherits it).
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="paperledge-test-config-")
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -66,8 +66,10 @@ def test_full_disk_at_every_stage_never_publishes_a_cut_off_mp3(tmp_path, tmpfs)
     # Pauses are holes in it (it is written with seeks), so only speech takes space.
     voice_track = 4 * 44_100 * sum(end - start for start, end, _ in vtt_cues(roomy.with_suffix(".vtt")))
     # Too small for anything; the voice track; the MP3 being encoded (the tee muxer hides
-    # that failure); the tags and cover written into it; then room for everything.
-    sizes = [8_192, int(voice_track * 0.5), int(voice_track + mp3 * 0.5), int(voice_track + mp3 * 0.97), int(voice_track + 3 * mp3)]
+    # that failure); the tags and cover written into it; the signed copy written beside it
+    # (Content Credentials); then room for everything.
+    sizes = [8_192, int(voice_track * 0.5), int(voice_track + mp3 * 0.5), int(voice_track + mp3 * 0.97),
+             int(voice_track + mp3 * 1.6), int(voice_track + 3 * mp3)]
     outcomes = []
     for size in sizes:
         folder = tmpfs(size)
@@ -81,7 +83,7 @@ def test_full_disk_at_every_stage_never_publishes_a_cut_off_mp3(tmp_path, tmpfs)
             assert not out.exists(), "nothing at the output path"
             assert os.listdir(folder) == [], f"litter left: {os.listdir(folder)}"
             outcomes.append("refused")
-    assert outcomes == ["refused"] * 4 + ["ok"], outcomes
+    assert outcomes == ["refused"] * 5 + ["ok"], outcomes
     # The cache is still whole: a render elsewhere synthesises nothing and is complete.
     assert render_result(script, tmp_path / "again.mp3", cache).synthesis.synthesized == 0
     _whole(tmp_path / "again.mp3")

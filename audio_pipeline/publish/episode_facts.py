@@ -24,12 +24,13 @@ from ..files import read_json, write_atomic
 from ..script.cast import host_of, people_of
 from ..script.read import read_script
 from ..show import ShowSettings
+from .alternates import KINDS, SEASON_STATE, Alternate, state_key
 from .verdicts import code_digest, file_digest
 
 FACTS = ".episode-facts.json"
-_SCHEMA = 1
+_SCHEMA = 2
 _CODE = ("publish/episode_facts.py", "script/read.py", "script/front_matter.py", "script/cast.py", "script/episode.py",
-         "audio/sidecars.py", "audio/export.py")
+         "audio/sidecars.py", "audio/export.py", "publish/alternates.py")
 
 
 class EpisodeFacts:
@@ -41,6 +42,8 @@ class EpisodeFacts:
         old = self._load()
         self.scripts: dict[str, dict] = old.get("scripts", {})
         self.mp3s: dict[str, dict] = old.get("mp3s", {})
+        self.alts: dict[str, dict] = old.get("alternates", {})
+        self.state: dict | None = None
         self.used: set[str] = set()
         self.known: dict[Path, dict | None] = {}
         self.changed = False
@@ -51,8 +54,8 @@ class EpisodeFacts:
         except PaperLedgeError:
             return {}
         ok = (data.get("version") == self.version and isinstance(data.get("scripts"), dict)
-              and isinstance(data.get("mp3s"), dict)
-              and all(isinstance(v, dict) for part in ("scripts", "mp3s") for v in data[part].values()))
+              and isinstance(data.get("mp3s"), dict) and isinstance(data.get("alternates"), dict)
+              and all(isinstance(v, dict) for part in ("scripts", "mp3s", "alternates") for v in data[part].values()))
         return data if ok else {}
 
     def script(self, script: Path, show: ShowSettings) -> dict:
@@ -97,14 +100,40 @@ class EpisodeFacts:
             self.changed = True
         return facts
 
+    def alternates(self, mp3: Path) -> list[Alternate]:
+        """The alternates beside `mp3` made from these very bytes (the season state says which MP3
+        made each): what the feed lists of each, kept by content so that no audio is read again."""
+        if self.state is None:
+            try:
+                self.state = read_json(self.path.parent / SEASON_STATE, "season state")
+            except PaperLedgeError:
+                self.state = {}
+        source, out = file_digest(mp3), []
+        for kind in KINDS.values():
+            path = mp3.with_suffix(kind.suffix)
+            digest = file_digest(path) if self.state.get(state_key(path)) == source else None
+            if digest in (None, "missing"):
+                continue
+            key = hashlib.sha256(f"{self.version}\0{path.name}\0{digest}".encode()).hexdigest()
+            if not _alternate_shape(self.alts.get(key)):
+                self.alts[key] = {"mime": kind.mime, "bitrate": kind.bitrate, "length": path.stat().st_size,
+                                  "title": kind.title, "codecs": kind.codecs}
+                self.changed = True
+            self.used.add(key)
+            out.append(Alternate(path, **self.alts[key]))
+        return out
+
     def save(self) -> None:
         """Keep the facts used now (those of scripts and files gone are dropped)."""
         scripts = {k: v for k, v in self.scripts.items() if k in self.used}
         mp3s = {k: v for k, v in self.mp3s.items() if k in self.used}
-        if not self.changed and len(scripts) == len(self.scripts) and len(mp3s) == len(self.mp3s):
+        alts = {k: v for k, v in self.alts.items() if k in self.used}
+        if (not self.changed and len(scripts) == len(self.scripts) and len(mp3s) == len(self.mp3s)
+                and len(alts) == len(self.alts)):
             return
         try:
-            write_atomic(self.path, json.dumps({"version": self.version, "scripts": scripts, "mp3s": mp3s}).encode())
+            write_atomic(self.path, json.dumps({"version": self.version, "scripts": scripts, "mp3s": mp3s,
+                                                "alternates": alts}).encode())
         except (OSError, PaperLedgeError):
             pass  # the next run reads the episodes again
 
@@ -119,6 +148,7 @@ def script_facts(script: Path, show: ShowSettings) -> dict:
         "date": meta.date.isoformat() if meta.date else None, "season": meta.season, "episode": meta.episode,
         "category": meta.category, "soundbite_title": meta.soundbite.title if meta.soundbite else None,
         "people": [list(p) for p in people_of(episode.cast, {st.speaker for st in episode.sentences()})],
+        "ai_content": meta.ai_content,
     }
 
 
@@ -145,6 +175,12 @@ def _script_shape(f: dict) -> bool:
                 and all(isinstance(p, list) and len(p) == 2 for p in f["people"]))
     except (KeyError, TypeError, ValueError):
         return False
+
+
+def _alternate_shape(f) -> bool:
+    return (isinstance(f, dict) and set(f) == {"mime", "bitrate", "length", "title", "codecs"}
+            and all(isinstance(f[k], int) and not isinstance(f[k], bool) for k in ("bitrate", "length"))
+            and all(isinstance(f[k], str) for k in ("mime", "title", "codecs")))
 
 
 def _mp3_shape(f: dict) -> bool:

@@ -19,7 +19,9 @@ from typing import Final
 from ..config import FEED_PUBLISH_HOUR_UTC
 from ..errors import PaperLedgeError
 from ..files import write_atomic
-from .feed_text import disclosure, notes_html, notes_parts, plain
+from .feed_chapters import add_psc_chapters
+from .alternates import Alternate, add_alternates
+from .feed_text import AI_CONTENT_PURPOSE, ai_content, ai_content_rollup, disclosure, notes_html, notes_parts, plain
 from ..show import PLACEHOLDER_BASE_URL, ShowSettings, load_show, show_guid  # noqa: F401 - feed's own names too
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -37,8 +39,6 @@ SOUNDBITE_TITLE_CHARS: Final = 128
 """The namespace's limit on a podcast:soundbite's title."""
 GUID_LEDGER: Final = ".episode-guids.json"
 """Beside a season's feed: each episode's GUID once published (and the engine of its voice)."""
-AI_DISCLOSURE_PURPOSE: Final = "ai-disclosure"
-"""podcast:txt purpose of the machine-readable disclosure that the voice is synthetic."""
 
 for _prefix, _ns in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("content", CONTENT_NS), ("atom", ATOM_NS)):
     ET.register_namespace(_prefix, _ns)
@@ -78,6 +78,10 @@ class FeedItem:
     """EPISODE.mp4, listed as a podcast:alternateEnclosure (its size in bytes the length); None omits it."""
     soundbite: tuple[float, float, str] | None = None
     """(start, duration, title): the podcast:soundbite; None omits it."""
+    ai_content: bool | str | None = None
+    """The script's `ai_content` (true, false, "unanswered"); None: the show's decides (feed_text.ai_content)."""
+    alternates: list[Alternate] = field(default_factory=list)
+    """EPISODE.m4a / .opus (publish/alternates.py): each a podcast:alternateEnclosure; the MP3 stays the enclosure."""
 
 
 def episode_guid(show: ShowSettings, mp3_name: str) -> str:
@@ -137,8 +141,7 @@ def build_feed(show: ShowSettings, items: list[FeedItem], build_date: dt.datetim
         attrs = {"owner": show.owner_email} if show.owner_email else {}
         _text(channel, _pc("locked"), "yes" if show.locked else "no", attrs)
     _add_people(channel, show.people())
-    if show.ai_disclosure:
-        _text(channel, _pc("txt"), "synthetic-voice", {"purpose": AI_DISCLOSURE_PURPOSE})
+    _ai_content(channel, ai_content_rollup([ai_content(i.ai_content, show.ai_content) for i in items]))
 
     ordered = sorted(items, key=lambda i: (i.date, i.season or 0, i.episode or 0), reverse=True)
     if build_date is None:
@@ -195,10 +198,16 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
               {"startTime": f"{start:.3f}", "duration": f"{duration:.3f}"})
     if item.video_path is not None:
         _add_video(node, show, Path(item.video_path))
+    add_alternates(node, show, item.alternates)
     _add_people(node, show.people() + list(item.people))
-    if show.ai_disclosure:
-        engine = f"; engine={item.engine}" if item.engine else ""
-        _text(node, _pc("txt"), f"synthetic-voice{engine}", {"purpose": AI_DISCLOSURE_PURPOSE})
+    _ai_content(node, ai_content(item.ai_content, show.ai_content))
+    add_psc_chapters(node, item.chapters, item.chapters_path)
+
+
+def _ai_content(parent: ET.Element, answer: bool | None) -> None:
+    """podcast:txt purpose="ai-content": true or false; no tag where it is not answered."""
+    if answer is not None:
+        _text(parent, _pc("txt"), "true" if answer else "false", {"purpose": AI_CONTENT_PURPOSE})
 
 
 def _add_video(node: ET.Element, show: ShowSettings, mp4: Path) -> None:

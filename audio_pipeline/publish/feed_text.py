@@ -72,3 +72,25 @@ def notes_html(parts: list[str | list[str]]) -> str:
         lines = [p] if isinstance(p, str) else p
         out.append("<p>" + "<br>".join(html.escape(" ".join(plain(line).split()), quote=False) for line in lines) + "</p>")
     return "".join(out)
+
+
+AI_CONTENT_PURPOSE = "ai-content"
+"""podcast:txt purpose of the answer, true or false, to "is this episode made by AI?"."""
+
+
+def ai_content(episode: bool | str | None, show: bool | str | None) -> bool | None:
+    """An episode's ai-content answer: its script's `ai_content`, else the show's, else true, as
+    every voice this tool renders is synthetic (a text-to-speech engine). None: not answered
+    ("unanswered" said by the script, or by the show where the script says nothing)."""
+    for said in (episode, show):
+        if said is not None:
+            return said if isinstance(said, bool) else None
+    return True
+
+
+def ai_content_rollup(answers: list[bool | None]) -> bool | None:
+    """The channel's answer, rolled up from its episodes': true when any episode is made by
+    AI, false only when every episode answers false, else not answered."""
+    if any(a is True for a in answers):
+        return True
+    return False if answers and all(a is False for a in answers) else None

@@ -29,13 +29,14 @@ from ..audio.sidecars import valid_report
 from ..audio.export import check_complete
 from ..show import cover_path, find_asset, load_settings, show_files
 from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
+from .alternates import SEASON_STATE, season_alternates, wanted_alternates
 from .approval import is_approved
 from .episode_facts import EpisodeFacts, script_facts
 from .ledger import read_ledger as read_guid_ledger
 from ..text.lexicon import default_show_lexicon_path
 from ..synthesis.voices import VoiceProfile, load_voice
 
-STATE = ".season-state.json"
+STATE = SEASON_STATE
 LEDGER = GUID_LEDGER
 
 
@@ -51,6 +52,8 @@ class SeasonReport:
     """Episodes left out of the feed: WER over --max-wer, or never checked."""
     videos: list[Path] = field(default_factory=list)
     """Videos made (`season --video`): those whose MP3 changed, or that were missing."""
+    alternates: list[Path] = field(default_factory=list)
+    """EPISODE.m4a / .opus made (`season --alternates`): where the MP3 changed, or they were missing."""
 
 
 @dataclass
@@ -134,9 +137,11 @@ def render_season(
     progress: Callable[[str, int, int], None] = lambda name, done, total: None,
     check: SeasonCheck | None = None,
     video: bool = False,
+    alternates: tuple[str, ...] | None = None,
 ) -> SeasonReport:
+    """`alternates`: the encodings to make beside each MP3 (None: show.toml's [feed] alternates)."""
     show = load_settings(season_dir)
-    options = replace(options, show=show)
+    options, alternates = replace(options, show=show), wanted_alternates(show, alternates)
     scripts = episode_scripts(season_dir)  # a missing or empty season is refused before the output folder is made
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +162,7 @@ def render_season(
             report.skipped.append(script)
             if video:
                 _video_for(mp3, state, state_path, report, options)
+            season_alternates(mp3, alternates, state, report, options.stages, show, options.sign)
             continue
         if check:
             from ..check.retake import render_checked
@@ -173,6 +179,7 @@ def render_season(
         record_engine(out_dir, script, options.voice)
         if video:
             _video_for(mp3, state, state_path, report, options)
+        season_alternates(mp3, alternates, state, report, options.stages, show, options.sign)
     if check:
         report.checks = season_checks(season_dir, out_dir)
     report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused,
@@ -342,8 +349,9 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
                 chapters=[(t, title) for t, title in rendered["chapters"]], chapters_path=chapters_file,
                 transcript_path=vtt, guid=guid, srt_path=srt_path(mp3), engine=engine,
                 people=[(n, r) for n, r in f["people"]],
-                video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None,
+                video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None, alternates=facts.alternates(mp3),
                 soundbite=(*bite, f["soundbite_title"] or f["title"]) if bite else None,
+                ai_content=f.get("ai_content"),
             )
         )
     if not items:  # directories refuse an empty feed, and apps would drop every episode

@@ -3,8 +3,9 @@
 An MP3 (validate_mp3.py: stream, header, bitrate, loudness, tags, cover, chapters,
 sidecars), an episode's video (validate_video.py: H.264, its duration and chapters the
 MP3's), a feed.xml (validate_feed.py: enclosures, GUIDs, dates, durations, MIME
-types, categories, the video alternates and soundbites) or a season output folder (its feed,
-every MP3 and every episode video in it). Each problem is one line naming the file and what
+types, categories, the video alternates and soundbites, the ai-content mark and Podlove
+chapters) or a season output folder (its feed, every MP3 and every episode video in it), with
+a verdict per platform (platforms.py). Each problem is one line naming the file and what
 to fix; errors make a directory refuse or mangle the episode, warnings are worth a look.
 """
 
@@ -17,11 +18,21 @@ from ..errors import PaperLedgeError
 from .validate_feed import validate_feed
 from .validate_mp3 import mp3_seconds, validate_mp3
 from .validate_video import validate_video
-from .validate_problem import ERROR, WARNING, Problem, errors, plural, summary
+from .validate_alternates import CODECS as ALTERNATES, validate_alternate
+from .validate_problem import ERROR, WARNING, Problem, errors, plural
+from .validate_problem import summary as closing_line
+from .platforms import platform_verdicts
 from .verdicts import Verdicts
 from ..audio.sidecars import all_sidecar_paths
 
 __all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
+
+
+def summary(problems: list[Problem], what: Path) -> str:
+    """The closing lines: for a feed or a season folder, one verdict per platform (Apple,
+    Spotify, YouTube, Podcast Index: what each still lacks, a warning for that platform
+    alone), then how many errors and warnings, and whether a directory would accept it."""
+    return "\n".join([*platform_verdicts(Path(what)), closing_line(problems, what)])
 
 
 def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Problem]:
@@ -33,6 +44,8 @@ def validate_path(path: Path, config: RenderConfig = RenderConfig()) -> list[Pro
         raise PaperLedgeError(f"{path}: no such MP3, feed or season folder")
     if path.suffix.lower() == ".mp3":
         return validate_mp3(path, config)
+    if path.suffix.lower() in ALTERNATES:
+        return validate_alternate(path)
     if path.suffix.lower() == ".mp4":
         return validate_video(path)
     return validate_feed(path)
@@ -52,6 +65,8 @@ def validate_folder(folder: Path, config: RenderConfig = RenderConfig(), verdict
     # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
     for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
         found += verdicts.check(mp4.name, [mp4, mp4.with_suffix(".mp3")], lambda mp4=mp4: validate_video(mp4))
+    for alt in sorted(p for p in folder.iterdir() if p.suffix in ALTERNATES and p.is_file() and p.with_suffix(".mp3").is_file()):
+        found += verdicts.check(alt.name, [alt, alt.with_suffix(".mp3")], lambda alt=alt: validate_alternate(alt))
     verdicts.save()
     problems: list[Problem] = []
     feed = folder / "feed.xml"

@@ -16,9 +16,10 @@ from ..config import FEED_FUTURE_ERROR_DAYS, FEED_FUTURE_WARN_DAYS, MAX_FEED_BYT
 from ..script.soundbite import MAX_SOUNDBITE_S
 from ..errors import PaperLedgeError
 from ..files import read_bytes
-from .feed import (AI_DISCLOSURE_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL,
+from .feed import (AI_CONTENT_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL,
                    PODCAST_NS, SRT_TYPE, TRANSCRIPT_TYPE, VIDEO_TYPE)
 from .feed_categories import category_problem
+from .feed_chapters import PSC_NS
 from .ledger import read_ledger
 from .validate_mp3 import mp3_seconds
 from .validate_problem import WARNING, Problem
@@ -101,9 +102,11 @@ def _channel(feed: Path, channel: ET.Element, out: list[Problem]) -> None:
             out.append(Problem(feed, f"podcast:guid {guid.strip()[:40]!r} is not a UUID"))
     if channel.find(f"{{{ATOM_NS}}}link") is None:
         out.append(Problem(feed, "no atom:link rel=self: directories cannot tell where the feed lives", WARNING))
-    if not any(t.get("purpose") == AI_DISCLOSURE_PURPOSE for t in channel.findall(_pc("txt"))):
-        out.append(Problem(feed, "no podcast:txt disclosure that the voice is synthetic (ai_disclosure in show.toml)",
-                           WARNING))
+    answer = ai_content_answer(feed, channel, "the channel", out)
+    items = [ai_content_answer(feed, item, _label(item, n), []) for n, item in enumerate(channel.findall("item"), 1)]
+    if answer is False and True in items:
+        out.append(Problem(feed, "the channel's podcast:txt ai-content says false while an episode's says true: "
+                                 "write the feed again"))
     built = channel.findtext("lastBuildDate")
     if built is not None and (problem := rfc2822_problem(built)):
         out.append(Problem(feed, f"lastBuildDate: {problem}"))
@@ -190,6 +193,8 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
     if explicit is not None and explicit not in ("true", "false"):
         out.append(Problem(feed, f"{label}: itunes:explicit is {explicit!r}: Apple takes only 'true' or 'false'"))
     _item_sidecars(feed, item, label, out)
+    ai_content_answer(feed, item, label, out)
+    _item_psc(feed, item, label, out)
     _item_video(feed, item, label, out)
     _item_soundbite(feed, item, label, mp3, real, out)
     if not (item.findtext("description") or "").strip():
@@ -290,6 +295,38 @@ def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, 
         if real is not None and start + duration > real + 0.5:
             out.append(Problem(feed, f"{label}: podcast:soundbite ends at {start + duration:.1f} s, past the end of "
                                      f"{mp3.name} ({real:.1f} s): fix 'soundbite:' in the script"))
+
+
+def ai_content_answer(feed: Path, node: ET.Element, label: str, out: list[Problem]) -> bool | None:
+    """The podcast:txt purpose="ai-content" answer of a channel or item (None: not answered);
+    anything but one "true" or "false" is an error."""
+    texts = [(t.text or "").strip() for t in node.findall(_pc("txt")) if t.get("purpose") == AI_CONTENT_PURPOSE]
+    if len(texts) > 1:
+        out.append(Problem(feed, f"{label} has {len(texts)} podcast:txt ai-content tags; apps read one"))
+    if texts and texts[0] not in ("true", "false"):
+        out.append(Problem(feed, f"{label}: podcast:txt ai-content is {texts[0][:20]!r}; it takes only 'true' or "
+                                 "'false' (ai_content in show.toml or the script)"))
+        return None
+    return texts[0] == "true" if texts else None
+
+
+_PSC_START = re.compile(r"([0-9]{1,3}:)?[0-9]{1,2}:[0-9]{2}(\.[0-9]{1,3})?|[0-9]{1,7}(\.[0-9]{1,3})?")
+
+
+def _item_psc(feed: Path, item: ET.Element, label: str, out: list[Problem]) -> None:
+    """Podlove Simple Chapters: each chapter a normal-play-time start and a title, in order."""
+    for chapters in item.findall(f"{{{PSC_NS}}}chapters"):
+        starts = []
+        for c in chapters.findall(f"{{{PSC_NS}}}chapter"):
+            start = c.get("start", "")
+            if not _PSC_START.fullmatch(start) or not (c.get("title") or "").strip():
+                out.append(Problem(feed, f"{label}: psc:chapter {start[:20]!r} needs a start (HH:MM:SS.mmm) and a title"))
+                return
+            starts.append(sum(float(p) * 60 ** i for i, p in enumerate(reversed(start.split(":")))))
+            if c.get("image"):  # copied beside the episode by the render
+                _present(feed, label, "chapter image", c.get("image"), out)
+        if starts != sorted(starts):
+            out.append(Problem(feed, f"{label}: psc:chapters are out of order; write the feed again"))
 
 
 def parse_seconds(text: str | None) -> float | None:

@@ -18,7 +18,9 @@ from ..errors import PaperLedgeError
 from ..audio.export import TAG_READ_ERRORS
 from ..audio.ffmpeg import measure_command, parse_measurement
 from ..audio.sidecars import parse_chapters, read_cues, sidecar_paths, srt_path
-from .validate_problem import WARNING, Problem, plural
+from .validate_problem import WARNING, Problem, credential_problems, plural
+
+C2PA_MIMES = ("application/c2pa", "application/x-c2pa-manifest-store")
 
 # MPEG version bits -> sample rate index -> Hz (MPEG 1, 2 and 2.5)
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -226,7 +228,10 @@ def _tags(path: Path, duration: float | None, out: list[Problem]) -> list[tuple[
     except (MutagenError, OSError) as e:
         out.append(Problem(path, f"the ID3 tag does not read ({' '.join(str(e).split())[:120]}): render it again"))
         return []
-    if tags.version[:2] != (2, 3):
+    # A C2PA manifest's ID3 tag is v2.4 (the C2PA library writes no other), and re-saving it
+    # as v2.3 would break the signature: v2.4 is expected there.
+    signed = any(getattr(f, "mime", "") in C2PA_MIMES for f in tags.getall("GEOB"))
+    if tags.version[:2] != (2, 3) and not (signed and tags.version[:2] == (2, 4)):
         out.append(Problem(path, f"ID3 v2.{tags.version[1]}: Apple reads v2.3 (v2.4 chapter titles are cut); "
                                  "save the tag as ID3 v2.3"))
     need = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TDRC": "date"}
@@ -327,6 +332,7 @@ def validate_mp3(path: Path, config: RenderConfig = RenderConfig()) -> list[Prob
         return out
     duration = mp3_seconds(path) or duration  # as apps read it: the Xing/LAME header's exact length
     _loudness(path, data, config, out)
+    out += credential_problems(path, data)
     chapters = _tags(path, duration, out)
     _sidecars(path, duration, chapters, out)
     if duration < 1:

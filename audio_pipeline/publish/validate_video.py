@@ -10,7 +10,7 @@ from mutagen.id3 import ID3
 from ..audio.export import TAG_READ_ERRORS
 from ..errors import PaperLedgeError
 from .validate_mp3 import mp3_seconds
-from .validate_problem import Problem
+from .validate_problem import Problem, credential_problems
 
 VIDEO_CODEC = "h264"
 VIDEO_DURATION_SLACK_S = 0.1
@@ -44,7 +44,7 @@ def validate_video(mp4: Path, mp3: Path | None = None) -> list[Problem]:
         facts = video_facts(mp4)
     except PaperLedgeError as e:
         return [Problem(mp4, f"{str(e).removeprefix(f'{mp4}: ')[:200]}; {again}")]
-    out: list[Problem] = []
+    out: list[Problem] = credential_problems(mp4)
     if facts.codec != VIDEO_CODEC:
         out.append(Problem(mp4, f"its video is {str(facts.codec)[:20]!r}, not H.264: directories and YouTube expect "
                                 f"H.264; {again}"))

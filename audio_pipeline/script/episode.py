@@ -51,6 +51,10 @@ class Paragraph:
 class Chapter:
     title: str
     paragraphs: list[Paragraph] = field(default_factory=list)
+    img: Path | None = None
+    """The chapter's image (front matter `chapters:`), checked like the cover; None: the episode's."""
+    url: str | None = None
+    """A web page about the chapter (front matter `chapters:`); None: none."""
 
     def sentences(self) -> Iterator[Sentence]:
         for p in self.paragraphs:
@@ -74,6 +78,8 @@ class EpisodeMeta:
     """The script's own `cast:` (speaker name -> voice profile), over the show's [cast]."""
     soundbite: Soundbite | None = None
     """The script's `soundbite:`: resolved to seconds by the render (`script.soundbite.resolve`)."""
+    ai_content: bool | str | None = None
+    """The script's `ai_content:` (true, false or "unanswered"); None: the show's setting decides."""
 
 
 @dataclass

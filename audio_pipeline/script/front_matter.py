@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from ..config import DEFAULT_SHOW, MAX_EPISODE_NUMBER
-from ..errors import ScriptError
+from ..errors import PaperLedgeError, ScriptError
+from ..show import ai_answer
 from ..settings import CONTROL, ranged, shown, table_values
 
 
@@ -90,6 +91,10 @@ class _FrontMatter:
     """Speaker name -> voice profile (read by `read_cast`)."""
     soundbite: object = None
     """A start and a duration, or a passage of the script (read by `read_soundbite`)."""
+    ai_content: object = None
+    """true, false or "unanswered": podcast:txt purpose="ai-content" of this episode (show.ai_answer)."""
+    chapters: object = None
+    """Chapter title -> {img, url} (read by `chapter_links.read_links`)."""
 
 
 def meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
@@ -127,7 +132,15 @@ def meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
         description=text_field("description") or "",
         voice=text_field("voice"),
         soundbite=read_soundbite(given.get("soundbite"), str(path)),
+        ai_content=_ai_content(given.get("ai_content"), path),
     )
+
+
+def _ai_content(value: object, path: Path) -> bool | str | None:
+    try:
+        return None if value is None else ai_answer(value, f"{path}: 'ai_content' in front matter")
+    except PaperLedgeError as e:
+        raise ScriptError(str(e)) from None
 
 
 def _plain(value: str, name: str, path: Path) -> str:

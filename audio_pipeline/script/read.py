@@ -19,6 +19,7 @@ from ..text.markup import INLINE as _INLINE
 from ..text.markup import parse_blocks, written_form
 from ..settings import CONTROL
 from ..text.sentences import split_sentences
+from .chapter_links import apply_links, read_links
 from .episode import Chapter, Episode, EpisodeMeta, Item, Paragraph, Pause, Sentence
 from .front_matter import meta_from_fields, split_front_matter, title_from_stem
 
@@ -43,6 +44,7 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig(), 
     meta = meta_from_fields(meta_fields, path)
     meta.cast, cast = episode_cast(meta_fields, show_cast, text, path)
     chapters = _parse_body(body, body_line, path, meta, text_config, cast)
+    apply_links(chapters, read_links(meta_fields.get("chapters"), path), path)
     if not any(True for c in chapters for _ in c.sentences()):
         raise ScriptError(f"{path}: the script has no text to speak; write at least one sentence")
     _check_pause_runs(chapters, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig, default_cache_dir
+from ..credentials import read_credentials
 from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
 from ..files import read_text
@@ -80,6 +81,8 @@ class Studio:
         # Requests run on a thread pool: a save reads, compares the page's checksum and writes
         # under this lock, so two saves made from the same version cannot both succeed.
         self._save_lock = threading.Lock()
+        self._credentials_lock = threading.Lock()
+        self._credentials_seen: dict[Path, tuple] = {}
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -175,7 +178,22 @@ class Studio:
             "approved": is_approved(mp3), "check": check_available(), "marks": self._chapter_marks(ep),
             # a render removes these: the page says so before it renders
             "checked": any(self.output_file(ep, s).is_file() for s in (".check.json", ".review.html")),
+            "credentials": self._credentials(mp3),
         }
+
+    def _credentials(self, mp3: Path) -> dict | None:
+        """The MP3's Content Credentials as validate reports them, read again only when the file
+        changes (the page asks for the episode every second while a render runs)."""
+        try:
+            st = mp3.stat()
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        with self._credentials_lock:
+            if self._credentials_seen.get(mp3, (None,))[0] != stamp:
+                found = read_credentials(mp3)
+                self._credentials_seen[mp3] = (stamp, {"ok": found.ok, "verdict": found.verdict, "line": found.line()})
+            return self._credentials_seen[mp3][1]
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
         """Each sentence's scores from a check of the MP3 now there (a check of an older render is void)."""

@@ -75,6 +75,8 @@ function draw() {
   $("render-check").hidden = !d.check;
   $("render").title = d.checked ? "Rendering again removes this episode's check and review page; check again afterwards" : "";
   $("approved").textContent = d.approved ? "Approved" : "";
+  $("credentials").textContent = d.credentials ? (d.credentials.ok ? "Signed" : "Not signed") : "";
+  $("credentials").title = d.credentials ? d.credentials.line : "";
   const box = $("sentences");
   box.replaceChildren();
   for (const c of d.chapters) {

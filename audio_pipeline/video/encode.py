@@ -68,10 +68,12 @@ def metadata_text(tags: dict[str, str], chapters: list[tuple[float, float, str]]
 
 
 def encode(out: Path, painter: Painter, shown: list[Scene], audio: list[str], metadata: str, cover: bytes | None,
-           progress: Callable[[float, float], None] | None = None, audio_filter: str | None = None) -> None:
+           progress: Callable[[float, float], None] | None = None, audio_filter: str | None = None,
+           finish: Callable[[Path], None] | None = None) -> None:
     """Write the MP4 at `out`: the stills of `shown` (times relative to its first scene), the
     audio input `audio` (ffmpeg input options ending in -i PATH, already cut to length) encoded once
-    to AAC, the ffmetadata `metadata`, and `cover` as the attached picture."""
+    to AAC, the ffmetadata `metadata`, and `cover` as the attached picture. `finish(tmp)` is the
+    last step on the whole file before it is renamed into place (its Content Credentials)."""
     t0 = shown[0].start
     length = shown[-1].end - t0
     lay = painter.layout
@@ -100,6 +102,8 @@ def encode(out: Path, painter: Painter, shown: list[Scene], audio: list[str], me
                "-movflags", "+faststart", "-f", "mp4", f"file:{tmp}"]
         try:
             _run(cmd, out, length, progress)
+            if finish:
+                finish(tmp)
             with checked_write(out):
                 with open(tmp, "rb") as f:
                     os.fsync(f.fileno())  # a full disk shows here, not after the rename

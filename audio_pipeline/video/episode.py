@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..credentials import sign_derived
 from ..errors import RenderError
 from ..files import regular_file, write_atomic
+from ..show import load_settings
 from .encode import encode, metadata_text, scenes
 from .frames import WIDE, Layout, Painter, undrawable
 from .source import EpisodeSource, read_source
@@ -52,7 +54,9 @@ def render_video(source: EpisodeSource, out: Path, layout: Layout, start: float,
             "date": source.date, "comment": source.comment, "genre": "Podcast"}
     painter = Painter(layout, source.cover, source.title, source.album)
     shown = scenes(source, start, end)
-    encode(out, painter, shown, audio, metadata_text(tags, chapters), source.cover, progress, audio_filter)
+    show = load_settings(source.mp3.parent)
+    encode(out, painter, shown, audio, metadata_text(tags, chapters), source.cover, progress, audio_filter,
+           finish=lambda tmp: sign_derived(tmp, source.mp3, show, label=out))
 
 
 def font_notes(source: EpisodeSource, cues) -> list[str]:
