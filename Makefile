@@ -20,6 +20,9 @@ CHECK_ARGS := $(if $(or $(CHECK),$(MAX_WER)),--check) $(if $(MAX_WER),--max-wer 
 # make season VIDEO=1: each episode's video (EPISODE.mp4) too, made from its MP3 and sidecars
 # (`paperledge video`, as `render --video` does); one older than its MP3, or missing, is made again.
 VIDEO ?=
+# make season ALTERNATES=aac,opus: EPISODE.m4a (AAC 96 kbps) and EPISODE.opus (48 kbps) made from
+# each MP3, again only where it changed; each becomes a podcast:alternateEnclosure
+ALTERNATES ?=
 SEASON_SCRIPTS := $(sort $(wildcard $(SEASON)/*.md $(SEASON)/*.txt))
 SEASON_MP3S    := $(patsubst $(SEASON)/%,$(OUT)/%.mp3,$(basename $(SEASON_SCRIPTS)))
 SEASON_MP4S    := $(if $(VIDEO),$(SEASON_MP3S:.mp3=.mp4))
@@ -98,7 +101,7 @@ bench-check: setup system-deps
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S) $(SEASON_MP4S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only)
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only) $(if $(ALTERNATES),--alternates $(ALTERNATES))
 	$(BIN)/paperledge validate $(OUT)
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)

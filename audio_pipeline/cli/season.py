@@ -51,9 +51,10 @@ def _report_validation(out: Path, quiet: bool) -> bool:
 @click.option("--alternates", metavar="aac,opus",
               help="Also make EPISODE.m4a (AAC) and/or EPISODE.opus from each MP3, again only where its MP3 changed or "
                    "they are missing; 'none' makes none [default: show.toml's [feed] alternates].")
+@click.option("--no-sign", is_flag=True, help="Write no Content Credentials (C2PA) into the files; validate then warns.")
 @check_options
 @cache_options
-def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alternates, check, retakes, fix, asr_model, max_wer,
+def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alternates, no_sign, check, retakes, fix, asr_model, max_wer,
            no_cache, cache_dir, jobs, device):
     """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
@@ -66,7 +67,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alt
         from ..publish.alternates import parse_alternates
 
         alternates = parse_alternates(alternates)
-    options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device)
+    options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device, sign=not no_sign)
     checking = check or fix or retakes is not None or max_wer is not None
     if checking and executor == "ray":
         raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "

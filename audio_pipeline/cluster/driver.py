@@ -15,6 +15,10 @@ from typing import Any
 
 from ..audio import assets
 from ..synthesis.cache import SentenceCache
+from ..audio.export import check_complete
+from ..credentials import manifest, sign_in_place, signing_key_for
+from ..render import episode_facts
+from ..show import load_settings
 from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
 from ..config import ClusterConfig, Pauses
 from ..errors import PaperLedgeError, RenderError
@@ -80,6 +84,10 @@ class Driver:
         resources = ray.cluster_resources()
         self.cpus, self.gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
         self.gpu = self._wants_gpu()
+        # Each season's signing key, checked before any audio is made; only this process holds
+        # it: the workers hand back unsigned MP3s and the driver signs them as it writes them.
+        self.keys = {id(j.season): signing_key_for(j.season.options.show or load_settings(j.season.folder),
+                                                   j.season.options.sign) for j in jobs}
 
     def _wants_gpu(self) -> bool:
         devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
@@ -262,6 +270,10 @@ class Driver:
             if out.video is not None:
                 staged += stage_video(stack, job.mp3, out.video)
             mp3 = stage_bytes(stack, job.mp3, out.mp3)
+            if key := self.keys.get(id(job.season)):
+                show = job.season.options.show or load_settings(job.season.folder)
+                sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, show)), key, job.mp3)
+                check_complete(mp3, out.duration, job.mp3)
             for temp, final in [*staged, (mp3, job.mp3)]:
                 with checked_write(final):
                     os.replace(temp, final)
