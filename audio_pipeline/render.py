@@ -26,6 +26,7 @@ from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_
 from .audio.ffmpeg import Loudness
 from .audio.loudness import preload
 from .audio.to_target import master_and_encode
+from .audio.watermark import MARK, missing as watermark_missing
 from .script.cast import host_of, people_of
 from .script.soundbite import check_passage, resolve
 from .script.read import Episode, check_speakable, read_script
@@ -79,6 +80,8 @@ class RenderResult:
     synthesis: SynthesisReport
     timings: dict[str, float]
     timeline: Timeline
+    watermarked: bool = False
+    """Whether the inaudible mark is in it (the [watermark] extra installed, and the show wants it)."""
 
 
 def default_output(script: Path) -> Path:
@@ -226,7 +229,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         t = time.perf_counter()
         tmp = temp_beside(output, ".mp3.part")
         stack.callback(tmp.unlink, missing_ok=True)
-        loudness = master_and_encode(timeline, tmp, cfg, output, stage)
+        marked = show.watermark and watermark_missing() is None
+        loudness = master_and_encode(timeline, tmp, cfg, output, stage, mark=marked)
         timings["master+encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -240,7 +244,8 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         if key:  # last: the manifest's hash binding covers the tags too
             stage("signing")
-            sign_in_place(tmp, manifest(episode_facts(script, episode, show)), key, output)
+            sign_in_place(tmp, manifest(replace(episode_facts(script, episode, show), mark=MARK if marked else None)),
+                          key, output)
             check_complete(tmp, timeline.duration, output)
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.
@@ -265,6 +270,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         synthesis=report,
         timings=timings,
         timeline=timeline,
+        watermarked=marked,
     )
 
 
@@ -364,4 +370,6 @@ def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label:
     `options` ask for: the step `render` takes after assembly, for a render that
     writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
     `label` is the path errors name (default: `dest`)."""
-    return master_and_encode(timeline, dest, options.config, label or dest)
+    show = options.show or load_settings()
+    return master_and_encode(timeline, dest, options.config, label or dest,
+                             mark=show.watermark and watermark_missing() is None)

@@ -205,6 +205,8 @@ class ShowSettings:
     """The producer's own certificate chain (PEM, the signing certificate first); empty: the key
     `paperledge keys init` made in the user's config folder."""
     signing_key: str = ""
+    watermark: bool = True
+    """Put the inaudible AI-content watermark into every render when the [watermark] extra is installed."""
     """The private key of signing_certificate (PEM, mode 0600, kept outside the show folder)."""
 
     def __post_init__(self) -> None:

@@ -116,11 +116,11 @@ def main() -> None:
             clean.append(write(x, work / f"plain{r}-{k}.mp3", *MP3))
             for name, path in transformed(write(y, work / f"marked{r}-{k}.mp3", *MP3), music).items():
                 found.setdefault(name, []).append(detect_file(path) is not None)
-    negatives = clean + [find_asset(INTRO).path, find_asset(OUTRO).path,
-                         write(np.zeros(20 * RATE), work / "silence.mp3", *MP3)]
+    # 40 unmarked files: voice windows, both pieces of music, silence and noise
     rng = np.random.default_rng(29)
-    while len(negatives) < 40:
-        negatives.append(write(rng.standard_normal(20 * RATE) * 0.05, work / f"noise{len(negatives)}.mp3", *MP3))
+    extra = [find_asset(INTRO).path, find_asset(OUTRO).path, write(np.zeros(20 * RATE), work / "silence.mp3", *MP3),
+             *(write(rng.standard_normal(20 * RATE) * a, work / f"noise{a}.mp3", *MP3) for a in (0.01, 0.1))]
+    negatives = clean[: 40 - len(extra)] + extra
     alarms = sum(detect_file(p) is not None for p in negatives)
     cost = (mark_s / mark_min) / (render_s / render_min)
     print(f"{'transformation':16s} found   goal >= {SURVIVE:.0%}")

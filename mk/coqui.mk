@@ -11,20 +11,27 @@ COQUI_BIN  := $(COQUI_VENV)/bin
 # (a GPU machine may come with torch preinstalled).
 GPU_PYTHON ?= $(if $(wildcard $(COQUI_BIN)/python),$(COQUI_BIN)/python,python3)
 
-.PHONY: setup-coqui test-coqui gpu-check
+.PHONY: setup-coqui test-coqui gpu-check bench-watermark
 
 setup-coqui: $(COQUI_BIN)/paperledge
 
 $(COQUI_BIN)/paperledge: pyproject.toml
 	$(PYTHON) -m venv $(COQUI_VENV)
 	$(COQUI_BIN)/python -m pip install -q --upgrade pip
-	$(COQUI_BIN)/python -m pip install -q -e '.[coqui,dev]'
+	$(COQUI_BIN)/python -m pip install -q -e '.[coqui,watermark,dev]'
 	@touch $@
 
 # Importing TTS first turns a half-installed environment into a failure, not a silent skip.
 test-coqui: setup-coqui system-deps
 	$(COQUI_BIN)/python -c "import TTS.api"
-	$(COQUI_BIN)/python -m pytest -q -m coqui
+	$(COQUI_BIN)/python -c "import perth"
+	$(COQUI_BIN)/python -m pytest -q -m "coqui or watermark"
 
 gpu-check:
 	$(GPU_PYTHON) tools/gpu_check.py
+
+# The inaudible mark against its goals (survival after re-encodes, false alarms, PESQ, cost),
+# in the environment that has PyTorch; pesq builds from its sdist (a C compiler and numpy).
+bench-watermark: setup-coqui system-deps
+	$(COQUI_BIN)/python -m pip install -q "pesq>=0.0.4"
+	$(COQUI_BIN)/python bench/watermark.py

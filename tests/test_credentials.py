@@ -101,6 +101,7 @@ def test_no_sign_writes_no_manifest_and_validate_warns(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with pytest.raises(c2pa.C2paError), open(out, "rb") as f:
         c2pa.Reader("audio/mpeg", f)
+    assert out.read_bytes()[:4] == b"ID3\x03", "unsigned, the tag stays ID3 v2.3 as Apple reads it"
     proc = run_cli("validate", out)
     assert proc.returncode == 0
     assert "warning: no Content Credentials" in proc.stdout

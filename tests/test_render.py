@@ -66,7 +66,9 @@ def test_mp3_format_tags_and_cover(rendered):
     cover = [s for s in info["streams"] if s.get("disposition", {}).get("attached_pic") == 1]
     assert cover and cover[0]["width"] == cover[0]["height"] >= 1400
     raw = out.read_bytes()
-    assert raw[:3] == b"ID3" and raw[3] == 3, "ID3v2.3"
+    # ID3 v2.4: the C2PA library writes the tag that carries the signed manifest (an unsigned
+    # render keeps v2.3: test_credentials).
+    assert raw[:3] == b"ID3" and raw[3] == 4 and b"application/c2pa" in raw[:200_000], "signed, ID3v2.4"
     tag_size = (raw[6] << 21) | (raw[7] << 14) | (raw[8] << 7) | raw[9]  # syncsafe integer
     assert b"Info" in raw[10 + tag_size : 10 + tag_size + 64], "Xing/Info header in the first frame"
 

@@ -41,6 +41,7 @@ def heart_render(tmp_path_factory):
     """A short episode in the heart voice, rendered for real and decoded back to floats."""
     d = tmp_path_factory.mktemp("watermark")
     (d / "marked.md").write_text(SCRIPT, encoding="utf-8")
+    (d / "show.toml").write_text("watermark = false\n", encoding="utf-8")  # the plain render: marked below
     done = run_cli("render", d / "marked.md", "-o", d / "plain.mp3", "--voice", "heart", "--cache-dir", d / "cache", "-q")
     assert done.returncode == 0, done.stderr
     return d, d / "plain.mp3", _decode(d / "plain.mp3", 44_100)
@@ -62,7 +63,11 @@ def marked(heart_render):
     ("marked.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"]),
     ("marked.m4a", ["-c:a", "aac", "-b:a", "64k"]),
     ("marked.opus", ["-c:a", "libopus", "-b:a", "32k"]),
+    ("quieter.mp3", ["-af", "volume=-6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
+    ("louder.mp3", ["-af", "volume=6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
+    ("excerpt.mp3", ["-ss", "3", "-t", "10", "-c:a", "libmp3lame", "-b:a", "96k"]),
 ])
+@pytest.mark.watermark
 def test_the_mark_is_found_after_a_real_encode(marked, name, codec):
     d, samples = marked
     path = _encode(samples, 44_100, d / name, *codec)
@@ -71,6 +76,24 @@ def test_the_mark_is_found_after_a_real_encode(marked, name, codec):
     assert "marked as synthetic speech" in done.stdout and "Traceback" not in done.stderr
 
 
+@pytest.mark.watermark
+def test_a_render_carries_the_mark_and_says_so_in_its_credentials(heart_render):
+    pytest.importorskip("perth", reason="the watermark extra is not installed")
+    import c2pa
+
+    d, _, _ = heart_render
+    (d / "show.toml").unlink()
+    done = run_cli("render", d / "marked.md", "-o", d / "rendered.mp3", "--voice", "heart", "--cache-dir", d / "cache")
+    (d / "show.toml").write_text("watermark = false\n", encoding="utf-8")
+    assert done.returncode == 0 and "watermarked" in done.stdout, done.stdout + done.stderr
+    assert run_cli("detect", d / "rendered.mp3").returncode == 0
+    with open(d / "rendered.mp3", "rb") as f:
+        episode = next(a for a in c2pa.Reader("audio/mpeg", f).get_active_manifest()["assertions"]
+                       if a["label"] == "org.paperledge.episode")["data"]
+    assert "PerthNet" in episode["watermark"]["library"]
+
+
+@pytest.mark.watermark
 def test_an_unmarked_render_reads_as_unmarked(heart_render):
     pytest.importorskip("perth", reason="the watermark extra is not installed")
     _, plain, _ = heart_render

@@ -15,10 +15,11 @@ from .ffmpeg import Loudness
 from .levelling import evening_gains, scale_speakers, tapped
 from .loudness import analyse, blocks_of
 from .master import mastered_blocks, plan
+from .watermark import marked_blocks
 
 
 def master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path,
-                       stage: Callable[[str], None] = lambda name: None) -> Loudness:
+                       stage: Callable[[str], None] = lambda name: None, mark: bool = False) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
     With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
     evened out where mastering moved one voice away from the others."""
@@ -37,6 +38,8 @@ def master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: 
         if len(turns) > 1 and evened < m.speaker_rounds:
             blocks, heard = tapped(blocks, rate)
         stage("encoding")
+        if mark:  # the inaudible mark goes into the mastered samples, before the one lossy encode
+            blocks = marked_blocks(blocks, rate)
         got = encode_mp3(blocks, rate, dest, cfg.export, label)
         gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
         if gains:

@@ -35,6 +35,8 @@ from .ffmpeg import ffmpeg_exe
 
 MODEL_RATE = 32_000
 EXTRA = "pip install 'paperledge-audio[watermark]'"
+MARK: Final = {"library": "resemble-perth 1.0.1 (PerthNet)", "carries": "presence only: made by a speech model"}
+"""What the Content Credentials say of the mark (a soft binding: the mark survives where the manifest is stripped)."""
 # The mark's settings live here, not in config.py: that module is at the layout's 400 lines.
 WATERMARK_WINDOW_S: Final = 20.0
 """Seconds of audio the watermark marks (and `detect` reads) at a time: bounds the memory."""

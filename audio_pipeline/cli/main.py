@@ -133,6 +133,7 @@ def render(script, output, voice, target_lufs, bitrate, quiet, video, no_sign, c
             f"{result.output}: {minutes}:{seconds:02d}, {result.loudness.integrated_lufs:.1f} LUFS, "
             f"true peak {result.loudness.true_peak_dbtp:.1f} dBTP, {counted(result.chapters, 'chapter')}, "
             f"{counted(result.sentences, 'sentence')} ({s.synthesized} synthesised, {s.cached} cached)"
+            + ("; watermarked" if result.watermarked else "")
         )
 
 
