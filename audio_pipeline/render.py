@@ -30,7 +30,7 @@ from .audio.watermark import MARK, missing as watermark_missing
 from .script.cast import host_of, people_of
 from .script.soundbite import check_passage, resolve
 from .script.read import Episode, check_speakable, read_script
-from .show import ShowSettings, cover_path, inside_show, load_settings, show_root
+from .show import ShowSettings, cover_path, inside_show, load_settings
 from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
 from .synthesis.takes import apply_takes
 from .synthesis.synthesize import SynthesisReport, default_jobs, synthesize_all
@@ -175,7 +175,7 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     rate = cfg.assembly.sample_rate
     intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
     episode, profile, _ = load_episode(script, options.voice, options.device, cfg, options.fixes, show)
-    key = signing_key_for(show, options.sign, show_root())  # a key that cannot sign is said before any audio
+    key = signing_key_for(show, options.sign, Path(script).parent)  # a key that cannot sign: said before any audio
     output = Path(options.output) if options.output else default_output(script)
     _check_output_folder(output)
     check_outputs(script, output)

@@ -155,6 +155,12 @@ def _bad_key(kind: str, keys: Path) -> tuple[Path, Path]:
     if kind == "wrong key":
         return _chain(keys, key=ec.generate_private_key(ec.SECP256R1()))
     chain, key = _chain(keys)
+    if kind == "a link for a key":
+        (keys / "link.pem").symlink_to(key)
+        return chain, keys / "link.pem"
+    if kind == "a pipe for a certificate":
+        os.mkfifo(keys / "pipe.pem")
+        return keys / "pipe.pem", key
     if kind == "open permissions":
         key.chmod(0o644)
     elif kind == "unreadable":
@@ -165,7 +171,9 @@ def _bad_key(kind: str, keys: Path) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("kind, words", [("expired", ["expired"]), ("wrong key", ["not the key"]),
                                          ("open permissions", ["chmod 600"]), ("unreadable", ["not an unencrypted PEM"]),
-                                         ("not for signing", ["cannot sign Content Credentials"])])
+                                         ("not for signing", ["cannot sign Content Credentials"]),
+                                         ("a link for a key", ["a symbolic link"]),
+                                         ("a pipe for a certificate", ["not a regular file"])])
 def test_a_key_that_cannot_sign_is_one_line_before_any_synthesis(tmp_path, kind, words):
     chain, key = _bad_key(kind, tmp_path / "keys")
     show = tmp_path / "show"
@@ -276,3 +284,13 @@ def test_arbitrary_bytes_are_a_verdict(data):
     for name in ("x.mp3", "x.m4a", "x.mp4"):
         assert read_credentials(Path(name), data=data).verdict in ("unreadable", "missing", "tampered", "untrusted")
 
+
+
+def test_a_key_kept_in_the_show_folder_is_refused(tmp_path):
+    show = tmp_path / "show"
+    chain, key = _chain(show / "secrets")
+    (show / "show.toml").write_text('signing_certificate = "secrets/chain.pem"\nsigning_key = "secrets/key.pem"\n',
+                                    encoding="utf-8")
+    (show / "tiny.md").write_text(TINY_EPISODE, encoding="utf-8")
+    proc = run_cli("render", show / "tiny.md", "-o", tmp_path / "out.mp3", "--voice", "heart", "-q", "--no-cache")
+    refused_in_one_line(proc, "inside the show folder")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..show import ShowSettings, inside_show
+from ..config import SHOW_FILE
+from ..show import ShowSettings, show_root
 from .keys import CHAIN_FILE, KEY_FILE, KeyError_, SigningKey, init_keys, load_key, say
 from .read import Credentials, read_credentials
 from .sign import EpisodeFacts, derived_manifest, manifest, prove, sign_in_place
@@ -24,7 +25,7 @@ def signing_key_for(show: ShowSettings, sign: bool = True, show_folder: Path | N
         if not (show.signing_certificate and show.signing_key):
             raise KeyError_("show.toml names only one of signing_certificate and signing_key; give both")
         key_path, chain_path = Path(show.signing_key), Path(show.signing_certificate)
-        if show_folder is not None and inside_show(key_path, show_folder):
+        if show_folder is not None and _within(key_path, show_folder):
             raise KeyError_(f"{key_path}: the signing key is inside the show folder, which travels and is "
                             "published; keep it in your config folder (~/.config/paperledge/)")
         key = load_key(key_path, chain_path)
@@ -45,3 +46,11 @@ def sign_derived(path: Path, parent: Path, show: ShowSettings, sign: bool = True
         return False
     sign_in_place(path, derived_manifest(read_credentials(parent).title or parent.stem), key, label, parent=parent)
     return True
+
+
+def _within(path: Path, script_folder: Path) -> bool:
+    """Whether `path` lies in the script's folder or in a show folder (one with a show.toml):
+    the files that travel with the show and are published."""
+    target = path.resolve()
+    folders = [script_folder] + ([show_root()] if (show_root() / SHOW_FILE).is_file() else [])
+    return any(target.is_relative_to(f.resolve()) for f in folders)
