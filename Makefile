@@ -36,7 +36,7 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test lint dist bench bench-text bench-floor bench-check bench-video season clean
+.PHONY: setup system-deps demo test test-fast lint dist bench bench-text bench-floor bench-check bench-video season clean
 
 setup: $(BIN)/paperledge
 
@@ -63,8 +63,14 @@ demo: setup
 	@mkdir -p build/demo
 	$(BIN)/paperledge render $(SAMPLE) -o build/demo/$(notdir $(basename $(SAMPLE))).mp3
 
+# The whole suite (about 8 minutes here), naming its slowest tests at the end.
 test: setup system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
+
+# A developer's loop (under 2 minutes here): every stage's fast tests, without the slow
+# end-to-end renders (Piper, the browser, the studio) and the wheel install.
+test-fast: setup system-deps
+	$(BIN)/python -m pytest -q -m "not slow and not install" -x
 
 lint: setup
 	$(BIN)/ruff check .

@@ -90,8 +90,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="paperledge-watermark-"))
     music = find_asset(INTRO).path
     renders, render_s, render_min = [], 0.0, 0.0
+    # The renders are the unmarked voice: a folder of their own whose show.toml turns the
+    # render's own mark off (with the extra installed, every render would carry it).
+    season = work / "unmarked"
+    season.mkdir()
+    (season / "show.toml").write_text("watermark = false\n", encoding="utf-8")
     for voice in VOICES:
-        for script in SCRIPTS:
+        for original in SCRIPTS:
+            script = season / original.name
+            script.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
             mp3 = work / f"{voice}-{script.stem}.mp3"
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "audio_pipeline.cli", "render", script, "-o", mp3, "--voice", voice,
