@@ -65,7 +65,7 @@ class RenderOptions:
     """Sign the MP3 with Content Credentials (show.toml `sign = false` also turns it off)."""
 
 
-STAGES = ("synthesis", "assembly", "mastering", "encoding", "tags and sidecars", "signing")
+STAGES = ("synthesis", "assembly", "mastering", "encoding", "tags and sidecars")
 
 
 @dataclass
@@ -243,7 +243,6 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
                    people=people_of(episode.cast, set(episode.voices)), soundbite=bite or None)
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         if key:  # last: the manifest's hash binding covers the tags too
-            stage("signing")
             sign_in_place(tmp, manifest(replace(episode_facts(script, episode, show), mark=MARK if marked else None)),
                           key, output)
             check_complete(tmp, timeline.duration, output)

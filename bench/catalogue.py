@@ -8,12 +8,17 @@ season state as rendered. Then, at each N:
   against `paperledge render` of that one episode alone after a one-sentence edit (goal: 1.5x);
 - `paperledge validate` of the folder unchanged (goal: 0.5 s at 40 episodes).
 
-`python bench/catalogue.py [N ...]` (default: 40 200 500).
+And the show's eight published episodes as `make season` renders them: cold, then after a
+one-sentence edit of one episode (goal: at most 0.05 of the cold season), in each voice.
+
+`python bench/catalogue.py [N ...]` (default: 40 200 500); `python bench/catalogue.py eight`: only
+the eight episodes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "scripts" / "published-2025"
 sys.path.insert(0, str(ROOT))
 
 from audio_pipeline.publish.season import STATE, input_stamp  # noqa: E402
@@ -74,7 +80,39 @@ def catalogue(work: Path, n: int, cache: Path) -> tuple[Path, Path]:
     return season, out
 
 
+def make_season(season: Path, out: Path, voice: str, cache: Path) -> float:
+    """`make season` of `season` into `out` in `voice`, with its own sentence cache: seconds."""
+    env = {**os.environ, "PAPERLEDGE_CACHE_DIR": str(cache)}
+    start = time.perf_counter()
+    proc = subprocess.run(["make", "-s", "season", f"SEASON={season}", f"OUT={out}", f"VOICE={voice}"], cwd=ROOT,
+                          capture_output=True, text=True, env=env)
+    took = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"make season failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return took
+
+
+def eight_episodes(work: Path) -> None:
+    """The eight published episodes: `make season` cold, then after one sentence of one episode changed."""
+    print("== the eight published episodes: make season cold, then after a one-sentence edit (goal: 0.05) ==")
+    for voice in ("heart", "ernis"):
+        season, out, cache = work / f"eight-{voice}", work / f"eight-{voice}-out", work / f"eight-{voice}-cache"
+        shutil.copytree(PUBLISHED, season)
+        cold = make_season(season, out, voice, cache)
+        script = sorted(season.glob("*.md"))[3]
+        text = script.read_text(encoding="utf-8")
+        heading = text.index("\n## ")  # one sentence more at the end of the first chapter's first paragraph
+        end = text.index("\n\n", text.index("\n", heading + 1) + 1)
+        script.write_text(text[:end] + " Here is one new sentence, just for today." + text[end:], encoding="utf-8")
+        edit = make_season(season, out, voice, cache)
+        print(f"{voice:6} cold {cold:7.1f} s   after the edit {edit:6.1f} s   {edit / cold:.3f} of cold", flush=True)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["eight"]:
+        with tempfile.TemporaryDirectory(prefix="catalogue-") as tmp:
+            eight_episodes(Path(tmp))
+        return
     sizes = [int(a) for a in sys.argv[1:]] or [40, 200, 500]
     with tempfile.TemporaryDirectory(prefix="catalogue-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
@@ -94,6 +132,8 @@ def main() -> None:
             print(f"{n:>8}  {edit:>15.2f} s  {edit / single:>7.2f}x  {check:>16.2f} s", flush=True)
             shutil.rmtree(season)
             shutil.rmtree(out)
+        if not sizes or sys.argv[1:] == []:
+            eight_episodes(work)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,10 @@ import json, resource, sys, time
 start = time.perf_counter()
 from pathlib import Path
 from audio_pipeline.render import RenderOptions, render
-r = render(Path(sys.argv[1]), RenderOptions(voice=sys.argv[2], output=Path(sys.argv[3]), cache_dir=None))
+options = RenderOptions(voice=sys.argv[2], output=Path(sys.argv[3]), cache_dir=None)
+if int(sys.argv[4]):
+    options.jobs = int(sys.argv[4])
+r = render(Path(sys.argv[1]), options)
 wall = time.perf_counter() - start
 peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"wall": wall, "peak_mb": peak // 1024, "timings": r.timings, "audio_s": r.duration}))
@@ -102,12 +105,16 @@ def voices() -> list[str]:
 def main(work: Path | None = None, sample_only: bool = False) -> None:
     work = work or Path(tempfile.mkdtemp(prefix="paperledge-floor-"))
     print("== a render against its floor (bare synthesis with the model load + one MP3 encode) ==")
-    for script in (SAMPLE,) if sample_only else (SAMPLE, long_script(work)):
+    # The sample with one synthesis worker (a one-core machine, a container, a small CI runner)
+    # and with the default (one per core); the long script with the default.
+    runs = [(SAMPLE, 1), (SAMPLE, 0)] + ([] if sample_only else [(long_script(work), 0)])
+    for script, jobs in runs:
         for voice in voices():
-            result = json.loads(_python(_RENDER, script, voice, work / f"{script.stem}-{voice}.mp3"))
+            result = json.loads(_python(_RENDER, script, voice, work / f"{script.stem}-{voice}.mp3", jobs))
             floor, synth, encode = floor_seconds(script, voice, work)
             stages = ", ".join(f"{k} {v:.2f}" for k, v in result["timings"].items() if k != "total")
-            print(f"{script.stem[:28]:28} {voice:6} audio {result['audio_s'] / 60:5.1f} min  render {result['wall']:6.1f} s  "
+            print(f"{script.stem[:22]:22} jobs {jobs or 'default':7} {voice:6} audio {result['audio_s'] / 60:5.1f} min  "
+                  f"render {result['wall']:6.1f} s  "
                   f"floor {floor:6.1f} s (synthesis {synth:.1f} + encode {encode:.1f})  ratio {result['wall'] / floor:.2f}  "
                   f"peak {result['peak_mb']} MB")
             print(f"{'':36}stages (s): {stages}; imports and start-up {result['wall'] - result['timings']['total']:.2f}")

@@ -21,6 +21,17 @@ PAPERLEDGE = [sys.executable, "-m", "audio_pipeline.cli"]
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="paperledge-test-config-")
 
 
+def _signing_key() -> None:
+    """Made before any test runs: a first render's "made a signing key" line is a test of its own
+    (test_credentials), not a second line in every test that counts the lines a render prints."""
+    from audio_pipeline.credentials.keys import init_keys
+
+    init_keys()
+
+
+_signing_key()
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`paperledge ARGS` in `cwd` (default: the checkout, which is the PaperLedge show folder);
     `env` adds to (or, with None values, removes from) the environment."""

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from ..errors import PaperLedgeError
 from ..files import regular_file
@@ -90,6 +89,8 @@ def _model():
 def _to(x: np.ndarray, rate: int, to: int) -> np.ndarray:
     if rate == to:
         return x.astype(np.float64)
+    from scipy.signal import resample_poly  # scipy loads in the background while a render synthesises
+
     g = np.gcd(rate, to)
     return resample_poly(x.astype(np.float64), to // g, rate // g)
 

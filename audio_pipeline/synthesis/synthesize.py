@@ -72,7 +72,9 @@ def synthesize_all(
     # An engine on a GPU says so: one process feeds it batches instead.
     # A worker costs a process and a model load (about a second): give each enough to do.
     workers = max(1, min(jobs, len(todo) // max(1, sentences_per_worker))) if engine.parallel else 1
-    if workers == 1:
+    # Even one worker is a process of its own where it can be: the model's memory (300 MB for
+    # a Piper voice) then never adds to the mastering's in the render's process.
+    if workers == 1 and not (engine.parallel and not engine.supports_batch and todo):
         # One process: hand the engine several sentences at once where it can batch
         # them (a GPU model); otherwise this is one call per sentence.
         progress(cached)
@@ -86,7 +88,7 @@ def synthesize_all(
     else:
         # Each worker gets one thread: processes scale across cores better than one
         # engine's intra-op threads do.
-        worker_params = {**engine_params, "threads": 1}
+        worker_params = {**engine_params, "threads": 1} if workers > 1 else dict(engine_params)
         pool = ProcessPoolExecutor(
             max_workers=workers,
             initializer=_worker_init,
