@@ -294,3 +294,34 @@ def test_a_key_kept_in_the_show_folder_is_refused(tmp_path):
     (show / "tiny.md").write_text(TINY_EPISODE, encoding="utf-8")
     proc = run_cli("render", show / "tiny.md", "-o", tmp_path / "out.mp3", "--voice", "heart", "-q", "--no-cache")
     refused_in_one_line(proc, "inside the show folder")
+
+
+def test_chapters_nested_hundreds_deep_never_crash_the_reader(signed, tmp_path):
+    """The C2PA library's ID3 reader overflows its stack (SIGSEGV) on CHAP frames nested a few
+    hundred deep: validate refuses such a tag before handing it over."""
+    import struct
+
+    def frame(fid: bytes, data: bytes) -> bytes:
+        return fid + struct.pack(">I", len(data)) + b"\0\0" + data
+
+    inner = frame(b"TIT2", b"\x03t\x00")
+    for i in range(400):
+        inner = frame(b"CHAP", f"c{i}".encode() + b"\0" + struct.pack(">IIII", 0, 1000, 0xFFFFFFFF, 0xFFFFFFFF) + inner)
+    size = bytes((len(inner) >> s) & 0x7F for s in (21, 14, 7, 0))
+    raw = signed[0].read_bytes()
+    mp3 = tmp_path / "deep.mp3"
+    mp3.write_bytes(b"ID3\x03\x00\x00" + size + inner + raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])):])
+    proc = run_cli("validate", mp3)
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)  # not -11
+    assert "nests chapters more than 8 deep" in proc.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=600), version=st.sampled_from([2, 3, 4, 5]),
+       frames=st.lists(st.sampled_from([b"CHAP", b"CTOC", b"TIT2", b"\0\0\0\0"]), max_size=12))
+def test_the_nesting_walk_answers_any_tag(body, version, frames):
+    from audio_pipeline.credentials.read import shallow_id3
+
+    data = b"".join(f + len(body).to_bytes(4, "big") + b"\0\0" + body for f in frames)
+    tag = b"ID3" + bytes([version, 0, 0]) + bytes((len(data) >> s) & 0x7F for s in (21, 14, 7, 0)) + data
+    assert shallow_id3(tag) in (True, False)

@@ -24,6 +24,8 @@ from .keys import CA_FILE, signing_dir
 from .sign import AGENT, EPISODE_ASSERTION, FORMATS, GENERATED
 
 MAX_READ: Final = 2 * 1024**3
+MAX_ID3_NESTING: Final = 8
+"""Chapters within chapters any real tag may hold; the C2PA library's reader crashes a few hundred deep."""
 UNTRUSTED_CODES: Final = frozenset({"signingCredential.untrusted", "timeStamp.untrusted"})
 """Failure codes that say only "no anchor vouches for the signer", not "the bytes changed"."""
 
@@ -90,6 +92,10 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
     anchors = trust_anchors() if anchors is None else anchors
     if data is None:
         data = read_bytes(path, "file", limit=MAX_READ)
+    if mime == "audio/mpeg" and not shallow_id3(data):
+        # The C2PA library's ID3 reader recurses into chapters within chapters and overflows
+        # its stack a few hundred deep, killing the process: such a tag is never handed to it.
+        return Credentials(UNREADABLE, problems=(f"the ID3 tag nests chapters more than {MAX_ID3_NESTING} deep",))
     try:
         settings = {"verify": {"verify_trust": bool(anchors)}}
         if anchors:
@@ -135,3 +141,56 @@ def _declares_generated(active: dict, store: dict) -> bool:
                     if isinstance(act, dict) and act.get("digitalSourceType") == GENERATED:
                         return True
     return False
+
+
+def shallow_id3(data: bytes, limit: int = 0) -> bool:
+    """Whether the ID3v2 tag at the start of `data` (if any) nests CHAP and CTOC frames at most
+    MAX_ID3_NESTING deep (a chaptered episode nests one: the CTOC's and CHAPs' own sub-frames).
+    Walked with a list, not recursion, so the check cannot overflow either."""
+    if len(data) < 10 or data[:3] != b"ID3" or data[3] not in (2, 3, 4):
+        return True
+    if data[3] == 2:  # three-letter frames, no CHAP: nothing nests
+        return True
+    v4 = data[3] == 4
+    end = min(len(data), 10 + _syncsafe(data[6:10]))
+    work = [(10, end, 0)]
+    while work:
+        at, stop, depth = work.pop()
+        while at + 10 <= stop:
+            fid = data[at:at + 4]
+            if not fid.isalnum():
+                break  # padding, or the tag's end
+            size = _syncsafe(data[at + 4:at + 8]) if v4 else int.from_bytes(data[at + 4:at + 8], "big")
+            body, at = at + 10, at + 10 + size
+            if at > stop:
+                break
+            if fid in (b"CHAP", b"CTOC"):
+                if depth + 1 > MAX_ID3_NESTING:
+                    return False
+                sub = _sub_frames(data, body, at, fid == b"CTOC")
+                if sub is not None:
+                    work.append((sub, at, depth + 1))
+    return True
+
+
+def _sub_frames(data: bytes, body: int, end: int, toc: bool) -> int | None:
+    """Where a CHAP's or CTOC's embedded frames start (after its element id and fields)."""
+    at = data.find(b"\0", body, end)
+    if at < 0:
+        return None
+    at += 1
+    if not toc:
+        return at + 16 if at + 16 <= end else None
+    if at + 2 > end:
+        return None
+    count, at = data[at + 1], at + 2
+    for _ in range(count):
+        at = data.find(b"\0", at, end)
+        if at < 0:
+            return None
+        at += 1
+    return at
+
+
+def _syncsafe(b: bytes) -> int:
+    return (b[0] & 0x7F) << 21 | (b[1] & 0x7F) << 14 | (b[2] & 0x7F) << 7 | (b[3] & 0x7F) if len(b) == 4 else 0
