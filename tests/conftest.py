@@ -169,3 +169,25 @@ def tiny_season(tmp_path_factory) -> Path:
     proc = run_cli("season", root / "s1", "-o", root / "out", "--voice", "heart", "--cache-dir", root / "cache")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return root
+
+
+# `make test-fast` leaves these out with the other `slow` tests: each renders a video, a
+# season with its alternates, or runs a studio or a season end to end (seconds each). Every
+# stage keeps fast tests of its own (the video's chapter rules and captions, the alternates'
+# setting, the studio's token and saves).
+SLOW_FIXTURES = {"episode", "cast_episode", "sample", "alt_season"}
+SLOW_TESTS = {
+    "test_half_sent_requests_time_out_and_a_flood_under_few_descriptors_is_said_once",
+    "test_studio_polling_while_it_renders_sees_and_writes_every_sentence",
+    "test_low_limits_are_one_line_naming_the_limit",
+    "test_a_season_shows_each_episode_and_stage_and_lists_what_it_rendered",
+    "test_every_command_takes_dash_h",
+    "test_a_cast_is_checked_by_ear_and_its_review_page_names_the_speakers",
+    "test_a_script_without_chapters_gets_the_title_card_alone",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.originalname in SLOW_TESTS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -4,7 +4,6 @@ their audio in the cache, starts episode tasks and writes what they return. See 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter, deque
@@ -16,13 +15,13 @@ from typing import Any
 from ..audio import assets
 from ..synthesis.cache import SentenceCache
 from ..audio.export import check_complete
-from ..credentials import manifest, sign_in_place, signing_key_for
+from ..credentials import manifest, sign_derived, sign_in_place, signing_key_for
 from ..render import episode_facts
-from ..show import load_settings
+from ..show import ShowSettings, load_settings
 from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
 from ..config import ClusterConfig, Pauses
 from ..errors import PaperLedgeError, RenderError
-from ..files import checked_write, temp_beside, write_atomic
+from ..files import checked_write, sha256_file, temp_beside, write_atomic
 from ..render import RenderOptions, stack_temp
 from ..script.read import Episode
 from ..publish.season import STATE, SeasonReport, video_key
@@ -267,20 +266,20 @@ class Driver:
             staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
             srt = srt_path(job.mp3)
             staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
-            if out.video is not None:
-                staged += stage_video(stack, job.mp3, out.video)
             mp3 = stage_bytes(stack, job.mp3, out.mp3)
+            show = job.season.options.show or load_settings(job.season.folder)
             if key := self.keys.get(id(job.season)):
-                show = job.season.options.show or load_settings(job.season.folder)
                 sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, show)), key, job.mp3)
                 check_complete(mp3, out.duration, job.mp3)
+            if out.video is not None:
+                staged += stage_video(stack, job.mp3, out.video, (mp3, show, job.season.options.sign))
             for temp, final in [*staged, (mp3, job.mp3)]:
                 with checked_write(final):
                     os.replace(temp, final)
         season = job.season
         season.state[job.script.name] = job.stamp
         if out.video is not None:
-            season.state[video_key(job.mp3)] = hashlib.sha256(out.mp3).hexdigest()
+            season.state[video_key(job.mp3)] = sha256_file(job.mp3)  # the MP3 as written, signed
             season.report.videos.append(job.mp3.with_suffix(".mp4"))
         write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())
         season.report.rendered.append(job.script)
@@ -318,16 +317,23 @@ def stage_bytes(stack: ExitStack, path: Path, data: bytes) -> Path:
     return tmp
 
 
-def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput) -> list[tuple[Path, Path]]:
-    """The video and its YouTube text staged beside their places: (temporary file, final path)."""
+def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput, signing: tuple[Path, ShowSettings, bool]
+                ) -> list[tuple[Path, Path]]:
+    """The video and its YouTube text staged beside their places: (temporary file, final path).
+    `signing` is (the MP3 the video was made from, as written; the show; whether to sign): the
+    video is signed here, on the driver, as made from that MP3."""
     mp4, youtube = mp3.with_suffix(".mp4"), mp3.with_name(f"{mp3.stem}.youtube.txt")
-    return [(stage_bytes(stack, mp4, video.mp4), mp4), (stack_temp(stack, youtube, video.youtube), youtube)]
+    staged = stage_bytes(stack, mp4, video.mp4)
+    parent, show, sign = signing
+    sign_derived(staged, parent, show, sign, label=mp4)
+    return [(staged, mp4), (stack_temp(stack, youtube, video.youtube), youtube)]
 
 
 def write_video(season: SeasonPlan, mp3: Path, video: VideoOutput, digest: str) -> None:
     """A video made on a worker for an episode rendered earlier: written atomically, then the state."""
     with ExitStack() as stack:
-        for temp, final in stage_video(stack, mp3, video):
+        show = season.options.show or load_settings(season.folder)
+        for temp, final in stage_video(stack, mp3, video, (mp3, show, season.options.sign)):
             with checked_write(final):
                 os.replace(temp, final)
     season.state[video_key(mp3)] = digest

@@ -136,7 +136,7 @@ def video_beside(mp3: Path, transcript: str, chapters: str) -> VideoOutput:
     vtt.write_text(transcript, encoding="utf-8")
     chapters_file.write_text(chapters, encoding="utf-8")
     srt_path(mp3).write_text(srt_from_vtt(transcript), encoding="utf-8")
-    made = make_video(mp3)
+    made = make_video(mp3, sign=False)  # the driver signs it: the show's key never leaves its machine
     return VideoOutput(made.mp4.read_bytes(), made.youtube_txt.read_text(encoding="utf-8"), tuple(made.notes))
 
 

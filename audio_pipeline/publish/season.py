@@ -214,7 +214,7 @@ def _video_for(mp3: Path, state: dict[str, str], state_path: Path, report: Seaso
 
     if options.stages:
         options.stages("video")
-    made = make_video(mp3)
+    made = make_video(mp3, sign=options.sign, show=options.show)
     report.videos.append(made.mp4)
     state[video_key(mp3)] = mp3_digest(mp3)
     write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True).encode())

@@ -10,7 +10,7 @@ from typing import Callable
 from ..credentials import sign_derived
 from ..errors import RenderError
 from ..files import regular_file, write_atomic
-from ..show import load_settings
+from ..show import ShowSettings, load_settings
 from .encode import encode, metadata_text, scenes
 from .frames import WIDE, Layout, Painter, undrawable
 from .source import EpisodeSource, read_source
@@ -29,7 +29,8 @@ class VideoResult:
     """One-line remarks for the producer (chapters merged for YouTube, characters the font cannot draw)."""
 
 
-def make_video(mp3: Path, out: Path | None = None, *, progress: Callable[[float, float], None] | None = None) -> VideoResult:
+def make_video(mp3: Path, out: Path | None = None, *, progress: Callable[[float, float], None] | None = None,
+               sign: bool = True, show: ShowSettings | None = None) -> VideoResult:
     """EPISODE.mp4 (1920x1080) beside `mp3`, or at `out`, and EPISODE.youtube.txt beside it."""
     source = read_source(Path(mp3))
     out = Path(out) if out is not None else source.mp3.with_suffix(".mp4")
@@ -41,22 +42,24 @@ def make_video(mp3: Path, out: Path | None = None, *, progress: Callable[[float,
     notes += merged
     bounds = [t for t, _ in source.chapters] + [source.duration_s]
     marks = [(start, end, title) for (start, title), end in zip(source.chapters, bounds[1:])]
-    render_video(source, out, WIDE, 0.0, source.duration_s, marks, ["-i", f"file:{source.mp3}"], progress)
+    render_video(source, out, WIDE, 0.0, source.duration_s, marks, ["-i", f"file:{source.mp3}"], progress, sign=sign,
+                 show=show)
     write_atomic(youtube, youtube_text(source.title, source.comment, chapters))
     return VideoResult(out, youtube, out.stat().st_size, source.duration_s, tuple(notes))
 
 
 def render_video(source: EpisodeSource, out: Path, layout: Layout, start: float, end: float,
                  chapters: list[tuple[float, float, str]], audio: list[str],
-                 progress: Callable[[float, float], None] | None, audio_filter: str | None = None) -> None:
+                 progress: Callable[[float, float], None] | None, audio_filter: str | None = None, sign: bool = True,
+                 show: ShowSettings | None = None) -> None:
     """The MP4 of `source` from `start` to `end` in `layout`; `chapters` in its own time."""
     tags = {"title": source.title, "artist": source.artist, "album_artist": source.artist, "album": source.album,
             "date": source.date, "comment": source.comment, "genre": "Podcast"}
     painter = Painter(layout, source.cover, source.title, source.album)
     shown = scenes(source, start, end)
-    show = load_settings(source.mp3.parent)
+    show = show or load_settings(source.mp3.parent)
     encode(out, painter, shown, audio, metadata_text(tags, chapters), source.cover, progress, audio_filter,
-           finish=lambda tmp: sign_derived(tmp, source.mp3, show, label=out))
+           finish=(lambda tmp: sign_derived(tmp, source.mp3, show, label=out)) if sign else None)
 
 
 def font_notes(source: EpisodeSource, cues) -> list[str]:
