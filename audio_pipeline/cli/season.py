@@ -27,10 +27,12 @@ def _report_validation(out: Path, quiet: bool) -> bool:
     """Validate what a season wrote; print each problem on stderr (the placeholder address
     among them, as a warning). True when it passes."""
     from ..publish.validate import errors, summary, validate_path
+    from ..publish.validate_problem import NOTE
 
     problems = validate_path(out)
     for p in problems:
-        click.echo(p.line(), err=True)
+        if p.severity != NOTE:  # what needs nothing done (whose credentials) is `validate`'s to say
+            click.echo(p.line(), err=True)
     if errors(problems) or not quiet:
         click.echo(summary(problems, out), err=bool(errors(problems)))
     return not errors(problems)
