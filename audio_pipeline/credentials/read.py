@@ -88,7 +88,7 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
     """The Content Credentials of `path` (or of `data`, the file's bytes already read)."""
     import c2pa
 
-    mime = FORMATS.get(path.suffix.lower(), "audio/mpeg")
+    mime = FORMATS.get(Path(path.name.removesuffix(".part")).suffix.lower(), "audio/mpeg")
     anchors = trust_anchors() if anchors is None else anchors
     if data is None:
         data = read_bytes(path, "file", limit=MAX_READ)

@@ -89,8 +89,9 @@ def _signer(key: SigningKey):
 
 
 def mime_of(path: Path) -> str:
+    """The C2PA format of a file by its name (a temporary ".EPISODE.pl1-x.mp3.part" by the name it is written for)."""
     try:
-        return FORMATS[path.suffix.lower()]
+        return FORMATS[Path(path.name.removesuffix(".part")).suffix.lower()]
     except KeyError:
         raise RenderError(f"{path}: C2PA signing takes {', '.join(FORMATS)} files") from None
 
