@@ -245,6 +245,13 @@ def test_chapter_image_link_and_ai_content_reach_the_json_the_feed_and_validate(
         ("Welcome", None, None),
         ("Results", "https://cdn.example.org/pl/01-art.chapter2.png", "https://example.org/paper#results")]
     assert (out / "01-art.chapter2.png").read_bytes() == (season / "figure.png").read_bytes()
+    # Apple reads a chapter's link and picture from the MP3's own CHAP frames.
+    from mutagen.id3 import ID3
+
+    chaps = sorted(ID3(out / "01-art.mp3").getall("CHAP"), key=lambda c: c.start_time)
+    assert [sorted(f[:4] for f in c.sub_frames) for c in chaps] == [["TIT2"], ["APIC", "TIT2", "WXXX"]]
+    assert chaps[1].sub_frames.getall("WXXX")[0].url == "https://example.org/paper#results"
+    assert chaps[1].sub_frames.getall("APIC")[0].data == (season / "figure.png").read_bytes()
     chapters = ET.parse(out / "feed.xml").getroot().find(f"channel/item/{{{PSC_NS}}}chapters")
     assert [(c.get("title"), c.get("href"), c.get("image")) for c in chapters] == [
         ("Welcome", None, None),

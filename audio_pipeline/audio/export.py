@@ -18,14 +18,14 @@ from typing import Iterable
 import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, CTOCFlags,
+    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, WXXX, CTOCFlags,
 )
 
 from .. import __version__
 from .assemble import ChapterMark
 from ..config import ExportConfig
 from ..errors import RenderError
-from ..files import write_problem
+from ..files import reason, write_problem
 from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 from ..script.read import EpisodeMeta, credits_sentence
 from ..script.soundbite import parse_tag, tag_text
@@ -232,6 +232,22 @@ SOUNDBITE = f"{MARK} soundbite"
 (the feed's podcast:soundbite, and the span `clip` cuts by default)."""
 
 
+def _chapter_frames(c: ChapterMark) -> list:
+    """A chapter's title, and its link and image where the script gives them: Apple Podcasts
+    reads them from the MP3's own CHAP frames (a WXXX link, an APIC picture)."""
+    frames: list = [TIT2(encoding=3, text=c.title)]
+    if c.url:
+        frames.append(WXXX(encoding=0, desc="", url=c.url))
+    if c.img:
+        try:
+            data = Path(c.img).read_bytes()  # checked like the cover when the script was read
+        except OSError as e:
+            raise RenderError(f"cannot read the chapter image {c.img} ({reason(e)}); render again") from None
+        mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        frames.append(APIC(encoding=3, mime=mime, type=0, desc=c.title[:64], data=data))
+    return frames
+
+
 def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None,
                people: list[tuple[str, str]] = (), soundbite: tuple[float, float] | None = None) -> None:
     """`artist`: the host (the voice listeners hear); `people`: (name, role) of the rest of the cast,
@@ -269,7 +285,7 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
                 element_id=cid,
                 start_time=round(c.start * 1000),
                 end_time=round(c.end * 1000),
-                sub_frames=[TIT2(encoding=3, text=c.title)],
+                sub_frames=_chapter_frames(c),
             )
         )
     tags.add(

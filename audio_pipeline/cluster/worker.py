@@ -111,7 +111,9 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
         artist = host_of(cast) or (show.artist if show else DEFAULT_ARTIST)
         bite = meta.soundbite and resolve(meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences],
                                           timeline.duration, work.name)
-        write_tags(mp3, meta, timeline.chapters, artist, work.cover or cover,
+        # A node need not hold the show's files: chapter pictures stay with the driver's renders.
+        chapters = [replace(c, img=None) for c in timeline.chapters]
+        write_tags(mp3, meta, chapters, artist, work.cover or cover,
                    people=people_of(cast, {s.speaker for s in work.episode.sentences()}), soundbite=bite or None)
         check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
         transcript, chapters = transcript_vtt(timeline), chapters_json(timeline, work.episode.meta.title)
