@@ -191,3 +191,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.originalname in SLOW_TESTS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def with_nested_chapters(mp3: Path, depth: int) -> bytes:
+    """The MP3's audio behind an ID3 v2.3 tag of CHAP frames each embedding the next, `depth`
+    deep: a hostile tag that recursive readers overflow on."""
+    import struct
+
+    def frame(fid: bytes, data: bytes) -> bytes:
+        return fid + struct.pack(">I", len(data)) + b"\0\0" + data
+
+    inner = frame(b"TIT2", b"\x03t\x00")
+    for i in range(depth):
+        inner = frame(b"CHAP", f"c{i}".encode() + b"\0" + struct.pack(">IIII", 0, 1000, 0xFFFFFFFF, 0xFFFFFFFF) + inner)
+    size = bytes((len(inner) >> s) & 0x7F for s in (21, 14, 7, 0))
+    raw = mp3.read_bytes()
+    return b"ID3\x03\x00\x00" + size + inner + raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])):]

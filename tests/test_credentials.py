@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.conftest import TINY_EPISODE, ffprobe, refused_in_one_line, run_cli
+from tests.conftest import TINY_EPISODE, ffprobe, refused_in_one_line, run_cli, with_nested_chapters
 
 c2pa = pytest.importorskip("c2pa")
 
@@ -299,18 +299,8 @@ def test_a_key_kept_in_the_show_folder_is_refused(tmp_path):
 def test_chapters_nested_hundreds_deep_never_crash_the_reader(signed, tmp_path):
     """The C2PA library's ID3 reader overflows its stack (SIGSEGV) on CHAP frames nested a few
     hundred deep: validate refuses such a tag before handing it over."""
-    import struct
-
-    def frame(fid: bytes, data: bytes) -> bytes:
-        return fid + struct.pack(">I", len(data)) + b"\0\0" + data
-
-    inner = frame(b"TIT2", b"\x03t\x00")
-    for i in range(400):
-        inner = frame(b"CHAP", f"c{i}".encode() + b"\0" + struct.pack(">IIII", 0, 1000, 0xFFFFFFFF, 0xFFFFFFFF) + inner)
-    size = bytes((len(inner) >> s) & 0x7F for s in (21, 14, 7, 0))
-    raw = signed[0].read_bytes()
     mp3 = tmp_path / "deep.mp3"
-    mp3.write_bytes(b"ID3\x03\x00\x00" + size + inner + raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])):])
+    mp3.write_bytes(with_nested_chapters(signed[0], 400))
     proc = run_cli("validate", mp3)
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)  # not -11
     assert "nests chapters more than 8 deep" in proc.stdout

@@ -11,7 +11,6 @@ import io
 import os
 import re
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from audio_pipeline.publish.feed import FeedItem, ShowSettings, episode_guid, wr
 from audio_pipeline.script.episode import EpisodeMeta
 from audio_pipeline.show import load_show
 
-from .conftest import ROOT, need, run_cli
+from .conftest import ROOT, need, run_cli, with_nested_chapters
 
 SHOW = ShowSettings(base_url="https://cdn.example.org/pl/")
 
@@ -114,16 +113,8 @@ def test_an_enclosure_length_int_cannot_read_is_one_line(folder, length):
 
 def test_chapters_nested_1500_deep_are_one_line(folder):
     """H9: CHAP frames embedding each other exhaust Python's stack inside mutagen."""
-    def frame(fid: bytes, data: bytes) -> bytes:
-        return fid + struct.pack(">I", len(data)) + b"\0\0" + data
-
-    inner = frame(b"TIT2", b"\x03t\x00")
-    for i in range(1500):
-        inner = frame(b"CHAP", f"c{i}".encode() + b"\0" + struct.pack(">IIII", 0, 1000, 0xFFFFFFFF, 0xFFFFFFFF) + inner)
-    size = bytes((len(inner) >> s) & 0x7F for s in (21, 14, 7, 0))
     mp3 = folder / "ep.mp3"
-    audio = mp3.read_bytes()[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(mp3.read_bytes()[6:10])):]
-    mp3.write_bytes(b"ID3\x03\x00\x00" + size + inner + audio)
+    mp3.write_bytes(with_nested_chapters(mp3, 1500))
     _named(mp3, "ep.mp3", "nests frames inside frames")
     code, lines = _validate(folder / "feed.xml")  # the feed reads the MP3's length through the same tag
     assert "Traceback" not in "\n".join(lines)

@@ -85,8 +85,9 @@ class Driver:
         self.gpu = self._wants_gpu()
         # Each season's signing key, checked before any audio is made; only this process holds
         # it: the workers hand back unsigned MP3s and the driver signs them as it writes them.
-        self.keys = {id(j.season): signing_key_for(j.season.options.show or load_settings(j.season.folder),
-                                                   j.season.options.sign) for j in jobs}
+        self.shows = {id(j.season): j.season.options.show or load_settings(j.season.folder) for j in jobs}
+        self.keys = {id(j.season): signing_key_for(self.shows[id(j.season)], j.season.options.sign)
+                     for j in {id(j.season): j for j in jobs}.values()}
 
     def _wants_gpu(self) -> bool:
         devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
@@ -267,7 +268,7 @@ class Driver:
             srt = srt_path(job.mp3)
             staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
             mp3 = stage_bytes(stack, job.mp3, out.mp3)
-            show = job.season.options.show or load_settings(job.season.folder)
+            show = self.shows[id(job.season)]
             if key := self.keys.get(id(job.season)):
                 sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, show)), key, job.mp3)
                 check_complete(mp3, out.duration, job.mp3)

@@ -21,7 +21,8 @@ from typing import Final
 
 from ..files import read_bytes
 from .keys import CA_FILE, signing_dir
-from .sign import AGENT, EPISODE_ASSERTION, FORMATS, GENERATED
+from ..errors import PaperLedgeError
+from .sign import AGENT, EPISODE_ASSERTION, GENERATED, format_of
 
 MAX_READ: Final = 2 * 1024**3
 MAX_ID3_NESTING: Final = 8
@@ -80,7 +81,7 @@ def trust_anchors() -> str:
     path = signing_dir() / CA_FILE
     try:
         return read_bytes(path, "show CA", limit=256 * 1024).decode("ascii", "replace")
-    except Exception:  # no key made here yet, or an unreadable one: nothing is trusted
+    except PaperLedgeError:  # no key made here yet, or an unreadable one: nothing is trusted
         return ""
 
 
@@ -88,7 +89,7 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
     """The Content Credentials of `path` (or of `data`, the file's bytes already read)."""
     import c2pa
 
-    mime = FORMATS.get(Path(path.name.removesuffix(".part")).suffix.lower(), "audio/mpeg")
+    mime = format_of(path) or "audio/mpeg"
     anchors = trust_anchors() if anchors is None else anchors
     if data is None:
         data = read_bytes(path, "file", limit=MAX_READ)

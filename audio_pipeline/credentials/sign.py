@@ -88,12 +88,16 @@ def _signer(key: SigningKey):
     return c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, key.chain_pem, key.key_pem, None))
 
 
+def format_of(path: Path) -> str | None:
+    """The C2PA format of a file by its name (a temporary ".EPISODE.pl1-x.mp3.part" by the name it
+    is written for); None for a kind C2PA cannot carry here."""
+    return FORMATS.get(Path(path.name.removesuffix(".part")).suffix.lower())
+
+
 def mime_of(path: Path) -> str:
-    """The C2PA format of a file by its name (a temporary ".EPISODE.pl1-x.mp3.part" by the name it is written for)."""
-    try:
-        return FORMATS[Path(path.name.removesuffix(".part")).suffix.lower()]
-    except KeyError:
-        raise RenderError(f"{path}: C2PA signing takes {', '.join(FORMATS)} files") from None
+    if (mime := format_of(path)) is None:
+        raise RenderError(f"{path}: C2PA signing takes {', '.join(FORMATS)} files")
+    return mime
 
 
 def sign_in_place(path: Path, manifest_json: dict, key: SigningKey, label: Path | None = None,
