@@ -24,7 +24,6 @@ from .audio.export import check_complete, write_tags, written_by_us
 from .credentials import EpisodeFacts, manifest, sign_in_place, signing_key_for
 from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
 from .audio.ffmpeg import Loudness
-from .audio.loudness import preload
 from .audio.to_target import master_and_encode
 from .audio.watermark import MARK, missing as watermark_missing
 from .script.cast import host_of, people_of
@@ -191,15 +190,9 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         done = 0
-        meter_loading = False
 
         def step(n: int) -> None:
-            nonlocal done, meter_loading
-            if n and not meter_loading:
-                # Once the first sentence is in (the workers already forked, so they do not
-                # carry it): the meter's imports load while the rest synthesise.
-                preload()
-                meter_loading = True
+            nonlocal done
             done += n
             if progress:
                 progress(done, len(sentences))

@@ -170,31 +170,9 @@ def test_a_render_whose_timeline_lost_a_sentence_fails_and_writes_nothing(tmp_pa
     assert not out.exists() and list((tmp_path / "out").iterdir()) == []
 
 
-def test_mastering_never_imports_scipy_beside_the_meters_background_import():
-    # scipy's lazily loaded submodules break when two threads import them at once
-    # ("KeyError: 'scipy'", a traceback in about one render in ten): mastering waits for
-    # the render's background import of the meter before it imports scipy itself.
-    import subprocess
-    import sys
-
-    code = (
-        "import numpy as np\n"
-        "from audio_pipeline.audio.loudness import preload\n"
-        "thread = preload()\n"
-        "from audio_pipeline.audio.master import compressor_db\n"
-        "from audio_pipeline.config import MasterConfig\n"
-        "compressor_db(np.zeros(100), -20.0, MasterConfig(), 0.01)\n"
-        "print('still importing' if thread.is_alive() else 'finished')\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-500:]
-    assert run.stdout.strip() == "finished"
-
-
-
 def test_a_parallel_render_forks_its_workers_before_it_reports_cached_sentences(tmp_path):
-    """With a few sentences already cached, the render's first progress report (which starts the
-    meter's background import) came before the synthesis workers were forked; a worker forked
+    """With a few sentences already cached, the render's first progress report (where a caller may
+    start a thread) came before the synthesis workers were forked; a worker forked
     while that thread held an import lock waited on it for ever (seen: an episode whose greeting
     an earlier one had cached, hung for 50 minutes). Every report now comes after the fork."""
     import multiprocessing

@@ -16,7 +16,8 @@ import numpy as np
 import soxr
 
 from ..config import MasterConfig
-from .loudness import BLOCK, Frames, Reader, gated_loudness, meter_ready
+from .filters import moving_average, running_minimum
+from .loudness import BLOCK, Frames, Reader, gated_loudness
 
 
 @dataclass
@@ -28,10 +29,6 @@ class MasterPlan:
     """Gain and compression together, per frame; interpolated between frame centres."""
 
 
-# scipy.ndimage is imported where it is used: a second of start-up that `paperledge text`
-# (which reaches this module through render) never needs.
-
-
 def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfig, hop_s: float) -> np.ndarray:
     """Gain change of a gentle speech compressor, per frame.
 
@@ -39,18 +36,12 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     smoothed with no phase lag (offline, so no attack delay), which keeps consonants
     from being squashed ahead of the vowel that follows.
     """
-    meter_ready()  # never import scipy beside the background import
-    from scipy.ndimage import uniform_filter1d
-
     reduction = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / config.compressor_ratio))
-    return uniform_filter1d(reduction, size=max(1, round(config.compressor_smooth_s / hop_s)), mode="nearest")
+    return moving_average(reduction, max(1, round(config.compressor_smooth_s / hop_s)))
 
 
 def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
     """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
-    meter_ready()  # never import scipy beside the background import
-    from scipy.ndimage import minimum_filter1d
-
     target_lufs = config.target_lufs
     ceiling = config.true_peak_dbtp - config.limiter_headroom_db - ceiling_shift_db
     hop_s = frames.hop / rate
@@ -69,9 +60,7 @@ def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float =
     def outcome(gain: float) -> tuple[np.ndarray, float]:
         g = gain + compressor_db(level + gain, threshold, config, hop_s)
         # What the limiter will take, frame by frame, held through its release.
-        limit = minimum_filter1d(
-            np.minimum(0.0, ceiling - (peak_db + g)), size=hold + 2, origin=hold - (hold + 2) // 2, mode="nearest"
-        )
+        limit = running_minimum(np.minimum(0.0, ceiling - (peak_db + g)), hold + 2, origin=hold - (hold + 2) // 2)
         return g, gated_loudness(frames.k_energy * 10 ** ((g + limit) / 10), frames.hop, rate)
 
     gain = aim - measured
@@ -126,9 +115,6 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample
     value averaged at n is a minimum over a window containing n, so the smoothed
     gain never exceeds needed[n]: peaks are caught, never clipped.
     """
-    meter_ready()  # never import scipy beside the background import
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     ones = np.ones(x.size, dtype=np.float32)
     # Interpolation adds at most a few dB over the sample peak: only look closer there.
     if x.size == 0 or np.max(np.abs(x)) < ceiling * 0.5:
@@ -140,5 +126,5 @@ def limiter_gain(x: np.ndarray, ceiling: float, ramp: int, hold: int, oversample
     half = ramp // 2 + 1
     size = hold + 2 * half + 1
     # origin shifts the window so it spans [n - hold - half, n + half].
-    held = minimum_filter1d(needed, size=size, origin=(hold + half) - size // 2, mode="nearest")
-    return uniform_filter1d(held, size=2 * half - 1, mode="nearest")
+    held = running_minimum(needed, size, origin=(hold + half) - size // 2)
+    return moving_average(held, 2 * half - 1)

@@ -89,7 +89,7 @@ def _model():
 def _to(x: np.ndarray, rate: int, to: int) -> np.ndarray:
     if rate == to:
         return x.astype(np.float64)
-    from scipy.signal import resample_poly  # scipy loads in the background while a render synthesises
+    from scipy.signal import resample_poly  # a second to import: only a marked render pays it
 
     g = np.gcd(rate, to)
     return resample_poly(x.astype(np.float64), to // g, rate // g)

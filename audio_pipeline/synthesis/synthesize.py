@@ -97,7 +97,7 @@ def synthesize_all(
         try:
             futures = {pool.submit(_worker_synthesize, key, text): key for key, text in todo.items()}
             # Only now, with every worker forked (at the first submit), may the caller start
-            # threads (the render's meter import): a worker forked while another thread held
+            # threads (from its progress callback): a worker forked while another thread held
             # an import lock waited on it for ever.
             progress(cached)
             for future in as_completed(futures):
