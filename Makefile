@@ -108,8 +108,7 @@ bench-check: setup system-deps
 # One pattern rule per episode: make's own dependency tracking skips unchanged ones,
 # and `make -j` renders several at once (the sentence cache is safe to share).
 season: $(SEASON_MP3S) $(SEASON_MP4S)
-	$(BIN)/paperledge feed $(SEASON) -o $(OUT) $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only) $(if $(ALTERNATES),--alternates $(ALTERNATES))
-	$(BIN)/paperledge validate $(OUT)
+	$(BIN)/paperledge feed $(SEASON) -o $(OUT) --validate $(if $(MAX_WER),--max-wer $(MAX_WER)) $(if $(VOICE),--voice $(VOICE)) $(if $(APPROVED),--approved-only) $(if $(ALTERNATES),--alternates $(ALTERNATES))
 
 $(OUT)/%.mp3: $(SEASON)/%.md $(RENDER_DEPS)
 	@mkdir -p $(@D)

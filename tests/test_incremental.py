@@ -198,3 +198,16 @@ def test_damaged_facts_are_ignored_and_rebuilt(season, damage):
     assert proc.returncode == 0, proc.stderr
     assert (out / "feed.xml").read_bytes() == before
     assert len(json.loads((out / FACTS).read_text(encoding="utf-8"))["mp3s"]) == 2
+
+
+def test_feed_then_validate_in_one_process_reports_as_validate_does(season):
+    """`make season` ends with `feed --validate`: the feed, then `validate`'s own report and
+    exit status, without a second start-up."""
+    src, out, _ = season
+    proc = run_cli("feed", src, "-o", out, "--validate")
+    assert proc.returncode == 0 and "ready to publish" in proc.stdout, proc.stdout + proc.stderr
+    _flip_frame_header(out / "01-episode.mp3")
+    both, alone = run_cli("feed", src, "-o", out, "--validate"), run_cli("validate", out)
+    assert both.returncode == alone.returncode == 1, both.stdout + both.stderr
+    report = [line for line in both.stdout.splitlines() if "breaks off" in line]
+    assert report and report == [line for line in alone.stdout.splitlines() if "breaks off" in line]

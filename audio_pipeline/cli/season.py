@@ -190,8 +190,10 @@ def _alternates_of(season_dir: Path, out: Path, alternates: tuple[str, ...] | No
 @click.option("--alternates", metavar="aac,opus",
               help="First make EPISODE.m4a and/or EPISODE.opus beside each MP3 where missing or made from another MP3 "
                    "[default: show.toml's [feed] alternates].")
+@click.option("--validate", "then_validate", is_flag=True,
+              help="Then validate OUTDIR as `paperledge validate OUTDIR` does, in this same process (exit status 1 on an error).")
 @show_option
-def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates):
+def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates, then_validate):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
     from ..publish.alternates import parse_alternates
     from ..publish.season import write_season_feed
@@ -205,6 +207,9 @@ def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates):
         click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
                    f"{', '.join(refused)}", err=True)
         sys.exit(3)
+    # `make season` validates what it just wrote: one process, not a second start-up and import.
+    if then_validate and not _print_validation(out_dir):
+        sys.exit(1)
 
 
 @click.command()
@@ -220,7 +225,6 @@ def validate(path, bitrate, target_lufs, quiet):
     from dataclasses import replace
 
     from ..config import RenderConfig
-    from ..publish.validate import errors, summary, validate_path
 
     config = RenderConfig()
     if bitrate:
@@ -229,14 +233,22 @@ def validate(path, bitrate, target_lufs, quiet):
         config = replace(config, master=replace(config.master, target_lufs=target_lufs))
     if not path.strip():  # Path("") would be the current folder
         raise PaperLedgeError("give the MP3, feed.xml or season output folder to validate")
-    path = Path(path)
-    problems = validate_path(path, config)
+    if not _print_validation(Path(path), config, quiet):
+        sys.exit(1)
+
+
+def _print_validation(path: Path, config=None, quiet: bool = False) -> bool:
+    """`validate`'s report of `path` on stdout: a line per problem, then the summary. True when
+    nothing is an error."""
+    from ..config import RenderConfig
+    from ..publish.validate import errors, summary, validate_path
+
+    problems = validate_path(path, config or RenderConfig())
     for p in problems:
         click.echo(p.line())
     if not quiet or errors(problems):
         click.echo(summary(problems, path))
-    if errors(problems):
-        sys.exit(1)
+    return not errors(problems)
 
 
 @click.command("import-page")
