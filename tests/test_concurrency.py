@@ -196,3 +196,33 @@ def test_a_parallel_render_forks_its_workers_before_it_reports_cached_sentences(
     result = render(second, RenderOptions(output=tmp_path / "second.mp3", cache_dir=cache, jobs=2), progress)
     assert result.output.is_file()
     assert workers_at_first_report == [2]
+
+
+def test_render_check_loads_the_recogniser_only_after_the_synthesis_workers_are_done(tmp_path, monkeypatch):
+    """`render --check` loads the recogniser on a thread while the episode renders. Started before
+    the synthesis workers were forked, a worker could be forked while that thread was inside an
+    import, and wait on the module's lock for ever: it starts once synthesis is over."""
+    import multiprocessing
+
+    from audio_pipeline.check import asr
+    from audio_pipeline.check.retake import render_checked
+    from audio_pipeline.render import RenderOptions
+
+    words = ["river", "stone", "cloud", "field", "light", "ember", "grove", "tide", "north", "quiet"]
+    body = " ".join(f"Sentence {i} is about the {words[i % 10]} and the {words[(i * 7) % 10]}." for i in range(20))
+    script = tmp_path / "ep.md"
+    script.write_text(f"---\ntitle: Twenty\nvoice: heart\n---\n\n{body}\n", encoding="utf-8")
+    stages: list[str] = []
+    at_load: list[tuple[list[str], int]] = []
+    real = asr.load_soon
+
+    def load_soon(name, cfg):
+        at_load.append((list(stages), len(multiprocessing.active_children())))
+        return real(name, cfg)
+
+    monkeypatch.setattr(asr, "load_soon", load_soon)
+    options = RenderOptions(output=tmp_path / "ep.mp3", cache_dir=None, jobs=2, stages=stages.append)
+    checked = render_checked(script, options, retakes=0, fix=False)
+    assert checked.result.synthesis.workers == 2  # the render did fork its workers
+    assert at_load and at_load[0] == (["synthesis"], 0), at_load
+    assert checked.report.sentences and checked.check_file.is_file()

@@ -263,10 +263,19 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     if options.cache_dir is None and (retakes > 0 or fix):
         raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
     refuse_foreign(Path(options.output) if options.output else default_output(script))
-    options = replace(options, keep_audio=True)
     from .asr import load_soon
 
-    load_soon(cfg.asr_model, cfg)  # the recogniser loads while the episode renders
+    told = options.stages or getattr(progress, "stage", None) or (lambda name: None)
+
+    def stage(name: str) -> None:
+        # The recogniser loads on a thread of its own while the episode is assembled and
+        # mastered: not sooner, since a synthesis worker forked while that thread was inside
+        # an import would wait on the module's lock for ever.
+        if name == "assembly":
+            load_soon(cfg.asr_model, cfg)
+        told(name)
+
+    options = replace(options, keep_audio=True, stages=stage)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = render(script, options, progress)
