@@ -16,8 +16,8 @@ GPU_PYTHON ?= $(if $(wildcard $(COQUI_BIN)/python),$(COQUI_BIN)/python,python3)
 setup-coqui: $(COQUI_BIN)/paperledge
 
 $(COQUI_BIN)/paperledge: pyproject.toml
-	@free=$$(df -Pk . | awk 'NR==2 {print $$4}'); [ "$$free" -ge 10485760 ] || { \
-	  echo "setup-coqui: PyTorch's CUDA build needs about 10 GB free here, and $$((free / 1048576)) GB are left" >&2; exit 1; }
+	@[ -x $(COQUI_BIN)/python ] || { free=$$(df -Pk . | awk 'NR==2 {print $$4}'); [ "$$free" -ge 10485760 ] || { \
+	  echo "setup-coqui: PyTorch's CUDA build needs about 10 GB free here, and $$((free / 1048576)) GB are left" >&2; exit 1; }; }
 	$(PYTHON) -m venv $(COQUI_VENV)
 	$(COQUI_BIN)/python -m pip install -q --upgrade pip
 	$(COQUI_BIN)/python -m pip install -q -e '.[coqui,watermark,dev]'

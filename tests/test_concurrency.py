@@ -198,6 +198,7 @@ def test_a_parallel_render_forks_its_workers_before_it_reports_cached_sentences(
     assert workers_at_first_report == [2]
 
 
+@pytest.mark.check
 def test_render_check_loads_the_recogniser_only_after_the_synthesis_workers_are_done(tmp_path, monkeypatch):
     """`render --check` loads the recogniser on a thread while the episode renders. Started before
     the synthesis workers were forked, a worker could be forked while that thread was inside an

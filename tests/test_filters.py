@@ -51,9 +51,12 @@ def test_moving_average_and_running_minimum_are_scipys(values, size, shift):
     assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6 * max(1.0, float(np.max(np.abs(x)))))
 
 
-def test_a_window_outside_itself_is_refused():
-    with pytest.raises(ValueError):
-        running_minimum(np.zeros(10, dtype=np.float32), 4, origin=3)
+@pytest.mark.parametrize("size, origin", [(4, 3), (4, -3), (1, 1), (0, 0), (-2, 0)])
+@pytest.mark.parametrize("length", [0, 10])
+def test_a_window_outside_itself_is_refused(size, origin, length):
+    for f in (running_minimum, moving_average):
+        with pytest.raises(ValueError):
+            f(np.zeros(length, dtype=np.float32), size, origin)
 
 
 def test_a_render_imports_neither_scipy_signal_nor_scipy_ndimage(tmp_path):

@@ -205,7 +205,7 @@ def test_feed_then_validate_in_one_process_reports_as_validate_does(season):
     exit status, without a second start-up."""
     src, out, _ = season
     proc = run_cli("feed", src, "-o", out, "--validate")
-    assert proc.returncode == 0 and "ready to publish" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and f"{out}: ready to publish" in proc.stdout, proc.stdout + proc.stderr
     _flip_frame_header(out / "01-episode.mp3")
     both, alone = run_cli("feed", src, "-o", out, "--validate"), run_cli("validate", out)
     assert both.returncode == alone.returncode == 1, both.stdout + both.stderr

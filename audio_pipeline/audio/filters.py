@@ -96,15 +96,16 @@ def _padded(x: np.ndarray, size: int, origin: int) -> np.ndarray:
     """`x` with its edge samples repeated so that window i is padded[i : i + size], the window
     scipy.ndimage places for output i (`origin` shifting it left)."""
     left = size // 2 + origin
-    if not 0 <= left < size:
-        raise ValueError("origin outside the window")
+    if size < 1 or not 0 <= left < size:
+        raise ValueError("a window of at least one sample, with its origin inside it")
     return np.concatenate([np.repeat(x[:1], left), x, np.repeat(x[-1:], size - 1 - left)])
 
 
 def moving_average(x: np.ndarray, size: int, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.uniform_filter1d(x, size, mode="nearest", origin=origin)."""
     x = np.asarray(x)
-    if x.size == 0 or size <= 1:
+    _padded(x[:0], size, origin)  # the window itself is checked even where no sample needs it
+    if x.size == 0 or size == 1:
         return x.copy()
     sums = np.concatenate([[0.0], np.cumsum(_padded(x, size, origin), dtype=np.float64)])
     return ((sums[size:] - sums[:-size]) / size).astype(x.dtype, copy=False)
@@ -113,7 +114,8 @@ def moving_average(x: np.ndarray, size: int, origin: int = 0) -> np.ndarray:
 def running_minimum(x: np.ndarray, size: int, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.minimum_filter1d(x, size, mode="nearest", origin=origin)."""
     x = np.asarray(x)
-    if x.size == 0 or size <= 1:
+    _padded(x[:0], size, origin)  # the window itself is checked even where no sample needs it
+    if x.size == 0 or size == 1:
         return x.copy()
     p = _padded(x, size, origin)
     blocks = -(-p.size // size)
