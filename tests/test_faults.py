@@ -241,3 +241,29 @@ def test_cache_entries_swapped_on_disk_are_made_again(tmp_path, deterministic_vo
     report = render_result(script, second, cache, voice=str(deterministic_voice)).synthesis
     assert (report.synthesized, report.cached) == (2, 2)
     assert vtt_cues(second.with_suffix(".vtt")) == vtt_cues(first.with_suffix(".vtt"))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_an_engine_that_returns_samples_that_are_not_numbers_is_one_error_never_an_mp3(tmp_path, monkeypatch, bad):
+    """A damaged model can return NaN or infinite samples: mastering would carry them to the
+    encoder. The real voice is run, with one of its sentences damaged on the way out."""
+    from audio_pipeline.errors import RenderError
+    from audio_pipeline.synthesis.engines.hibari import HibariEngine
+
+    real = HibariEngine.synthesize
+
+    def damaged(self, text):
+        audio = real(self, text)
+        if "second" in text:
+            audio = audio.copy()
+            audio[audio.size // 2] = bad
+        return audio
+
+    monkeypatch.setattr(HibariEngine, "synthesize", damaged)
+    script = tmp_path / "ep.md"
+    script.write_text("---\ntitle: Damaged\nvoice: heart\n---\n\nThe first sentence. The second sentence.\n", encoding="utf-8")
+    out = tmp_path / "out" / "ep.mp3"
+    with pytest.raises(RenderError, match="not numbers") as failed:
+        render_result(script, out, tmp_path / "cache", jobs=1)
+    assert "\n" not in str(failed.value) and "second sentence" in str(failed.value)
+    assert (list(out.parent.iterdir()) if out.parent.exists() else []) == []

@@ -18,6 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from .cache import CacheEntry, SentenceCache, sentence_key
 from .engines.base import Engine, create_engine
 from ..errors import RenderError
@@ -136,6 +138,9 @@ def _synthesize_one(engine: Engine, cache: SentenceCache, key: str, text: str) -
 def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> CacheEntry:
     if audio.size == 0:
         raise RenderError(f"the engine produced no audio for: {text[:80]!r}")
+    if not np.isfinite(audio).all():  # mastered, NaN would reach the encoder as noise or silence
+        raise RenderError(f"the engine produced samples that are not numbers (NaN or infinity) for: {text[:80]!r}; "
+                          "nothing was written at the output path")
     return cache.put(key, audio, engine.sample_rate)
 
 
