@@ -112,16 +112,25 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
     return loudness
 
 
+def syncsafe(four: bytes) -> int:
+    """An ID3v2 size: four bytes of seven bits each (0 for fewer than four)."""
+    return (four[0] & 0x7F) << 21 | (four[1] & 0x7F) << 14 | (four[2] & 0x7F) << 7 | four[3] & 0x7F if len(four) == 4 else 0
+
+
+def id3_length(head: bytes) -> int:
+    """Bytes of the ID3v2 tag that `head` (a file's first ten bytes or more) starts with, header
+    and footer included: where the audio starts. 0 without a tag."""
+    if head[:3] != b"ID3" or len(head) < 10:
+        return 0
+    return 10 + syncsafe(head[6:10]) + (10 if head[5] & 0x10 else 0)
+
+
 def check_complete(path: Path, seconds: float, label: Path | None = None) -> None:
     """Raise unless `path` is a whole MP3 of at least `seconds`: its Xing/Info frame
     counts the frames and bytes the encoder wrote, and the file must hold them all."""
     try:
         with open(path, "rb") as f:
-            head = f.read(10)
-            tag = 0
-            if head[:3] == b"ID3" and len(head) == 10:  # tags come first: skip them
-                tag = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
-                tag += 10 if head[5] & 0x10 else 0
+            tag = id3_length(f.read(10))  # tags come first: skip them
             f.seek(tag)
             head = f.read(4096)
         size = path.stat().st_size - tag
@@ -232,6 +241,11 @@ SOUNDBITE = f"{MARK} soundbite"
 (the feed's podcast:soundbite, and the span `clip` cuts by default)."""
 
 
+def _picture_mime(data: bytes) -> str:
+    """A picture already checked to be a JPEG or a PNG: which of the two."""
+    return "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+
+
 def _chapter_frames(c: ChapterMark) -> list:
     """A chapter's title, and its link and image where the script gives them: Apple Podcasts
     reads them from the MP3's own CHAP frames (a WXXX link, an APIC picture)."""
@@ -243,8 +257,7 @@ def _chapter_frames(c: ChapterMark) -> list:
             data = Path(c.img).read_bytes()  # checked like the cover when the script was read
         except OSError as e:
             raise RenderError(f"cannot read the chapter image {c.img} ({reason(e)}); render again") from None
-        mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-        frames.append(APIC(encoding=3, mime=mime, type=0, desc=c.title[:64], data=data))
+        frames.append(APIC(encoding=3, mime=_picture_mime(data), type=0, desc=c.title[:64], data=data))
     return frames
 
 
@@ -276,8 +289,7 @@ def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artis
     if comment:
         tags.add(COMM(encoding=3, lang="eng", desc="", text=comment))
     if cover:
-        mime = "image/png" if cover.startswith(b"\x89PNG") else "image/jpeg"
-        tags.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=cover))
+        tags.add(APIC(encoding=3, mime=_picture_mime(cover), type=3, desc="Cover", data=cover))
     ids = [f"chp{i}" for i in range(len(chapters))]
     for cid, c in zip(ids, chapters):
         tags.add(

@@ -86,7 +86,7 @@ def load_soon(name: str, cfg) -> Future:
     on a thread of its own: CTranslate2 lets the rest of the program go on meanwhile
     (reading the transcript, decoding the audio). The future holds the model, or the
     one-line error."""
-    _enough_address_space(cfg)
+    enough_address_space(cfg)
     workers, threads = workers_and_threads(cfg)
     key = (name, threads, workers)
     if key not in _loading:
@@ -105,7 +105,8 @@ def load_soon(name: str, cfg) -> Future:
     return _loading[key]
 
 
-def _enough_address_space(cfg) -> None:
+def enough_address_space(cfg) -> None:
+    """One line, before any work, when `ulimit -v` leaves the recogniser too little to load."""
     import resource
 
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)

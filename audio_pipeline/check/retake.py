@@ -263,9 +263,9 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
     if options.cache_dir is None and (retakes > 0 or fix):
         raise PaperLedgeError("retakes and fixes keep their takes in the sentence cache: drop --no-cache, or use --retakes 0")
     refuse_foreign(Path(options.output) if options.output else default_output(script))
-    from .asr import _enough_address_space, load_soon
+    from .asr import enough_address_space, load_soon
 
-    _enough_address_space(cfg)  # a limit too low for the recogniser is said before any synthesis
+    enough_address_space(cfg)  # a limit too low for the recogniser is said before any synthesis
     told = options.stages or getattr(progress, "stage", None) or (lambda name: None)
 
     def stage(name: str) -> None:

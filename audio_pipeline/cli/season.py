@@ -26,16 +26,7 @@ def _warn_placeholder(season_dir: Path) -> None:
 def _report_validation(out: Path, quiet: bool) -> bool:
     """Validate what a season wrote; print each problem on stderr (the placeholder address
     among them, as a warning). True when it passes."""
-    from ..publish.validate import errors, summary, validate_path
-    from ..publish.validate_problem import NOTE
-
-    problems = validate_path(out)
-    for p in problems:
-        if p.severity != NOTE:  # what needs nothing done (whose credentials) is `validate`'s to say
-            click.echo(p.line(), err=True)
-    if errors(problems) or not quiet:
-        click.echo(summary(problems, out), err=bool(errors(problems)))
-    return not errors(problems)
+    return _print_validation(out, quiet=quiet, season=True)
 
 
 @click.command()
@@ -237,17 +228,20 @@ def validate(path, bitrate, target_lufs, quiet):
         sys.exit(1)
 
 
-def _print_validation(path: Path, config=None, quiet: bool = False) -> bool:
-    """`validate`'s report of `path` on stdout: a line per problem, then the summary. True when
-    nothing is an error."""
+def _print_validation(path: Path, config=None, quiet: bool = False, season: bool = False) -> bool:
+    """`validate`'s report of `path`: a line per problem, then the summary, on stdout. For a
+    season, on stderr, without the notes (what needs nothing done, whose credentials, is
+    `validate`'s to say), its summary on stderr only when it fails. True when nothing is an error."""
     from ..config import RenderConfig
     from ..publish.validate import errors, summary, validate_path
+    from ..publish.validate_problem import NOTE
 
     problems = validate_path(path, config or RenderConfig())
     for p in problems:
-        click.echo(p.line())
-    if not quiet or errors(problems):
-        click.echo(summary(problems, path))
+        if not (season and p.severity == NOTE):
+            click.echo(p.line(), err=season)
+    if errors(problems) or not quiet:
+        click.echo(summary(problems, path), err=season and bool(errors(problems)))
     return not errors(problems)
 
 

@@ -9,13 +9,14 @@ import os
 from collections import Counter, deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..audio import assets
 from ..synthesis.cache import SentenceCache
 from ..audio.export import check_complete
-from ..credentials import manifest, sign_derived, sign_in_place, signing_key_for
+from ..credentials import SigningKey, manifest, sign_derived_with, sign_in_place, signing_key_for
 from ..render import episode_facts
 from ..show import ShowSettings, load_settings
 from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
@@ -56,6 +57,16 @@ class SeasonPlan:
     video: bool = False
     """`season --video`: each episode's video too."""
 
+    @cached_property
+    def show(self) -> ShowSettings:
+        return self.options.show or load_settings(self.folder)
+
+    @cached_property
+    def key(self) -> SigningKey | None:
+        """The season's signing key, checked once; only the driver holds it: the workers hand
+        back unsigned MP3s and videos, signed here as they are written."""
+        return signing_key_for(self.show, self.options.sign)
+
 
 @dataclass
 class EpisodeJob:
@@ -83,11 +94,8 @@ class Driver:
         resources = ray.cluster_resources()
         self.cpus, self.gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
         self.gpu = self._wants_gpu()
-        # Each season's signing key, checked before any audio is made; only this process holds
-        # it: the workers hand back unsigned MP3s and the driver signs them as it writes them.
-        self.shows = {id(j.season): j.season.options.show or load_settings(j.season.folder) for j in jobs}
-        self.keys = {id(j.season): signing_key_for(self.shows[id(j.season)], j.season.options.sign)
-                     for j in {id(j.season): j for j in jobs}.values()}
+        for job in jobs:
+            _ = job.season.key  # each season's signing key, checked (once) before any audio is made
 
     def _wants_gpu(self) -> bool:
         devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
@@ -268,12 +276,11 @@ class Driver:
             srt = srt_path(job.mp3)
             staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
             mp3 = stage_bytes(stack, job.mp3, out.mp3)
-            show = self.shows[id(job.season)]
-            if key := self.keys.get(id(job.season)):
-                sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, show)), key, job.mp3)
+            if key := job.season.key:
+                sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, job.season.show)), key, job.mp3)
                 check_complete(mp3, out.duration, job.mp3)
             if out.video is not None:
-                staged += stage_video(stack, job.mp3, out.video, (mp3, show, job.season.options.sign))
+                staged += stage_video(stack, job.mp3, out.video, mp3, key)
             for temp, final in [*staged, (mp3, job.mp3)]:
                 with checked_write(final):
                     os.replace(temp, final)
@@ -318,23 +325,22 @@ def stage_bytes(stack: ExitStack, path: Path, data: bytes) -> Path:
     return tmp
 
 
-def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput, signing: tuple[Path, ShowSettings, bool]
+def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput, parent: Path, key: SigningKey | None
                 ) -> list[tuple[Path, Path]]:
     """The video and its YouTube text staged beside their places: (temporary file, final path).
-    `signing` is (the MP3 the video was made from, as written; the show; whether to sign): the
-    video is signed here, on the driver, as made from that MP3."""
+    With a `key`, the video is signed here, on the driver, as made from `parent` (the MP3 as
+    written, perhaps still in its temporary file)."""
     mp4, youtube = mp3.with_suffix(".mp4"), mp3.with_name(f"{mp3.stem}.youtube.txt")
     staged = stage_bytes(stack, mp4, video.mp4)
-    parent, show, sign = signing
-    sign_derived(staged, parent, show, sign, label=mp4)
+    if key is not None:
+        sign_derived_with(staged, parent, key, label=mp4)
     return [(staged, mp4), (stack_temp(stack, youtube, video.youtube), youtube)]
 
 
 def write_video(season: SeasonPlan, mp3: Path, video: VideoOutput, digest: str) -> None:
     """A video made on a worker for an episode rendered earlier: written atomically, then the state."""
     with ExitStack() as stack:
-        show = season.options.show or load_settings(season.folder)
-        for temp, final in stage_video(stack, mp3, video, (mp3, show, season.options.sign)):
+        for temp, final in stage_video(stack, mp3, video, mp3, season.key):
             with checked_write(final):
                 os.replace(temp, final)
     season.state[video_key(mp3)] = digest

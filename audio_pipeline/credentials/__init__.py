@@ -12,7 +12,7 @@ from .read import Credentials, read_credentials
 from .sign import EpisodeFacts, derived_manifest, manifest, prove, sign_in_place
 
 __all__ = ["Credentials", "EpisodeFacts", "SigningKey", "derived_manifest", "manifest", "read_credentials",
-           "sign_derived", "sign_in_place", "signing_key_for"]
+           "sign_derived", "sign_derived_with", "sign_in_place", "signing_key_for"]
 
 
 def signing_key_for(show: ShowSettings, sign: bool = True, show_folder: Path | None = None) -> SigningKey | None:
@@ -44,8 +44,13 @@ def sign_derived(path: Path, parent: Path, show: ShowSettings, sign: bool = True
     key = signing_key_for(show, sign)
     if key is None:
         return False
-    sign_in_place(path, derived_manifest(read_credentials(parent).title or parent.stem), key, label, parent=parent)
+    sign_derived_with(path, parent, key, label)
     return True
+
+
+def sign_derived_with(path: Path, parent: Path, key: SigningKey, label: Path | None = None) -> None:
+    """`sign_derived` with a key already checked (the Ray driver holds one per season)."""
+    sign_in_place(path, derived_manifest(read_credentials(parent).title or parent.stem), key, label, parent=parent)
 
 
 def _within(path: Path, script_folder: Path) -> bool:

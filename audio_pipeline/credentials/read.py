@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from ..audio.export import syncsafe
 from ..files import read_bytes
 from .keys import CA_FILE, signing_dir
 from ..errors import PaperLedgeError
@@ -153,7 +154,7 @@ def shallow_id3(data: bytes, limit: int = 0) -> bool:
     if data[3] == 2:  # three-letter frames, no CHAP: nothing nests
         return True
     v4 = data[3] == 4
-    end = min(len(data), 10 + _syncsafe(data[6:10]))
+    end = min(len(data), 10 + syncsafe(data[6:10]))
     work = [(10, end, 0)]
     while work:
         at, stop, depth = work.pop()
@@ -161,7 +162,7 @@ def shallow_id3(data: bytes, limit: int = 0) -> bool:
             fid = data[at:at + 4]
             if not fid.isalnum():
                 break  # padding, or the tag's end
-            size = _syncsafe(data[at + 4:at + 8]) if v4 else int.from_bytes(data[at + 4:at + 8], "big")
+            size = syncsafe(data[at + 4:at + 8]) if v4 else int.from_bytes(data[at + 4:at + 8], "big")
             body, at = at + 10, at + 10 + size
             if at > stop:
                 break
@@ -191,7 +192,3 @@ def _sub_frames(data: bytes, body: int, end: int, toc: bool) -> int | None:
             return None
         at += 1
     return at
-
-
-def _syncsafe(b: bytes) -> int:
-    return (b[0] & 0x7F) << 21 | (b[1] & 0x7F) << 14 | (b[2] & 0x7F) << 7 | (b[3] & 0x7F) if len(b) == 4 else 0

@@ -15,7 +15,7 @@ from mutagen.id3 import ID3, CTOCFlags, ID3NoHeaderError
 
 from ..config import COVER_MAX_BYTES, RenderConfig
 from ..errors import PaperLedgeError
-from ..audio.export import TAG_READ_ERRORS
+from ..audio.export import TAG_READ_ERRORS, id3_length
 from ..audio.ffmpeg import measure_command, parse_measurement
 from ..audio.sidecars import parse_chapters, read_cues, sidecar_paths, srt_path
 from .validate_problem import WARNING, Problem, credential_problems, plural
@@ -39,10 +39,7 @@ _VTT_REF = re.compile(r"&(?:amp|lt|gt|nbsp|lrm|rlm|#\d+|#x[0-9A-Fa-f]+);")
 
 
 def _audio_start(data: bytes) -> int:
-    if data[:3] == b"ID3" and len(data) >= 10:
-        size = sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
-        return 10 + size + (10 if data[5] & 0x10 else 0)
-    return 0
+    return id3_length(data)
 
 
 def _frame(data: bytes, at: int) -> tuple[int, int, int] | None:
