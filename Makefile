@@ -36,7 +36,7 @@ endif
 # What an episode's audio and tags depend on besides its script (this checkout is the show folder).
 RENDER_DEPS := $(wildcard voices/*.toml assets/* lexicon.toml show.toml $(SEASON)/show.toml) $(BIN)/paperledge
 
-.PHONY: setup system-deps demo test test-fast lint dist bench bench-text bench-floor bench-check bench-video season clean
+.PHONY: setup system-deps demo test test-fast lint typecheck docs dist bench bench-text bench-floor bench-check bench-video season clean
 
 setup: $(BIN)/paperledge
 
@@ -73,8 +73,19 @@ test: setup system-deps
 test-fast: setup system-deps
 	$(BIN)/python -m pytest -q -m "not slow and not install" -n 2
 
+# ruff: the mistakes and import order it checks (pyproject.toml), and its formatter's layout.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The manual (docs/, mkdocs.yml) built into site/ with MkDocs and its Material theme; --strict
+# fails on a broken link or a page left out of the navigation.
+docs: setup
+	$(BIN)/mkdocs build --strict --quiet -d site
+
+# mypy, configured in pyproject.toml: every function body checked, typed or not.
+typecheck: setup
+	$(BIN)/mypy
 
 # The sdist and wheel a release uploads, checked as PyPI would.
 dist: setup

@@ -89,8 +89,13 @@ class Pauses:
     pause there): a turn in a conversation comes a little later than the next sentence."""
 
 
-PAUSE_LIMITS_S: Final = {"clause": (0.0, 2.0), "sentence": (0.0, 5.0), "paragraph": (0.0, 10.0), "chapter": (0.0, 30.0),
-                         "speaker": (0.0, 10.0)}
+PAUSE_LIMITS_S: Final = {
+    "clause": (0.0, 2.0),
+    "sentence": (0.0, 5.0),
+    "paragraph": (0.0, 10.0),
+    "chapter": (0.0, 30.0),
+    "speaker": (0.0, 10.0),
+}
 """The range a voice profile may set each pause to, in seconds."""
 
 
@@ -271,20 +276,54 @@ class CheckConfig:
 
 # Word forms the recogniser and the script may spell differently but that sound the same.
 CHECK_EQUIVALENT_WORDS: Final = {
-    "ok": "okay", "alright": "alright",
-    "vs": "versus", "judgement": "judgment", "modelling": "modeling", "labelled": "labeled",
-    "behaviour": "behavior", "colour": "color", "optimise": "optimize", "optimisation": "optimization",
-    "analyse": "analyze", "organisation": "organization", "centre": "center", "mr": "mister",
+    "ok": "okay",
+    "alright": "alright",
+    "vs": "versus",
+    "judgement": "judgment",
+    "modelling": "modeling",
+    "labelled": "labeled",
+    "behaviour": "behavior",
+    "colour": "color",
+    "optimise": "optimize",
+    "optimisation": "optimization",
+    "analyse": "analyze",
+    "organisation": "organization",
+    "centre": "center",
+    "mr": "mister",
     "dr": "doctor",
 }
 
 
 # Letter names as a recogniser may write a spelled acronym ("I see ML" for ICML).
 CHECK_LETTER_NAMES: Final = {
-    "ay": "a", "bee": "b", "see": "c", "sea": "c", "dee": "d", "ee": "e", "ef": "f", "gee": "g",
-    "aitch": "h", "eye": "i", "jay": "j", "kay": "k", "el": "l", "em": "m", "en": "n", "oh": "o",
-    "pee": "p", "queue": "q", "cue": "q", "are": "r", "ess": "s", "tee": "t", "tea": "t", "you": "u",
-    "vee": "v", "ex": "x", "why": "y", "zee": "z",
+    "ay": "a",
+    "bee": "b",
+    "see": "c",
+    "sea": "c",
+    "dee": "d",
+    "ee": "e",
+    "ef": "f",
+    "gee": "g",
+    "aitch": "h",
+    "eye": "i",
+    "jay": "j",
+    "kay": "k",
+    "el": "l",
+    "em": "m",
+    "en": "n",
+    "oh": "o",
+    "pee": "p",
+    "queue": "q",
+    "cue": "q",
+    "are": "r",
+    "ess": "s",
+    "tee": "t",
+    "tea": "t",
+    "you": "u",
+    "vee": "v",
+    "ex": "x",
+    "why": "y",
+    "zee": "z",
 }
 
 
@@ -361,6 +400,7 @@ class StudioConfig:
     """An idle kept-alive connection is closed after this many seconds."""
     max_connections: int = 32
     """Connections open at once; more are closed at once (a browser opens about six)."""
+
 
 MAX_EPISODE_S: Final = 24 * 3600.0
 """No episode is longer: a time read back from one of our files (a chapter's start, a cue's

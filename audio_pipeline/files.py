@@ -128,8 +128,7 @@ MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
 
-def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError,
-               limit: int = MAX_READ_BYTES) -> bytes:
+def read_bytes(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError, limit: int = MAX_READ_BYTES) -> bytes:
     """A regular file's bytes, or one `error` line naming it: a FIFO, a device or a folder
     is refused without blocking (opened non-blocking, checked with fstat before reading),
     and so is a file over `limit` bytes."""
@@ -177,8 +176,7 @@ def regular_file(path: Path, error: type[PaperLedgeError] = PaperLedgeError) -> 
     return True
 
 
-def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError,
-              limit: int = MAX_READ_BYTES) -> str:
+def read_text(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError, limit: int = MAX_READ_BYTES) -> str:
     """A UTF-8 text file's contents with newlines made plain; `what` names it in errors."""
     raw = read_bytes(path, what, error, limit)
     try:
@@ -239,8 +237,9 @@ def parse_json(text: str, where: str, error: type[PaperLedgeError] = PaperLedgeE
     return data
 
 
-def read_json(path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError, expect: type = dict,
-              limit: int = MAX_JSON_BYTES):
+def read_json(
+    path: Path, what: str, error: type[PaperLedgeError] = PaperLedgeError, expect: type = dict, limit: int = MAX_JSON_BYTES
+):
     """A JSON file of ours read back: a regular file of at most `limit` bytes, UTF-8,
     parsed by `parse_json`; anything else is one `error` line naming the file."""
     return parse_json(read_text(path, what, error, limit), str(path), error, expect)
@@ -255,8 +254,9 @@ class Number:
     whole: bool = False
 
 
-def check_shape(value, shape, where: str, error: type[PaperLedgeError] = PaperLedgeError,
-                hint: str = "not a file this tool wrote"):
+def check_shape(
+    value, shape, where: str, error: type[PaperLedgeError] = PaperLedgeError, hint: str = "not a file this tool wrote"
+):
     """`value` (parsed JSON) when it has `shape`, else one `error` line naming `where`, the
     first field that differs and `hint`. A shape is str, bool, int, float (any finite number),
     type(None), a Number, a tuple of shapes (any one of them), [shape] (a list of those),
@@ -268,8 +268,15 @@ def check_shape(value, shape, where: str, error: type[PaperLedgeError] = PaperLe
     return value
 
 
-_KINDS = {str: "a string", bool: "true or false", int: "a whole number", float: "a number",
-          type(None): "null", list: "a list", dict: "an object"}
+_KINDS = {
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    type(None): "null",
+    list: "a list",
+    dict: "an object",
+}
 
 
 def _kind(shape) -> str:
@@ -339,7 +346,7 @@ def _described(value) -> str:
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
-    """"1 entry", "2 entries": a count with its noun in the right number."""
+    """ "1 entry", "2 entries": a count with its noun in the right number."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 

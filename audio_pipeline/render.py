@@ -14,29 +14,29 @@ from typing import Callable
 
 from .audio import assets
 from .audio.assemble import Timeline, assemble
+from .audio.export import check_complete, write_tags, written_by_us
+from .audio.ffmpeg import Loudness
+from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
+from .audio.to_target import master_and_encode
+from .audio.watermark import MARK
+from .audio.watermark import missing as watermark_missing
+from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
+from .credentials import EpisodeFacts, manifest, sign_in_place, signing_key_for
+from .errors import PaperLedgeError, RenderError, VoiceError
+from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
+from .script.cast import host_of, people_of
+from .script.read import Episode, check_speakable, read_script
+from .script.soundbite import check_passage, resolve
+from .show import ShowSettings, cover_path, inside_show, load_settings
 from .synthesis.cache import SentenceCache
 from .synthesis.cache_admin import record_use
-from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig, default_cache_dir
-from .synthesis.engines.base import create_engine
-from .synthesis.engines.base import phoneme_family
-from .errors import PaperLedgeError, RenderError, VoiceError
-from .audio.export import check_complete, write_tags, written_by_us
-from .credentials import EpisodeFacts, manifest, sign_in_place, signing_key_for
-from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
-from .audio.ffmpeg import Loudness
-from .audio.to_target import master_and_encode
-from .audio.watermark import MARK, missing as watermark_missing
-from .script.cast import host_of, people_of
-from .script.soundbite import check_passage, resolve
-from .script.read import Episode, check_speakable, read_script
-from .show import ShowSettings, cover_path, inside_show, load_settings
-from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
-from .synthesis.takes import apply_takes
+from .synthesis.engines.base import create_engine, phoneme_family
 from .synthesis.synthesize import SynthesisReport, default_jobs, synthesize_all
+from .synthesis.takes import apply_takes
+from .synthesis.voices import VoiceProfile, load_voice, names_a_file
 from .text.lexicon import Lexicon, default_show_lexicon_path, load_lexicon, with_fixes
 from .text.normalize import speak
 from .text.rules.lexicon import with_phonemes
-from .synthesis.voices import VoiceProfile, load_voice, names_a_file
 
 
 @dataclass
@@ -89,12 +89,19 @@ def default_output(script: Path) -> Path:
 
 def show_config(show: ShowSettings, config: RenderConfig = RenderConfig()) -> RenderConfig:
     """`config` with what the show's settings decide (how many authors the credits name)."""
-    return replace(config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors,
-                                        spoken_disclosure=show.spoken_disclosure))
+    return replace(
+        config, text=replace(config.text, max_spoken_authors=show.max_spoken_authors, spoken_disclosure=show.spoken_disclosure)
+    )
 
 
-def load_episode(script: Path, voice: str | None = None, device: str | None = None, config: RenderConfig = RenderConfig(),
-            fixes: dict[str, str] | None = None, show: ShowSettings | None = None) -> tuple[Episode, VoiceProfile, Lexicon]:
+def load_episode(
+    script: Path,
+    voice: str | None = None,
+    device: str | None = None,
+    config: RenderConfig = RenderConfig(),
+    fixes: dict[str, str] | None = None,
+    show: ShowSettings | None = None,
+) -> tuple[Episode, VoiceProfile, Lexicon]:
     """Parse the script and give every sentence its written and spoken forms, each in the
     form its own speaker's engine understands. Returns the episode (`episode.voices`: each
     speaker's profile), the host's profile and the host's lexicon."""
@@ -122,8 +129,11 @@ def load_episode(script: Path, voice: str | None = None, device: str | None = No
         lexicon = lexicons[profile.path]
         result = spoken_form(sentence.markup, lexicon, profile.engine)
         sentence.written, sentence.spoken, sentence.fired = result.written, result.spoken, result.fired
-    return episode, host_profile, lexicons.get(host_profile.path) or load_lexicon(default_show_lexicon_path(),
-                                                                                   host_profile.lexicon_path)
+    return (
+        episode,
+        host_profile,
+        lexicons.get(host_profile.path) or load_lexicon(default_show_lexicon_path(), host_profile.lexicon_path),
+    )
 
 
 def spoken_form(markup: str, lexicon: Lexicon, engine_name: str):
@@ -143,8 +153,10 @@ def _check_named_voices(episode: Episode) -> None:
         if names_a_file(spec):
             path = Path(spec).expanduser()  # as voices.voice_path reads it
             if path.exists() and not inside_show(path, Path(episode.source).parent):
-                raise VoiceError(f"{episode.source}: voice profile {spec} is outside the show folder; "
-                                 "put it in voices/ and give its name, or choose it with --voice")
+                raise VoiceError(
+                    f"{episode.source}: voice profile {spec} is outside the show folder; "
+                    "put it in voices/ and give its name, or choose it with --voice"
+                )
 
 
 def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> VoiceProfile:
@@ -161,7 +173,9 @@ def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> V
         raise type(e)(f"{where}: {e}") from None
 
 
-def render(script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None) -> RenderResult:
+def render(
+    script: Path, options: RenderOptions = RenderOptions(), progress: Callable[[int, int], None] | None = None
+) -> RenderResult:
     """Render `script` to an MP3 with sidecars. `progress(done, total)` follows the sentences; a
     `progress` with a `stage(name)` method is told each stage as it begins, as `options.stages` is."""
     # Every stage in order in one place, so that one ExitStack removes every temporary file
@@ -230,19 +244,30 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
         stage("tags and sidecars")
         meta = episode.meta if episode.meta.show != DEFAULT_SHOW else replace(episode.meta, show=show.title)
         host = host_of(episode.cast)
-        bite = episode.meta.soundbite and resolve(episode.meta.soundbite, [(s.written, s.start, s.end) for s in
-                                                  timeline.sentences], timeline.duration, str(script))
-        write_tags(tmp, meta, timeline.chapters, host or show.artist, cover.read_bytes() if cover else None,
-                   people=people_of(episode.cast, set(episode.voices)), soundbite=bite or None)
+        bite = episode.meta.soundbite and resolve(
+            episode.meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences], timeline.duration, str(script)
+        )
+        write_tags(
+            tmp,
+            meta,
+            timeline.chapters,
+            host or show.artist,
+            cover.read_bytes() if cover else None,
+            people=people_of(episode.cast, set(episode.voices)),
+            soundbite=bite or None,
+        )
         check_complete(tmp, timeline.duration, output)  # the tags were written in place: the audio is still whole
         if key:  # last: the manifest's hash binding covers the tags too
-            sign_in_place(tmp, manifest(replace(episode_facts(script, episode, show), mark=MARK if marked else None)),
-                          key, output)
+            sign_in_place(
+                tmp, manifest(replace(episode_facts(script, episode, show), mark=MARK if marked else None)), key, output
+            )
             check_complete(tmp, timeline.duration, output)
         # Everything is written in full before anything is renamed into place, the MP3 last:
         # an MP3 at the output path is always complete, and its sidecars match it.
-        staged = [(stack_temp(stack, path, text), path) for path, text in sidecar_texts(output, timeline, episode.meta.title,
-                                                                                      show.url_for)]
+        staged = [
+            (stack_temp(stack, path, text), path)
+            for path, text in sidecar_texts(output, timeline, episode.meta.title, show.url_for)
+        ]
         for temp, final in [*staged, (tmp, output)]:
             with checked_write(final):
                 os.replace(temp, final)
@@ -269,13 +294,17 @@ def render(script: Path, options: RenderOptions = RenderOptions(), progress: Cal
 def episode_facts(script: Path, episode: Episode, show: ShowSettings) -> EpisodeFacts:
     """What the episode's Content Credentials say of it: its title, each speaker's engine and
     voice, and the script's SHA-256."""
-    return EpisodeFacts(title=episode.meta.title, show=show.title, script_sha256=sha256_file(Path(script)),
-                        speakers=[(name or host_of(episode.cast) or show.artist, p.engine, p.name)
-                                  for name, p in episode.voices.items()])
+    return EpisodeFacts(
+        title=episode.meta.title,
+        show=show.title,
+        script_sha256=sha256_file(Path(script)),
+        speakers=[(name or host_of(episode.cast) or show.artist, p.engine, p.name) for name, p in episode.voices.items()],
+    )
 
 
-def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, options: RenderOptions, cfg: RenderConfig,
-                    step: Callable[[int], None]) -> SynthesisReport:
+def synthesize_cast(
+    episode: Episode, output: Path, cache: SentenceCache, options: RenderOptions, cfg: RenderConfig, step: Callable[[int], None]
+) -> SynthesisReport:
     """Every sentence's audio, each speaker's voice by its own engine (one engine load per
     voice), with the takes chosen earlier for this output; one report in script order."""
     sentences = episode.sentences()
@@ -296,8 +325,13 @@ def synthesize_cast(episode: Episode, output: Path, cache: SentenceCache, option
         for i, entry in zip(indices, part.entries):
             entries[i] = entry
         parts.append(part)
-    return SynthesisReport(entries, parts[0].sample_rate, sum(p.synthesized for p in parts), sum(p.cached for p in parts),
-                           max(p.workers for p in parts))
+    return SynthesisReport(
+        entries,
+        parts[0].sample_rate,
+        sum(p.synthesized for p in parts),
+        sum(p.cached for p in parts),
+        max(p.workers for p in parts),
+    )
 
 
 def same_sentences(script_says: list[str], timeline_says: list[str], script: Path) -> None:
@@ -305,9 +339,13 @@ def same_sentences(script_says: list[str], timeline_says: list[str], script: Pat
     mixed up sentences must never be reported done)."""
     if timeline_says == script_says:
         return
-    at = next((i for i, (a, b) in enumerate(zip(script_says, timeline_says)) if a != b), min(map(len, (script_says, timeline_says))))
-    raise RenderError(f"{script}: the rendered episode holds {len(timeline_says)} sentences where the script has "
-                      f"{len(script_says)}, first differing at sentence {at + 1}; nothing was written, render again")
+    at = next(
+        (i for i, (a, b) in enumerate(zip(script_says, timeline_says)) if a != b), min(map(len, (script_says, timeline_says)))
+    )
+    raise RenderError(
+        f"{script}: the rendered episode holds {len(timeline_says)} sentences where the script has "
+        f"{len(script_says)}, first differing at sentence {at + 1}; nothing was written, render again"
+    )
 
 
 def stack_temp(stack: ExitStack, path: Path, text: str) -> Path:
@@ -363,5 +401,4 @@ def master_to_mp3(timeline: Timeline, dest: Path, options: RenderOptions, label:
     writes its outputs elsewhere (a Ray worker hands the MP3 back to its driver).
     `label` is the path errors name (default: `dest`)."""
     show = options.show or load_settings()
-    return master_and_encode(timeline, dest, options.config, label or dest,
-                             mark=show.watermark and watermark_missing() is None)
+    return master_and_encode(timeline, dest, options.config, label or dest, mark=show.watermark and watermark_missing() is None)

@@ -22,8 +22,8 @@ import types
 import typing
 import unicodedata
 from pathlib import PurePath
-from urllib.parse import urlsplit
 from typing import Any, Mapping, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 from .config import MAX_NAME_CHARS
 from .errors import PaperLedgeError, ScriptError
@@ -115,12 +115,19 @@ _NAMES = frozenset({"title", "artist", "author", "show"})
 
 
 def _check_characters(value: str, key: str, where: str, within: str, error: type[PaperLedgeError]) -> None:
-    check_text(value, f"{key!r}{within}", where, error, multiline=key in _MULTILINE,
-               max_chars=MAX_NAME_CHARS if key in _NAMES else None)
+    check_text(
+        value, f"{key!r}{within}", where, error, multiline=key in _MULTILINE, max_chars=MAX_NAME_CHARS if key in _NAMES else None
+    )
 
 
-def check_text(value: str, name: str, where: str, error: type[PaperLedgeError] = PaperLedgeError,
-               multiline: bool = False, max_chars: int | None = None) -> None:
+def check_text(
+    value: str,
+    name: str,
+    where: str,
+    error: type[PaperLedgeError] = PaperLedgeError,
+    multiline: bool = False,
+    max_chars: int | None = None,
+) -> None:
     """A text setting: no control characters or bidirectional overrides; unless `multiline`,
     no line breaks and no zero-width characters; at most `max_chars` characters."""
     bad = CONTROL.search(value) or (None if multiline else _LINE_BREAK.search(value) or ZERO_WIDTH.search(value))
@@ -179,8 +186,7 @@ def _noun(kind: Any, unit: str) -> str:
         item = (typing.get_args(kind) or (Any,))[0]
         return "a list of strings" if item is str else "a list"
     of = f" of {unit}" if unit else ""
-    words = {bool: "true or false", int: f"a whole number{of}", float: f"a number{of}", str: "a string",
-             dict: "a table"}
+    words = {bool: "true or false", int: f"a whole number{of}", float: f"a number{of}", str: "a string", dict: "a table"}
     return words.get(origin, "something else")
 
 
@@ -228,8 +234,7 @@ def read_cast(table: object, where: str) -> Cast:
     """A cast table (front matter `cast:` or show.toml [cast]): speaker name -> voice profile
     (`Maya: heart`), or a table that also gives the role (`Maya: {voice: heart, role: co-host}`)."""
     if not isinstance(table, dict):
-        raise ScriptError(f"{where} must be a mapping of speaker names to voice profiles, e.g. 'Maya: heart', "
-                          f"not {shown(table)}")
+        raise ScriptError(f"{where} must be a mapping of speaker names to voice profiles, e.g. 'Maya: heart', not {shown(table)}")
     cast = Cast()
     for name, voice in table.items():
         # Only ASCII spaces are forgiven around a name: a no-break or em space would make
@@ -243,8 +248,7 @@ def read_cast(table: object, where: str) -> Cast:
         if isinstance(voice, dict):
             member = read_table(_Member, voice, where, section=f"{name!r}", error=ScriptError)
             if member.role and member.role not in CAST_ROLES:
-                raise ScriptError(f"{where}: {name!r} has role {shown(member.role)}; a role is one of "
-                                  f"{', '.join(CAST_ROLES)}")
+                raise ScriptError(f"{where}: {name!r} has role {shown(member.role)}; a role is one of {', '.join(CAST_ROLES)}")
             if member.role:
                 cast.roles[name] = member.role
             voice = member.voice
@@ -259,8 +263,8 @@ def read_cast(table: object, where: str) -> Cast:
 _LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
 # Cyrillic and Greek letters drawn like Latin ones (after NFKC): a name's skeleton reads them as Latin.
 _SKELETON = str.maketrans(
-    "аеорсухіјѕһӏԁԛԝАВЕКМНОРСТУХІЈЅԚԜ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιναρκ",
-    "aeopcyxijshldqwABEKMHOPCTYXIJSQW" "ABEZHIKMNOPTYXoivapk",
+    "аеорсухіјѕһӏԁԛԝАВЕКМНОРСТУХІЈЅԚԜΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιναρκ",
+    "aeopcyxijshldqwABEKMHOPCTYXIJSQWABEZHIKMNOPTYXoivapk",
 )
 
 
@@ -270,8 +274,10 @@ def check_name_scripts(name: str, where: str) -> None:
     scripts = {unicodedata.name(c, "").split(" ")[0] for c in unicodedata.normalize("NFKC", name) if c.isalpha()}
     mixed = sorted(scripts & _LOOK_ALIKE_SCRIPTS)
     if len(mixed) > 1:
-        raise ScriptError(f"{where}: speaker name {shown(name)} mixes {' and '.join(s.title() for s in mixed)} "
-                          "letters that look alike; write it in one alphabet")
+        raise ScriptError(
+            f"{where}: speaker name {shown(name)} mixes {' and '.join(s.title() for s in mixed)} "
+            "letters that look alike; write it in one alphabet"
+        )
 
 
 def check_look_alikes(names: list[str], where: str) -> None:
@@ -280,8 +286,9 @@ def check_look_alikes(names: list[str], where: str) -> None:
     for name in names:
         skeleton = unicodedata.normalize("NFKC", name).translate(_SKELETON).casefold()
         if skeleton in seen and seen[skeleton] != name:
-            raise ScriptError(f"{where}: speaker names {shown(seen[skeleton])} and {shown(name)} look alike; "
-                              "give one of them another name")
+            raise ScriptError(
+                f"{where}: speaker names {shown(seen[skeleton])} and {shown(name)} look alike; give one of them another name"
+            )
         seen.setdefault(skeleton, name)
 
 
@@ -294,7 +301,7 @@ def url_problem(url: str) -> str | None:
     """Why `url` is no public address a feed may hand to every app: only http(s) with a host,
     without a user name or password, spaces, control characters or markup."""
     if any(c.isspace() or c in _URL_UNSAFE or unicodedata.category(c)[0] == "C" for c in url):
-        return "holds a space, a control character or one of < > \" { } | \\ ^ `"
+        return 'holds a space, a control character or one of < > " { } | \\ ^ `'
     try:
         parts = urlsplit(url)
         host, _ = parts.hostname, parts.port  # a port that is not a number raises here

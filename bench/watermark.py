@@ -40,8 +40,9 @@ SURVIVE, PESQ_MIN, COST = 0.95, 4.3, 0.10
 
 
 def ff(*args, stdin: bytes | None = None) -> bytes:
-    return subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *map(str, args)], input=stdin, capture_output=True,
-                          check=True).stdout
+    return subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", *map(str, args)], input=stdin, capture_output=True, check=True
+    ).stdout
 
 
 def decode(path: Path) -> np.ndarray:
@@ -71,8 +72,18 @@ def transformed(mp3: Path, music: Path) -> dict[str, Path]:
         out[name] = Path(f"{stem}{suffix}")
         ff("-i", mp3, *args, out[name])
     out["under music"] = Path(f"{stem}.mix.mp3")
-    ff("-i", mp3, "-stream_loop", "-1", "-i", music, "-filter_complex",
-       "[1:a]volume=-12dB[m];[0:a][m]amix=inputs=2:duration=first:normalize=0", *MP3, out["under music"])
+    ff(
+        "-i",
+        mp3,
+        "-stream_loop",
+        "-1",
+        "-i",
+        music,
+        "-filter_complex",
+        "[1:a]volume=-12dB[m];[0:a][m]amix=inputs=2:duration=first:normalize=0",
+        *MP3,
+        out["under music"],
+    )
     return out
 
 
@@ -101,8 +112,26 @@ def main() -> None:
             script.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
             mp3 = work / f"{voice}-{script.stem}.mp3"
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "audio_pipeline.cli", "render", script, "-o", mp3, "--voice", voice,
-                            "--bitrate", "320", "-q", "--cache-dir", work / "cache"], check=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "audio_pipeline.cli",
+                    "render",
+                    script,
+                    "-o",
+                    mp3,
+                    "--voice",
+                    voice,
+                    "--bitrate",
+                    "320",
+                    "-q",
+                    "--cache-dir",
+                    work / "cache",
+                ],
+                check=True,
+                cwd=ROOT,
+            )
             render_s += time.perf_counter() - t
             samples = decode(mp3)
             render_min += samples.size / RATE / 60
@@ -112,11 +141,11 @@ def main() -> None:
     for r, (_voice, samples) in enumerate(renders):
         step = max(20 * RATE, (samples.size - 25 * RATE) // per)
         for k in range(per):
-            x = samples[5 * RATE + k * step:][: 20 * RATE]
+            x = samples[5 * RATE + k * step :][: 20 * RATE]
             if x.size < 20 * RATE:
                 continue
             t = time.perf_counter()
-            y = np.concatenate(list(marked_blocks([x[i:i + 4096] for i in range(0, x.size, 4096)], RATE)))
+            y = np.concatenate(list(marked_blocks([x[i : i + 4096] for i in range(0, x.size, 4096)], RATE)))
             mark_s += time.perf_counter() - t
             mark_min += x.size / RATE / 60
             pesqs.append(pesq_wb(x, y))
@@ -125,8 +154,12 @@ def main() -> None:
                 found.setdefault(name, []).append(detect_file(path) is not None)
     # 40 unmarked files: voice windows, both pieces of music, silence and noise
     rng = np.random.default_rng(29)
-    extra = [find_asset(INTRO).path, find_asset(OUTRO).path, write(np.zeros(20 * RATE), work / "silence.mp3", *MP3),
-             *(write(rng.standard_normal(20 * RATE) * a, work / f"noise{a}.mp3", *MP3) for a in (0.01, 0.1))]
+    extra = [
+        find_asset(INTRO).path,
+        find_asset(OUTRO).path,
+        write(np.zeros(20 * RATE), work / "silence.mp3", *MP3),
+        *(write(rng.standard_normal(20 * RATE) * a, work / f"noise{a}.mp3", *MP3) for a in (0.01, 0.1)),
+    ]
     negatives = clean[: 40 - len(extra)] + extra
     alarms = sum(detect_file(p) is not None for p in negatives)
     cost = (mark_s / mark_min) / (render_s / render_min)
@@ -135,10 +168,14 @@ def main() -> None:
         rate = sum(hits) / len(hits)
         print(f"{name:16s} {sum(hits):2d}/{len(hits):2d}   {'ok' if rate >= SURVIVE else 'MISSED'}")
     print(f"false positives  {alarms}/{len(negatives)}   {'ok' if alarms == 0 else 'MISSED'} (goal 0)")
-    print(f"PESQ wideband    min {min(pesqs):.2f}, mean {np.mean(pesqs):.2f}   "
-          f"{'ok' if min(pesqs) >= PESQ_MIN else 'MISSED'} (goal >= {PESQ_MIN})")
-    print(f"cost             {mark_s / mark_min:.2f} s per audio minute against the render's "
-          f"{render_s / render_min:.2f}: +{cost:.0%}   {'ok' if cost <= COST else 'MISSED'} (goal <= +{COST:.0%})")
+    print(
+        f"PESQ wideband    min {min(pesqs):.2f}, mean {np.mean(pesqs):.2f}   "
+        f"{'ok' if min(pesqs) >= PESQ_MIN else 'MISSED'} (goal >= {PESQ_MIN})"
+    )
+    print(
+        f"cost             {mark_s / mark_min:.2f} s per audio minute against the render's "
+        f"{render_s / render_min:.2f}: +{cost:.0%}   {'ok' if cost <= COST else 'MISSED'} (goal <= +{COST:.0%})"
+    )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,9 @@ def need(tool: str) -> str:
 def ffprobe(path: Path) -> dict:
     out = subprocess.run(
         [need("ffprobe"), "-v", "error", "-show_chapters", "-show_format", "-show_streams", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     data = json.loads(out)
     # ffprobe lists CHAP frames in file order; sort by start.
@@ -95,8 +97,9 @@ def ffprobe(path: Path) -> dict:
 def attached_cover(path: Path, tmp: Path) -> bytes:
     """The cover picture inside an MP3, as ffmpeg extracts it."""
     out = tmp / f"{path.stem}-cover.jpg"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)],
-                   check=True)
+    subprocess.run(
+        [need("ffmpeg"), "-v", "error", "-y", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "image2", str(out)], check=True
+    )
     return out.read_bytes()
 
 
@@ -104,9 +107,11 @@ def ebur128(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter reads the file."""
     err = subprocess.run(
         [need("ffmpeg"), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
-    summary = err[err.rindex("Summary:"):]
+    summary = err[err.rindex("Summary:") :]
     i = float(re.search(r"I:\s*(-?[\d.]+) LUFS", summary).group(1))
     tp = float(re.search(r"Peak:\s*(-?[\d.]+) dBFS", summary).group(1))
     return i, tp
@@ -206,4 +211,4 @@ def with_nested_chapters(mp3: Path, depth: int) -> bytes:
         inner = frame(b"CHAP", f"c{i}".encode() + b"\0" + struct.pack(">IIII", 0, 1000, 0xFFFFFFFF, 0xFFFFFFFF) + inner)
     size = bytes((len(inner) >> s) & 0x7F for s in (21, 14, 7, 0))
     raw = mp3.read_bytes()
-    return b"ID3\x03\x00\x00" + size + inner + raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])):]
+    return b"ID3\x03\x00\x00" + size + inner + raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])) :]

@@ -15,11 +15,13 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mutagen.id3 import ID3
 
 from audio_pipeline.errors import PaperLedgeError, RenderError
 from audio_pipeline.publish.alternates import KINDS, make_alternate, parse_alternates
+
 from .conftest import ebur128, ffprobe, run_cli
 
 EP = "01-tiny"
@@ -55,8 +57,10 @@ def test_the_show_setting_then_the_option_make_each_alternate_once(alt_season):
 
 
 def _mp3_chapters(mp3: Path) -> list[tuple[float, str]]:
-    return [(c.start_time / 1000, str(c.sub_frames["TIT2"].text[0]))
-            for c in sorted(ID3(mp3).getall("CHAP"), key=lambda c: c.start_time)]
+    return [
+        (c.start_time / 1000, str(c.sub_frames["TIT2"].text[0]))
+        for c in sorted(ID3(mp3).getall("CHAP"), key=lambda c: c.start_time)
+    ]
 
 
 def test_the_m4a_carries_the_mp3s_tags_cover_and_chapters(alt_season):
@@ -81,8 +85,12 @@ def test_the_m4a_carries_the_mp3s_tags_cover_and_chapters(alt_season):
         assert reader.get_validation_state() in ("Valid", "Trusted")
         active = reader.get_active_manifest()
     assert [i["relationship"] for i in active["ingredients"]] == ["parentOf"]
-    assert any(a.get("digitalSourceType", "").endswith("trainedAlgorithmicMedia")
-               for s in active["assertions"] if s["label"].startswith("c2pa.actions") for a in s["data"]["actions"])
+    assert any(
+        a.get("digitalSourceType", "").endswith("trainedAlgorithmicMedia")
+        for s in active["assertions"]
+        if s["label"].startswith("c2pa.actions")
+        for a in s["data"]["actions"]
+    )
 
 
 def test_the_opus_carries_the_tags_and_chapters_as_vorbis_comments(alt_season):
@@ -118,8 +126,13 @@ def test_feed_readers_find_the_alternates_and_the_mp3_stays_the_enclosure(alt_se
     entry = feedparser.parse(text).entries[0]
     assert [e.href.rsplit("/", 1)[1] for e in entry.enclosures] == [f"{EP}.mp3"]
     # feedparser keeps the last alternate of a kind: the Opus, with its size in bytes.
-    assert entry.podcast_alternateenclosure == {"type": "audio/opus", "length": str((out / f"{EP}.opus").stat().st_size),
-                                                "bitrate": "48000", "title": "Opus", "codecs": "opus"}
+    assert entry.podcast_alternateenclosure == {
+        "type": "audio/opus",
+        "length": str((out / f"{EP}.opus").stat().st_size),
+        "bitrate": "48000",
+        "title": "Opus",
+        "codecs": "opus",
+    }
     assert 'type="audio/mp4"' in text and f'length="{(out / f"{EP}.m4a").stat().st_size}"' in text
     assert f"{EP}.m4a" in text and 'default="true"' not in text
     episode = podcastparser.parse("https://example.com/paperledge/feed.xml", io.BytesIO(text.encode()))["episodes"][0]
@@ -186,8 +199,19 @@ def test_a_killed_encode_is_one_line_and_leaves_nothing(alt_season, tmp_path):
     # The encode (the one run that reads chapters as ffmetadata) dies once it has written 50 KB.
     wrapper.write_text(f'#!/bin/sh\ncase "$*" in *ffmetadata*) ulimit -f 100;; esac\nexec "{real}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    proc = run_cli("season", root / "s1", "-o", root / "out", "--voice", "heart", "--cache-dir", root / "cache",
-                   "--alternates", "aac", env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    proc = run_cli(
+        "season",
+        root / "s1",
+        "-o",
+        root / "out",
+        "--voice",
+        "heart",
+        "--cache-dir",
+        root / "cache",
+        "--alternates",
+        "aac",
+        env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "not written" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
@@ -196,8 +220,15 @@ def test_a_killed_encode_is_one_line_and_leaves_nothing(alt_season, tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.lists(st.text(max_size=12), max_size=5), st.integers(), st.none(),
-                 st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2)))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.lists(st.text(max_size=12), max_size=5),
+        st.integers(),
+        st.none(),
+        st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+    )
+)
 def test_any_alternates_setting_gives_known_names_or_one_short_line(value):
     try:
         names = parse_alternates(value, "show.toml: [feed] alternates")

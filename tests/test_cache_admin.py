@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from audio_pipeline.synthesis.cache_admin import parse_size
 from audio_pipeline.config import default_cache_dir
 from audio_pipeline.errors import PaperLedgeError
+from audio_pipeline.synthesis.cache_admin import parse_size
 
 from .conftest import render_result, run_cli
 

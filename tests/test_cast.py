@@ -56,8 +56,11 @@ def dialogue(tmp_path_factory):
 
 
 def _decoded(mp3: Path, rate: int) -> np.ndarray:
-    raw = subprocess.run([need("ffmpeg"), "-v", "error", "-i", str(mp3), "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"],
-                         capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [need("ffmpeg"), "-v", "error", "-i", str(mp3), "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, dtype="<f4")
 
 
@@ -66,7 +69,7 @@ def _by_speaker(vtt: Path, audio: np.ndarray, rate: int) -> dict[str, np.ndarray
 
     parts: dict[str, list[np.ndarray]] = {}
     for c in webvtt.read(str(vtt)).captions:
-        parts.setdefault(c.voice, []).append(audio[round(c.start_in_seconds * rate):round(c.end_in_seconds * rate)])
+        parts.setdefault(c.voice, []).append(audio[round(c.start_in_seconds * rate) : round(c.end_in_seconds * rate)])
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -77,11 +80,11 @@ def _median_pitch(x: np.ndarray, rate: int) -> float:
     loud = np.sqrt(np.mean(x**2)) * 0.5
     f0 = []
     for start in range(0, x.size - frame, hop):
-        w = x[start:start + frame].astype(np.float64)
+        w = x[start : start + frame].astype(np.float64)
         if np.sqrt(np.mean(w**2)) < loud:
             continue
         w = w - w.mean()
-        ac = np.correlate(w, w, "full")[frame - 1:]
+        ac = np.correlate(w, w, "full")[frame - 1 :]
         if ac[0] <= 0:
             continue
         ac = ac / ac[0]
@@ -126,8 +129,11 @@ def test_every_speaker_at_the_same_loudness(dialogue, tmp_path):
     lufs = {}
     for name, samples in _by_speaker(vtt, _decoded(mp3, rate), rate).items():
         wav = tmp_path / f"{name}.wav"
-        subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-", str(wav)],
-                       input=samples.astype("<f4").tobytes(), check=True)
+        subprocess.run(
+            [need("ffmpeg"), "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-", str(wav)],
+            input=samples.astype("<f4").tobytes(),
+            check=True,
+        )
         lufs[name] = ebur128(wav)[0]
     assert abs(lufs["Ernis"] - lufs["Maya"]) <= 1.0, lufs
     whole, peak = ebur128(mp3)
@@ -196,12 +202,20 @@ def test_show_cast_labels_quotes_and_plain_colons(tmp_path):
 
     (tmp_path / "show.toml").write_text('[cast]\nErnis = "ernis"\nquote = "heart"\n', encoding="utf-8")
     script = tmp_path / "ep.md"
-    script.write_text("---\ncast:\n  Maya: heart\n---\n\nWelcome back.\n\nMaya: Thanks!\n\nBob: is not here.\n\n"
-                      "> A quoted line.\n\nErnis: Bye.\n", encoding="utf-8")
+    script.write_text(
+        "---\ncast:\n  Maya: heart\n---\n\nWelcome back.\n\nMaya: Thanks!\n\nBob: is not here.\n\n"
+        "> A quoted line.\n\nErnis: Bye.\n",
+        encoding="utf-8",
+    )
     episode, host, _ = load_episode(script)
     said = [(s.speaker, s.written) for s in episode.sentences()]
-    assert said == [("Ernis", "Welcome back."), ("Maya", "Thanks!"), ("Maya", "Bob: is not here."),
-                    ("quote", "A quoted line."), ("Ernis", "Bye.")]
+    assert said == [
+        ("Ernis", "Welcome back."),
+        ("Maya", "Thanks!"),
+        ("Maya", "Bob: is not here."),
+        ("quote", "A quoted line."),
+        ("Ernis", "Bye."),
+    ]
     assert host.name == "ernis" and episode.voices["Maya"].engine == "hibari"
     assert "[Ernis]" not in said[0][1]
 
@@ -232,13 +246,30 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
     season, out, cache = tmp_path / "season", tmp_path / "out", tmp_path / "cache"
     season.mkdir()
     (season / "01-conversation.md").write_text(DIALOGUE, encoding="utf-8")
-    (season / "02-alone.md").write_text("---\ndate: 2025-04-11\n---\n\nErnis here, alone this time. Short and sweet.\n",
-                                         encoding="utf-8")
+    (season / "02-alone.md").write_text(
+        "---\ndate: 2025-04-11\n---\n\nErnis here, alone this time. Short and sweet.\n", encoding="utf-8"
+    )
     ray.init(num_cpus=2, include_dashboard=False, namespace="paperledge-tests", log_to_driver=False, logging_level="ERROR")
     try:
         address = ray.get_runtime_context().gcs_address
-        done = subprocess.run([*PAPERLEDGE, "season", str(season), "-o", str(out), "--cache-dir", str(cache),
-                               "--executor", "ray", "--ray-address", address], capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [
+                *PAPERLEDGE,
+                "season",
+                str(season),
+                "-o",
+                str(out),
+                "--cache-dir",
+                str(cache),
+                "--executor",
+                "ray",
+                "--ray-address",
+                address,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
     finally:
         ray.shutdown()
     assert done.returncode == 0, done.stderr
@@ -248,8 +279,8 @@ def test_a_cast_on_ray_one_pool_per_engine_sharing_the_local_cache(tmp_path):
     voices = {c.voice for c in webvtt.read(str(out / "01-conversation.vtt")).captions}
     assert voices == {"Ernis", "Maya"}
     assert ffprobe(out / "01-conversation.mp3")["format"]["tags"]["artist"] == "Ernis"
-    from audio_pipeline.render import RenderOptions
     from audio_pipeline.publish.season import render_season
+    from audio_pipeline.render import RenderOptions
 
     local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
     assert len(local.rendered) == 2 and local.synthesized == 0, local
@@ -295,29 +326,36 @@ def test_a_cast_member_is_host_co_host_or_guest(tmp_path):
     from audio_pipeline.script.read import read_script
     from audio_pipeline.show import load_settings
 
-    (tmp_path / "show.toml").write_text('[cast]\nErnis = "ernis"\nMaya = { voice = "heart", role = "co-host" }\n',
-                                        encoding="utf-8")
+    (tmp_path / "show.toml").write_text(
+        '[cast]\nErnis = "ernis"\nMaya = { voice = "heart", role = "co-host" }\n', encoding="utf-8"
+    )
     script = tmp_path / "ep.md"
-    script.write_text("---\ncast:\n  Sam: {voice: heart, role: guest}\n  Ann: heart\n---\n\nErnis: Hello.\n\n"
-                      "Maya: Hi.\n\nSam: Hey.\n\nAnn: Yo.\n", encoding="utf-8")
+    script.write_text(
+        "---\ncast:\n  Sam: {voice: heart, role: guest}\n  Ann: heart\n---\n\nErnis: Hello.\n\n"
+        "Maya: Hi.\n\nSam: Hey.\n\nAnn: Yo.\n",
+        encoding="utf-8",
+    )
     episode = read_script(script, show_cast=load_settings(tmp_path, root=tmp_path).cast)
     assert [role_of(episode.cast, n) for n in episode.cast] == ["host", "co-host", "guest", "guest"]
     assert people_of(episode.cast, {"Ernis", "Maya", "Sam"}) == [("Maya", "co-host"), ("Sam", "guest")]
 
 
-@pytest.mark.parametrize("cast, needles", [
-    ("  Ernis: ernis\n  Maya: {voice: heart, role: boss}", ("'Maya' has role 'boss'", "host, co-host, guest")),
-    ("  Ernis: ernis\n  Maya: {voice: heart, role: host}", ("'Maya' cannot be host", "first member (Ernis)")),
-    ("  Ernis: ernis\n  Maya: {voice: heart, rol: guest}", ("unknown setting 'rol'", "did you mean 'role'")),
-    # Look-alikes: a Cyrillic "М" in a Latin name, and an all-Cyrillic "Мауа" beside "Maya".
-    ("  Ernis: ernis\n  \u041caya: heart", ("mixes Cyrillic and Latin letters",)),
-    ("  Ernis: ernis\n  Maya: heart\n  \u041c\u0430\u0443\u0430: heart", ("'Maya' and 'Мауа' look alike",)),
-    ("  Ernis: ernis\n  Ma\u200bya: heart", ("must be a name",)),
-    # A no-break or em space after a name made a second "Maya" that took over the first one's lines.
-    ("  Ernis: ernis\n  Maya: heart\n  \"Maya\u00a0\": ernis", ("must be a name",)),
-    ("  Ernis: ernis\n  Maya: heart\n  \"Maya\u2003\": ernis", ("must be a name",)),
-    ("  Ernis: ernis\n  Maya: heart\n  \"Maya \": ernis", ("named twice",)),
-])
+@pytest.mark.parametrize(
+    "cast, needles",
+    [
+        ("  Ernis: ernis\n  Maya: {voice: heart, role: boss}", ("'Maya' has role 'boss'", "host, co-host, guest")),
+        ("  Ernis: ernis\n  Maya: {voice: heart, role: host}", ("'Maya' cannot be host", "first member (Ernis)")),
+        ("  Ernis: ernis\n  Maya: {voice: heart, rol: guest}", ("unknown setting 'rol'", "did you mean 'role'")),
+        # Look-alikes: a Cyrillic "М" in a Latin name, and an all-Cyrillic "Мауа" beside "Maya".
+        ("  Ernis: ernis\n  \u041caya: heart", ("mixes Cyrillic and Latin letters",)),
+        ("  Ernis: ernis\n  Maya: heart\n  \u041c\u0430\u0443\u0430: heart", ("'Maya' and 'Мауа' look alike",)),
+        ("  Ernis: ernis\n  Ma\u200bya: heart", ("must be a name",)),
+        # A no-break or em space after a name made a second "Maya" that took over the first one's lines.
+        ('  Ernis: ernis\n  Maya: heart\n  "Maya\u00a0": ernis', ("must be a name",)),
+        ('  Ernis: ernis\n  Maya: heart\n  "Maya\u2003": ernis', ("must be a name",)),
+        ('  Ernis: ernis\n  Maya: heart\n  "Maya ": ernis', ("named twice",)),
+    ],
+)
 def test_bad_roles_and_look_alike_names_are_one_line(tmp_path, cast, needles):
     line = _fails(tmp_path, f"---\ntitle: T\ncast:\n{cast}\n---\n\nErnis: Hello.\n")
     for needle in needles:

@@ -48,8 +48,24 @@ def find(cues, fragment: str) -> int:
 def silence(src, dest, spans) -> None:
     """`src` re-encoded by ffmpeg with the audio of `spans` (seconds) silenced."""
     where = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in spans)
-    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-i", str(src), "-af", f"volume=0:enable='{where}'",
-                    "-c:a", "libmp3lame", "-b:a", "128k", str(dest)], check=True)
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-af",
+            f"volume=0:enable='{where}'",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+            str(dest),
+        ],
+        check=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +180,23 @@ def _check(mp3, *args):
 
 def test_an_mp3_longer_than_its_transcript_fails_whatever_max_wer_says(rendered, tmp_path):
     long = tmp_path / "long.mp3"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-i", str(rendered), "-i", str(rendered), "-filter_complex",
-                    "concat=n=2:v=0:a=1", "-c:a", "libmp3lame", str(long)], check=True)
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-i",
+            str(rendered),
+            "-i",
+            str(rendered),
+            "-filter_complex",
+            "concat=n=2:v=0:a=1",
+            "-c:a",
+            "libmp3lame",
+            str(long),
+        ],
+        check=True,
+    )
     shutil.copy(rendered.with_suffix(".vtt"), long.with_suffix(".vtt"))
     proc = _check(long, "--max-wer", "1")
     assert proc.returncode == 3, proc.stderr
@@ -197,7 +228,7 @@ def test_an_mp3_with_damaged_frames_fails_though_every_sentence_is_heard(rendere
     while (frame := _frame(bytes(data), at)) is not None:
         starts.append(at)
         at += frame[2]
-    for at in starts[len(starts) // 3:: 7][:3]:
+    for at in starts[len(starts) // 3 :: 7][:3]:
         data[at] = 0
     for i in range(len(data) // 2, len(data) // 2 + 60_000, 997):
         data[i] ^= 0xFF
@@ -209,9 +240,13 @@ def test_an_mp3_with_damaged_frames_fails_though_every_sentence_is_heard(rendere
 
 
 def test_max_wer_must_be_a_finite_number_in_range(rendered, tmp_path):
-    for args in (("check", rendered, "--max-wer", "nan"), ("check", rendered, "--max-wer", "inf"),
-                 ("feed", tmp_path, "--max-wer", "nan"), ("season", tmp_path, "--max-wer", "nan"),
-                 ("render", SAMPLE, "--target-lufs", "nan")):
+    for args in (
+        ("check", rendered, "--max-wer", "nan"),
+        ("check", rendered, "--max-wer", "inf"),
+        ("feed", tmp_path, "--max-wer", "nan"),
+        ("season", tmp_path, "--max-wer", "nan"),
+        ("render", SAMPLE, "--target-lufs", "nan"),
+    ):
         proc = run_cli(*args)
         assert proc.returncode == 2 and "is not a finite number" in proc.stderr, (args, proc.stderr)
 
@@ -232,8 +267,14 @@ def test_bad_transcripts_and_mp3s_are_one_line(rendered, tmp_path):
     shuffled = tmp_path / "shuffled.mp3"
     shutil.copy(rendered, shuffled)
     write_vtt(shuffled.with_suffix(".vtt"), vtt_cues(rendered.with_suffix(".vtt"))[::-1])
-    for mp3, says in ((utf16, "not UTF-8"), (fifo, "not a regular file"), (folder, "not a regular file"),
-                      (pipe, "not a regular file"), (lone, "lone.vtt"), (shuffled, "time order")):
+    for mp3, says in (
+        (utf16, "not UTF-8"),
+        (fifo, "not a regular file"),
+        (folder, "not a regular file"),
+        (pipe, "not a regular file"),
+        (lone, "lone.vtt"),
+        (shuffled, "time order"),
+    ):
         # A FIFO is never opened: the check would wait for a writer forever.
         proc = subprocess.run([*PAPERLEDGE, "check", str(mp3)], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and says in proc.stderr, (mp3, proc.stderr)
@@ -251,11 +292,10 @@ def test_render_check_refuses_a_check_review_or_takes_file_it_did_not_write(tmp_
     assert not (tmp_path / "ep.mp3").exists()
 
 
-def test_render_check_retakes_a_truncated_sentence_and_a_plain_render_voids_the_check(
-        rendered, deterministic_voice, tmp_path):
+def test_render_check_retakes_a_truncated_sentence_and_a_plain_render_voids_the_check(rendered, deterministic_voice, tmp_path):
+    from audio_pipeline.render import load_episode
     from audio_pipeline.synthesis.cache import SentenceCache, sentence_key
     from audio_pipeline.synthesis.engines.base import create_engine
-    from audio_pipeline.render import load_episode
 
     cache = tmp_path / "cache"
     shutil.copytree(rendered.parent / "cache", cache)
@@ -309,13 +349,16 @@ def test_season_and_feed_gates_leave_out_bad_and_stale_checks(tmp_path):
     good = season / "01-good.md"
     good.write_text(SHORT.format(n=1, last="Thanks for listening, and see you next time!"), encoding="utf-8")
     (season / "02-bad.md").write_text(
-        SHORT.format(n=2, last="Thanks for listening to our {accuracy special|purple elephant parade on ice}, see you next time!"),
-        encoding="utf-8")
+        SHORT.format(
+            n=2, last="Thanks for listening to our {accuracy special|purple elephant parade on ice}, see you next time!"
+        ),
+        encoding="utf-8",
+    )
     cache = tmp_path / "cache"
     proc = run_cli("season", season, "-o", out, "--cache-dir", cache, "--check", "--retakes", "0", "--max-wer", "0.1")
     assert proc.returncode == 3, proc.stderr
     assert "02-bad" in proc.stderr and "01-good" not in proc.stderr
-    assert "accuracy" in proc.stdout[proc.stdout.index("02-bad:"):]
+    assert "accuracy" in proc.stdout[proc.stdout.index("02-bad:") :]
     assert [e.title for e in feedparser.parse(str(out / "feed.xml")).entries] == ["A Short Episode 1"]
     proc = run_cli("feed", season, "-o", out, "--max-wer", "0.1")
     assert proc.returncode == 3 and "02-bad" in proc.stderr and "01-good" not in proc.stderr

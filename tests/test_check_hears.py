@@ -54,7 +54,8 @@ def short(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
     cues = vtt_cues(mp3.with_suffix(".vtt"))
     assert [t for _, _, t in cues[:4]] == ["Hello there.", "This is a short test."] + [
-        "The ocean is full of strange and wonderful sounds."] * 2
+        "The ocean is full of strange and wonderful sounds."
+    ] * 2
     return mp3, cues
 
 
@@ -151,8 +152,9 @@ def test_a_cue_short_by_a_word_or_two_is_flagged(short, tmp_path, which, text):
 def tone(tmp_path_factory):
     """15 s of MP3, made by ffmpeg."""
     mp3 = tmp_path_factory.mktemp("tone") / "tone.mp3"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=15", "-c:a", "libmp3lame",
-                    str(mp3)], check=True)
+    subprocess.run(
+        [need("ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=15", "-c:a", "libmp3lame", str(mp3)], check=True
+    )
     return mp3
 
 
@@ -168,11 +170,14 @@ def test_ten_thousand_cues_over_fifteen_seconds_are_refused_in_one_line(tone):
     assert "10,000 cues for 15.0 s of audio" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("cues", [
-    [(1.0, 3.27, "word " * 10_000)],
-    [(n * 0.2, n * 0.2 + 0.15, "word " * 400) for n in range(74)],
-    [(1.0, 2.0, "abcdefghij" * 80)],
-])
+@pytest.mark.parametrize(
+    "cues",
+    [
+        [(1.0, 3.27, "word " * 10_000)],
+        [(n * 0.2, n * 0.2 + 0.15, "word " * 400) for n in range(74)],
+        [(1.0, 2.0, "abcdefghij" * 80)],
+    ],
+)
 def test_more_words_than_the_audio_can_hold_are_refused_in_one_line(tone, cues):
     write_vtt(tone.with_suffix(".vtt"), cues)
     proc = _check_at_once(tone)
@@ -192,15 +197,18 @@ def test_a_transcript_running_hours_past_its_audio_fails_at_once(tone):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body, says", [
-    ("WEBVTT\n\n1\n" + "9" * 5000 + ":00:00.000 --> 00:00:01.000\nHi.\n", "bad cue time"),
-    ("WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nHi.\n", "ends before it starts"),
-    ("WEBVTT\n\n00:00:01.000 -->\nHi.\n", "bad cue time"),
-    ("WEBVTT\n\nnot a cue at all\n", "has no cues"),
-    ("WEBVTTX\n\n00:00:01.000 --> 00:00:02.000\nHi.\n", "not a WebVTT file"),
-    ("", "not a WebVTT file"),
-    ("WEBVTT\n\n00:00:02.000 --> 00:00:03.000\nB.\n\n00:00:01.000 --> 00:00:02.000\nA.\n", "time order"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ("WEBVTT\n\n1\n" + "9" * 5000 + ":00:00.000 --> 00:00:01.000\nHi.\n", "bad cue time"),
+        ("WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nHi.\n", "ends before it starts"),
+        ("WEBVTT\n\n00:00:01.000 -->\nHi.\n", "bad cue time"),
+        ("WEBVTT\n\nnot a cue at all\n", "has no cues"),
+        ("WEBVTTX\n\n00:00:01.000 --> 00:00:02.000\nHi.\n", "not a WebVTT file"),
+        ("", "not a WebVTT file"),
+        ("WEBVTT\n\n00:00:02.000 --> 00:00:03.000\nB.\n\n00:00:01.000 --> 00:00:02.000\nA.\n", "time order"),
+    ],
+)
 def test_a_malformed_transcript_is_one_check_error(tmp_path, body, says):
     from audio_pipeline.check.transcript import read_vtt
     from audio_pipeline.errors import CheckError

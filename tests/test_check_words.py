@@ -14,19 +14,22 @@ from audio_pipeline.check.words import score, words_of
 from audio_pipeline.config import CheckConfig
 
 
-@pytest.mark.parametrize("written, heard", [
-    ("They saw a 7% improvement.", "they saw a seven percent improvement"),
-    ("GPT-4 vs. Claude", "GPT four versus Claude"),
-    ("It scored 8,000 points in 2024!", "It scored eight thousand points in twenty twenty-four."),
-    ("A super-smart, cutting-edge AI.", "a super smart cutting edge A.I."),
-    ("From ICML, the top venue.", "from I see ML the top venue"),
-    ("Hey PaperLedge crew", "hey paper ledge crew"),
-    ("It’s the paper's point", "its the papers point"),
-    ("Tomás Ferreira", "Tomas Ferreira"),
-    ("The behaviour was OK", "the behavior was okay"),
-    ("LLaMA-2 7B and NASA", "Llama 2 7B and NASA"),
-    ("a VAE model", "a V A E model"),
-])
+@pytest.mark.parametrize(
+    "written, heard",
+    [
+        ("They saw a 7% improvement.", "they saw a seven percent improvement"),
+        ("GPT-4 vs. Claude", "GPT four versus Claude"),
+        ("It scored 8,000 points in 2024!", "It scored eight thousand points in twenty twenty-four."),
+        ("A super-smart, cutting-edge AI.", "a super smart cutting edge A.I."),
+        ("From ICML, the top venue.", "from I see ML the top venue"),
+        ("Hey PaperLedge crew", "hey paper ledge crew"),
+        ("It’s the paper's point", "its the papers point"),
+        ("Tomás Ferreira", "Tomas Ferreira"),
+        ("The behaviour was OK", "the behavior was okay"),
+        ("LLaMA-2 7B and NASA", "Llama 2 7B and NASA"),
+        ("a VAE model", "a V A E model"),
+    ],
+)
 def test_equal_things_score_no_error(written, heard):
     s = score(words_of(written), words_of(heard))
     assert s.errors == 0, s.differs
@@ -69,9 +72,11 @@ def test_check_without_the_recogniser_says_how_to_install_it(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; sys.modules['faster_whisper'] = None; "
-            "sys.argv = ['paperledge', 'check', 'episode.mp3']; "
-            "from audio_pipeline.cli import main; main()")
+    code = (
+        "import sys; sys.modules['faster_whisper'] = None; "
+        "sys.argv = ['paperledge', 'check', 'episode.mp3']; "
+        "from audio_pipeline.cli import main; main()"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1, proc.stderr

@@ -90,7 +90,9 @@ def test_the_soundbite_is_the_default_clip(sample, tmp_path):
 
 def test_a_script_without_chapters_gets_the_title_card_alone(tmp_path):
     script = tmp_path / "plain.md"
-    script.write_text("---\ntitle: Plain Talk\n---\n\nHello there, everyone. This episode has no chapters at all.\n", encoding="utf-8")
+    script.write_text(
+        "---\ntitle: Plain Talk\n---\n\nHello there, everyone. This episode has no chapters at all.\n", encoding="utf-8"
+    )
     mp3 = tmp_path / "plain.mp3"
     render_result(script, mp3, tmp_path / "cache", voice="heart")
     cues = vtt_cues(mp3.with_suffix(".vtt"))

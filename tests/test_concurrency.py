@@ -87,9 +87,12 @@ def _serve(app):
 
 
 def _call(url: str, token: str, body: dict | None = None) -> tuple[int, dict | str]:
-    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"X-Studio-Token": token, "Content-Type": "application/json"},
-                                 method="GET" if body is None else "POST")
+    req = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"X-Studio-Token": token, "Content-Type": "application/json"},
+        method="GET" if body is None else "POST",
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.status, json.loads(r.read())

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_pipeline.synthesis.engines.base import create_engine
 from audio_pipeline.errors import VoiceError
+from audio_pipeline.synthesis.engines.base import create_engine
 from audio_pipeline.synthesis.voices import load_voice
 
 from .conftest import ebur128, ffprobe, run_cli
@@ -246,9 +246,7 @@ def test_render_with_a_coqui_profile_gives_a_finished_mp3(vits_folder, tmp_path)
         encoding="utf-8",
     )
     out = tmp_path / "episode.mp3"
-    proc = run_cli(
-        "render", script, "-o", out, "--voice", profile, "--device", "cpu", "--cache-dir", tmp_path / "cache"
-    )
+    proc = run_cli("render", script, "-o", out, "--voice", profile, "--device", "cpu", "--cache-dir", tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     info = ffprobe(out)
     assert [c["tags"]["title"] for c in info["chapters"]] == ["Welcome", "The research"]

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import TINY_EPISODE, ffprobe, refused_in_one_line, run_cli, with_nested_chapters
 
@@ -29,8 +30,18 @@ def signed(tmp_path_factory):
     script = root / "tiny.md"
     script.write_text(TINY_EPISODE, encoding="utf-8")
     config = root / "config"
-    proc = run_cli("render", script, "-o", root / "out" / "tiny.mp3", "--voice", "heart", "--cache-dir", root / "cache",
-                   "-q", env={"XDG_CONFIG_HOME": str(config)})
+    proc = run_cli(
+        "render",
+        script,
+        "-o",
+        root / "out" / "tiny.mp3",
+        "--voice",
+        "heart",
+        "--cache-dir",
+        root / "cache",
+        "-q",
+        env={"XDG_CONFIG_HOME": str(config)},
+    )
     assert proc.returncode == 0, proc.stderr
     return root / "out" / "tiny.mp3", script, proc.stderr, config
 
@@ -117,30 +128,64 @@ def _chain(folder: Path, days: tuple[int, int] = (-1, 365), key=None, usage: boo
     now = dt.datetime.now(dt.timezone.utc)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now - dt.timedelta(days=900)).not_valid_after(now + dt.timedelta(days=900))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Other Editor")]))
-            .issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(2)
-            .not_valid_before(now + dt.timedelta(days=days[0])).not_valid_after(now + dt.timedelta(days=days[1]))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=usage, content_commitment=False, key_encipherment=not usage,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=900))
+        .not_valid_after(now + dt.timedelta(days=900))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Other Editor")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now + dt.timedelta(days=days[0]))
+        .not_valid_after(now + dt.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=usage,
+                content_commitment=False,
+                key_encipherment=not usage,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     folder.mkdir(parents=True, exist_ok=True)
     chain, key_path = folder / "chain.pem", folder / "key.pem"
     chain.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    key_path.write_bytes((key or leaf_key).private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
+    key_path.write_bytes((key or leaf_key).private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     key_path.chmod(0o600)
     return chain, key_path
 
@@ -169,11 +214,18 @@ def _bad_key(kind: str, keys: Path) -> tuple[Path, Path]:
     return chain, key
 
 
-@pytest.mark.parametrize("kind, words", [("expired", ["expired"]), ("wrong key", ["not the key"]),
-                                         ("open permissions", ["chmod 600"]), ("unreadable", ["not an unencrypted PEM"]),
-                                         ("not for signing", ["cannot sign Content Credentials"]),
-                                         ("a link for a key", ["a symbolic link"]),
-                                         ("a pipe for a certificate", ["not a regular file"])])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("expired", ["expired"]),
+        ("wrong key", ["not the key"]),
+        ("open permissions", ["chmod 600"]),
+        ("unreadable", ["not an unencrypted PEM"]),
+        ("not for signing", ["cannot sign Content Credentials"]),
+        ("a link for a key", ["a symbolic link"]),
+        ("a pipe for a certificate", ["not a regular file"]),
+    ],
+)
 def test_a_key_that_cannot_sign_is_one_line_before_any_synthesis(tmp_path, kind, words):
     chain, key = _bad_key(kind, tmp_path / "keys")
     show = tmp_path / "show"
@@ -216,11 +268,15 @@ def test_keys_show_without_a_key_is_one_line(tmp_path):
 
 
 def test_renders_starting_at_once_make_one_key(tmp_path):
-    code = ("import sys; from audio_pipeline.credentials.keys import init_keys, load_key; "
-            "f, _ = init_keys(); print(load_key(f / 'key.pem', f / 'chain.pem').fingerprint)")
+    code = (
+        "import sys; from audio_pipeline.credentials.keys import init_keys, load_key; "
+        "f, _ = init_keys(); print(load_key(f / 'key.pem', f / 'chain.pem').fingerprint)"
+    )
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path))
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(6)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert len({o.strip() for o, _ in outs}) == 1, "every process signs with the one key that was kept"
@@ -232,9 +288,23 @@ def test_a_manifest_another_tool_added_later_is_reported(signed, tmp_path):
 
     mp3 = _copy(signed[0], tmp_path / "ours")
     chain, key = _chain(tmp_path / "editor")
-    builder = c2pa.Builder({"claim_generator_info": [{"name": "OtherEditor", "version": "2.0"}], "title": "edited",
-                            "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
-                                {"action": "c2pa.opened", "parameters": {"ingredientIds": ["ours"]}}, {"action": "c2pa.edited"}]}}]})
+    builder = c2pa.Builder(
+        {
+            "claim_generator_info": [{"name": "OtherEditor", "version": "2.0"}],
+            "title": "edited",
+            "assertions": [
+                {
+                    "label": "c2pa.actions.v2",
+                    "data": {
+                        "actions": [
+                            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["ours"]}},
+                            {"action": "c2pa.edited"},
+                        ]
+                    },
+                }
+            ],
+        }
+    )
     with open(mp3, "rb") as parent:
         builder.add_ingredient({"title": mp3.name, "relationship": "parentOf", "label": "ours"}, "audio/mpeg", parent)
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain.read_bytes(), key.read_bytes(), None))
@@ -261,8 +331,10 @@ def test_a_junk_manifest_is_reported_not_crashed_on(signed, tmp_path):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=4),
-       cut=st.one_of(st.none(), st.floats(0, 1)))
+@given(
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=4),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
 def test_any_damage_to_a_signed_file_is_a_verdict_never_a_traceback(signed, flips, cut):
     from audio_pipeline.credentials import read_credentials
 
@@ -285,12 +357,12 @@ def test_arbitrary_bytes_are_a_verdict(data):
         assert read_credentials(Path(name), data=data).verdict in ("unreadable", "missing", "tampered", "untrusted")
 
 
-
 def test_a_key_kept_in_the_show_folder_is_refused(tmp_path):
     show = tmp_path / "show"
     chain, key = _chain(show / "secrets")
-    (show / "show.toml").write_text('signing_certificate = "secrets/chain.pem"\nsigning_key = "secrets/key.pem"\n',
-                                    encoding="utf-8")
+    (show / "show.toml").write_text(
+        'signing_certificate = "secrets/chain.pem"\nsigning_key = "secrets/key.pem"\n', encoding="utf-8"
+    )
     (show / "tiny.md").write_text(TINY_EPISODE, encoding="utf-8")
     proc = run_cli("render", show / "tiny.md", "-o", tmp_path / "out.mp3", "--voice", "heart", "-q", "--no-cache")
     refused_in_one_line(proc, "inside the show folder")
@@ -307,8 +379,11 @@ def test_chapters_nested_hundreds_deep_never_crash_the_reader(signed, tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(body=st.binary(max_size=600), version=st.sampled_from([2, 3, 4, 5]),
-       frames=st.lists(st.sampled_from([b"CHAP", b"CTOC", b"TIT2", b"\0\0\0\0"]), max_size=12))
+@given(
+    body=st.binary(max_size=600),
+    version=st.sampled_from([2, 3, 4, 5]),
+    frames=st.lists(st.sampled_from([b"CHAP", b"CTOC", b"TIT2", b"\0\0\0\0"]), max_size=12),
+)
 def test_the_nesting_walk_answers_any_tag(body, version, frames):
     from audio_pipeline.credentials.read import shallow_id3
 

@@ -38,10 +38,21 @@ def _item(tmp_path: Path, number: int, ai_content=None, chapters_json: dict | No
     chapters_path = mp3.with_suffix(".chapters.json")
     if chapters_json is not None:
         chapters_path.write_text(json.dumps(chapters_json), encoding="utf-8")
-    return FeedItem(title=f"Episode {number}", description="Summary.", authors=[], date=dt.date(2025, 4, number),
-                    season=1, episode=number, mp3_path=mp3, duration_s=120.0,
-                    chapters=[(0.0, "Welcome"), (65.4, "The research")], chapters_path=chapters_path,
-                    transcript_path=None, guid=episode_guid(SHOW, mp3.name), ai_content=ai_content)
+    return FeedItem(
+        title=f"Episode {number}",
+        description="Summary.",
+        authors=[],
+        date=dt.date(2025, 4, number),
+        season=1,
+        episode=number,
+        mp3_path=mp3,
+        duration_s=120.0,
+        chapters=[(0.0, "Welcome"), (65.4, "The research")],
+        chapters_path=chapters_path,
+        transcript_path=None,
+        guid=episode_guid(SHOW, mp3.name),
+        ai_content=ai_content,
+    )
 
 
 def _answers(text: str) -> tuple[list[str] | None, list[list[str]]]:
@@ -50,6 +61,7 @@ def _answers(text: str) -> tuple[list[str] | None, list[list[str]]]:
 
     def of(node):
         return [t.text for t in node.findall(TXT) if t.get("purpose") == "ai-content"]
+
     return of(channel), [of(item) for item in channel.findall("item")]
 
 
@@ -89,10 +101,18 @@ def test_ai_content_takes_only_true_false_or_unanswered(tmp_path):
 def test_psc_chapters_carry_links_and_images_to_feedparser_and_podcastparser(tmp_path):
     """Spotify reads chapters only as Podlove Simple Chapters; a chapter's link and image
     come from the chapters JSON."""
-    chapters = {"version": "1.2.0", "chapters": [
-        {"startTime": 0, "title": "Welcome"},
-        {"startTime": 65.4, "title": "The research", "img": "https://cdn.example.org/pl/01-ep.chapter2.png",
-         "url": "https://example.org/paper"}]}
+    chapters = {
+        "version": "1.2.0",
+        "chapters": [
+            {"startTime": 0, "title": "Welcome"},
+            {
+                "startTime": 65.4,
+                "title": "The research",
+                "img": "https://cdn.example.org/pl/01-ep.chapter2.png",
+                "url": "https://example.org/paper",
+            },
+        ],
+    }
     text = build_feed(SHOW, [_item(tmp_path, 1, chapters_json=chapters)])
     parsed = feedparser.parse(text)
     assert not parsed.bozo, parsed.bozo_exception
@@ -100,13 +120,19 @@ def test_psc_chapters_carry_links_and_images_to_feedparser_and_podcastparser(tmp
     assert psc.version == "1.2"
     assert [(c.start, c.title, c.get("href"), c.get("image")) for c in psc.chapters] == [
         ("00:00:00.000", "Welcome", None, None),
-        ("00:01:05.400", "The research", "https://example.org/paper", "https://cdn.example.org/pl/01-ep.chapter2.png")]
+        ("00:01:05.400", "The research", "https://example.org/paper", "https://cdn.example.org/pl/01-ep.chapter2.png"),
+    ]
     assert [c.start_parsed.total_seconds() for c in psc.chapters] == [0.0, 65.4]
     episode = podcastparser.parse(SHOW.feed_url, io.BytesIO(text.encode()))["episodes"][0]
     assert episode["chapters"] == [
         {"start": 0, "title": "Welcome"},
-        {"start": 65, "title": "The research", "href": "https://example.org/paper",
-         "image": "https://cdn.example.org/pl/01-ep.chapter2.png"}]
+        {
+            "start": 65,
+            "title": "The research",
+            "href": "https://example.org/paper",
+            "image": "https://cdn.example.org/pl/01-ep.chapter2.png",
+        },
+    ]
     # A chapters JSON with a link no app could open is refused, never published.
     chapters["chapters"][1]["url"] = "javascript:alert(1)"
     (tmp_path / "01-ep.chapters.json").write_text(json.dumps(chapters), encoding="utf-8")
@@ -147,13 +173,19 @@ def test_a_chapter_image_outside_the_show_folder_is_one_line(tmp_path, monkeypat
         parse_script("---\nchapters:\n  Reslts: {url: 'https://example.org/'}\n---\n## Results\nHi.\n", script)
     chapters = parse_script(_chapters_front("art.png"), script).chapters
     assert [(c.title, c.img, c.url) for c in chapters] == [
-        ("Welcome", None, None), ("The research", (show / "s1" / "art.png").resolve(), "https://example.org/paper")]
+        ("Welcome", None, None),
+        ("The research", (show / "s1" / "art.png").resolve(), "https://example.org/paper"),
+    ]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
-                    max_leaves=8))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+        max_leaves=8,
+    )
+)
 def test_any_front_matter_chapters_value_reads_or_is_one_line(value):
     """Whatever a script writes under `chapters:`, the reader gives links or one line, never a traceback."""
     try:
@@ -165,10 +197,16 @@ def test_any_front_matter_chapters_value_reads_or_is_one_line(value):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=30),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-                        st.sampled_from(["version", "chapters", "startTime", "title", "img", "url"]), inner, max_size=4),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.text(max_size=30),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["version", "chapters", "startTime", "title", "img", "url"]), inner, max_size=4)
+        ),
+        max_leaves=10,
+    )
+)
 def test_any_chapters_json_gives_links_or_one_line(value):
     """A chapters JSON damaged or written by another tool never crashes the feed."""
     try:
@@ -197,8 +235,10 @@ def test_validate_refuses_an_ai_content_answer_other_than_true_or_false(publishe
     assert not [p for p in validate_feed(feed) if "ai-content" in p.message or "psc:" in p.message]
     text = feed.read_text(encoding="utf-8")
     assert text.count('<podcast:txt purpose="ai-content">true</podcast:txt>') == 2  # the channel and its episode
-    feed.write_text(text.replace('purpose="ai-content">true', 'purpose="ai-content">yes', 1)
-                    .replace('start="00:00:00.000"', 'start="soon"'), encoding="utf-8")
+    feed.write_text(
+        text.replace('purpose="ai-content">true', 'purpose="ai-content">yes', 1).replace('start="00:00:00.000"', 'start="soon"'),
+        encoding="utf-8",
+    )
     lines = [p.line() for p in validate_feed(feed)]
     assert any("the channel: podcast:txt ai-content is 'yes'; it takes only 'true' or 'false'" in line for line in lines)
     assert any("psc:chapter 'soon' needs a start (HH:MM:SS.mmm) and a title" in line for line in lines)
@@ -208,21 +248,28 @@ def test_validate_gives_one_verdict_per_platform(published):
     """A producer sees which directory would take the season, and what each still lacks."""
     proc = run_cli("validate", published)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    verdicts = {line.split(":", 1)[0]: line for line in proc.stdout.splitlines()
-                if line.split(":", 1)[0] in ("Apple", "Spotify", "YouTube", "Podcast Index")}
+    verdicts = {
+        line.split(":", 1)[0]: line
+        for line in proc.stdout.splitlines()
+        if line.split(":", 1)[0] in ("Apple", "Spotify", "YouTube", "Podcast Index")
+    }
     assert verdicts["Spotify"] == "Spotify: ready"
     assert verdicts["Apple"] == "Apple: not ready — no itunes:owner email (owner_email in show.toml)"
     assert verdicts["YouTube"].startswith(
         "YouTube: not ready — no video for 1 episode (make them with paperledge season --video); "
-        "chapters YouTube does not take for 1 episode (the first at 0:00, at least 3")
+        "chapters YouTube does not take for 1 episode (the first at 0:00, at least 3"
+    )
     assert verdicts["Podcast Index"] == "Podcast Index: not ready — no podcast:locked (locked = true in show.toml)"
     # Taking a mark away names it, for that platform alone: still no error.
     feed = published / "feed.xml"
     root = feed.read_text(encoding="utf-8")
     feed.write_text(root.replace('<podcast:txt purpose="ai-content">true</podcast:txt>', ""), encoding="utf-8")
     proc = run_cli("validate", published)
-    assert proc.returncode == 0 and "Podcast Index: not ready — no podcast:locked (locked = true in show.toml); " \
-        "no podcast:txt ai-content for 1 episode" in proc.stdout
+    assert (
+        proc.returncode == 0
+        and "Podcast Index: not ready — no podcast:locked (locked = true in show.toml); no podcast:txt ai-content for 1 episode"
+        in proc.stdout
+    )
 
 
 def test_chapter_image_link_and_ai_content_reach_the_json_the_feed_and_validate(tmp_path):
@@ -236,14 +283,18 @@ def test_chapter_image_link_and_ai_content_reach_the_json_the_feed_and_validate(
     (season / "01-art.md").write_text(
         "---\ntitle: Art\ndate: 2025-04-07\nai_content: false\nchapters:\n"
         "  Results: {img: figure.png, url: 'https://example.org/paper#results'}\n---\n"
-        "## Welcome\nHello there.\n\n## Results\nIt worked.\n", encoding="utf-8")
-    proc = run_cli("season", season, "-o", out, "--voice", "heart", "--cache-dir", tmp_path / "cache",
-                   env={"PAPERLEDGE_SHOW": str(show)})
+        "## Welcome\nHello there.\n\n## Results\nIt worked.\n",
+        encoding="utf-8",
+    )
+    proc = run_cli(
+        "season", season, "-o", out, "--voice", "heart", "--cache-dir", tmp_path / "cache", env={"PAPERLEDGE_SHOW": str(show)}
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads((out / "01-art.chapters.json").read_text(encoding="utf-8"))
     assert [(c["title"], c.get("img"), c.get("url")) for c in data["chapters"]] == [
         ("Welcome", None, None),
-        ("Results", "https://cdn.example.org/pl/01-art.chapter2.png", "https://example.org/paper#results")]
+        ("Results", "https://cdn.example.org/pl/01-art.chapter2.png", "https://example.org/paper#results"),
+    ]
     assert (out / "01-art.chapter2.png").read_bytes() == (season / "figure.png").read_bytes()
     # Apple reads a chapter's link and picture from the MP3's own CHAP frames.
     from mutagen.id3 import ID3
@@ -255,7 +306,8 @@ def test_chapter_image_link_and_ai_content_reach_the_json_the_feed_and_validate(
     chapters = ET.parse(out / "feed.xml").getroot().find(f"channel/item/{{{PSC_NS}}}chapters")
     assert [(c.get("title"), c.get("href"), c.get("image")) for c in chapters] == [
         ("Welcome", None, None),
-        ("Results", "https://example.org/paper#results", "https://cdn.example.org/pl/01-art.chapter2.png")]
+        ("Results", "https://example.org/paper#results", "https://cdn.example.org/pl/01-art.chapter2.png"),
+    ]
     assert _answers((out / "feed.xml").read_text(encoding="utf-8")) == (["false"], [["false"]])
     proc = run_cli("validate", out)
     assert proc.returncode == 0 and "ready to publish" in proc.stdout, proc.stdout

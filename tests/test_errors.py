@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from .conftest import SAMPLE, run_cli
 
 GOOD_BODY = "## One\nHello there.\n"
@@ -128,7 +127,11 @@ def test_interrupted_render_leaves_nothing(tmp_path):
     temp.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "audio_pipeline.cli", "render", str(SAMPLE), "-o", str(out), "--no-cache", "-q"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, "TMPDIR": str(temp)},
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)},
         preexec_fn=ctrl_c_reaches,
     )
     deadline = time.monotonic() + 120

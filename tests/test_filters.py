@@ -40,8 +40,9 @@ def test_k_weighting_is_pyloudnorms_filter_to_double_precision_in_blocks_of_any_
 
 
 @settings(max_examples=300, deadline=None)
-@given(values=st.lists(st.floats(-1e6, 1e6, width=32), min_size=1, max_size=300), size=st.integers(1, 400),
-       shift=st.integers(0, 399))
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, width=32), min_size=1, max_size=300), size=st.integers(1, 400), shift=st.integers(0, 399)
+)
 def test_moving_average_and_running_minimum_are_scipys(values, size, shift):
     x = np.array(values, dtype=np.float32)
     origin = shift % size - size // 2  # every placement scipy accepts
@@ -62,11 +63,12 @@ def test_a_window_outside_itself_is_refused(size, origin, length):
 def test_a_render_imports_neither_scipy_signal_nor_scipy_ndimage(tmp_path):
     # Together three quarters of a second of CPU, taken from synthesis on every render.
     script = tmp_path / "ep.md"
-    script.write_text("---\ntitle: Light\nvoice: heart\n---\n\nOne short sentence. And then a second one.\n",
-                      encoding="utf-8")
-    code = ("import sys\nfrom pathlib import Path\nfrom audio_pipeline.render import RenderOptions, render\n"
-            f"render(Path({str(script)!r}), RenderOptions(output=Path({str(tmp_path / 'ep.mp3')!r}), cache_dir=None, jobs=1))\n"
-            "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage', 'pyloudnorm') if m in sys.modules))\n")
+    script.write_text("---\ntitle: Light\nvoice: heart\n---\n\nOne short sentence. And then a second one.\n", encoding="utf-8")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom audio_pipeline.render import RenderOptions, render\n"
+        f"render(Path({str(script)!r}), RenderOptions(output=Path({str(tmp_path / 'ep.mp3')!r}), cache_dir=None, jobs=1))\n"
+        "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage', 'pyloudnorm') if m in sys.modules))\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr[-800:]
     assert run.stdout.strip().splitlines()[-1] == "[]"

@@ -15,13 +15,21 @@ def test_heart_renders_the_sample_episode_end_to_end(tmp_path):
     # A producer choosing the second bundled voice gets the same finished episode: MP3,
     # chapters, transcript, loudness, with no download (the model is inside the wheel).
     out = tmp_path / "ep.mp3"
-    done = run_cli("render", SAMPLE, "-o", out, "--voice", "heart", "--cache-dir", tmp_path / "cache",
-                   env={"HIBARI_HOME": str(tmp_path / "no-downloads")})
+    done = run_cli(
+        "render",
+        SAMPLE,
+        "-o",
+        out,
+        "--voice",
+        "heart",
+        "--cache-dir",
+        tmp_path / "cache",
+        env={"HIBARI_HOME": str(tmp_path / "no-downloads")},
+    )
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "no-downloads").exists()  # hibari's own voice cache is never touched
     probe = ffprobe(out)
-    assert [c["tags"]["title"] for c in probe["chapters"]] == ["Welcome", "The research", "Why it matters",
-                                                             "Questions to ponder"]
+    assert [c["tags"]["title"] for c in probe["chapters"]] == ["Welcome", "The research", "Why it matters", "Questions to ponder"]
     stream = probe["streams"][0]
     assert stream["codec_name"] == "mp3" and stream["sample_rate"] == "44100" and stream["channels"] == 1
     lufs, peak = ebur128(out)
@@ -60,7 +68,7 @@ def test_a_missing_model_file_is_one_line_naming_it(tmp_path, script_file):
 def test_fingerprint_covers_model_and_settings(tmp_path):
     # A cache entry is never served to a voice that would say it differently.
     from audio_pipeline.synthesis.engines.base import create_engine
-    from audio_pipeline.synthesis.engines.hibari import _resolve_model, BUNDLED
+    from audio_pipeline.synthesis.engines.hibari import BUNDLED, _resolve_model
 
     base = create_engine("hibari", {}).fingerprint()
     assert create_engine("hibari", {"threads": 2}).fingerprint() == base  # speed of work, not the sound

@@ -45,17 +45,20 @@ def _text(folder: Path, script: str) -> object:
     return run_cli("text", path, "--show", folder)
 
 
-@pytest.mark.parametrize("script, needles", [
-    (ALIAS_BOMB + BODY, ("line 3", "aliases")),
-    ("---\ntitle: A\ntitle: B\n---\n" + BODY, ("line 3", "'title' is given twice")),
-    ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n" + BODY, ("nests too deep",)),
-    ("---\nepisode: 99999999999999999999\n---\n" + BODY, ("'episode'", "from 0 to 99999")),
-    ("---\ntitle: \"A\\u202eB\"\n---\n" + BODY, ("'title'", "U+202E")),
-    (BODY + "Say \u202eevil\u202c words.\n", ("line 3", "U+202E")),
-    (BODY + "Say \u2067this\u2069 too.\n", ("line 3", "U+2067")),
-    (BODY + "A " + "w" * 1_000_000 + " word.\n", ("line 3", "1,000,000 characters")),
-    ("".join(f"## C{i}\nSentence {i}.\n\n" for i in range(300)), ("300 chapters", "at most 255")),
-])
+@pytest.mark.parametrize(
+    "script, needles",
+    [
+        (ALIAS_BOMB + BODY, ("line 3", "aliases")),
+        ("---\ntitle: A\ntitle: B\n---\n" + BODY, ("line 3", "'title' is given twice")),
+        ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n" + BODY, ("nests too deep",)),
+        ("---\nepisode: 99999999999999999999\n---\n" + BODY, ("'episode'", "from 0 to 99999")),
+        ('---\ntitle: "A\\u202eB"\n---\n' + BODY, ("'title'", "U+202E")),
+        (BODY + "Say \u202eevil\u202c words.\n", ("line 3", "U+202E")),
+        (BODY + "Say \u2067this\u2069 too.\n", ("line 3", "U+2067")),
+        (BODY + "A " + "w" * 1_000_000 + " word.\n", ("line 3", "1,000,000 characters")),
+        ("".join(f"## C{i}\nSentence {i}.\n\n" for i in range(300)), ("300 chapters", "at most 255")),
+    ],
+)
 def test_hostile_script_is_one_line(folder, script, needles):
     _one_line(_text(folder, script), *needles)
 
@@ -65,20 +68,26 @@ def test_a_long_value_is_quoted_short(folder):
     assert "…" in line
 
 
-@pytest.mark.parametrize("show_toml, needles", [
-    ('artist = "A\\u0000B"\n', ("show.toml", "'artist'", "U+0000")),
-    ('artist = "Ernis\\nand friends"\n', ("show.toml", "'artist'", "U+000A")),
-    ("title = " + "[" * 3000 + "]" * 3000 + "\n", ("show.toml", "nests too deep")),
-])
+@pytest.mark.parametrize(
+    "show_toml, needles",
+    [
+        ('artist = "A\\u0000B"\n', ("show.toml", "'artist'", "U+0000")),
+        ('artist = "Ernis\\nand friends"\n', ("show.toml", "'artist'", "U+000A")),
+        ("title = " + "[" * 3000 + "]" * 3000 + "\n", ("show.toml", "nests too deep")),
+    ],
+)
 def test_hostile_show_settings_are_one_line(folder, show_toml, needles):
     (folder / "show.toml").write_text(show_toml, encoding="utf-8")
     _one_line(_text(folder, BODY), *needles)
 
 
-@pytest.mark.parametrize("lexicon, needles", [
-    ('[words]\nfoo = "f\\u0000oo"\n', ("lexicon.toml", "U+0000")),
-    ("[words]\nfoo = " + "[" * 3000 + "]" * 3000 + "\n", ("lexicon.toml", "nests too deep")),
-])
+@pytest.mark.parametrize(
+    "lexicon, needles",
+    [
+        ('[words]\nfoo = "f\\u0000oo"\n', ("lexicon.toml", "U+0000")),
+        ("[words]\nfoo = " + "[" * 3000 + "]" * 3000 + "\n", ("lexicon.toml", "nests too deep")),
+    ],
+)
 def test_hostile_lexicon_is_one_line(folder, lexicon, needles):
     (folder / "lexicon.toml").write_text(lexicon, encoding="utf-8")
     _one_line(_text(folder, BODY), *needles)
@@ -94,15 +103,18 @@ def _cover_files(folder: Path) -> None:
     Image.new("RGB", (1400, 1400)).save(folder / "cover.gif")
 
 
-@pytest.mark.parametrize("cover, needles", [
-    ("/etc/passwd", ("show.toml", "outside the show folder")),
-    ("../../../../../../etc/hostname", ("show.toml", "outside the show folder")),
-    ("not-an-image.jpg", ("not a JPEG or PNG image",)),
-    ("small.jpg", ("500x500 px", "square, 1400 to 3000 px")),
-    ("wide.jpg", ("1600x1400 px",)),
-    ("alpha.png", ("RGBA", "RGB without transparency")),
-    ("cover.gif", ("GIF image", "JPEG or PNG")),
-])
+@pytest.mark.parametrize(
+    "cover, needles",
+    [
+        ("/etc/passwd", ("show.toml", "outside the show folder")),
+        ("../../../../../../etc/hostname", ("show.toml", "outside the show folder")),
+        ("not-an-image.jpg", ("not a JPEG or PNG image",)),
+        ("small.jpg", ("500x500 px", "square, 1400 to 3000 px")),
+        ("wide.jpg", ("1600x1400 px",)),
+        ("alpha.png", ("RGBA", "RGB without transparency")),
+        ("cover.gif", ("GIF image", "JPEG or PNG")),
+    ],
+)
 def test_a_cover_must_be_cover_art_of_the_show(folder, cover, needles):
     """Refused before anything is synthesised, and no MP3 is written."""
     _cover_files(folder)
@@ -118,8 +130,7 @@ def test_a_voice_lexicon_outside_the_show_is_refused(folder):
     voices = folder / "voices"
     voices.mkdir()
     (voices / "odd.toml").write_text('lexicon = "/etc/hostname"\n[engine]\nname = "piper"\n', encoding="utf-8")
-    _one_line(_text(folder, "---\nvoice: odd\n---\n" + BODY),
-              "odd.toml", "outside the show folder")
+    _one_line(_text(folder, "---\nvoice: odd\n---\n" + BODY), "odd.toml", "outside the show folder")
 
 
 def test_cache_commands_refuse_a_file_for_a_folder(tmp_path):
@@ -168,8 +179,15 @@ def _run_bounded(*args, cwd=None):
 
     env = {k: v for k, v in os.environ.items() if k != "PAPERLEDGE_SHOW"}
     try:
-        return subprocess.run([*PAPERLEDGE, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT,
-                              env=env, timeout=120, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [*PAPERLEDGE, *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            env=env,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"paperledge {' '.join(map(str, args[:2]))} hung on a FIFO")
 
@@ -196,8 +214,7 @@ def test_a_fifo_for_any_file_the_tool_reads_is_one_line_naming_it(folder, fifo, 
         (folder / sub).mkdir()
     (folder / "ep.md").write_text(BODY, encoding="utf-8")
     if "odd" in fifo:
-        (folder / "voices" / "odd.toml").write_text('lexicon = "odd.lexicon.toml"\n[engine]\nname = "hibari"\n',
-                                                   encoding="utf-8")
+        (folder / "voices" / "odd.toml").write_text('lexicon = "odd.lexicon.toml"\n[engine]\nname = "hibari"\n', encoding="utf-8")
         (folder / "voices" / "odd.lexicon.toml").write_text("[words]\n", encoding="utf-8")
     (folder / fifo).unlink(missing_ok=True)
     os.mkfifo(folder / fifo)

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from audio_pipeline.errors import PaperLedgeError
-from audio_pipeline.importer.manifest import MANIFEST_NAME
 from audio_pipeline.importer.episodes import import_page
+from audio_pipeline.importer.manifest import MANIFEST_NAME
 from audio_pipeline.importer.page import parse_authors
 from audio_pipeline.importer.page_metadata import slugify
 
@@ -320,7 +320,9 @@ def test_reimport_after_an_older_episode_was_added_renumbers_without_duplicates(
     page.write_text(dated_page([newer, older, oldest]), encoding="utf-8")
     again = import_page(page, out)
     assert [(r.path.name, r.status) for r in again] == [
-        ("01-zeta.md", "written"), ("02-alpha.md", "renamed"), ("03-beta-study.md", "renamed"),
+        ("01-zeta.md", "written"),
+        ("02-alpha.md", "renamed"),
+        ("03-beta-study.md", "renamed"),
     ]
     assert again[1].previous == out / "01-alpha.md"
     scripts = sorted(out.glob("*.md"))

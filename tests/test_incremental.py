@@ -110,10 +110,16 @@ def test_one_flipped_byte_with_forged_mtime_is_validated_again(season):
     assert proc.returncode == 1 and "breaks off" in proc.stdout, proc.stdout
 
 
-@pytest.mark.parametrize("damage", [
-    b"{not json", b"[]", b'{"settings": 1, "files": []}', b"\xff\xfe",
-    b'{"settings": "x", "files": {}}',
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"{not json",
+        b"[]",
+        b'{"settings": 1, "files": []}',
+        b"\xff\xfe",
+        b'{"settings": "x", "files": {}}',
+    ],
+)
 def test_damaged_verdicts_are_ignored_and_rebuilt(season, damage):
     _, out, _ = season
     (out / VERDICTS).write_bytes(damage)
@@ -188,8 +194,9 @@ def test_feed_follows_an_outside_edit_of_a_sidecar(season):
     assert "Renamed outside" in (out / "feed.xml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [b"{", b"[1]", b'{"version": "0 old", "scripts": {}, "mp3s": {}}',
-                                    b'{"version": "NOW", "scripts": [], "mp3s": 3}'])
+@pytest.mark.parametrize(
+    "damage", [b"{", b"[1]", b'{"version": "0 old", "scripts": {}, "mp3s": {}}', b'{"version": "NOW", "scripts": [], "mp3s": 3}']
+)
 def test_damaged_facts_are_ignored_and_rebuilt(season, damage):
     src, out, cache = season
     (out / FACTS).write_bytes(damage.replace(b"NOW", EpisodeFacts(out).version.encode()))

@@ -49,8 +49,13 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("install")
     # Built from a copy: a build writes build/ and *.egg-info beside its sources.
     src = base / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv*", "build", "dist", ".cache", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "build", "dist", ".cache", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"
+        ),
+    )
     dist = base / "dist"
     _run([sys.executable, "-m", "build", "--wheel", "-o", dist, src])
     wheel = next(dist.glob("paperledge_audio-*.whl"))

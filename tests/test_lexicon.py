@@ -59,8 +59,7 @@ def test_a_voice_can_undo_a_word_acronym(tmp_path):
 
 
 def test_words_are_whole_and_case_sensitive_words_nocase_are_not(tmp_path):
-    lex = load_lexicon(write(tmp_path, "l.toml",
-                             '[words]\nUS = "the States"\n[words_nocase]\narxiv = "archive"\n'))
+    lex = load_lexicon(write(tmp_path, "l.toml", '[words]\nUS = "the States"\n[words_nocase]\narxiv = "archive"\n'))
     assert normalize("US and us and USB", lex)[0] == "the States and us and U-S-B"
     assert normalize("ArXiv, ARXIV, arxiv", lex)[0] == "archive, archive, archive"
 
@@ -71,10 +70,8 @@ def test_plural_and_possessive_of_an_entry(tmp_path):
 
 
 def test_entries_with_digits_and_symbols(tmp_path):
-    lex = load_lexicon(write(tmp_path, "l.toml",
-                             '[words]\n"GPT-4o" = "G-P-T four oh"\n"C++" = "C plus plus"\n'))
-    assert normalize("GPT-4o in C++, not GPT-4", lex)[0] == \
-        "G-P-T four oh in C plus plus, not G-P-T four"
+    lex = load_lexicon(write(tmp_path, "l.toml", '[words]\n"GPT-4o" = "G-P-T four oh"\n"C++" = "C plus plus"\n'))
+    assert normalize("GPT-4o in C++, not GPT-4", lex)[0] == "G-P-T four oh in C plus plus, not G-P-T four"
 
 
 def test_lexicon_beats_the_generic_rules(tmp_path):
@@ -95,19 +92,22 @@ def test_no_files_gives_an_empty_lexicon():
     assert load_lexicon(None) == Lexicon()
 
 
-@pytest.mark.parametrize(("text", "fix"), [
-    ("[words\nICML = 1", "not valid TOML"),
-    ("[sounds]\nICML = \"x\"\n", "unknown setting 'sounds'; known: words, words_nocase, acronyms"),
-    ("[words]\nICML = 3\n", "'ICML' must map to a non-empty string"),
-    ("[words]\nICML = \"\"\n", "'ICML' must map to a non-empty string"),
-    ("[words]\n\" ICML\" = \"x\"\n", "no spaces at either end"),
-    ("[words]\n\"{x}\" = \"x\"\n", "may not contain"),
-    ("[words]\nICML = \"{I|C}\"\n", "may not contain"),
-    ("words = 3\n", "'words' must be a table, not 3"),
-    ("[acronyms]\nread_as_word = \"NASA\"\n", "'read_as_word' in [acronyms] must be a list of strings"),
-    ("[acronyms]\nread_as_word = [\"NA SA\"]\n", "must be one word"),
-    ("[acronyms]\nwords = [\"NASA\"]\n", "unknown setting 'words' in [acronyms]"),
-])
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("[words\nICML = 1", "not valid TOML"),
+        ('[sounds]\nICML = "x"\n', "unknown setting 'sounds'; known: words, words_nocase, acronyms"),
+        ("[words]\nICML = 3\n", "'ICML' must map to a non-empty string"),
+        ('[words]\nICML = ""\n', "'ICML' must map to a non-empty string"),
+        ('[words]\n" ICML" = "x"\n', "no spaces at either end"),
+        ('[words]\n"{x}" = "x"\n', "may not contain"),
+        ('[words]\nICML = "{I|C}"\n', "may not contain"),
+        ("words = 3\n", "'words' must be a table, not 3"),
+        ('[acronyms]\nread_as_word = "NASA"\n', "'read_as_word' in [acronyms] must be a list of strings"),
+        ('[acronyms]\nread_as_word = ["NA SA"]\n', "must be one word"),
+        ('[acronyms]\nwords = ["NASA"]\n', "unknown setting 'words' in [acronyms]"),
+    ],
+)
 def test_a_malformed_file_names_itself_and_what_to_fix(tmp_path, text, fix):
     path = write(tmp_path, "bad.toml", text)
     with pytest.raises(VoiceError) as err:

@@ -70,8 +70,22 @@ def test_markdown_heavy_script_speaks_only_its_words(tmp_path):
         "Text after a comment line is kept.",
     ]
     everything = " ".join(written + spoken).lower()
-    for never in ("todo", "legal", "producer note", "example", "cover", "png", "footnote", "times",
-                  "**", "`", "<!--", "[", "title:", "pause"):
+    for never in (
+        "todo",
+        "legal",
+        "producer note",
+        "example",
+        "cover",
+        "png",
+        "footnote",
+        "times",
+        "**",
+        "`",
+        "<!--",
+        "[",
+        "title:",
+        "pause",
+    ):
         assert never not in everything, never
     assert "(pause 1s)" in proc.stdout
 

@@ -45,8 +45,26 @@ def _class_cases() -> list[tuple[str, str, str]]:
 CASES = _cases()
 CLASS_CASES = _class_cases()
 # The semiotic classes of the open normalisers (NeMo, Kestrel), plus the show's own.
-CLASSES = {"cardinal", "ordinal", "decimal", "fraction", "money", "measure", "date", "time", "range",
-           "electronic", "telephone", "serial", "roman", "whitelist", "math", "acronym", "symbol", "abbreviation"}
+CLASSES = {
+    "cardinal",
+    "ordinal",
+    "decimal",
+    "fraction",
+    "money",
+    "measure",
+    "date",
+    "time",
+    "range",
+    "electronic",
+    "telephone",
+    "serial",
+    "roman",
+    "whitelist",
+    "math",
+    "acronym",
+    "symbol",
+    "abbreviation",
+}
 
 
 def test_corpus_is_large_enough_across_every_class():
@@ -62,20 +80,19 @@ def test_corpus(written, spoken):
     assert normalize(written, SHOW)[0] == spoken
 
 
-@pytest.mark.parametrize(("cls", "written", "spoken"), CLASS_CASES,
-                         ids=[f"{c}:{w[:36]}" for c, w, _ in CLASS_CASES])
+@pytest.mark.parametrize(("cls", "written", "spoken"), CLASS_CASES, ids=[f"{c}:{w[:36]}" for c, w, _ in CLASS_CASES])
 def test_class_corpus(cls, written, spoken):
     assert normalize(written, SHOW)[0] == spoken
 
 
 # --- the interface ------------------------------------------------------------------------
 
+
 def test_speak_keeps_the_written_form_and_reports_what_fired():
     out = speak("At ICML 2024, {TxGemma|tee ex gemma} beat SVD: see https://a.org/x.", SHOW)
     assert isinstance(out, Spoken)
     assert out.written == "At ICML 2024, TxGemma beat SVD: see https://a.org/x."
-    assert out.spoken == ("At I-C-M-L twenty twenty-four, tee ex gemma beat S-V-D: "
-                          "see a dot org slash X.")
+    assert out.spoken == ("At I-C-M-L twenty twenty-four, tee ex gemma beat S-V-D: see a dot org slash X.")
     assert out.fired[0] == "inline:TxGemma"
     for name in ("lexicon:ICML", "rule:url", "rule:year", "rule:acronym:SVD"):
         assert name in out.fired
@@ -136,20 +153,24 @@ def test_an_abbreviation_at_the_end_keeps_the_sentence_end():
 
 # --- sentences ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "sentences"), [
-    ("See Eq. (2) for the loss. Next.", ["See Eq. (2) for the loss.", "Next."]),
-    ("See Figs. 2a and 2b. Then stop.", ["See Figs. 2a and 2b.", "Then stop."]),
-    ("See Sec. 3 and Tab. 2 here.", ["See Sec. 3 and Tab. 2 here."]),
-    ("Use approx. 5 mL daily.", ["Use approx. 5 mL daily."]),
-    ("Patient No. 5 is well.", ["Patient No. 5 is well."]),
-    ("Smith et al. 2024 showed it.", ["Smith et al. 2024 showed it."]),
-    ("As Smith et al. said. They agree.", ["As Smith et al. said.", "They agree."]),
-    ("She lived on Elm St. It was quiet.", ["She lived on Elm St.", "It was quiet."]),
-    ("We met at 5th St. Then we left.", ["We met at 5th St.", "Then we left."]),
-    ("Visit St. Louis today.", ["Visit St. Louis today."]),
-    ("Born in St. Louis. He left.", ["Born in St. Louis.", "He left."]),
-    ("I was born in 1990. 2020 was hard.", ["I was born in 1990.", "2020 was hard."]),
-])
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("See Eq. (2) for the loss. Next.", ["See Eq. (2) for the loss.", "Next."]),
+        ("See Figs. 2a and 2b. Then stop.", ["See Figs. 2a and 2b.", "Then stop."]),
+        ("See Sec. 3 and Tab. 2 here.", ["See Sec. 3 and Tab. 2 here."]),
+        ("Use approx. 5 mL daily.", ["Use approx. 5 mL daily."]),
+        ("Patient No. 5 is well.", ["Patient No. 5 is well."]),
+        ("Smith et al. 2024 showed it.", ["Smith et al. 2024 showed it."]),
+        ("As Smith et al. said. They agree.", ["As Smith et al. said.", "They agree."]),
+        ("She lived on Elm St. It was quiet.", ["She lived on Elm St.", "It was quiet."]),
+        ("We met at 5th St. Then we left.", ["We met at 5th St.", "Then we left."]),
+        ("Visit St. Louis today.", ["Visit St. Louis today."]),
+        ("Born in St. Louis. He left.", ["Born in St. Louis.", "He left."]),
+        ("I was born in 1990. 2020 was hard.", ["I was born in 1990.", "2020 was hard."]),
+    ],
+)
 def test_sentences_end_where_a_host_ends_them(text, sentences):
     assert [s for clauses in split_sentences(text, 400) for s in clauses] == sentences
 
@@ -163,12 +184,33 @@ def segment(text: str) -> list[str]:
     return [s.strip() for s in pysbd.Segmenter(language="en", clean=False).segment(text)]
 
 
-@pytest.mark.parametrize("piece", [
-    "june 3 ", "25 july 2012 ", "Fig. 3b, 4c, ", "Figure 1a-c and ", "Eq. (2) ", "arXiv:2404.12345 ",
-    "10.1038/s41586-020-2649-2 ", "ISBN 978-0-13-110362-7 ", "Python 3.12 ", "ID 123456 ", "1,", ",000",
-    "100 million kg ", "five mL ", "1-2=5 ", "1=", "x-", "US$76.3 trillion ", "C$", "the 1980 s ",
-    "Elm St. It ", "etc. The ",
-])
+@pytest.mark.parametrize(
+    "piece",
+    [
+        "june 3 ",
+        "25 july 2012 ",
+        "Fig. 3b, 4c, ",
+        "Figure 1a-c and ",
+        "Eq. (2) ",
+        "arXiv:2404.12345 ",
+        "10.1038/s41586-020-2649-2 ",
+        "ISBN 978-0-13-110362-7 ",
+        "Python 3.12 ",
+        "ID 123456 ",
+        "1,",
+        ",000",
+        "100 million kg ",
+        "five mL ",
+        "1-2=5 ",
+        "1=",
+        "x-",
+        "US$76.3 trillion ",
+        "C$",
+        "the 1980 s ",
+        "Elm St. It ",
+        "etc. The ",
+    ],
+)
 def test_a_long_run_of_one_pattern_is_read_and_cut(piece):
     text = (piece * (5000 // len(piece) + 1))[:5000]
     spoken, _ = normalize(text, SHOW)
@@ -179,23 +221,124 @@ def test_a_long_run_of_one_pattern_is_read_and_cut(piece):
 
 # --- properties ----------------------------------------------------------------------------
 
-PAPER_PIECES = st.sampled_from([
-    "LLM", "LLMs", "GPU's", "ICML", "2024", "7B", "1.5", "67", "x", "×", "%", "$", "€", "°C",
-    "https://", "www.", "github.com/a_b", "a@b.org", "e.g.", "Dr.", "Apr", "10:30", "LLaMA",
-    "Ernis", "I", "A", "II", "'s", "-", "–", "—", "…", "(", ")", "[1]", "{", "|", "}", "&",
-    "+", "=", "~", "→", "#", "@", "/", "^", "²", "½", "1,000", "-5", "1e-4", "GPT-4o",
-    "Qwen2.5-Math-7B", "naïve", "Schrödinger", "’", "“", " ", " ", ".", ",", "?", "AAMr.", "ß",
-    "ﬁ", "Ⅻ", "٣", "\u200b", "\u00a0", "\t", "\n",
-    # dates, references, identifiers, units, equations, money, decades and abbreviations
-    "june", "may", "25", "3", "Sept.", "Fig.", "3b", "7b", "Eq.", "(2)", "Model", "arXiv:", "2404.12345",
-    "10.1038/s4-1", "ISBN", "978-0-13-110362-7", "Python", "3.12", "ID", "124,444,234", "13000",
-    "million", "kg", "five", "mL", "1-2=5", "-", "=", "US$", "USD", "1980 s", "'80s", "Elm", "St.",
-    "It", "etc.", "et al.", "n=5-10",
-])
+PAPER_PIECES = st.sampled_from(
+    [
+        "LLM",
+        "LLMs",
+        "GPU's",
+        "ICML",
+        "2024",
+        "7B",
+        "1.5",
+        "67",
+        "x",
+        "×",
+        "%",
+        "$",
+        "€",
+        "°C",
+        "https://",
+        "www.",
+        "github.com/a_b",
+        "a@b.org",
+        "e.g.",
+        "Dr.",
+        "Apr",
+        "10:30",
+        "LLaMA",
+        "Ernis",
+        "I",
+        "A",
+        "II",
+        "'s",
+        "-",
+        "–",
+        "—",
+        "…",
+        "(",
+        ")",
+        "[1]",
+        "{",
+        "|",
+        "}",
+        "&",
+        "+",
+        "=",
+        "~",
+        "→",
+        "#",
+        "@",
+        "/",
+        "^",
+        "²",
+        "½",
+        "1,000",
+        "-5",
+        "1e-4",
+        "GPT-4o",
+        "Qwen2.5-Math-7B",
+        "naïve",
+        "Schrödinger",
+        "’",
+        "“",
+        " ",
+        " ",
+        ".",
+        ",",
+        "?",
+        "AAMr.",
+        "ß",
+        "ﬁ",
+        "Ⅻ",
+        "٣",
+        "\u200b",
+        "\u00a0",
+        "\t",
+        "\n",
+        # dates, references, identifiers, units, equations, money, decades and abbreviations
+        "june",
+        "may",
+        "25",
+        "3",
+        "Sept.",
+        "Fig.",
+        "3b",
+        "7b",
+        "Eq.",
+        "(2)",
+        "Model",
+        "arXiv:",
+        "2404.12345",
+        "10.1038/s4-1",
+        "ISBN",
+        "978-0-13-110362-7",
+        "Python",
+        "3.12",
+        "ID",
+        "124,444,234",
+        "13000",
+        "million",
+        "kg",
+        "five",
+        "mL",
+        "1-2=5",
+        "-",
+        "=",
+        "US$",
+        "USD",
+        "1980 s",
+        "'80s",
+        "Elm",
+        "St.",
+        "It",
+        "etc.",
+        "et al.",
+        "n=5-10",
+    ]
+)
 PAPER_TEXT = st.lists(PAPER_PIECES, max_size=25).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=80), PAPER_TEXT)
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS
@@ -231,8 +374,7 @@ DIGIT_LETTER = re.compile(r"\d")  # every number is read out, so no digit is lef
 def _episode_sentences() -> list[str]:
     text = EPISODES_PAGE.read_text(encoding="utf-8")
     segmenter = pysbd.Segmenter(language="en", clean=False)
-    return [s.strip() for line in text.splitlines() if line.strip()
-            for s in segmenter.segment(line) if s.strip()]
+    return [s.strip() for line in text.splitlines() if line.strip() for s in segmenter.segment(line) if s.strip()]
 
 
 def test_every_sentence_of_the_real_episodes_reads_cleanly():
@@ -241,8 +383,7 @@ def test_every_sentence_of_the_real_episodes_reads_cleanly():
     problems = []
     for sentence in sentences:
         spoken = speak(sentence, SHOW).spoken
-        if not spoken or SCHEME.search(spoken) or SKIPPED_SYMBOL.search(spoken) \
-                or DIGIT_LETTER.search(spoken):
+        if not spoken or SCHEME.search(spoken) or SKIPPED_SYMBOL.search(spoken) or DIGIT_LETTER.search(spoken):
             problems.append((sentence, spoken))
     assert problems == []
 
@@ -250,10 +391,19 @@ def test_every_sentence_of_the_real_episodes_reads_cleanly():
 def test_real_episode_vocabulary():
     said = {s: speak(s, SHOW).spoken for s in _episode_sentences()}
     joined = "\n".join(said.values())
-    for expected in ("L-L-M's", "I-C-M-L twenty twenty-four", "Llama two seven billion",
-                     "github dot com slash google slash feabench", "Kwen two point five Math seven "
-                     "billion Base", "sixty-seven billion", "G-P-T three point five",
-                     "eighty-eight percent", "Erniss here", "F-E-Eh Bench", "T-five Large"):
+    for expected in (
+        "L-L-M's",
+        "I-C-M-L twenty twenty-four",
+        "Llama two seven billion",
+        "github dot com slash google slash feabench",
+        "Kwen two point five Math seven billion Base",
+        "sixty-seven billion",
+        "G-P-T three point five",
+        "eighty-eight percent",
+        "Erniss here",
+        "F-E-Eh Bench",
+        "T-five Large",
+    ):
         assert expected in joined, expected
     for unwanted in ("LLMs", "ICML", "7B", "https", "Ernis "):
         assert unwanted not in joined, unwanted

@@ -110,7 +110,7 @@ def test_jobs_zero_renders(script, tmp_path):
         ("[pauses]\nparagraph = inf\n", ["paragraph", "inf"]),
         ("[pauses]\nchapter = 100000\n", ["chapter", "from 0 to 30"]),
         ("[pauses]\nchapter = true\n", ["chapter"]),
-        ("[pauses]\nchapter = \"1s\"\n", ["chapter"]),
+        ('[pauses]\nchapter = "1s"\n', ["chapter"]),
         ("[pauses]\nbreath = 1\n", ["breath"]),
         ("writing = []\n", ["writing"]),
     ],
@@ -231,8 +231,10 @@ def test_markup_in_sentences_and_names_stays_text_in_transcripts_and_feed(tmp_pa
     out = tmp_path / "out"
     proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache", "-q")
     assert proc.returncode == 0, proc.stderr
-    written = ["Hello crew, R&D meets <img src=x> today.",
-               "Credit to the paper's authors: Ada <b>Author</b> and Ben & Co <img src=x>."]
+    written = [
+        "Hello crew, R&D meets <img src=x> today.",
+        "Credit to the paper's authors: Ada <b>Author</b> and Ben & Co <img src=x>.",
+    ]
 
     vtt = out / "01-one.vtt"
     raw = vtt.read_text(encoding="utf-8")
@@ -242,8 +244,10 @@ def test_markup_in_sentences_and_names_stays_text_in_transcripts_and_feed(tmp_pa
     srt = webvtt.from_srt(str(out / "01-one.srt"))
     assert [(c.start, c.end) for c in srt] == [(c.start, c.end) for c in captions]
     # SRT has no escapes: a "<" that would open a tag is written "‹".
-    assert [c.text for c in srt] == ["Hello crew, R&D meets \u2039img src=x> today.",
-                                     "Credit to the paper's authors: Ada \u2039b>Author\u2039/b> and Ben & Co \u2039img src=x>."]
+    assert [c.text for c in srt] == [
+        "Hello crew, R&D meets \u2039img src=x> today.",
+        "Credit to the paper's authors: Ada \u2039b>Author\u2039/b> and Ben & Co \u2039img src=x>.",
+    ]
 
     entry = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
     assert entry.title_detail.type == "text/plain" and entry.title.replace("\u2060", "") == "R&D <b>today</b>"

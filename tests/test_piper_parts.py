@@ -11,8 +11,10 @@ from audio_pipeline.synthesis.engines.piper import spoken_parts
 from audio_pipeline.synthesis.voices import load_voice
 
 # The longest sentence of the eight published episodes, as the front end speaks it.
-LONG = ("They even created a new model called Eurus two seven billion Prime that outperformed a more "
-        "advanced model, Kwen two point five Math seven billion Instruct, using only ten percent of the training data.")
+LONG = (
+    "They even created a new model called Eurus two seven billion Prime that outperformed a more "
+    "advanced model, Kwen two point five Math seven billion Instruct, using only ten percent of the training data."
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,7 @@ def test_the_longest_published_sentence_is_said_in_clauses(engine):
     assert len(phonemes) > PIPER_MAX_PHONEMES
     parts = spoken_parts(phonemes)
     assert len(parts) > 1
-    assert all(len(p) <= PIPER_MAX_PHONEMES or (len(p) <= PIPER_MAX_CLAUSE_PHONEMES and not set(p) & set(",;:"))
-               for p in parts)
+    assert all(len(p) <= PIPER_MAX_PHONEMES or (len(p) <= PIPER_MAX_CLAUSE_PHONEMES and not set(p) & set(",;:")) for p in parts)
     assert all(p[-1] in ",;:" for p in parts[:-1])  # every cut follows a comma
     # Nothing lost: the parts are the sentence, less the spaces at the cuts.
     assert " ".join("".join(p) for p in parts) == "".join(phonemes)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mutagen import MutagenError
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 
-from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, parse_chapters, read_cues, read_chapters, valid_report
+from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, parse_chapters, read_chapters, read_cues, valid_report
 from audio_pipeline.check.listen import read_vtt
 from audio_pipeline.errors import PaperLedgeError
 from audio_pipeline.files import sha256_file
@@ -46,8 +46,7 @@ pytestmark = pytest.mark.slow
 
 
 # Generous for a loaded two-core machine: a reader that hangs or goes quadratic still fails.
-FAST = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=False)
+FAST = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow], derandomize=False)
 SLOW = settings(FAST, max_examples=25, deadline=5000)
 
 
@@ -59,18 +58,42 @@ def season(tiny_season) -> Path:
 # ---- strategies ---------------------------------------------------------------------
 
 # Replaced by raw JSON after json.dumps: values json.dumps cannot write.
-_RAW = {"\x00INF": "1e999", "\x00NINF": "-1e999", "\x00NAN": "NaN", "\x00DEEP": "[" * 3000 + "]" * 3000,
-        "\x00DEEPOBJ": '{"a":' * 2000 + "1" + "}" * 2000, "\x00BIGINT": "9" * 5000}
+_RAW = {
+    "\x00INF": "1e999",
+    "\x00NINF": "-1e999",
+    "\x00NAN": "NaN",
+    "\x00DEEP": "[" * 3000 + "]" * 3000,
+    "\x00DEEPOBJ": '{"a":' * 2000 + "1" + "}" * 2000,
+    "\x00BIGINT": "9" * 5000,
+}
 
 hostile_text = st.one_of(
     st.text(max_size=40),
     st.text(st.characters(codec=None, exclude_categories=()), max_size=20),  # lone surrogates, controls
-    st.sampled_from(["\ud800", "a\udfffb", "\x00", "\x1b[2J", "line\nbreak", "\u202etxt", "\u2028", "",
-                     "x" * 200_000, "../../etc/passwd", "%s%n{0}"]),
+    st.sampled_from(
+        [
+            "\ud800",
+            "a\udfffb",
+            "\x00",
+            "\x1b[2J",
+            "line\nbreak",
+            "\u202etxt",
+            "\u2028",
+            "",
+            "x" * 200_000,
+            "../../etc/passwd",
+            "%s%n{0}",
+        ]
+    ),
 )
 hostile_scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63, max_value=10**400),
-    st.floats(allow_nan=False, allow_infinity=False), hostile_text, st.sampled_from(sorted(_RAW)),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63, max_value=10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    hostile_text,
+    st.sampled_from(sorted(_RAW)),
 )
 json_values = st.recursive(
     hostile_scalar,
@@ -89,6 +112,7 @@ def _dumps(value) -> str:
 @st.composite
 def _mutated(draw, doc):
     """`doc` with one node somewhere in it (or a new field) replaced by a hostile value."""
+
     def walk(node):
         if isinstance(node, dict) and node and draw(st.integers(0, 3)):
             key = draw(st.sampled_from(sorted(node)) | hostile_text)
@@ -97,6 +121,7 @@ def _mutated(draw, doc):
             i = draw(st.integers(0, len(node) - 1))
             return [*node[:i], walk(node[i]), *node[i + 1 :]]
         return draw(json_values)
+
     return walk(doc)
 
 
@@ -106,8 +131,19 @@ def documents(valid: dict) -> st.SearchStrategy[bytes]:
         _mutated(valid).map(_dumps).map(lambda t: t.encode("utf-8", "surrogatepass")),
         json_values.map(_dumps).map(lambda t: t.encode("utf-8", "surrogatepass")),
         st.binary(max_size=200),
-        st.sampled_from([b"", b"\xef\xbb\xbf{}", b"\xed\xa0\x80", b"[" * 200_000, b"{" * 50_000 + b"}" * 50_000,
-                         b'{"a": 1e999}', b"1e999", b"NaN", b'"' + b"x" * 100_000]),
+        st.sampled_from(
+            [
+                b"",
+                b"\xef\xbb\xbf{}",
+                b"\xed\xa0\x80",
+                b"[" * 200_000,
+                b"{" * 50_000 + b"}" * 50_000,
+                b'{"a": 1e999}',
+                b"1e999",
+                b"NaN",
+                b'"' + b"x" * 100_000,
+            ]
+        ),
     )
 
 
@@ -144,6 +180,7 @@ def test_takes(season):
         got = one_line(lambda: read_takes(mp3))
         if not isinstance(got, PaperLedgeError):
             assert all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 1000 for k, v in got.items())
+
     check()
 
 
@@ -159,6 +196,7 @@ def test_approval(season):
         approval_path(mp3).write_bytes(raw)
         got = one_line(lambda: is_approved(mp3))
         assert isinstance(got, (bool, PaperLedgeError))
+
     check()
 
 
@@ -173,6 +211,7 @@ def test_import_manifest(season):
         got = one_line(lambda: load_manifest(out))
         if not isinstance(got, PaperLedgeError):
             assert all(isinstance(e.sha256, str) and isinstance(e.key, (str, type(None))) for e in got.values())
+
     check()
 
 
@@ -187,6 +226,7 @@ def test_guid_ledger(season):
         got = one_line(lambda: read_ledger(out))
         if not isinstance(got, PaperLedgeError):
             assert all(isinstance(v["guid"], str) for v in got.values())
+
     check()
 
 
@@ -203,17 +243,41 @@ def test_chapters_json(season):
         if not isinstance(got, PaperLedgeError):
             assert all(0 <= start < float("inf") and isinstance(title, str) for start, title in got[1])
         assert is_sidecar(path) in (True, False)
+
     check()
 
 
 def test_check_report(season):
     out = _fresh(season)
     mp3 = out / "01-tiny.mp3"
-    sentence = {"index": 1, "start": 0.5, "end": 1.5, "written": "Hello there.", "heard": "hello there", "error": 0.0,
-                "flagged": False, "score": 0.9, "weakest": [["hello", 0.8]], "scored": "", "differs": [], "take": 0,
-                "fix": None, "note": ""}
-    valid = {"about": "paperledge check", "mp3_sha256": sha256_file(mp3), "wer": 0.0, "errors": 0, "words": 2,
-             "model": "tiny.en", "seconds": 1.0, "failures": [], "findings": [], "sentences": [sentence]}
+    sentence = {
+        "index": 1,
+        "start": 0.5,
+        "end": 1.5,
+        "written": "Hello there.",
+        "heard": "hello there",
+        "error": 0.0,
+        "flagged": False,
+        "score": 0.9,
+        "weakest": [["hello", 0.8]],
+        "scored": "",
+        "differs": [],
+        "take": 0,
+        "fix": None,
+        "note": "",
+    }
+    valid = {
+        "about": "paperledge check",
+        "mp3_sha256": sha256_file(mp3),
+        "wer": 0.0,
+        "errors": 0,
+        "words": 2,
+        "model": "tiny.en",
+        "seconds": 1.0,
+        "failures": [],
+        "findings": [],
+        "sentences": [sentence],
+    }
 
     @FAST
     @given(documents(valid))
@@ -224,6 +288,7 @@ def test_check_report(season):
             for s in got["sentences"]:
                 assert isinstance(s["flagged"], bool) and isinstance(s["heard"], str) and s["index"] >= 1
         assert ours(check_path(mp3)) in (True, False)
+
     check()
 
 
@@ -244,6 +309,7 @@ def test_cache_index(season):
         info = cache_admin.cache_info(cache)
         assert info.entries >= 1
         cache_admin.record_use(cache, fingerprint, "heart", "hibari", [])
+
     check()
 
 
@@ -255,12 +321,19 @@ def test_cache_entries(season):
     good = entry.read_bytes()
 
     @FAST
-    @given(st.one_of(st.binary(max_size=200), st.builds(lambda i, b: good[:i] + b + good[i + len(b):],
-                                                         st.integers(0, len(good)), st.binary(min_size=1, max_size=8))))
+    @given(
+        st.one_of(
+            st.binary(max_size=200),
+            st.builds(
+                lambda i, b: good[:i] + b + good[i + len(b) :], st.integers(0, len(good)), st.binary(min_size=1, max_size=8)
+            ),
+        )
+    )
     def check(raw):
         entry.write_bytes(raw)
         got = SentenceCache(cache).get(entry.stem)
         assert got is None or raw == good
+
     check()
 
 
@@ -277,6 +350,7 @@ def test_season_state(season):
         (out / STATE).write_bytes(raw)
         plan = _plan_season(season / "s1", out, replace(options))  # a cache: a damaged one is ignored
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in plan.state.items())
+
     check()
 
 
@@ -292,19 +366,26 @@ def test_validate_reads_hostile_sidecars(season):
         (out / "01-tiny.vtt").write_bytes(vtt.encode("utf-8", "surrogatepass"))
         problems = one_line(lambda: validate_mp3(mp3))
         assert isinstance(problems, (list, PaperLedgeError))
+
     check()
 
 
 # ---- VTT --------------------------------------------------------------------------
 
 _cue_time = st.one_of(
-    st.builds(lambda h, m, s, ms: f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}", st.integers(0, 10**6), st.integers(0, 99),
-              st.integers(0, 99), st.integers(0, 999)),
+    st.builds(
+        lambda h, m, s, ms: f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}",
+        st.integers(0, 10**6),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 999),
+    ),
     st.sampled_from(["99999999999999999999:00:00.000", "00:00:1e999", "nan", "", "-01:00:00.000", "00:00:00.0000001"]),
     hostile_text,
 )
-_cue = st.builds(lambda n, a, b, text: f"{n}\n{a} --> {b}\n{text}\n", st.integers(0, 10**9) | hostile_text,
-                 _cue_time, _cue_time, hostile_text)
+_cue = st.builds(
+    lambda n, a, b, text: f"{n}\n{a} --> {b}\n{text}\n", st.integers(0, 10**9) | hostile_text, _cue_time, _cue_time, hostile_text
+)
 vtt_texts = st.one_of(
     st.lists(_cue, max_size=8).map(lambda cues: "WEBVTT\n\n" + "\n".join(cues)),
     st.text(max_size=300),
@@ -340,13 +421,48 @@ def test_chapters_text(raw):
 # ---- TOML -------------------------------------------------------------------------
 
 _toml_value = st.one_of(
-    st.integers().map(str), st.sampled_from(["inf", "-inf", "nan", "1e999", "9" * 5000, "true", "1979-05-27",
-                                             "[" * 3000 + "]" * 3000, "{a={a={a={}}}}", '"\\ud800"', "'''x'''"]),
-    hostile_text.map(json.dumps), st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers().map(str),
+    st.sampled_from(
+        [
+            "inf",
+            "-inf",
+            "nan",
+            "1e999",
+            "9" * 5000,
+            "true",
+            "1979-05-27",
+            "[" * 3000 + "]" * 3000,
+            "{a={a={a={}}}}",
+            '"\\ud800"',
+            "'''x'''",
+        ]
+    ),
+    hostile_text.map(json.dumps),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
 )
-_toml_key = st.sampled_from(["title", "artist", "base_url", "cover", "language", "explicit", "max_spoken_authors",
-                             "name", "lexicon", "engine", "pauses", "sentence", "rate", "model", "x", "words",
-                             "words_nocase", '"a\\u0000b"', "cast"]) | st.from_regex(r"[a-z_]{1,12}", fullmatch=True)
+_toml_key = st.sampled_from(
+    [
+        "title",
+        "artist",
+        "base_url",
+        "cover",
+        "language",
+        "explicit",
+        "max_spoken_authors",
+        "name",
+        "lexicon",
+        "engine",
+        "pauses",
+        "sentence",
+        "rate",
+        "model",
+        "x",
+        "words",
+        "words_nocase",
+        '"a\\u0000b"',
+        "cast",
+    ]
+) | st.from_regex(r"[a-z_]{1,12}", fullmatch=True)
 
 
 @st.composite
@@ -359,9 +475,11 @@ def toml_texts(draw, valid: str):
 
 
 def _toml_documents(valid: str):
-    return st.one_of(toml_texts(valid), st.text(max_size=200),
-                     st.sampled_from(["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b=" * 2000 + "1" + "}" * 2000,
-                                      "[" + "a." * 3000 + "b]"]))
+    return st.one_of(
+        toml_texts(valid),
+        st.text(max_size=200),
+        st.sampled_from(["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b=" * 2000 + "1" + "}" * 2000, "[" + "a." * 3000 + "b]"]),
+    )
 
 
 @FAST
@@ -419,8 +537,26 @@ def test_front_end_tables(data):
 
 # ---- the MP3's tags ---------------------------------------------------------------
 
-_frame_ids = st.sampled_from(["TIT2", "TALB", "TPE1", "TRCK", "TPOS", "TDRC", "TYER", "TCON", "COMM", "APIC",
-                              "CHAP", "CTOC", "TXXX", "PCST", "TLEN", "WXXX"])
+_frame_ids = st.sampled_from(
+    [
+        "TIT2",
+        "TALB",
+        "TPE1",
+        "TRCK",
+        "TPOS",
+        "TDRC",
+        "TYER",
+        "TCON",
+        "COMM",
+        "APIC",
+        "CHAP",
+        "CTOC",
+        "TXXX",
+        "PCST",
+        "TLEN",
+        "WXXX",
+    ]
+)
 
 
 @st.composite
@@ -453,6 +589,7 @@ def test_mp3_tags_validate_reads(season):
     def check(raw):
         mp3.write_bytes(raw)
         assert isinstance(one_line(lambda: validate_mp3(mp3)), (list, PaperLedgeError))
+
     check()
 
 
@@ -464,9 +601,12 @@ def test_mp3_chapter_frames_validate_reads(season):
     ms = st.integers(0, 2**32 - 1)
 
     @SLOW
-    @given(st.lists(st.tuples(hostile_text.filter(lambda t: t and "\0" not in t), ms, ms, hostile_text), max_size=6),
-           st.lists(hostile_text.filter(lambda t: t and "\0" not in t), max_size=6), st.integers(0, 3),
-           st.integers(0, 40))
+    @given(
+        st.lists(st.tuples(hostile_text.filter(lambda t: t and "\0" not in t), ms, ms, hostile_text), max_size=6),
+        st.lists(hostile_text.filter(lambda t: t and "\0" not in t), max_size=6),
+        st.integers(0, 3),
+        st.integers(0, 40),
+    )
     def check(chaps, children, flags, nest):
         mp3.write_bytes(good)
         tags = ID3(mp3)
@@ -477,17 +617,16 @@ def test_mp3_chapter_frames_validate_reads(season):
             tags.add(frame)
         inner = None
         for depth in range(nest):  # CHAP frames nested inside each other's sub-frames
-            inner = CHAP(element_id=f"n{depth}", start_time=0, end_time=1000,
-                         sub_frames=[inner] if inner is not None else [])
+            inner = CHAP(element_id=f"n{depth}", start_time=0, end_time=1000, sub_frames=[inner] if inner is not None else [])
         if inner is not None:
             tags.add(inner)
-        tags.add(CTOC(element_id="toc", flags=CTOCFlags(flags), child_element_ids=[c[:60] for c in children],
-                      sub_frames=[]))
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags(flags), child_element_ids=[c[:60] for c in children], sub_frames=[]))
         try:
             tags.save(mp3, v2_version=3)
         except (ValueError, MutagenError):
             return  # mutagen refuses to write it (a lone surrogate): nothing to read back
         assert isinstance(one_line(lambda: validate_mp3(mp3)), (list, PaperLedgeError))
+
     check()
 
 

@@ -28,6 +28,7 @@ def on_ray(test):
     test = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed here: `make test-ray` runs these in .venv-ray")(test)
     return pytest.mark.ray(pytest.mark.slow(test))
 
+
 SCRIPT = """---
 title: Cluster Episode {n}
 season: 3
@@ -63,13 +64,9 @@ def write_season(folder: Path, sentences: int = 2) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     scripts = []
     for n in (1, 2, 3):
-        lines = [
-            FACTS[i % len(FACTS)].format(w=WORDS[(i + n) % len(WORDS)], k=10 * n + i) for i in range(2 * sentences)
-        ]
+        lines = [FACTS[i % len(FACTS)].format(w=WORDS[(i + n) % len(WORDS)], k=10 * n + i) for i in range(2 * sentences)]
         path = folder / f"0{n}-cluster.md"
-        path.write_text(
-            SCRIPT.format(n=n, hello=" ".join(lines[:sentences]), idea=" ".join(lines[sentences:])), encoding="utf-8"
-        )
+        path.write_text(SCRIPT.format(n=n, hello=" ".join(lines[:sentences]), idea=" ".join(lines[sentences:])), encoding="utf-8")
         scripts.append(path)
     (folder / "show.toml").write_text('base_url = "https://cdn.example.org/pl/"\n', encoding="utf-8")
     return scripts
@@ -117,8 +114,7 @@ def ray_address():
     """A local Ray instance for this module (two CPUs, no dashboard); renders join it."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, namespace="paperledge-tests", log_to_driver=False,
-             logging_level="ERROR")
+    ray.init(num_cpus=2, include_dashboard=False, namespace="paperledge-tests", log_to_driver=False, logging_level="ERROR")
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -126,8 +122,19 @@ def ray_address():
 
 
 def ray_season(season: Path, out: Path, cache: Path, address: str) -> list[str]:
-    return [*PAPERLEDGE, "season", str(season), "-o", str(out), "--cache-dir", str(cache),
-            "--executor", "ray", "--ray-address", address]
+    return [
+        *PAPERLEDGE,
+        "season",
+        str(season),
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--executor",
+        "ray",
+        "--ray-address",
+        address,
+    ]
 
 
 @on_ray
@@ -139,8 +146,8 @@ def test_season_on_ray_is_a_complete_season_sharing_the_local_cache(tmp_path, ra
     assert "3 rendered, 0 unchanged" in proc.stdout and "synthesis actor" in proc.stdout, proc.stdout
     check_season(scripts, out)
     # The driver stored every sentence under the keys a local render looks for.
-    from audio_pipeline.render import RenderOptions
     from audio_pipeline.publish.season import render_season
+    from audio_pipeline.render import RenderOptions
 
     local = render_season(season, tmp_path / "local", RenderOptions(cache_dir=cache))
     assert len(local.rendered) == 3 and local.synthesized == 0, local
@@ -189,13 +196,17 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
 
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
     scripts = write_season(season, sentences=12)
-    proc = subprocess.Popen(ray_season(season, out, cache, ray_address), cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ray_season(season, out, cache, ray_address), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     namespace = ClusterConfig().namespace
 
     def actors() -> list[str]:
-        return [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-                if a["namespace"] == namespace and a["name"].startswith(ACTOR_PREFIX)]
+        return [
+            a["name"]
+            for a in ray.util.list_named_actors(all_namespaces=True)
+            if a["namespace"] == namespace and a["name"].startswith(ACTOR_PREFIX)
+        ]
 
     # Once a first batch is back, the actors are busy with the next ones.
     wait_for(lambda: len(actors()) == 2 and cache_entries(cache) > 0, proc, "the first batch")
@@ -224,8 +235,9 @@ def test_an_actor_killed_mid_run_is_restarted_and_every_episode_is_complete(tmp_
 def test_a_killed_driver_leaves_no_partial_output_and_a_rerun_finishes_from_the_cache(tmp_path, ray_address):
     season, out, cache = tmp_path / "season-03", tmp_path / "out", tmp_path / "cache"
     scripts = write_season(season, sentences=12)
-    proc = subprocess.Popen(ray_season(season, out, cache, ray_address), cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ray_season(season, out, cache, ray_address), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     # An episode is finished once the season state records it (written after its MP3).
     wait_for(lambda: finished(out), proc, "the first episode")
     os.kill(proc.pid, signal.SIGKILL)
@@ -252,8 +264,8 @@ def test_a_node_without_the_voice_or_at_another_version_is_named_in_one_line(ray
     import ray
 
     from audio_pipeline.cluster.worker import EngineSpec, start_workers
-    from audio_pipeline.synthesis.engines.base import create_engine
     from audio_pipeline.errors import RenderError
+    from audio_pipeline.synthesis.engines.base import create_engine
     from audio_pipeline.synthesis.voices import load_voice
 
     profile = load_voice("ernis")

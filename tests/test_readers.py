@@ -68,21 +68,39 @@ RECORDS = {
 }
 
 ATTACKS = {
-    "takes": ['{"takes": []}', '{"takes": {"k": "x"}}', '{"takes": {"k": 1e999}}', '{"takes": {"k": -5}}',
-              '{"takes": {"k": 1.7}}', '{"takes": {"k": true}}'],
+    "takes": [
+        '{"takes": []}',
+        '{"takes": {"k": "x"}}',
+        '{"takes": {"k": 1e999}}',
+        '{"takes": {"k": -5}}',
+        '{"takes": {"k": 1.7}}',
+        '{"takes": {"k": true}}',
+    ],
     "approval": ['{"sha256": 5}', '{"sha256": 1e999}', '{"sha256": ["a"]}', "{}"],
-    "import manifest": ['{"format": 2, "scripts": [1, 2]}', '{"a.md": 1e999}',
-                        '{"format": 2, "scripts": {"a.md": {"sha256": 5}}}', '{"format": 2, "scripts": {"a.md": "x"}}'],
-    "GUID ledger (feed)": ['{"01-tiny.mp3": {"guid": 5}}', '{"01-tiny.mp3": 1e999}',
-                           '{"01-tiny.mp3": {"guid": "g", "engine": [1]}}', '"abc"'],
+    "import manifest": [
+        '{"format": 2, "scripts": [1, 2]}',
+        '{"a.md": 1e999}',
+        '{"format": 2, "scripts": {"a.md": {"sha256": 5}}}',
+        '{"format": 2, "scripts": {"a.md": "x"}}',
+    ],
+    "GUID ledger (feed)": [
+        '{"01-tiny.mp3": {"guid": 5}}',
+        '{"01-tiny.mp3": 1e999}',
+        '{"01-tiny.mp3": {"guid": "g", "engine": [1]}}',
+        '"abc"',
+    ],
     "GUID ledger (validate)": ['{"01-tiny.mp3": {"guid": 5}}', '{"01-tiny.mp3": [1e999]}'],
-    "chapters": ['{"version": "1.2.0", "chapters": [5]}', '{"version": "1.2.0", "chapters": "ab"}',
-                 '{"version": "1.2.0", "chapters": [{"startTime": 1e999, "title": "x"}]}',
-                 '{"version": "1.2.0", "chapters": [{"startTime": "nan", "title": "x"}]}',
-                 '{"version": "1.2.0", "chapters": [{"startTime": -1, "title": "x"}]}', '{"chapters": []}',
-                 # feed wrote these on into feed.xml: no chapter at all, a right-to-left override
-                 '{"version": "1.2.0", "chapters": []}',
-                 '{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "a\\u202eb"}]}'],
+    "chapters": [
+        '{"version": "1.2.0", "chapters": [5]}',
+        '{"version": "1.2.0", "chapters": "ab"}',
+        '{"version": "1.2.0", "chapters": [{"startTime": 1e999, "title": "x"}]}',
+        '{"version": "1.2.0", "chapters": [{"startTime": "nan", "title": "x"}]}',
+        '{"version": "1.2.0", "chapters": [{"startTime": -1, "title": "x"}]}',
+        '{"chapters": []}',
+        # feed wrote these on into feed.xml: no chapter at all, a right-to-left override
+        '{"version": "1.2.0", "chapters": []}',
+        '{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "a\\u202eb"}]}',
+    ],
 }
 
 
@@ -108,10 +126,18 @@ def test_records_as_the_tool_writes_them_still_read(show):
     assert [title for _, title in read_chapters(mp3.with_suffix(".chapters.json"))[1]] == ["One", "Two"]
 
 
-@pytest.mark.parametrize("content", [DEEP, "[]", "1e999", '{"mp3_sha256": "SHA", "wer": 0, "sentences": [5]}',
-                                     '{"mp3_sha256": "SHA", "wer": 1e999, "sentences": []}',
-                                     '{"mp3_sha256": "SHA", "wer": 0, "sentences": [{"index": 1, "flagged": "no"}]}',
-                                     '{"mp3_sha256": "SHA", "sentences": "abc", "wer": 0}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        DEEP,
+        "[]",
+        "1e999",
+        '{"mp3_sha256": "SHA", "wer": 0, "sentences": [5]}',
+        '{"mp3_sha256": "SHA", "wer": 1e999, "sentences": []}',
+        '{"mp3_sha256": "SHA", "wer": 0, "sentences": [{"index": 1, "flagged": "no"}]}',
+        '{"mp3_sha256": "SHA", "sentences": "abc", "wer": 0}',
+    ],
+)
 def test_a_damaged_check_report_counts_as_no_check(show, content):
     """The report is the check's result kept for later: a damaged one is checked again
     (its sentences were read by the studio and the season's summary: a traceback)."""
@@ -122,8 +148,17 @@ def test_a_damaged_check_report_counts_as_no_check(show, content):
         assert ours(path) is False
 
 
-@pytest.mark.parametrize("content", [DEEP, "[]", '{"voices": 5, "engine": "hibari"}', '{"voices": "abc", "engine": "x"}',
-                                     '{"voices": [1e999], "engine": "x"}', '{"voices": [], "engine": 5}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        DEEP,
+        "[]",
+        '{"voices": 5, "engine": "hibari"}',
+        '{"voices": "abc", "engine": "x"}',
+        '{"voices": [1e999], "engine": "x"}',
+        '{"voices": [], "engine": 5}',
+    ],
+)
 def test_a_damaged_cache_index_is_written_again(show, content):
     meta = next((show / "cache" / "index").glob("*.json"))
     fingerprint = json.loads(meta.read_text(encoding="utf-8"))["fingerprint"]
@@ -182,12 +217,21 @@ FIFO_READERS = {
     "check report": (lambda s: check_path(_mp3(s)), lambda s: valid_report(_mp3(s)), None),
     "check report owner": (lambda s: check_path(_mp3(s)), lambda s: ours(check_path(_mp3(s))), False),
     "sidecar": (lambda s: _mp3(s).with_suffix(".vtt"), lambda s: is_sidecar(_mp3(s).with_suffix(".vtt")), False),
-    "season state": (lambda s: s / "out" / STATE,
-                     lambda s: _plan_season(s / "s1", s / "out", RenderOptions(voice="heart")).state, {}),
-    "cache index": (lambda s: next((s / "cache" / "index").glob("*.json")),
-                    lambda s: cache_admin.cache_info(s / "cache").by_voice[0].label, cache_admin.UNATTRIBUTED),
-    "cache index keys": (lambda s: next((s / "cache" / "index").glob("*.keys")),
-                         lambda s: cache_admin.cache_info(s / "cache").by_voice[0].label, cache_admin.UNATTRIBUTED),
+    "season state": (
+        lambda s: s / "out" / STATE,
+        lambda s: _plan_season(s / "s1", s / "out", RenderOptions(voice="heart")).state,
+        {},
+    ),
+    "cache index": (
+        lambda s: next((s / "cache" / "index").glob("*.json")),
+        lambda s: cache_admin.cache_info(s / "cache").by_voice[0].label,
+        cache_admin.UNATTRIBUTED,
+    ),
+    "cache index keys": (
+        lambda s: next((s / "cache" / "index").glob("*.keys")),
+        lambda s: cache_admin.cache_info(s / "cache").by_voice[0].label,
+        cache_admin.UNATTRIBUTED,
+    ),
     "cache entry": (lambda s: _first_entry(s), lambda s: SentenceCache(s / "cache").get(_first_entry(s).stem), None),
 }
 
@@ -258,7 +302,11 @@ def test_check_shape_names_the_field_and_quotes_a_hostile_key_printably():
     message = str(caught.value)
     assert message.startswith("f: takes['a\\n\\u202e\\ud800") and "\n" not in message and len(message) < 200
     message.encode("utf-8")  # printable at any terminal
-    for value, words in [({"takes": {"a": 11}}, "from 0 to 10, not 11"), ({"takes": {"a": 2**70}}, "a huge number"),
-                         ({}, "has no field 'takes'"), ({"takes": {}, "about": 5}, "about must be a string")]:
+    for value, words in [
+        ({"takes": {"a": 11}}, "from 0 to 10, not 11"),
+        ({"takes": {"a": 2**70}}, "a huge number"),
+        ({}, "has no field 'takes'"),
+        ({"takes": {}, "about": 5}, "about must be a string"),
+    ]:
         with pytest.raises(PaperLedgeError, match=words):
             check_shape(value, shape, "f")

@@ -31,8 +31,7 @@ def test_rule_reads_its_example(rule):
         assert f"rule:{rule.name}" in fired
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if r.name not in SAFETY_NETS],
-                         ids=[n for n in IDS if n not in SAFETY_NETS])
+@pytest.mark.parametrize("rule", [r for r in RULES if r.name not in SAFETY_NETS], ids=[n for n in IDS if n not in SAFETY_NETS])
 def test_rule_switched_off_changes_its_example(rule):
     written, spoken = rule.example
     said, fired = normalize(written, SHOW, without({rule.name}))
@@ -74,12 +73,17 @@ def test_every_table_loads_with_its_shape():
         assert tables.table(name)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[units]\nkg = "kilogram"\n[per]\ns = "second"\n[context]\nambiguous = []\n',
-     r"\[units\] 'kg' = 'kilogram': expected \[singular, plural\]"),
-    ('[units]\nkg = ["kilogram", "kilograms"]\n[per]\ns = "second"\n', r"expected the keys"),
-    ("[units\n", r"units.toml"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[units]\nkg = "kilogram"\n[per]\ns = "second"\n[context]\nambiguous = []\n',
+            r"\[units\] 'kg' = 'kilogram': expected \[singular, plural\]",
+        ),
+        ('[units]\nkg = ["kilogram", "kilograms"]\n[per]\ns = "second"\n', r"expected the keys"),
+        ("[units\n", r"units.toml"),
+    ],
+)
 def test_a_malformed_table_is_an_error_naming_file_and_key(tmp_path, monkeypatch, text, message):
     (tmp_path / "units.toml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(tables, "DATA", tmp_path)
@@ -94,7 +98,8 @@ def test_a_malformed_table_is_an_error_naming_file_and_key(tmp_path, monkeypatch
 def test_a_bad_pattern_in_the_abbreviations_is_named(tmp_path, monkeypatch):
     (tmp_path / "abbreviations.toml").write_text(
         "may_end = ['x']\nnever_end = ['x']\nafter_a_name = {x = 'y'}\nentries = [['e\\\\.(g', 'for example']]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     monkeypatch.setattr(tables, "DATA", tmp_path)
     tables.table.cache_clear()
     try:

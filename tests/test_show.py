@@ -153,17 +153,20 @@ def test_show_folder_named_by_option_or_environment(own_show, tmp_path):
     assert missing.returncode == 1 and "nope" in missing.stderr and "Traceback" not in missing.stderr
 
 
-@pytest.mark.parametrize("option, value, needle", [
-    ("--title", "Evil\u202eTitle", "holds control character U+202E"),
-    ("--title", "x" * 5000, "5,000 characters long; keep it to at most 255"),
-    ("--title", "Zero\u200bWidth", "invisible character U+200B"),
-    ("--artist", "A\u2060B", "invisible character U+2060"),
-    ("--title", "W" * 255, "does not fit on the cover"),
-    # The sample episode says the name: one the default voice cannot say is refused at init.
-    ("--title", "A" * 255, "no word is longer than 200"),
-    ("--title", "\u65e5\u672c\u8a9e\u306e\u30b7\u30e7\u30fc", "cannot speak Cjk"),
-    ("--title", "Ma\u0443a", "cannot speak Cyrillic"),
-])
+@pytest.mark.parametrize(
+    "option, value, needle",
+    [
+        ("--title", "Evil\u202eTitle", "holds control character U+202E"),
+        ("--title", "x" * 5000, "5,000 characters long; keep it to at most 255"),
+        ("--title", "Zero\u200bWidth", "invisible character U+200B"),
+        ("--artist", "A\u2060B", "invisible character U+2060"),
+        ("--title", "W" * 255, "does not fit on the cover"),
+        # The sample episode says the name: one the default voice cannot say is refused at init.
+        ("--title", "A" * 255, "no word is longer than 200"),
+        ("--title", "\u65e5\u672c\u8a9e\u306e\u30b7\u30e7\u30fc", "cannot speak Cjk"),
+        ("--title", "Ma\u0443a", "cannot speak Cyrillic"),
+    ],
+)
 def test_init_refuses_a_name_the_show_could_not_use(tmp_path, option, value, needle):
     """Before: init wrote the show, and its first render failed on the name."""
     made = run_cli("init", "s", option, value, cwd=tmp_path)
@@ -180,8 +183,15 @@ def test_the_longest_title_init_takes_gives_a_show_that_reads(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("title", ["Newcomer Notes", "PaperLedge", "The Extremely Long Title of a Show About Everything "
-                                   "Under the Sun", "Supercalifragilisticexpialidocious" * 4])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Newcomer Notes",
+        "PaperLedge",
+        "The Extremely Long Title of a Show About Everything Under the Sun",
+        "Supercalifragilisticexpialidocious" * 4,
+    ],
+)
 def test_the_cover_fits_the_whole_title_within_its_margins(title):
     """Before: the name was drawn at one size and cut at the edge ("Newcomer Note")."""
     from PIL import Image, ImageDraw

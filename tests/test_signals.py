@@ -44,9 +44,15 @@ def _group(pgid: int) -> list[int]:
 
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, Path]:
     cache = tmp_path / "cache"
-    proc = subprocess.Popen([*PAPERLEDGE, *args, "--cache-dir", str(cache), "-j", "2"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=ctrl_c_reaches)
+    proc = subprocess.Popen(
+        [*PAPERLEDGE, *args, "--cache-dir", str(cache), "-j", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=ctrl_c_reaches,
+    )
     deadline = time.monotonic() + 120
     while len(_entries(cache)) < 4:  # the workers are synthesising
         assert proc.poll() is None, f"the command ended before the signal: {proc.communicate()[1][-2000:]}"
@@ -130,8 +136,7 @@ def _limited(limit: int, value: int, *args: str) -> subprocess.CompletedProcess:
         resource.setrlimit(limit, (value, resource.getrlimit(limit)[1]))
 
     env = {k: v for k, v in os.environ.items() if k != "PAPERLEDGE_SHOW"}
-    return subprocess.run([*PAPERLEDGE, *args], cwd=ROOT, capture_output=True, text=True, preexec_fn=lower, env=env,
-                          timeout=300)
+    return subprocess.run([*PAPERLEDGE, *args], cwd=ROOT, capture_output=True, text=True, preexec_fn=lower, env=env, timeout=300)
 
 
 def _one_line(proc: subprocess.CompletedProcess, *words: str) -> None:
@@ -158,15 +163,36 @@ def test_low_limits_are_one_line_naming_the_limit(tmp_path, voice):
     refused = 0
     for megabytes in (200, 300, 400, 500):
         out = tmp_path / f"m{megabytes}"  # a folder each: the next render there would tidy up
-        proc = _limited(resource.RLIMIT_AS, megabytes << 20, "render", str(script), "--voice", voice, "-j", "1",
-                        "-o", str(out / "m.mp3"), "--cache-dir", str(tmp_path / f"cache{megabytes}"), "-q")
+        proc = _limited(
+            resource.RLIMIT_AS,
+            megabytes << 20,
+            "render",
+            str(script),
+            "--voice",
+            voice,
+            "-j",
+            "1",
+            "-o",
+            str(out / "m.mp3"),
+            "--cache-dir",
+            str(tmp_path / f"cache{megabytes}"),
+            "-q",
+        )
         if proc.returncode == 0 and (out / "m.mp3").is_file():
             continue
         refused += 1
         native = [line for line in proc.stderr.splitlines() if line.startswith("OpenBLAS")]
-        _one_line(subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout,
-                                              "".join(line + "\n" for line in proc.stderr.splitlines() if line not in native)),
-                  "not enough memory", f"limited to {megabytes} MB", "ulimit -v")
+        _one_line(
+            subprocess.CompletedProcess(
+                proc.args,
+                proc.returncode,
+                proc.stdout,
+                "".join(line + "\n" for line in proc.stderr.splitlines() if line not in native),
+            ),
+            "not enough memory",
+            f"limited to {megabytes} MB",
+            "ulimit -v",
+        )
         assert not [p.name for p in out.glob("*")], "nothing may be left in the output folder"
     assert refused >= 1
     # How many descriptors a render needs varies by a few from run to run: at each limit it
@@ -174,8 +200,19 @@ def test_low_limits_are_one_line_naming_the_limit(tmp_path, voice):
     refused = 0
     for files in (8, 10, 12):  # below 8, native libraries print warnings of their own first
         out = tmp_path / f"n{files}"
-        proc = _limited(resource.RLIMIT_NOFILE, files, "render", str(script), "--voice", voice,
-                        "-o", str(out / "n.mp3"), "--cache-dir", str(tmp_path / f"ncache{files}"), "-q")
+        proc = _limited(
+            resource.RLIMIT_NOFILE,
+            files,
+            "render",
+            str(script),
+            "--voice",
+            voice,
+            "-o",
+            str(out / "n.mp3"),
+            "--cache-dir",
+            str(tmp_path / f"ncache{files}"),
+            "-q",
+        )
         if proc.returncode == 0 and (out / "n.mp3").is_file():
             assert proc.stderr == "", proc.stderr
             continue
@@ -194,8 +231,18 @@ def test_render_check_under_a_memory_limit_says_so_and_leaves_no_temporary_file(
     out = tmp_path / "out"
     # Enough to render, not enough to load the recogniser and hear the episode.
     for megabytes in (680, 1024):  # near 1 GB CTranslate2 could crash outright, leaving its files
-        proc = _limited(resource.RLIMIT_AS, megabytes << 20, "render", str(script), "--check", "-o", str(out / "t.mp3"),
-                        "--cache-dir", str(tmp_path / "cache"), "-q")
+        proc = _limited(
+            resource.RLIMIT_AS,
+            megabytes << 20,
+            "render",
+            str(script),
+            "--check",
+            "-o",
+            str(out / "t.mp3"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-q",
+        )
         _one_line(proc, "not enough memory", "ulimit -v")
         assert "interrupted" not in proc.stderr
         assert not [p.name for p in out.rglob("*") if p.name.endswith("part")]
@@ -242,7 +289,7 @@ def _screen(raw: str) -> list[str]:
             elif token.endswith("K"):
                 lines[row] = ""
         else:
-            lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token):]
+            lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token) :]
             col += len(token)
     while lines and not lines[-1].strip():
         lines.pop()
@@ -255,16 +302,18 @@ def test_a_season_shows_each_episode_and_stage_and_lists_what_it_rendered(tmp_pa
     season = tmp_path / "season"
     season.mkdir()
     for n, words in ((1, "The first one speaks."), (2, "The second one speaks too.")):
-        (season / f"0{n}-ep.md").write_text(f"---\ntitle: Ep {n}\ndate: 2026-01-0{n}\nvoice: heart\n---\n{words}\n",
-                                            encoding="utf-8")
+        (season / f"0{n}-ep.md").write_text(
+            f"---\ntitle: Ep {n}\ndate: 2026-01-0{n}\nvoice: heart\n---\n{words}\n", encoding="utf-8"
+        )
     out, cache = tmp_path / "out", tmp_path / "cache"
     status, shown = _in_terminal("season", str(season), "-o", str(out), "--cache-dir", str(cache))
     assert status == 0, shown[-2000:]
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
     for words in ("01-ep (1 of 2)", "02-ep (2 of 2)", "Synthesising", "Encoding", "Writing tags and sidecars"):
         assert words in shown, f"the progress display never showed {words!r}"
-    (season / "02-ep.md").write_text((season / "02-ep.md").read_text(encoding="utf-8").replace("too", "as well"),
-                                     encoding="utf-8")
+    (season / "02-ep.md").write_text(
+        (season / "02-ep.md").read_text(encoding="utf-8").replace("too", "as well"), encoding="utf-8"
+    )
     again = run_cli("season", str(season), "-o", str(out), "--cache-dir", str(cache))
     assert again.returncode == 0, again.stderr
     assert "  rendered: 02-ep\n" in again.stdout and "  unchanged: 01-ep\n" in again.stdout, again.stdout
@@ -274,8 +323,10 @@ def test_a_season_shows_each_episode_and_stage_and_lists_what_it_rendered(tmp_pa
 
 def test_an_error_is_one_line_with_nothing_before_it(tmp_path):
     # The progress display had started: it left an empty line above the error.
-    for args in (["render", str(tmp_path / "missing.md"), "-o", str(tmp_path / "x.mp3")],
-                 ["season", str(tmp_path / "missing"), "-o", str(tmp_path / "out")]):
+    for args in (
+        ["render", str(tmp_path / "missing.md"), "-o", str(tmp_path / "x.mp3")],
+        ["season", str(tmp_path / "missing"), "-o", str(tmp_path / "out")],
+    ):
         proc = run_cli(*args)
         assert proc.returncode == 1 and proc.stderr.startswith("paperledge: error: "), repr(proc.stderr[:200])
         assert proc.stderr.count("\n") == 1
@@ -300,6 +351,8 @@ def test_onnx_runtime_running_out_of_its_arena_names_the_memory_limit():
     memory for requested buffer"), a traceback where the limit should have been named."""
     from audio_pipeline.synthesis.limits import resource_problem
 
-    error = RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned while running ConvTranspose "
-                         "node. Status Message: bfc_arena.cc:360 Failed to allocate memory for requested buffer of size 4718592")
+    error = RuntimeError(
+        "[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned while running ConvTranspose "
+        "node. Status Message: bfc_arena.cc:360 Failed to allocate memory for requested buffer of size 4718592"
+    )
     assert resource_problem(error).startswith("not enough memory")

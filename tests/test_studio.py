@@ -21,6 +21,7 @@ pytest.importorskip("starlette", reason="needs the [studio] extra: make setup in
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the [dev] extra")
 pytestmark = [pytest.mark.slow]
 
+
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
@@ -57,8 +58,9 @@ def show(tmp_path_factory):
     profile = re.sub(r'(?m)^name = "ernis"', 'name = "steady"', profile)
     profile = profile.replace("ernis.lexicon.toml", "steady.lexicon.toml")
     (root / "voices" / "steady.toml").write_text(profile, encoding="utf-8")
-    (root / "voices" / "steady.lexicon.toml").write_text("# the steady voice's words\n[words]\nPaperLedge = \"Paper Ledge\"\n",
-                                                         encoding="utf-8")
+    (root / "voices" / "steady.lexicon.toml").write_text(
+        '# the steady voice\'s words\n[words]\nPaperLedge = "Paper Ledge"\n', encoding="utf-8"
+    )
     (root / "season" / "01-studio.md").write_text(SCRIPT, encoding="utf-8")
     return root
 
@@ -69,8 +71,15 @@ STUDIO: dict[str, str] = {}  # the address the studio printed, and its token
 @pytest.fixture(scope="module")
 def server(show):
     env = {**os.environ, "PAPERLEDGE_CACHE_DIR": str(show / "cache"), "PAPERLEDGE_SHOW": str(show)}
-    proc = subprocess.Popen([*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"], cwd=show, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches)
+    proc = subprocess.Popen(
+        [*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"],
+        cwd=show,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_reaches,
+    )
     line = proc.stdout.readline()
     m = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([\w-]+)", line)
     assert m, line + proc.stderr.read() if proc.poll() is not None else line
@@ -153,13 +162,20 @@ def test_changes_need_the_token_and_the_servers_own_origin(page, server, show):
     assert get(server + "audio/sentence.wav?ep=01-studio&i=1", {"Sec-Fetch-Site": "cross-site"})[0] == 403
     # With the token, from the page's origin: bad requests are 4xx with one line, never a traceback.
     good = {"X-Studio-Token": token(page), "Origin": own}
-    for path, data in [("api/approve", b"{not json"), ("api/approve", b'{"ep": "../../etc/passwd"}'),
-                       ("api/preview", b'{"ep": "01-studio", "i": 99, "text": "x"}'),
-                       ("api/save-sentence", b'{"ep": "01-studio", "i": "1; rm", "text": "x", "sha": ""}')]:
+    for path, data in [
+        ("api/approve", b"{not json"),
+        ("api/approve", b'{"ep": "../../etc/passwd"}'),
+        ("api/preview", b'{"ep": "01-studio", "i": 99, "text": "x"}'),
+        ("api/save-sentence", b'{"ep": "01-studio", "i": "1; rm", "text": "x", "sha": ""}'),
+    ]:
         status, text = post(server + path, data, good)
         assert 400 <= status < 500 and text.count("\n") == 1 and "Traceback" not in text, (path, text)
-    for path in ["audio/entry/..%2F..%2Fetc%2Fpasswd.wav", "static/..%2Fapp.py", "audio/sentence.wav?ep=/etc/passwd&i=1",
-                 "api/episode?ep=..%2F..%2Fseason%2F01-studio"]:
+    for path in [
+        "audio/entry/..%2F..%2Fetc%2Fpasswd.wav",
+        "static/..%2Fapp.py",
+        "audio/sentence.wav?ep=/etc/passwd&i=1",
+        "api/episode?ep=..%2F..%2Fseason%2F01-studio",
+    ]:
         status, text = get(server + path)
         assert 400 <= status < 500 and "root:" not in text and "Traceback" not in text, path
     assert not (show / "out" / "01-studio.approved.json").exists()
@@ -178,13 +194,18 @@ def test_another_site_in_the_browser_cannot_change_anything(browser, server, sho
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
         # A form-like request needs no CORS preflight: the browser sends it, the studio refuses it.
-        page.evaluate("""(url) => fetch(url, {method: 'POST', mode: 'no-cors', body: '{"ep": "01-studio", "i": 1, "take": 1}',
+        page.evaluate(
+            """(url) => fetch(url, {method: 'POST', mode: 'no-cors', body: '{"ep": "01-studio", "i": 1, "take": 1}',
                                                headers: {'Content-Type': 'text/plain'}}).catch(() => null)""",
-                      server + "api/choose-take")
+            server + "api/choose-take",
+        )
         # One that would need a preflight is stopped there.
-        refused = page.evaluate("""(url) => fetch(url, {method: 'POST', body: '{"ep": "01-studio", "i": 1, "take": 1}',
+        refused = page.evaluate(
+            """(url) => fetch(url, {method: 'POST', body: '{"ep": "01-studio", "i": 1, "take": 1}',
                                   headers: {'Content-Type': 'application/json', 'X-Studio-Token': 'x'}})
-                                  .then(() => false, () => true)""", server + "api/choose-take")
+                                  .then(() => false, () => true)""",
+            server + "api/choose-take",
+        )
         page.close()
     finally:
         other.shutdown()
@@ -233,10 +254,12 @@ def test_an_edit_that_cannot_be_placed_exactly_is_refused(page, server, show):
     before = script.read_bytes()
     sha = json.loads(get(server + "api/episode?ep=01-studio")[1])["script_sha"]
     good = {"X-Studio-Token": token(page), "Origin": server.rstrip("/")}
-    for i, text, why in [(3, "The authors measured waves.", "cannot be located exactly"),  # *authors* is Markdown
-                         (1, "## A new chapter", "beyond this sentence"),  # at a line's start: a heading
-                         (1, "- a list item", "beyond this sentence"),
-                         (4, "They found [pause 2s] a signal.", "beyond this sentence")]:
+    for i, text, why in [
+        (3, "The authors measured waves.", "cannot be located exactly"),  # *authors* is Markdown
+        (1, "## A new chapter", "beyond this sentence"),  # at a line's start: a heading
+        (1, "- a list item", "beyond this sentence"),
+        (4, "They found [pause 2s] a signal.", "beyond this sentence"),
+    ]:
         body = json.dumps({"ep": "01-studio", "i": i, "text": text, "sha": sha}).encode()
         status, answer = post(server + "api/save-sentence", body, good)
         assert status == 400 and why in answer, answer
@@ -408,8 +431,10 @@ def test_every_control_has_a_name_and_is_reached_by_keyboard(page):
     reached = set()
     for _ in range(3 * len(controls)):
         page.keyboard.press("Tab")
-        k = page.evaluate("(() => { let el = document.activeElement; while (el && !el.dataset.k && el.parentElement)"
-                          " el = el.parentElement; return el && el.dataset.k || null; })()")
+        k = page.evaluate(
+            "(() => { let el = document.activeElement; while (el && !el.dataset.k && el.parentElement)"
+            " el = el.parentElement; return el && el.dataset.k || null; })()"
+        )
         if k is not None:
             reached.add(k)
     missing = [c for c in controls if c["k"] not in reached]

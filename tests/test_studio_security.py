@@ -42,8 +42,9 @@ def make_show(root: Path) -> Path:
     (root / "voices").mkdir(parents=True)
     (root / "season").mkdir()
     shutil.copy(ROOT / "voices" / "heart.toml", root / "voices" / "heart.toml")
-    (root / "voices" / "heart.lexicon.toml").write_text('# heart\'s words\n[words]\nPaperLedge = "Paper Ledge"\n',
-                                                        encoding="utf-8")
+    (root / "voices" / "heart.lexicon.toml").write_text(
+        '# heart\'s words\n[words]\nPaperLedge = "Paper Ledge"\n', encoding="utf-8"
+    )
     (root / "season" / f"{EP}.md").write_text(SCRIPT, encoding="utf-8")
     return root
 
@@ -60,8 +61,15 @@ class Studio:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (limit_files, limit_files))
 
         self.err = open(show / f"studio-{time.monotonic_ns()}.err", "w+")
-        self.proc = subprocess.Popen([*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"], cwd=show, env=env,
-                                     stdout=subprocess.PIPE, stderr=self.err, text=True, preexec_fn=start)
+        self.proc = subprocess.Popen(
+            [*PAPERLEDGE, "studio", "season", "--no-browser", "-o", "out"],
+            cwd=show,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+            preexec_fn=start,
+        )
         line = self.proc.stdout.readline()
         m = re.search(r"(http://127\.0\.0\.1:(\d+)/)\?token=([\w-]+)", line)
         assert m, line + self.stderr()
@@ -114,8 +122,16 @@ def script_sha(studio: Studio) -> str:
 
 
 # Everything another local user could ask for: the page, its assets, the API, the audio.
-PROBES = ["", "static/studio.js", "api/episodes", f"api/episode?ep={EP}", f"audio/sentence.wav?ep={EP}&i=1",
-          f"audio/episode.mp3?ep={EP}", "api/job", f"api/plot?ep={EP}"]
+PROBES = [
+    "",
+    "static/studio.js",
+    "api/episodes",
+    f"api/episode?ep={EP}",
+    f"audio/sentence.wav?ep={EP}&i=1",
+    f"audio/episode.mp3?ep={EP}",
+    "api/job",
+    f"api/plot?ep={EP}",
+]
 
 
 def test_nothing_is_answered_without_the_token(studio, show):
@@ -148,16 +164,22 @@ def test_the_printed_address_stores_the_token_as_a_strict_httponly_cookie(studio
     assert status == 200 and b"<title>PaperLedge studio" in page and studio.token.encode() not in page
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser") or not shutil.which("curl"),
-                    reason="needs root (to act as user nobody), runuser and curl")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("runuser") or not shutil.which("curl"),
+    reason="needs root (to act as user nobody), runuser and curl",
+)
 def test_another_local_user_gets_nothing(studio, show):
     """User nobody on the same machine, who can reach 127.0.0.1 but never saw the printed address."""
     script = show / "season" / f"{EP}.md"
     before = script.read_bytes()
 
     def as_nobody(*args: str) -> tuple[str, str]:
-        proc = subprocess.run(["runuser", "-u", "nobody", "--", "curl", "-s", "-o", "-", "-w", "\n%{http_code}",
-                               "--max-time", "30", *args], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            ["runuser", "-u", "nobody", "--", "curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "30", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         body, _, code = proc.stdout.rpartition("\n")
         return code, body
 
@@ -171,8 +193,13 @@ def test_another_local_user_gets_nothing(studio, show):
 
 
 def test_every_answer_says_no_framing_no_sniffing_no_referrer(studio):
-    for path, headers in [("", {"X-Studio-Token": studio.token}), ("static/studio.css", {"X-Studio-Token": studio.token}),
-                          ("", {}), ("api/episode?ep=nope", {"X-Studio-Token": studio.token}), ("?token=x", {})]:
+    for path, headers in [
+        ("", {"X-Studio-Token": studio.token}),
+        ("static/studio.css", {"X-Studio-Token": studio.token}),
+        ("", {}),
+        ("api/episode?ep=nope", {"X-Studio-Token": studio.token}),
+        ("?token=x", {}),
+    ]:
         _, got, _ = request(studio.base + path, headers=headers)
         got = {k.lower(): v for k, v in got.items()}
         assert got["x-frame-options"] == "DENY", path
@@ -186,6 +213,7 @@ def test_of_two_saves_from_the_same_version_exactly_one_is_written(studio, show)
     script = show / "season" / f"{EP}.md"
     original = script.read_bytes()
     try:
+
         def save(text: str, sha: str, start: threading.Barrier, answers: dict) -> None:
             start.wait()
             answers[text] = api(studio, "api/save-sentence", {"ep": EP, "i": 1, "text": text, "sha": sha})
@@ -212,10 +240,21 @@ def test_of_two_saves_from_the_same_version_exactly_one_is_written(studio, show)
 
 
 HOSTILE_WORDS = [
-    (".*", "anything"), ("---", "dash"), ("a\x00b", "ab"), ("Zor", "zor\x00blax"), ("a\x7fb", "ab"), ("Zor", "zor\x7f"),
-    ("{a|b}", "ab"), ("Zor", "{a|b}"), ("Zor\u202e", "zor"), ("Zor", "zor\u202eblax"),
+    (".*", "anything"),
+    ("---", "dash"),
+    ("a\x00b", "ab"),
+    ("Zor", "zor\x00blax"),
+    ("a\x7fb", "ab"),
+    ("Zor", "zor\x7f"),
+    ("{a|b}", "ab"),
+    ("Zor", "{a|b}"),
+    ("Zor\u202e", "zor"),
+    ("Zor", "zor\u202eblax"),
     # A spoken form that says nothing drops the word from the audio; invisible characters.
-    ("hello", ".*"), ("Zor", "---"), ("Z\u200bor", "zor"), ("Zor", "zo\u2060r"),
+    ("hello", ".*"),
+    ("Zor", "---"),
+    ("Z\u200bor", "zor"),
+    ("Zor", "zo\u2060r"),
 ]
 
 
@@ -243,12 +282,14 @@ def test_a_save_keeps_the_files_mode_and_owner(studio, show):
             p.chmod(0o600)
             if os.geteuid() == 0:
                 os.chown(p, *owner)
-        status, answer = api(studio, "api/save-sentence", {"ep": EP, "i": 2, "text": "Today we read a paper.",
-                                                           "sha": script_sha(studio)})
+        status, answer = api(
+            studio, "api/save-sentence", {"ep": EP, "i": 2, "text": "Today we read a paper.", "sha": script_sha(studio)}
+        )
         assert status == 200, answer
         sha = api(studio, f"api/episode?ep={EP}")[1]["lexicons"]["voice"]["sha"]
-        status, answer = api(studio, "api/save-word", {"ep": EP, "word": "paper", "spoken": "pay per", "where": "voice",
-                                                       "sha": sha})
+        status, answer = api(
+            studio, "api/save-word", {"ep": EP, "word": "paper", "spoken": "pay per", "where": "voice", "sha": sha}
+        )
         assert status == 200, answer
         for p in (script, lexicon):
             st = p.stat()
@@ -304,8 +345,10 @@ def raw_exchange(port: int, head: bytes, chunks=(), timeout: float = 30) -> byte
 
 
 def test_a_body_over_the_cap_is_refused_without_being_read(studio):
-    head = (f"POST /api/approve HTTP/1.1\r\nHost: 127.0.0.1:{studio.port}\r\nX-Studio-Token: {studio.token}\r\n"
-            "Content-Type: application/json\r\n")
+    head = (
+        f"POST /api/approve HTTP/1.1\r\nHost: 127.0.0.1:{studio.port}\r\nX-Studio-Token: {studio.token}\r\n"
+        "Content-Type: application/json\r\n"
+    )
     # 400 MB announced and never sent: the answer comes at once, from the header alone.
     answer = raw_exchange(studio.port, (head + "Content-Length: 400000000\r\n\r\n").encode())
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
@@ -315,12 +358,22 @@ def test_a_body_over_the_cap_is_refused_without_being_read(studio):
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
-@pytest.mark.parametrize("body", [b"[" * 50_000, b'{"ep": ' * 50 + b"1" + b"}" * 50, b'{"ep": "01-safe", "i": 1, "text": "Hi \\ud800 there."}',
-                                  b'{"ep": "\xff\xfe"}', b"[]", b'{"ep": 1e999}'],
-                         ids=["deep-list", "deep-object", "lone-surrogate", "not-utf8", "not-an-object", "1e999"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000,
+        b'{"ep": ' * 50 + b"1" + b"}" * 50,
+        b'{"ep": "01-safe", "i": 1, "text": "Hi \\ud800 there."}',
+        b'{"ep": "\xff\xfe"}',
+        b"[]",
+        b'{"ep": 1e999}',
+    ],
+    ids=["deep-list", "deep-object", "lone-surrogate", "not-utf8", "not-an-object", "1e999"],
+)
 def test_a_hostile_json_body_is_one_line_400(studio, body):
-    status, _, raw = request(studio.base + "api/preview", body, {"X-Studio-Token": studio.token,
-                                                                 "Content-Type": "application/json"})
+    status, _, raw = request(
+        studio.base + "api/preview", body, {"X-Studio-Token": studio.token, "Content-Type": "application/json"}
+    )
     assert status == 400 and raw.count(b"\n") == 1 and b"Traceback" not in raw, raw[:200]
 
 

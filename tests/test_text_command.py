@@ -72,7 +72,9 @@ def test_every_reading_through_paperledge_text(tmp_path):
 def test_a_street_ends_its_sentence_and_reads_street(tmp_path):
     result = _text(tmp_path, "She lived on Elm St. It was quiet.", "--json")
     assert [(s["written"], s["spoken"]) for s in json.loads(result.output)] == [
-        ("She lived on Elm St.", "She lived on Elm Street."), ("It was quiet.", "It was quiet.")]
+        ("She lived on Elm St.", "She lived on Elm Street."),
+        ("It was quiet.", "It was quiet."),
+    ]
 
 
 def test_text_names_the_rules_that_fired_per_sentence(tmp_path):
@@ -118,8 +120,7 @@ def _cast_show(tmp_path):
     voices = tmp_path / "voices"
     voices.mkdir()
     for name, lexicon in (("ann", '[words]\nFoo = "Fooann"\nit = "it it"\n'), ("bob", '[words]\nFoo = "Foobob"\n')):
-        (voices / f"{name}.toml").write_text(f'lexicon = "{name}.lexicon.toml"\n[engine]\nname = "hibari"\n',
-                                             encoding="utf-8")
+        (voices / f"{name}.toml").write_text(f'lexicon = "{name}.lexicon.toml"\n[engine]\nname = "hibari"\n', encoding="utf-8")
         (voices / f"{name}.lexicon.toml").write_text(lexicon, encoding="utf-8")
     script = tmp_path / "two.md"
     script.write_text(CAST_SCRIPT, encoding="utf-8")

@@ -114,12 +114,15 @@ def test_cover_stripped_by_a_reencode_is_named(out):
     _named(mp3, "01-checks.mp3", "no embedded cover")
 
 
-@pytest.mark.parametrize("size, mode, fmt, words", [
-    ((1400, 1400), "RGBA", "PNG", "alpha channel"),
-    ((1400, 1000), "RGB", "JPEG", "1400x1000 px: it must be square"),
-    ((600, 600), "RGB", "JPEG", "600 px: Apple asks for 1400 to 3000 px"),
-    ((1400, 1400), "CMYK", "JPEG", "CMYK colour"),
-])
+@pytest.mark.parametrize(
+    "size, mode, fmt, words",
+    [
+        ((1400, 1400), "RGBA", "PNG", "alpha channel"),
+        ((1400, 1000), "RGB", "JPEG", "1400x1000 px: it must be square"),
+        ((600, 600), "RGB", "JPEG", "600 px: Apple asks for 1400 to 3000 px"),
+        ((1400, 1400), "CMYK", "JPEG", "CMYK colour"),
+    ],
+)
 def test_cover_apple_would_refuse_is_named(out, size, mode, fmt, words):
     from PIL import Image
 
@@ -216,21 +219,27 @@ def test_changed_and_duplicate_guids_are_named(out):
     _named(feed, f"GUID {guids[1]} is also")
 
 
-@pytest.mark.parametrize("old, new, words", [
-    ("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>no</itunes:explicit>", "itunes:explicit is 'no'"),
-    ('type="text/vtt"', 'type="text/plain"', "must be 'text/vtt'"),
-    ('type="application/x-subrip"', 'type="text/srt"', "must be 'application/x-subrip'"),
-    ('type="application/json+chapters"', 'type="application/json"', "must be 'application/json+chapters'"),
-    ('type="audio/mpeg"', 'type="audio/mp3"', "must be 'audio/mpeg'"),
-    ("+0000</pubDate>", "+0000 (UTC)</pubDate>", "not an RFC 2822 date"),
-    ('<itunes:category text="Science" />', '<itunes:category text="Sciences" />', "'Sciences' is not one of Apple's"),
-    ('<itunes:category text="Science" />', '<itunes:category text="Science"><itunes:category text="AI" /></itunes:category>',
-     "subcategory 'AI'"),
-    ("<itunes:image ", "<itunes:picture ", "no itunes:image"),
-    ("<itunes:duration>00:00:", "<itunes:duration>00:01:", "02-checks.mp3 plays"),
-    ("<itunes:duration>", "<itunes:duration>01:", "is not seconds or HH:MM:SS"),
-    ("</channel>", "<channel>", "not well-formed XML"),
-])
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        ("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>no</itunes:explicit>", "itunes:explicit is 'no'"),
+        ('type="text/vtt"', 'type="text/plain"', "must be 'text/vtt'"),
+        ('type="application/x-subrip"', 'type="text/srt"', "must be 'application/x-subrip'"),
+        ('type="application/json+chapters"', 'type="application/json"', "must be 'application/json+chapters'"),
+        ('type="audio/mpeg"', 'type="audio/mp3"', "must be 'audio/mpeg'"),
+        ("+0000</pubDate>", "+0000 (UTC)</pubDate>", "not an RFC 2822 date"),
+        ('<itunes:category text="Science" />', '<itunes:category text="Sciences" />', "'Sciences' is not one of Apple's"),
+        (
+            '<itunes:category text="Science" />',
+            '<itunes:category text="Science"><itunes:category text="AI" /></itunes:category>',
+            "subcategory 'AI'",
+        ),
+        ("<itunes:image ", "<itunes:picture ", "no itunes:image"),
+        ("<itunes:duration>00:00:", "<itunes:duration>00:01:", "02-checks.mp3 plays"),
+        ("<itunes:duration>", "<itunes:duration>01:", "is not seconds or HH:MM:SS"),
+        ("</channel>", "<channel>", "not well-formed XML"),
+    ],
+)
 def test_feed_mistakes_directories_refuse_are_named(out, old, new, words):
     _named(_edit_feed(out, old, new), words)
 
@@ -384,7 +393,10 @@ def test_feed_never_republishes_swapped_guids(published, out, tmp_path):
     season = _season_copy(published, tmp_path)
     ledger_path = out / ".episode-guids.json"
     ledger = json.loads(ledger_path.read_text(encoding="utf-8"))
-    ledger["01-checks.mp3"]["guid"], ledger["02-checks.mp3"]["guid"] = ledger["02-checks.mp3"]["guid"], ledger["01-checks.mp3"]["guid"]
+    ledger["01-checks.mp3"]["guid"], ledger["02-checks.mp3"]["guid"] = (
+        ledger["02-checks.mp3"]["guid"],
+        ledger["01-checks.mp3"]["guid"],
+    )
     ledger_path.write_text(json.dumps(ledger), encoding="utf-8")
     feed = (out / "feed.xml").read_bytes()
     proc = run_cli("feed", season, "-o", out)

@@ -33,19 +33,52 @@ SHOW = ShowSettings(base_url="https://cdn.example.org/pl/")
 def tone(tmp_path_factory) -> Path:
     """A tagged three-second MP3, made once."""
     mp3 = tmp_path_factory.mktemp("tone") / "ep.mp3"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-                    "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "0", str(mp3)],
-                   check=True)
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3",
+            "-ar",
+            "44100",
+            "-ac",
+            "1",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+            "-id3v2_version",
+            "0",
+            str(mp3),
+        ],
+        check=True,
+    )
     meta = EpisodeMeta(title="Tone", season=1, episode=1, date=dt.date(2025, 1, 1))
-    write_tags(mp3, meta, [ChapterMark("A", 0, 1.5), ChapterMark("B", 1.5, 3.0)], "Ernis",
-               (ROOT / "assets" / "cover.jpg").read_bytes())
+    write_tags(
+        mp3, meta, [ChapterMark("A", 0, 1.5), ChapterMark("B", 1.5, 3.0)], "Ernis", (ROOT / "assets" / "cover.jpg").read_bytes()
+    )
     return mp3
 
 
 def _item(mp3: Path, n: int = 1, **changes) -> FeedItem:
-    fields = dict(title=f"Tone {n}", description="A tone.", authors=[], date=dt.date(2025, 1, n), season=1, episode=n,
-                  mp3_path=mp3, duration_s=3.0, chapters=[(0.0, "A")], chapters_path=None, transcript_path=None,
-                  guid=episode_guid(SHOW, mp3.name))
+    fields = dict(
+        title=f"Tone {n}",
+        description="A tone.",
+        authors=[],
+        date=dt.date(2025, 1, n),
+        season=1,
+        episode=n,
+        mp3_path=mp3,
+        duration_s=3.0,
+        chapters=[(0.0, "A")],
+        chapters_path=None,
+        transcript_path=None,
+        guid=episode_guid(SHOW, mp3.name),
+    )
     return FeedItem(**{**fields, **changes})
 
 
@@ -152,8 +185,17 @@ def test_a_100_mb_feed_is_refused_unparsed(folder):
 
 def test_a_second_top_level_table_of_contents_is_named(folder):
     """L5: two top-level CTOCs: apps read one at random."""
-    _retag(folder / "ep.mp3", lambda t: t.add(CTOC(element_id="toc2", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                                                    child_element_ids=["chp0", "chp1"], sub_frames=[])))
+    _retag(
+        folder / "ep.mp3",
+        lambda t: t.add(
+            CTOC(
+                element_id="toc2",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=["chp0", "chp1"],
+                sub_frames=[],
+            )
+        ),
+    )
     _named(folder / "ep.mp3", "2 top-level tables of contents")
 
 
@@ -191,12 +233,26 @@ def test_a_feed_with_no_items_fails(folder):
         write_feed(feed, SHOW, [])
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd",
-                                 "https://user:pass@cdn.example.org/pl/", "https://cdn.example.org/my show/",
-                                 "https://cdn.example.org/<b>/", "https:///pl/", "https://cdn.example.org/\u202epl/",
-                                 # A query or fragment ends up before every file name; hosts no app reaches.
-                                 "https://h.com/#frag", "https://h.com/x?a=1&b=2", "https://-/", "https://[::1]/",
-                                 "https://" + "a" * 3000 + ".com/", "https://h.com/%00/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "https://user:pass@cdn.example.org/pl/",
+        "https://cdn.example.org/my show/",
+        "https://cdn.example.org/<b>/",
+        "https:///pl/",
+        "https://cdn.example.org/\u202epl/",
+        # A query or fragment ends up before every file name; hosts no app reaches.
+        "https://h.com/#frag",
+        "https://h.com/x?a=1&b=2",
+        "https://-/",
+        "https://[::1]/",
+        "https://" + "a" * 3000 + ".com/",
+        "https://h.com/%00/",
+    ],
+)
 def test_a_base_url_that_is_no_public_address_is_one_line(tmp_path, url):
     """M5: base_url reached every enclosure unchecked."""
     (tmp_path / "show.toml").write_text(f'base_url = "{url}"\n', encoding="utf-8")

@@ -92,8 +92,23 @@ def ocr(video: Path, at: float, tmp: Path, box: tuple[int, int, int, int] | None
     png = tmp / f"frame-{at:.2f}.png"
     # `-ss T` decodes the first frame at or after T: the one on screen at T began up to a frame before.
     seek = max(0.0, at - 1 / VIDEO_FPS + 0.001)
-    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-ss", f"{seek:.3f}", "-i", str(video), "-frames:v", "1",
-                    *(["-vf", "crop={2}:{3}:{0}:{1}".format(*box)] if box else []), str(png)], check=True)
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            f"{seek:.3f}",
+            "-i",
+            str(video),
+            "-frames:v",
+            "1",
+            *(["-vf", "crop={2}:{3}:{0}:{1}".format(*box)] if box else []),
+            str(png),
+        ],
+        check=True,
+    )
     return subprocess.run(["tesseract", str(png), "-", "--psm", "3"], capture_output=True, text=True, check=True).stdout
 
 
@@ -107,9 +122,9 @@ def _atoms(path: Path) -> list[str]:
     """The MP4's top-level boxes in file order."""
     names, data, at = [], path.read_bytes(), 0
     while at + 8 <= len(data):
-        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8].decode("latin-1")
+        size, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8].decode("latin-1")
         if size == 1:
-            size = int.from_bytes(data[at + 8:at + 16], "big")
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
         names.append(kind)
         if size < 8:
             break
@@ -144,8 +159,11 @@ def test_video_is_signed_as_made_from_the_mp3(episode):
 
 def test_video_chapters_and_tags_are_the_mp3s(episode):
     info, mp3 = ffprobe(episode.with_suffix(".mp4")), ffprobe(episode)
-    assert [c["tags"]["title"] for c in info["chapters"]] == [c["tags"]["title"] for c in mp3["chapters"]] == \
-        ["Welcome", "The research", "Why it matters"]
+    assert (
+        [c["tags"]["title"] for c in info["chapters"]]
+        == [c["tags"]["title"] for c in mp3["chapters"]]
+        == ["Welcome", "The research", "Why it matters"]
+    )
     for ours, theirs in zip(info["chapters"], mp3["chapters"]):
         assert abs(float(ours["start_time"]) - float(theirs["start_time"])) <= 0.01
     tags = {k.lower(): v for k, v in info["format"]["tags"].items()}
@@ -274,15 +292,23 @@ def test_killed_ffmpeg_leaves_nothing(episode, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "ep.mp4"
-    proc = subprocess.Popen([*PAPERLEDGE, "video", str(episode), "-o", str(out), "-q"], cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*PAPERLEDGE, "video", str(episode), "-o", str(out), "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     ffmpeg = None
     while ffmpeg is None:
         assert proc.poll() is None and time.monotonic() < deadline, "the video was made before ffmpeg could be killed"
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        ffmpeg = next((int(c) for c in children if b"ffmpeg" in Path(f"/proc/{c}/cmdline").read_bytes()
-                       and any(p.name.endswith(".mp4.part") for p in out_dir.iterdir())), None)
+        ffmpeg = next(
+            (
+                int(c)
+                for c in children
+                if b"ffmpeg" in Path(f"/proc/{c}/cmdline").read_bytes()
+                and any(p.name.endswith(".mp4.part") for p in out_dir.iterdir())
+            ),
+            None,
+        )
         time.sleep(0.02)
     os.kill(ffmpeg, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
@@ -291,6 +317,7 @@ def test_killed_ffmpeg_leaves_nothing(episode, tmp_path):
 
 
 # ---- YouTube's chapter rules: first at 0:00, at least three, ascending, each at least 10 s
+
 
 def test_youtube_timestamps():
     assert [timestamp(s) for s in (0, 9, 65, 600, 3723)] == ["0:00", "0:09", "1:05", "10:00", "1:02:03"]
@@ -359,7 +386,12 @@ def test_video_facts_read_the_same_with_ffprobe_or_ffmpeg_alone(episode):
     assert [t for _, t in facts.chapters] == ["Welcome", "The research", "Why it matters"]
     assert facts.bytes == mp4.stat().st_size
     alone = _from_ffmpeg(mp4)  # a machine without ffprobe
-    assert (alone.codec, alone.width, alone.height, alone.pix_fmt, alone.bytes) == \
-        (facts.codec, facts.width, facts.height, facts.pix_fmt, facts.bytes)
+    assert (alone.codec, alone.width, alone.height, alone.pix_fmt, alone.bytes) == (
+        facts.codec,
+        facts.width,
+        facts.height,
+        facts.pix_fmt,
+        facts.bytes,
+    )
     assert abs(alone.duration_s - facts.duration_s) < 0.02
     assert [(round(a, 2), t) for a, t in alone.chapters] == [(round(a, 2), t) for a, t in facts.chapters]

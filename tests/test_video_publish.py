@@ -39,12 +39,15 @@ def _script(tmp_path: Path, extra: str) -> Path:
 # -- the soundbite in the front matter -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given, start, duration", [
-    ("soundbite: {start: 1:05, duration: 30}", 65.0, 30.0),
-    ("soundbite: {start: '01:05.5', end: '1:20'}", 65.5, 14.5),
-    ("soundbite: {start: 0:01:05, duration: 60}", 65.0, 60.0),
-    ("soundbite: {start: 12.5, duration: 8}", 12.5, 8.0),
-])
+@pytest.mark.parametrize(
+    "given, start, duration",
+    [
+        ("soundbite: {start: 1:05, duration: 30}", 65.0, 30.0),
+        ("soundbite: {start: '01:05.5', end: '1:20'}", 65.5, 14.5),
+        ("soundbite: {start: 0:01:05, duration: 60}", 65.0, 60.0),
+        ("soundbite: {start: 12.5, duration: 8}", 12.5, 8.0),
+    ],
+)
 def test_a_soundbite_is_a_start_and_a_duration_in_seconds_or_clock_time(tmp_path, given, start, duration):
     """A producer writes the time as the player shows it (1:05); the feed needs seconds."""
     bite = read_script(_script(tmp_path, given + "\n")).meta.soundbite
@@ -56,15 +59,18 @@ def test_a_soundbite_can_be_a_passage_of_the_script(tmp_path):
     assert bite.passage == ("Hello there", "the first part.") and bite.title == "Hello there … the first part."
 
 
-@pytest.mark.parametrize("given, says", [
-    ("soundbite: {start: 5, duration: 61}", "at most 60 s"),
-    ("soundbite: {start: 5}", "needs a start and either a duration or an end"),
-    ("soundbite: {start: soon, duration: 5}", "start must be seconds or M:SS"),
-    ("soundbite: {strat: 5, duration: 5}", "unknown key 'strat'"),
-    ("soundbite: [1, 2]", "must be a passage in quotes"),
-    ('soundbite: "..."', "must be words of the script"),
-    ('soundbite: "Goodbye everyone … the end"', "is not in the script"),
-])
+@pytest.mark.parametrize(
+    "given, says",
+    [
+        ("soundbite: {start: 5, duration: 61}", "at most 60 s"),
+        ("soundbite: {start: 5}", "needs a start and either a duration or an end"),
+        ("soundbite: {start: soon, duration: 5}", "start must be seconds or M:SS"),
+        ("soundbite: {strat: 5, duration: 5}", "unknown key 'strat'"),
+        ("soundbite: [1, 2]", "must be a passage in quotes"),
+        ('soundbite: "..."', "must be words of the script"),
+        ('soundbite: "Goodbye everyone … the end"', "is not in the script"),
+    ],
+)
 def test_a_wrong_soundbite_is_one_line_before_anything_is_synthesised(tmp_path, given, says):
     """A mistake in the soundbite stops the render at once, in one line naming it."""
     script = _script(tmp_path, given + "\n")
@@ -108,11 +114,23 @@ def _item(tmp_path: Path, video: bool = True) -> FeedItem:
     mp3.write_bytes(b"\xff\xfb" + bytes(9_998))
     mp4 = tmp_path / "01-ep.mp4"
     mp4.write_bytes(bytes(123_456))
-    return FeedItem(title="Episode 1", description="Summary.", authors=["Ada Author"], date=dt.date(2025, 4, 7),
-                    season=1, episode=1, mp3_path=mp3, duration_s=95.0, chapters=[(0.0, "Welcome")],
-                    chapters_path=None, transcript_path=None, guid=episode_guid(SHOW, mp3.name),
-                    people=[("Maya", "co-host"), ("Sam", "guest")], video_path=mp4 if video else None,
-                    soundbite=(65.0, 30.0, "Why the ocean hums"))
+    return FeedItem(
+        title="Episode 1",
+        description="Summary.",
+        authors=["Ada Author"],
+        date=dt.date(2025, 4, 7),
+        season=1,
+        episode=1,
+        mp3_path=mp3,
+        duration_s=95.0,
+        chapters=[(0.0, "Welcome")],
+        chapters_path=None,
+        transcript_path=None,
+        guid=episode_guid(SHOW, mp3.name),
+        people=[("Maya", "co-host"), ("Sam", "guest")],
+        video_path=mp4 if video else None,
+        soundbite=(65.0, 30.0, "Why the ocean hums"),
+    )
 
 
 def test_the_feed_lists_the_video_and_the_soundbite_as_podcast_apps_read_them(tmp_path):
@@ -162,10 +180,32 @@ def test_the_mp3_credits_a_co_host_as_co_host_and_carries_the_soundbite(tmp_path
     from audio_pipeline.script.episode import EpisodeMeta
 
     mp3 = tmp_path / "t.mp3"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a",
-                    "libmp3lame", "-b:a", "128k", str(mp3)], check=True)
-    write_tags(mp3, EpisodeMeta(title="T"), [ChapterMark("A", 0, 3.0)], "Ernis", None,
-               people=[("Maya", "co-host"), ("Sam", "guest"), ("Ann", "guest")], soundbite=(1.25, 1.5))
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+            str(mp3),
+        ],
+        check=True,
+    )
+    write_tags(
+        mp3,
+        EpisodeMeta(title="T"),
+        [ChapterMark("A", 0, 3.0)],
+        "Ernis",
+        None,
+        people=[("Maya", "co-host"), ("Sam", "guest"), ("Ann", "guest")],
+        soundbite=(1.25, 1.5),
+    )
     tags = ffprobe(mp3)["format"]["tags"]
     assert "Co-host: Maya. Guests: Sam and Ann." in tags["comment"]
     assert tags["PaperLedge soundbite"] == "1.250 1.500"
@@ -304,8 +344,25 @@ def test_validate_names_each_way_a_video_disagrees_with_its_mp3(season, tmp_path
     shutil.copytree(out, copy)
     mp4 = copy / "01-video.mp4"
     other = tmp_path / "other.mp4"
-    subprocess.run([need("ffmpeg"), "-v", "error", "-i", str(mp4), "-t", "3", "-map_chapters", "-1", "-c:v", "mpeg4",
-                    "-c:a", "aac", str(other)], check=True)
+    subprocess.run(
+        [
+            need("ffmpeg"),
+            "-v",
+            "error",
+            "-i",
+            str(mp4),
+            "-t",
+            "3",
+            "-map_chapters",
+            "-1",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+            str(other),
+        ],
+        check=True,
+    )
     os.replace(other, mp4)
     result = run_cli("validate", copy)
     assert result.returncode == 1
@@ -338,14 +395,24 @@ def test_make_season_video_makes_the_missing_video_from_the_mp3(season, tmp_path
     (copy / "01-video.mp4").unlink()
     bin_dir = Path(sys.executable).parent
     # -o: the environment counts as up to date (it is what the tests run in).
-    result = subprocess.run(["make", "-o", f"{bin_dir}/paperledge", "season", "VIDEO=1", f"SEASON={folder}", f"OUT={copy}",
-                             f"BIN={bin_dir}"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "-o", f"{bin_dir}/paperledge", "season", "VIDEO=1", f"SEASON={folder}", f"OUT={copy}", f"BIN={bin_dir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "paperledge video" in result.stdout and "paperledge render" not in result.stdout
     assert (copy / "01-video.mp4").is_file()
-    assert "paperledge video" not in subprocess.run(
-        ["make", "-n", "-o", f"{bin_dir}/paperledge", "season", f"SEASON={folder}", f"OUT={copy}", f"BIN={bin_dir}"],
-        cwd=ROOT, capture_output=True, text=True).stdout
+    assert (
+        "paperledge video"
+        not in subprocess.run(
+            ["make", "-n", "-o", f"{bin_dir}/paperledge", "season", f"SEASON={folder}", f"OUT={copy}", f"BIN={bin_dir}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
 
 
 # -- on Ray: the episode task makes the video beside the MP3 ------------------------------------------
@@ -362,8 +429,12 @@ def test_a_ray_task_makes_the_video_from_the_bytes_and_only_the_driver_writes_it
     folder, out, _, _ = season
     mp3 = tmp_path / "01-video.mp3"
     shutil.copy(out / "01-video.mp3", mp3)
-    made = produce_video("01-video", mp3.read_bytes(), (out / "01-video.vtt").read_text(encoding="utf-8"),
-                         (out / "01-video.chapters.json").read_text(encoding="utf-8"))
+    made = produce_video(
+        "01-video",
+        mp3.read_bytes(),
+        (out / "01-video.vtt").read_text(encoding="utf-8"),
+        (out / "01-video.chapters.json").read_text(encoding="utf-8"),
+    )
     assert not list(tmp_path.glob("*.mp4"))  # the task wrote nothing here
     from audio_pipeline.credentials import read_credentials
     from audio_pipeline.render import RenderOptions

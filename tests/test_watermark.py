@@ -25,14 +25,20 @@ Tonight we listen to what it says, one sentence at a time, slowly and calmly.
 
 
 def _decode(path, rate: int) -> np.ndarray:
-    out = subprocess.run([need("ffmpeg"), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-ar", str(rate), "-"],
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [need("ffmpeg"), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-ar", str(rate), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(out, "<f4").copy()
 
 
 def _encode(samples: np.ndarray, rate: int, dest, *codec: str):
-    subprocess.run([need("ffmpeg"), "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-", *codec,
-                    str(dest)], input=samples.astype("<f4").tobytes(), check=True)
+    subprocess.run(
+        [need("ffmpeg"), "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-", *codec, str(dest)],
+        input=samples.astype("<f4").tobytes(),
+        check=True,
+    )
     return dest
 
 
@@ -53,20 +59,23 @@ def marked(heart_render):
     from audio_pipeline.audio.watermark import marked_blocks
 
     d, _, samples = heart_render
-    blocks = [samples[i:i + 4096] for i in range(0, samples.size, 4096)]  # as the render streams them
+    blocks = [samples[i : i + 4096] for i in range(0, samples.size, 4096)]  # as the render streams them
     out = np.concatenate(list(marked_blocks(blocks, 44_100)))
     assert out.size == samples.size and np.all(np.isfinite(out))
     return d, out
 
 
-@pytest.mark.parametrize("name, codec", [
-    ("marked.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"]),
-    ("marked.m4a", ["-c:a", "aac", "-b:a", "64k"]),
-    ("marked.opus", ["-c:a", "libopus", "-b:a", "32k"]),
-    ("quieter.mp3", ["-af", "volume=-6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
-    ("louder.mp3", ["-af", "volume=6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
-    ("excerpt.mp3", ["-ss", "3", "-t", "10", "-c:a", "libmp3lame", "-b:a", "96k"]),
-])
+@pytest.mark.parametrize(
+    "name, codec",
+    [
+        ("marked.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"]),
+        ("marked.m4a", ["-c:a", "aac", "-b:a", "64k"]),
+        ("marked.opus", ["-c:a", "libopus", "-b:a", "32k"]),
+        ("quieter.mp3", ["-af", "volume=-6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
+        ("louder.mp3", ["-af", "volume=6dB", "-c:a", "libmp3lame", "-b:a", "96k"]),
+        ("excerpt.mp3", ["-ss", "3", "-t", "10", "-c:a", "libmp3lame", "-b:a", "96k"]),
+    ],
+)
 @pytest.mark.watermark
 def test_the_mark_is_found_after_a_real_encode(marked, name, codec):
     d, samples = marked
@@ -88,8 +97,9 @@ def test_a_render_carries_the_mark_and_says_so_in_its_credentials(heart_render):
     assert done.returncode == 0 and "watermarked" in done.stdout, done.stdout + done.stderr
     assert run_cli("detect", d / "rendered.mp3").returncode == 0
     with open(d / "rendered.mp3", "rb") as f:
-        episode = next(a for a in c2pa.Reader("audio/mpeg", f).get_active_manifest()["assertions"]
-                       if a["label"] == "org.paperledge.episode")["data"]
+        episode = next(
+            a for a in c2pa.Reader("audio/mpeg", f).get_active_manifest()["assertions"] if a["label"] == "org.paperledge.episode"
+        )["data"]
     assert "PerthNet" in episode["watermark"]["library"]
 
 

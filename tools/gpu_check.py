@@ -110,9 +110,7 @@ def main() -> int:
     print(f"torch {torch.__version__}, CUDA build {torch.version.cuda}, CUDA available: {cuda}")
     if cuda:
         props = torch.cuda.get_device_properties(0)
-        print(
-            f"CUDA device 0: {props.name}, {props.total_memory / 2**30:.0f} GiB, capability {props.major}.{props.minor}"
-        )
+        print(f"CUDA device 0: {props.name}, {props.total_memory / 2**30:.0f} GiB, capability {props.major}.{props.minor}")
     elif not args.allow_cpu:
         print("FAIL: PyTorch sees no CUDA GPU")
         return 1

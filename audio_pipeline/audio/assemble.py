@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from ..synthesis.cache import CacheEntry, SentenceCache
 from ..config import AssemblyConfig, Pauses
 from ..errors import RenderError
 from ..files import temp_beside, write_problem
+from ..script.read import Episode, Pause, Sentence
+from ..synthesis.cache import CacheEntry, SentenceCache
 from .levelling import level_speakers
 from .loudness import blocks_of, integrated_loudness
-from ..script.read import Episode, Pause, Sentence
 
 
 @dataclass

@@ -34,8 +34,7 @@ def _pad(note: int, seconds: float) -> np.ndarray:
     f = _hz(note)
     # Two slightly detuned partial stacks give the slow chorus of a warm pad.
     wave = sum(
-        (0.5**k) * (np.sin(2 * np.pi * f * (k + 1) * t) + np.sin(2 * np.pi * f * (k + 1) * 1.003 * t + k))
-        for k in range(4)
+        (0.5**k) * (np.sin(2 * np.pi * f * (k + 1) * t) + np.sin(2 * np.pi * f * (k + 1) * 1.003 * t + k)) for k in range(4)
     )
     env = np.minimum(1, t / 0.6) * np.minimum(1, (t[-1] - t) / 0.6 + 0.05)
     return wave * env
@@ -92,8 +91,9 @@ def fit_text(text: str, width: float, height: float, largest: int, smallest: int
         if len(lines) * size * _LEADING <= height:
             return font, lines
         size = min(size - 1, int(size * 0.92))
-    raise CoverTextError(f"{text[:40]!r}{'…' if len(text) > 40 else ''} does not fit on the cover even at "
-                         f"{smallest} px; give a shorter name")
+    raise CoverTextError(
+        f"{text[:40]!r}{'…' if len(text) > 40 else ''} does not fit on the cover even at {smallest} px; give a shorter name"
+    )
 
 
 def _wrap(text: str, font, width: float) -> list[str]:
@@ -135,8 +135,10 @@ def cover_layout(size: int, title: str, subtitle: str) -> list[tuple[tuple[float
     a title line). Each shrinks and wraps to fit within the margins (CoverTextError when it cannot)."""
     width = size * (1 - 2 * _MARGIN)
     placed = []
-    for text, top, foot, largest, smallest in ((title, _TITLE_TOP, _TITLE_FOOT, size // 8, size // 30),
-                                               (subtitle, _SUBTITLE_TOP, _SUBTITLE_FOOT, size // 22, size // 60)):
+    for text, top, foot, largest, smallest in (
+        (title, _TITLE_TOP, _TITLE_FOOT, size // 8, size // 30),
+        (subtitle, _SUBTITLE_TOP, _SUBTITLE_FOOT, size // 22, size // 60),
+    ):
         if not text.strip():
             continue
         font, lines = fit_text(text, width, size * (foot - top), largest, smallest)

@@ -18,17 +18,34 @@ from typing import Iterable
 import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TXXX, WXXX, CTOCFlags,
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    PCST,
+    TALB,
+    TCAT,
+    TCON,
+    TDRC,
+    TIT2,
+    TPE1,
+    TPE2,
+    TPOS,
+    TRCK,
+    TXXX,
+    WXXX,
+    CTOCFlags,
 )
 
 from .. import __version__
-from .assemble import ChapterMark
 from ..config import ExportConfig
 from ..errors import RenderError
 from ..files import reason, write_problem
-from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 from ..script.read import EpisodeMeta, credits_sentence
 from ..script.soundbite import parse_tag, tag_text
+from .assemble import ChapterMark
+from .ffmpeg import Loudness, ffmpeg_exe, measure_command, parse_measurement
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: ExportConfig, label: Path | None = None) -> Loudness:
@@ -40,11 +57,33 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
     """
     file_opts = "f=mp3:id3v2_version=0:write_id3v1=0:write_xing=1"  # tags are mutagen's job
     cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
-        "-ar", str(config.sample_rate), "-ac", str(config.channels),
-        "-c:a", "libmp3lame", "-b:a", f"{config.bitrate_kbps}k",
-        "-map", "0:a", "-f", "tee", f"[{file_opts}]{_tee_escape('file:' + str(dest.resolve()))}|[f=mp3:id3v2_version=0:write_xing=0]pipe:1",
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(rate),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
+        "-ar",
+        str(config.sample_rate),
+        "-ac",
+        str(config.channels),
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        f"{config.bitrate_kbps}k",
+        "-map",
+        "0:a",
+        "-f",
+        "tee",
+        f"[{file_opts}]{_tee_escape('file:' + str(dest.resolve()))}|[f=mp3:id3v2_version=0:write_xing=0]pipe:1",
     ]
     total = 0  # samples handed to the encoder: what the MP3 must hold
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as meter_err:
@@ -261,8 +300,15 @@ def _chapter_frames(c: ChapterMark) -> list:
     return frames
 
 
-def write_tags(path: Path, meta: EpisodeMeta, chapters: list[ChapterMark], artist: str, cover: bytes | None,
-               people: list[tuple[str, str]] = (), soundbite: tuple[float, float] | None = None) -> None:
+def write_tags(
+    path: Path,
+    meta: EpisodeMeta,
+    chapters: list[ChapterMark],
+    artist: str,
+    cover: bytes | None,
+    people: list[tuple[str, str]] = (),
+    soundbite: tuple[float, float] | None = None,
+) -> None:
     """`artist`: the host (the voice listeners hear); `people`: (name, role) of the rest of the cast,
     credited in the comment by role; `cover`: a JPEG or PNG that show.cover_art has accepted;
     `soundbite`: (start, duration) in seconds of the rendered episode."""

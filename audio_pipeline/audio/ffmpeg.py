@@ -40,8 +40,19 @@ _TP = re.compile(r"True peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS")
 def measure_command(source: str, input_format: str | None = None) -> list[str]:
     """ffmpeg reading `source` (a path, or pipe:0) through ebur128, printing only its summary."""
     fmt = ["-f", input_format] if input_format else []
-    return [ffmpeg_exe(), "-hide_banner", "-nostats", *fmt, "-i", source,
-            "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostats",
+        *fmt,
+        "-i",
+        source,
+        "-af",
+        "ebur128=peak=true:framelog=verbose",
+        "-f",
+        "null",
+        "-",
+    ]
 
 
 def parse_measurement(stderr: str, returncode: int, what: str) -> Loudness:
@@ -50,4 +61,3 @@ def parse_measurement(stderr: str, returncode: int, what: str) -> Loudness:
         tail = stderr.strip().splitlines()[-1:] or ["no output"]
         raise RenderError(f"ffmpeg could not measure {what}: {tail[0]}")
     return Loudness(float(i.group(1)), float(tp.group(1)))
-

@@ -32,10 +32,20 @@ def biquad(gain_db: float, q: float, fc: float, rate: int, kind: str) -> tuple[n
     alpha = np.sin(w0) / (2.0 * q)
     cos = np.cos(w0)
     if kind == "high_shelf":
-        b = A * np.array([(A + 1) + (A - 1) * cos + 2 * np.sqrt(A) * alpha, -2 * ((A - 1) + (A + 1) * cos),
-                          (A + 1) + (A - 1) * cos - 2 * np.sqrt(A) * alpha])
-        a = np.array([(A + 1) - (A - 1) * cos + 2 * np.sqrt(A) * alpha, 2 * ((A - 1) - (A + 1) * cos),
-                      (A + 1) - (A - 1) * cos - 2 * np.sqrt(A) * alpha])
+        b = A * np.array(
+            [
+                (A + 1) + (A - 1) * cos + 2 * np.sqrt(A) * alpha,
+                -2 * ((A - 1) + (A + 1) * cos),
+                (A + 1) + (A - 1) * cos - 2 * np.sqrt(A) * alpha,
+            ]
+        )
+        a = np.array(
+            [
+                (A + 1) - (A - 1) * cos + 2 * np.sqrt(A) * alpha,
+                2 * ((A - 1) - (A + 1) * cos),
+                (A + 1) - (A - 1) * cos - 2 * np.sqrt(A) * alpha,
+            ]
+        )
     elif kind == "high_pass":
         b = np.array([(1 + cos) / 2, -(1 + cos), (1 + cos) / 2])
         a = np.array([1 + alpha, -2 * cos, 1 - alpha])

@@ -16,7 +16,6 @@ import numpy as np
 from .loudness import Frames, analyse, gated_loudness, integrated_loudness
 
 
-
 def level_speakers(voice_file: Path, spans: list[tuple[str, int, int]], rate: int) -> dict[str, float]:
     """Bring every speaker's speech to one loudness (the mean of theirs), in place in the voice
     track: two voices of two engines come out at their own levels, and mastering then moves the
@@ -64,7 +63,6 @@ def tapped(blocks, rate: int):
     import queue
     import threading
 
-
     q: queue.Queue = queue.Queue(maxsize=4)
     result: list[Frames] = []
 
@@ -96,7 +94,7 @@ def evening_gains(frames, turns: dict[str, list[tuple[int, int]]], rate: int, sp
     hop = frames.hop
     loud = {}
     for name, ranges in turns.items():
-        k = np.concatenate([frames.k_energy[a // hop: b // hop] for a, b in ranges])
+        k = np.concatenate([frames.k_energy[a // hop : b // hop] for a, b in ranges])
         loud[name] = gated_loudness(k, hop, rate)
     known = {n: v for n, v in loud.items() if np.isfinite(v)}
     if len(known) < 2 or max(known.values()) - min(known.values()) <= spread:

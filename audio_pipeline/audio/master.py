@@ -40,7 +40,9 @@ def compressor_db(level_db: np.ndarray, threshold_db: float, config: MasterConfi
     return moving_average(reduction, max(1, round(config.compressor_smooth_s / hop_s)))
 
 
-def plan(frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0) -> MasterPlan:
+def plan(
+    frames: Frames, rate: int, config: MasterConfig, correction_db: float = 0.0, ceiling_shift_db: float = 0.0
+) -> MasterPlan:
     """Find the gain that, through the compressor, lands on `config.target_lufs` plus the MP3's loss."""
     target_lufs = config.target_lufs
     ceiling = config.true_peak_dbtp - config.limiter_headroom_db - ceiling_shift_db

@@ -19,9 +19,9 @@ def make_reference(spec: str, output: Path) -> Path:
     import numpy as np
     import soundfile as sf
 
-    from .assemble import fade, trim_silence
-    from ..synthesis.engines.base import create_engine
     from ..files import temp_beside
+    from ..synthesis.engines.base import create_engine
+    from .assemble import fade, trim_silence
 
     profile = load_voice(spec)
     engine = create_engine(profile.engine, profile.engine_params)
@@ -54,16 +54,16 @@ def preview(spec: str, output: Path, text: str = PREVIEW_TEXT, level_lufs: float
     import numpy as np
     import soundfile as sf
 
-    from .assemble import fade, trim_silence
     from ..config import AssemblyConfig, TextConfig
-    from ..synthesis.engines.base import create_engine, phoneme_family
     from ..errors import RenderError
     from ..files import temp_beside, write_problem
-    from .loudness import integrated_loudness
+    from ..synthesis.engines.base import create_engine, phoneme_family
     from ..text.lexicon import default_show_lexicon_path, load_lexicon
     from ..text.normalize import speak
     from ..text.rules.lexicon import with_phonemes
     from ..text.sentences import split_sentences
+    from .assemble import fade, trim_silence
+    from .loudness import integrated_loudness
 
     profile = load_voice(spec)
     lexicon = load_lexicon(default_show_lexicon_path(), profile.lexicon_path)

@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from .assemble import Timeline
-from ..errors import PaperLedgeError
 from ..config import COVER_MAX_BYTES, MAX_EPISODE_S
-from ..settings import CONTROL, ZERO_WIDTH, url_problem
+from ..errors import PaperLedgeError
 from ..files import MAX_JSON_BYTES, Number, check_shape, parse_json, read_bytes, read_json, read_text, sha256_file, write_atomic
+from ..settings import CONTROL, ZERO_WIDTH, url_problem
+from .assemble import Timeline
 
 CHAPTERS_VERSION = "1.2.0"
 
@@ -163,8 +163,9 @@ def all_sidecar_paths(mp3: Path) -> tuple[Path, Path, Path]:
     return (*sidecar_paths(mp3), srt_path(mp3))
 
 
-def sidecar_texts(mp3: Path, timeline: Timeline, title: str,
-                  url_for: Callable[[Path], str] | None = None) -> list[tuple[Path, str | bytes]]:
+def sidecar_texts(
+    mp3: Path, timeline: Timeline, title: str, url_for: Callable[[Path], str] | None = None
+) -> list[tuple[Path, str | bytes]]:
     """Each sidecar's path and contents (the render writes them beside the MP3), and a copy of
     each chapter's image, published beside it (`url_for`: a published file's URL, show.url_for;
     without it no image is copied or named)."""
@@ -176,8 +177,12 @@ def sidecar_texts(mp3: Path, timeline: Timeline, title: str,
             copy = chapter_image_path(mp3, n, c.img)
             copies.append((copy, read_bytes(c.img, "chapter image", limit=COVER_MAX_BYTES)))
             images[n] = url_for(copy)
-    return [(vtt, transcript_vtt(timeline)), (chapters, chapters_json(timeline, title, images)),
-            (srt_path(mp3), transcript_srt(timeline)), *copies]
+    return [
+        (vtt, transcript_vtt(timeline)),
+        (chapters, chapters_json(timeline, title, images)),
+        (srt_path(mp3), transcript_srt(timeline)),
+        *copies,
+    ]
 
 
 def is_sidecar(path: Path) -> bool:
@@ -196,8 +201,11 @@ def is_sidecar(path: Path) -> bool:
 
 
 # EPISODE.chapters.json as chapters_json writes it; a chapter starts within an episode's length.
-_CHAPTERS_SHAPE = {"version": str, "title?": str,
-                   "chapters": [{"startTime": Number(0, MAX_EPISODE_S), "title": str, "img?": str, "url?": str}]}
+_CHAPTERS_SHAPE = {
+    "version": str,
+    "title?": str,
+    "chapters": [{"startTime": Number(0, MAX_EPISODE_S), "title": str, "img?": str, "url?": str}],
+}
 
 
 def parse_chapters(text: str, where: str) -> tuple[str | None, list[tuple[float, str]]]:
@@ -244,7 +252,6 @@ def read_chapter_links(path: Path) -> list[tuple[str | None, str | None]]:
 CHECK_MARK = "paperledge check: what was heard in the MP3 with this checksum"
 
 
-
 def check_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(".check.json")
 
@@ -253,10 +260,22 @@ def check_path(mp3: Path) -> Path:
 _SCORE = Number(0, 1e6)
 _TIME = Number(0, MAX_EPISODE_S)
 _REPORT_SHAPE = {
-    "mp3_sha256": str, "wer": _SCORE, "failures?": [str],
-    "sentences": [{"index": Number(1, 1e9, whole=True), "start": _TIME, "end": _TIME, "written": str,
-                   "heard": str, "error": _SCORE, "flagged": bool, "score": _SCORE,
-                   "weakest": [[(str, float)]]}],
+    "mp3_sha256": str,
+    "wer": _SCORE,
+    "failures?": [str],
+    "sentences": [
+        {
+            "index": Number(1, 1e9, whole=True),
+            "start": _TIME,
+            "end": _TIME,
+            "written": str,
+            "heard": str,
+            "error": _SCORE,
+            "flagged": bool,
+            "score": _SCORE,
+            "weakest": [[(str, float)]],
+        }
+    ],
 }
 
 

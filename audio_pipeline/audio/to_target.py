@@ -18,8 +18,14 @@ from .master import mastered_blocks, plan
 from .watermark import marked_blocks
 
 
-def master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: Path,
-                       stage: Callable[[str], None] = lambda name: None, mark: bool = False) -> Loudness:
+def master_and_encode(
+    timeline: Timeline,
+    dest: Path,
+    cfg: RenderConfig,
+    label: Path,
+    stage: Callable[[str], None] = lambda name: None,
+    mark: bool = False,
+) -> Loudness:
     """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
     With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
     evened out where mastering moved one voice away from the others."""
@@ -44,8 +50,11 @@ def master_and_encode(timeline: Timeline, dest: Path, cfg: RenderConfig, label: 
         gains = evening_gains(heard(), turns, rate, m.speaker_spread_lu) if heard else {}
         if gains:
             evened += 1
-            scale_speakers(timeline.voice_file, {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v]
-                                                 for k, v in turns.items()}, gains)
+            scale_speakers(
+                timeline.voice_file,
+                {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v] for k, v in turns.items()},
+                gains,
+            )
             frames = analyse(blocks_of(timeline.read, timeline.length), rate)
             continue
         tries += 1

@@ -129,18 +129,34 @@ def marked_blocks(blocks: Iterable[np.ndarray], rate: int) -> Iterator[np.ndarra
         while held >= window + pad:
             buf = np.concatenate(pending)
             seg = np.concatenate([before, buf[: window + pad]])
-            yield mark(seg, rate)[before.size: before.size + window]
-            before = buf[max(0, window - pad): window]
+            yield mark(seg, rate)[before.size : before.size + window]
+            before = buf[max(0, window - pad) : window]
             pending, held = [buf[window:]], buf.size - window
     if held:
         buf = np.concatenate(pending)
-        yield mark(np.concatenate([before, buf]), rate)[before.size:]
+        yield mark(np.concatenate([before, buf]), rate)[before.size :]
 
 
 def _decoded(path: Path) -> Iterator[np.ndarray]:
     """The file as float mono at the model's rate, a window at a time, through ffmpeg."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", f"file:{path}", "-map", "0:a:0",
-           "-f", "f32le", "-ac", "1", "-ar", str(MODEL_RATE), "pipe:1"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        f"file:{path}",
+        "-map",
+        "0:a:0",
+        "-f",
+        "f32le",
+        "-ac",
+        "1",
+        "-ar",
+        str(MODEL_RATE),
+        "pipe:1",
+    ]
     size = round(WATERMARK_WINDOW_S * MODEL_RATE) * 4
     # stderr goes to a file: a damaged file can make ffmpeg say more than a pipe holds
     with tempfile.TemporaryFile() as err:

@@ -21,10 +21,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import asr
+from ..audio.ffmpeg import ffmpeg_exe
 from ..config import CheckConfig
 from ..errors import CheckError
-from ..audio.ffmpeg import ffmpeg_exe
+from . import asr
 
 RATE = asr.RATE
 WINDOW_S = 30.0
@@ -66,8 +66,7 @@ class Window:
         return self.pieces[0].cut[0]
 
 
-def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str], list[int]],
-         cfg: CheckConfig) -> list[Window]:
+def plan(spans: list[tuple[float, float, list[str]]], tokens_of: Callable[[str], list[int]], cfg: CheckConfig) -> list[Window]:
     """The windows for `spans` ((start, end, words) in time order): every sentence in
     one window, or cut evenly by words into pieces that each fit one. A window holds its
     pieces' audio end to end (the pauses between sentences are left out), sped up by
@@ -142,10 +141,24 @@ class Stream:
         if timeline is None:
             cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *out]
         else:
-            cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(timeline.sample_rate),
-                   "-ac", "1", "-i", "pipe:0", *out]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if timeline is not None else None,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cmd = [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-v",
+                "error",
+                "-f",
+                "f32le",
+                "-ar",
+                str(timeline.sample_rate),
+                "-ac",
+                "1",
+                "-i",
+                "pipe:0",
+                *out,
+            ]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE if timeline is not None else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         _widen(self.proc.stdout)
         # ffmpeg's complaints are read as they come: a badly damaged MP3 says more than a
         # pipe holds (and a file for them could not be written on a full disk).
@@ -291,8 +304,7 @@ class Aligner:
         if self._tok is None:
             from faster_whisper.tokenizer import Tokenizer
 
-            self._tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
-                                  language="en")
+            self._tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="en")
         return self._tok
 
     def tokens_of(self, word: str) -> list[int]:
@@ -329,8 +341,7 @@ class Aligner:
                     owners.extend([(k, j) if self._scored(t) else None for t in toks])
                 seq.append(self._stamp(p.at + (p.end - p.cut[0]) / tempo))
                 owners.append(None)
-        result = self.model.model.align(encoded, list(self.tok.sot_sequence), [seq], max(1, frames),
-                                        median_filter_width=7)[0]
+        result = self.model.model.align(encoded, list(self.tok.sot_sequence), [seq], max(1, frames), median_filter_width=7)[0]
         probs: list[list[list[float]]] = [[[] for _ in p.words] for p in w.pieces]
         for owner, prob in zip(owners, result.text_token_probs):
             if owner is not None:
@@ -342,17 +353,24 @@ class Aligner:
             if 0 <= token < len(owners) and owners[token] is not None:
                 said[owners[token][0]].append(frame * _TS_STEP)
         # A word's probability is its tokens' mean, as faster-whisper gives word probabilities.
-        return [([(word, float(np.mean(ps))) for word, ps in zip(p.words, pp) if ps],
-                 (min(t), max(t) + _TS_STEP) if t else None)
-                for p, pp, t in zip(w.pieces, probs, said)]
+        return [
+            ([(word, float(np.mean(ps))) for word, ps in zip(p.words, pp) if ps], (min(t), max(t) + _TS_STEP) if t else None)
+            for p, pp, t in zip(w.pieces, probs, said)
+        ]
 
     def heard(self, audio: np.ndarray) -> str:
         """What the recogniser hears in one sentence's audio (at its own pace) when asked
         freely (beam search)."""
         pad = np.zeros(int(0.3 * RATE), dtype=np.float32)
         segments, _ = self.model.transcribe(
-            np.concatenate([pad, audio, pad]), language="en", beam_size=self.cfg.beam_size,
-            condition_on_previous_text=False, temperature=0.0, vad_filter=False, without_timestamps=True)
+            np.concatenate([pad, audio, pad]),
+            language="en",
+            beam_size=self.cfg.beam_size,
+            condition_on_previous_text=False,
+            temperature=0.0,
+            vad_filter=False,
+            without_timestamps=True,
+        )
         return " ".join(s.text.strip() for s in segments).strip()
 
 

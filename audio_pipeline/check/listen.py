@@ -20,13 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import align, speech
 from ..audio.sidecars import CHECK_MARK
-from ..files import sha256_file
-from .transcript import Cue, past_the_end, plausible, read_vtt
-from .words import Score, reading, score, scoring_words, words_of
 from ..config import CheckConfig
 from ..errors import CheckError
+from ..files import sha256_file
+from . import align, speech
+from .transcript import Cue, past_the_end, plausible, read_vtt
+from .words import Score, reading, score, scoring_words, words_of
 
 __all__ = ["Score", "score", "words_of", "check_episode", "check_clip", "Cue", "read_vtt"]
 
@@ -78,17 +78,28 @@ class CheckReport:
     def as_json(self) -> dict:
         """The object `check --json` prints: the WER and one entry per VTT cue."""
         keys = ("index", "start", "end", "written", "heard", "error", "flagged", "score", "weakest")
-        return {"wer": self.wer, "failures": self.failures, "findings": self.findings,
-                "sentences": [{k: getattr(s, k) for k in keys} for s in self.sentences]}
+        return {
+            "wer": self.wer,
+            "failures": self.failures,
+            "findings": self.findings,
+            "sentences": [{k: getattr(s, k) for k in keys} for s in self.sentences],
+        }
 
     def as_file(self, extra: dict | None = None) -> dict:
         """EPISODE.check.json: the same, with the differing words, takes and fixes, and the
         checksum of the MP3 it heard (a check of another MP3 is void)."""
         return {
-            "about": CHECK_MARK, "mp3_sha256": self.mp3_sha256,
-            "wer": self.wer, "errors": self.errors, "words": self.words, "model": self.model,
-            "seconds": round(self.seconds, 2), "failures": self.failures, "findings": self.findings,
-            **(extra or {}), "sentences": [asdict(s) for s in self.sentences],
+            "about": CHECK_MARK,
+            "mp3_sha256": self.mp3_sha256,
+            "wer": self.wer,
+            "errors": self.errors,
+            "words": self.words,
+            "model": self.model,
+            "seconds": round(self.seconds, 2),
+            "failures": self.failures,
+            "findings": self.findings,
+            **(extra or {}),
+            "sentences": [asdict(s) for s in self.sentences],
         }
 
 
@@ -118,8 +129,9 @@ def _decoded(s: SentenceCheck, heard: str, cfg: CheckConfig) -> Score:
     return sc
 
 
-def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner: align.Aligner,
-                speakers: list[str | None] | None = None) -> tuple[list[SentenceCheck], int, int, list[str]]:
+def check_audio(
+    source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner: align.Aligner, speakers: list[str | None] | None = None
+) -> tuple[list[SentenceCheck], int, int, list[str]]:
     """Score every cue in `source`. Returns (sentences, word errors, words, findings)."""
     speakers = speakers or [None] * len(cues)
     forms = [scoring_words(c.text, sp) for c, sp in zip(cues, speakers)]
@@ -164,8 +176,18 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
                 c = cues[i]
                 sc_, weakest, flagged = judge(heard_words[i], cfg)
                 spoken = reading(c.text, speakers[i])
-                s = SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, " ".join(words_of(c.text)), 0.0,
-                                  flagged, sc_, weakest, spoken if _plain(spoken) != _plain(c.text) else "")
+                s = SentenceCheck(
+                    c.index,
+                    round(c.start, 3),
+                    round(c.end, 3),
+                    c.text,
+                    " ".join(words_of(c.text)),
+                    0.0,
+                    flagged,
+                    sc_,
+                    weakest,
+                    spoken if _plain(spoken) != _plain(c.text) else "",
+                )
                 if flagged:  # decoded freely beside the windows still to align
                     relistens.append((s, i, pool.submit(_relisten, source, aligner, c, cfg)))
                 out[i] = s
@@ -175,7 +197,7 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
                 if b - a >= cfg.outside_min_s:
                     outside += align.speech_in(source.read(a, b), a, cfg.outside_min_s, cfg.tempo)
                 g += 1
-            source.forget(min([nxt, cues[-1].end, *(a for a, _ in gaps[g:g + 1])]))
+            source.forget(min([nxt, cues[-1].end, *(a for a, _ in gaps[g : g + 1])]))
         # Speech the expected words do not explain (extra words, a repetition, babble, a
         # cue with no words) is decoded freely too: the words heard beyond them are errors.
         # So is a cue whose words are not heard in its own span (music, silence, too few words).
@@ -195,8 +217,9 @@ def check_audio(source: align.Stream, cues: list[Cue], cfg: CheckConfig, aligner
                 more_speech.append(f"cue {s.index} at {_clock(s.start)} {extra[i]}, but is heard as written: listen to it")
             if s.flagged and not sizes[i]:  # speech and nothing to score: never a perfect score
                 s.score = 0.0
-                more_speech.append(f"cue {s.index} at {_clock(s.start)} has no words to score, but speech is heard "
-                                f"in it: {s.heard[:60]!r}")
+                more_speech.append(
+                    f"cue {s.index} at {_clock(s.start)} has no words to score, but speech is heard in it: {s.heard[:60]!r}"
+                )
     finally:
         pool.shutdown(cancel_futures=True)
     t = cues[-1].end
@@ -239,14 +262,19 @@ def duration_failures(duration: float, cues: list[Cue], cfg: CheckConfig) -> lis
     out = []
     last, first = cues[-1].end, cues[0].start
     if duration + 0.05 < last:
-        out.append(f"the audio is {duration:.1f} s long but its transcript runs to {last:.1f} s: "
-                   "truncated, or not this transcript's MP3")
+        out.append(
+            f"the audio is {duration:.1f} s long but its transcript runs to {last:.1f} s: truncated, or not this transcript's MP3"
+        )
     elif duration - last > cfg.max_tail_s:
-        out.append(f"the audio runs {duration - last:.0f} s past the transcript's last sentence (at most "
-                   f"{cfg.max_tail_s:g} s of music expected): not this transcript's MP3")
+        out.append(
+            f"the audio runs {duration - last:.0f} s past the transcript's last sentence (at most "
+            f"{cfg.max_tail_s:g} s of music expected): not this transcript's MP3"
+        )
     if first > cfg.max_head_s:
-        out.append(f"the transcript's first sentence starts at {first:.1f} s (at most {cfg.max_head_s:g} s of "
-                   "intro expected): not this transcript's MP3")
+        out.append(
+            f"the transcript's first sentence starts at {first:.1f} s (at most {cfg.max_head_s:g} s of "
+            "intro expected): not this transcript's MP3"
+        )
     return out
 
 
@@ -323,8 +351,20 @@ def _declared(mp3: Path) -> float:
 
 def _unheard(mp3: Path, cues: list[Cue], model: str, failure: str, seconds: float) -> CheckReport:
     """The report of a transcript that runs past the end of its audio: every sentence unheard."""
-    sentences = [SentenceCheck(c.index, round(c.start, 3), round(c.end, 3), c.text, "", float(bool(words_of(c.text))),
-                               True, 0.0, note="not heard: the audio ends before its transcript") for c in cues]
+    sentences = [
+        SentenceCheck(
+            c.index,
+            round(c.start, 3),
+            round(c.end, 3),
+            c.text,
+            "",
+            float(bool(words_of(c.text))),
+            True,
+            0.0,
+            note="not heard: the audio ends before its transcript",
+        )
+        for c in cues
+    ]
     n = sum(len(words_of(c.text)) for c in cues)
     return CheckReport(mp3, float(n > 0), sentences, model, seconds, n, n, [], [failure], sha256_file(mp3))
 
@@ -375,8 +415,10 @@ def format_table(report: CheckReport) -> str:
     for s in report.flagged:
         m, sec = divmod(s.start, 60)
         weak = ", ".join(f"{w} {p:.3f}" for w, p in s.weakest)
-        lines.append(f"#{s.index:<4d} {int(m):d}:{sec:05.2f}  score {s.score:.0%}  error {s.error:.0%}"
-                     + (f"  (take {s.take})" if s.take else ""))
+        lines.append(
+            f"#{s.index:<4d} {int(m):d}:{sec:05.2f}  score {s.score:.0%}  error {s.error:.0%}"
+            + (f"  (take {s.take})" if s.take else "")
+        )
         lines.append(f"  written: {s.written}")
         if s.scored:
             lines.append(f"  scored:  {s.scored}")

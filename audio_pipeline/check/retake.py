@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig
-from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
+from ..synthesis.cache import SentenceCache, sentence_key
+from ..synthesis.engines.base import create_engine
 from ..synthesis.takes import TakeMaker, read_takes, write_takes
 from ..text.lexicon import Lexicon, with_fixes
 
@@ -78,7 +78,7 @@ def syllables(word: str) -> list[str]:
     groups = re.findall(rf"[^{_VOWELS}]*[{_VOWELS}]+", word)
     if not groups:
         return [word]
-    tail = word[len("".join(groups)):]
+    tail = word[len("".join(groups)) :]
     out = [groups[0]]
     for g in groups[1:]:
         lead = re.match(rf"[^{_VOWELS}]*", g).group(0)
@@ -137,9 +137,9 @@ def improve(
     """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
     # The retake loop: take after take, then fix after fix, each judged by the same score;
     # the rounds share what was tried and kept.
-    from .listen import check_clip
     from ..render import load_episode, spoken_form
     from ..text.lexicon import default_show_lexicon_path, load_lexicon
+    from .listen import check_clip
 
     t0 = time.perf_counter()
     cfg = options.config.check
@@ -153,8 +153,11 @@ def improve(
         """Each cast member's takes come from their own engine, fixes from their own lexicon."""
         p = episode.voices.get(speaker, profile)
         if p.path not in makers:
-            own = lexicon if p.path == profile.path else with_fixes(load_lexicon(default_show_lexicon_path(), p.lexicon_path),
-                                                                    options.fixes)
+            own = (
+                lexicon
+                if p.path == profile.path
+                else with_fixes(load_lexicon(default_show_lexicon_path(), p.lexicon_path), options.fixes)
+            )
             makers[p.path] = (TakeMaker(create_engine(p.engine, p.engine_params), p.engine, p.engine_params, cache, cfg), own)
         return (*makers[p.path], p.engine)
 
@@ -250,9 +253,14 @@ def _heard(result, cfg: CheckConfig):
         result.timeline.close()
 
 
-def render_checked(script: Path, options, retakes: int, fix: bool,
-                   progress: Callable[[int, int], None] | None = None,
-                   say: Callable[[str], None] = lambda msg: None) -> CheckedRender:
+def render_checked(
+    script: Path,
+    options,
+    retakes: int,
+    fix: bool,
+    progress: Callable[[int, int], None] | None = None,
+    say: Callable[[str], None] = lambda msg: None,
+) -> CheckedRender:
     """Render, check, retake and fix what was flagged, render again if anything changed,
     and write EPISODE.check.json and EPISODE.review.html beside the MP3."""
     from ..audio.sidecars import refuse_foreign, write_check_json
@@ -318,7 +326,9 @@ def render_checked(script: Path, options, retakes: int, fix: bool,
                 s.fix = lexicon_line(*o.fix)
                 s.note = "respelled for this render (--fix)" if fix else "try the fix: paste it into the voice lexicon"
             elif s.flagged:
-                s.note = f"heard alike in {len(o.takes)} takes" + (f"; respellings tried: {', '.join(o.tried)}" if o.tried else "")
+                s.note = f"heard alike in {len(o.takes)} takes" + (
+                    f"; respellings tried: {', '.join(o.tried)}" if o.tried else ""
+                )
     extra = {
         "first_wer": first_wer,
         "retaken": sorted(i for i, o in (improved.outcomes.items() if improved else ()) if o.chosen),

@@ -18,13 +18,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .listen import plural
-from ..credentials import read_credentials
-from ..config import CheckConfig
-from ..errors import RenderError
 from ..audio.ffmpeg import ffmpeg_exe
 from ..audio.sidecars import read_chapters
+from ..config import CheckConfig
+from ..credentials import read_credentials
+from ..errors import RenderError
 from ..files import write_atomic
+from .listen import plural
 
 _S = re.compile(r"t:\s*([\d.]+)\s+TARGET:.*?S:\s*(-?[\d.]+|-inf)")
 _W, _H = 1000, 220  # the plot's size in SVG units
@@ -33,9 +33,24 @@ _W, _H = 1000, 220  # the plot's size in SVG units
 def short_term_loudness(mp3: Path) -> list[tuple[float, float]]:
     """(time, short-term LUFS) every 0.1 s, as ffmpeg's ebur128 filter reads the MP3."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", "-v", "verbose", "-i", str(mp3), "-vn",
-         "-af", "ebur128=framelog=verbose", "-f", "null", "-"],
-        capture_output=True, text=True,
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-nostdin",
+            "-v",
+            "verbose",
+            "-i",
+            str(mp3),
+            "-vn",
+            "-af",
+            "ebur128=framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         raise RenderError(f"ffmpeg could not measure {mp3} for the review page")
@@ -50,8 +65,25 @@ def waveform(mp3: Path, duration: float, bins: int = _W) -> tuple[np.ndarray, np
     """Per-bin minimum and maximum of the samples, and the duration decoded. The MP3 is
     read as it is decoded (8 kHz is plenty for a picture), so memory stays small."""
     rate = 8000
-    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(mp3),
-                             "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"], stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(mp3),
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "f32le",
+            "pipe:1",
+        ],
+        stdout=subprocess.PIPE,
+    )
     per_bin = max(1.0, duration * rate / bins)
     lo, hi = np.zeros(bins), np.zeros(bins)
     pos = 0
@@ -69,8 +101,14 @@ def waveform(mp3: Path, duration: float, bins: int = _W) -> tuple[np.ndarray, np
     return lo, hi, pos / rate
 
 
-def plot_svg(loudness: list[tuple[float, float]], lo: np.ndarray, hi: np.ndarray, duration: float,
-             target: float, chapters: list[tuple[float, str]]) -> str:
+def plot_svg(
+    loudness: list[tuple[float, float]],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    duration: float,
+    target: float,
+    chapters: list[tuple[float, str]],
+) -> str:
     """Waveform (lower band) and short-term loudness with the target line (upper band)."""
     top, floor = -6.0, -40.0  # LUFS shown
     lh = 150  # loudness band height; the waveform fills the rest
@@ -85,14 +123,18 @@ def plot_svg(loudness: list[tuple[float, float]], lo: np.ndarray, hi: np.ndarray
 
     step = max(1, len(loudness) // 2000)
     pts = " ".join(f"{x(t)},{y(s)}" for t, s in loudness[::step])
-    wave = " ".join(f"M{i},{round(wave_mid - top_ * wave_half, 1)}V{round(wave_mid - bottom * wave_half, 1)}"
-                    for i, (bottom, top_) in enumerate(zip(lo, hi)))
+    wave = " ".join(
+        f"M{i},{round(wave_mid - top_ * wave_half, 1)}V{round(wave_mid - bottom * wave_half, 1)}"
+        for i, (bottom, top_) in enumerate(zip(lo, hi))
+    )
     grid = "".join(
         f'<line x1="0" x2="{_W}" y1="{y(v)}" y2="{y(v)}" class="grid"/><text x="4" y="{y(v) - 2}" class="lbl">{v:.0f}</text>'
         for v in (-10, -20, -30, -40)
     )
-    marks = "".join(f'<line x1="{x(t)}" x2="{x(t)}" y1="0" y2="{_H}" class="chap"><title>{html.escape(title)}</title></line>'
-                    for t, title in chapters)
+    marks = "".join(
+        f'<line x1="{x(t)}" x2="{x(t)}" y1="0" y2="{_H}" class="chap"><title>{html.escape(title)}</title></line>'
+        for t, title in chapters
+    )
     return (
         f'<svg id="plot" viewBox="0 0 {_W} {_H}" preserveAspectRatio="none" role="img" '
         f'aria-label="short-term loudness and waveform">'
@@ -144,8 +186,15 @@ player.addEventListener('timeupdate',()=>{const t=player.currentTime;const d=pla
 """
 
 
-def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list[tuple[float, str]],
-                summary: list[tuple[str, str]], svg: str, duration: float) -> str:
+def review_html(
+    title: str,
+    mp3_name: str,
+    sentences: list[dict],
+    chapters: list[tuple[float, str]],
+    summary: list[tuple[str, str]],
+    svg: str,
+    duration: float,
+) -> str:
     e = html.escape
     nav = "".join(f'<li><a data-start="{t:.3f}">{e(name)}</a></li>' for t, name in chapters)
     body, current, speaker = [], None, ""
@@ -160,17 +209,19 @@ def review_html(title: str, mp3_name: str, sentences: list[dict], chapters: list
             body.append(f'<b class="who">{e(s["speaker"])}:</b> ')
         speaker = s.get("speaker") or speaker
         cls = "s flag" if s["flagged"] else "s"
-        tip = f'{s["start"]:.2f} s' + (f' · take {s["take"]}' if s.get("take") else "")
-        body.append(f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
-                    f'title="{e(tip)}">{e(s["written"])}</span> ')
+        tip = f"{s['start']:.2f} s" + (f" · take {s['take']}" if s.get("take") else "")
+        body.append(
+            f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
+            f'title="{e(tip)}">{e(s["written"])}</span> '
+        )
         if s["flagged"] or s.get("fix"):
-            extra = f'score {s["score"]:.0%}; heard: “{e(s["heard"])}”'
+            extra = f"score {s['score']:.0%}; heard: “{e(s['heard'])}”"
             if s.get("weakest"):
-                extra += f' — weakest: {e(", ".join(f"{w} {p:.3f}" for w, p in s["weakest"]))}'
+                extra += f" — weakest: {e(', '.join(f'{w} {p:.3f}' for w, p in s['weakest']))}"
             if s.get("differs"):
-                extra += f' — differs: {e(", ".join(s["differs"]))}'
+                extra += f" — differs: {e(', '.join(s['differs']))}"
             if s.get("fix"):
-                extra += f'<br>fix: <code>{e(s["fix"])}</code>'
+                extra += f"<br>fix: <code>{e(s['fix'])}</code>"
             if s.get("note"):
                 extra += f"<br>{e(s['note'])}"
             body.append(f'<span class="heard">{extra}</span>')
@@ -233,8 +284,23 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callab
     spans = result.timeline.sentences
     sentences = []
     for s in report.sentences:
-        d = {k: getattr(s, k) for k in ("index", "start", "end", "written", "heard", "flagged", "score", "weakest",
-                                       "differs", "take", "fix", "note")}
+        d = {
+            k: getattr(s, k)
+            for k in (
+                "index",
+                "start",
+                "end",
+                "written",
+                "heard",
+                "flagged",
+                "score",
+                "weakest",
+                "differs",
+                "take",
+                "fix",
+                "note",
+            )
+        }
         span = spans[s.index - 1] if s.index - 1 < len(spans) else None
         d["chapter"] = span.chapter if span else 0
         d["speaker"] = getattr(span, "speaker", "") or ""
@@ -246,7 +312,11 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callab
         ("duration", f"{minutes}:{seconds:02d}"),
         ("integrated loudness", f"{result.loudness.integrated_lufs:.1f} LUFS"),
         ("true peak", f"{result.loudness.true_peak_dbtp:.1f} dBTP"),
-        ("WER", f"{report.wer:.1%}" + (f" (first render {extra['first_wer']:.1%})" if extra.get("first_wer") not in (None, report.wer) else "")),
+        (
+            "WER",
+            f"{report.wer:.1%}"
+            + (f" (first render {extra['first_wer']:.1%})" if extra.get("first_wer") not in (None, report.wer) else ""),
+        ),
         ("flagged", f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')}"),
         ("retaken", plural(len(retaken), "sentence") + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
         *((("check failed", "; ".join(report.failures)),) if report.failures else ()),

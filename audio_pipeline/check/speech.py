@@ -42,8 +42,7 @@ VAD_CHUNK = 512
 """Silero VAD's samples per probability (32 ms at 16 kHz)."""
 
 
-def voiced(audio: np.ndarray, rate: int, tempo: float, stretches: list[tuple[float, float]],
-           cfg: CheckConfig) -> list[float]:
+def voiced(audio: np.ndarray, rate: int, tempo: float, stretches: list[tuple[float, float]], cfg: CheckConfig) -> list[float]:
     """Voiced seconds (episode time) in each of `stretches` ((start, end) in seconds of
     `audio`, which is sped up by `tempo`). A frame is voiced when its level is within
     `cfg.voiced_below_db` of the loud frames of `audio` (its 95th percentile) and above
@@ -123,8 +122,9 @@ def in_pieces(audio: np.ndarray, w, cfg: CheckConfig) -> list[tuple[int, float, 
     window `w`, from its audio (its pieces' stretches end to end, sped up by
     `cfg.tempo`): each piece's own span, without the padding around it."""
     spans = _spans(w, cfg.tempo)
-    return list(zip((p.sentence for p in w.pieces), voiced(audio, RATE, cfg.tempo, spans, cfg),
-                    speech_seconds(audio, spans, cfg.tempo)))
+    return list(
+        zip((p.sentence for p in w.pieces), voiced(audio, RATE, cfg.tempo, spans, cfg), speech_seconds(audio, spans, cfg.tempo))
+    )
 
 
 def short_of_speech(seconds: float, size: int, per_letter: float) -> bool:
@@ -149,8 +149,9 @@ def beyond_words(audio: np.ndarray, w, said: list, cues, cfg: CheckConfig) -> li
     return list(zip(owners, voiced(audio, RATE, cfg.tempo, stretches, cfg)))
 
 
-def suspects(voiced_s: list[float], vad_s: list[float], beyond: list[float], sizes: list[int],
-             cfg: CheckConfig) -> dict[int, str]:
+def suspects(
+    voiced_s: list[float], vad_s: list[float], beyond: list[float], sizes: list[int], cfg: CheckConfig
+) -> dict[int, str]:
     """The cues whose speech their words do not explain, each with why: more voiced time
     than its letters take, far less speech than they take, or speech past its words."""
     per_letter = pace(voiced_s, sizes, cfg)

@@ -72,8 +72,7 @@ def read_vtt(path: Path) -> list[Cue]:
         if cue.start > cue.end:
             raise CheckError(f"{path}: cue {cue.index} ends before it starts")
         if cues and cue.start < cues[-1].start:
-            raise CheckError(f"{path}: cue {cue.index} starts before cue {cue.index - 1}; "
-                             "a transcript's cues are in time order")
+            raise CheckError(f"{path}: cue {cue.index} starts before cue {cue.index - 1}; a transcript's cues are in time order")
         cues.append(cue)
     if not cues:
         raise CheckError(f"{path} has no cues")
@@ -85,18 +84,21 @@ def plausible(cues: list[Cue], duration: float, where: Path | str, cfg: CheckCon
     one per `cfg.min_cue_s` of its `duration` (the check's cost grows with its cues)."""
     most = int(duration / cfg.min_cue_s) + 1
     if len(cues) > most:
-        raise CheckError(f"{where}: {len(cues):,} cues for {duration:.1f} s of audio (at most {most:,}, one per "
-                         f"{cfg.min_cue_s:g} s): not this audio's transcript")
+        raise CheckError(
+            f"{where}: {len(cues):,} cues for {duration:.1f} s of audio (at most {most:,}, one per "
+            f"{cfg.min_cue_s:g} s): not this audio's transcript"
+        )
     # Over the transcript's own length where it is longer: an MP3 cut short is reported
     # as truncated (past_the_end), not as the wrong transcript.
     span = max([duration] + [c.end for c in cues])
     words = sum(len(c.text.split()) for c in cues)
     letters = sum(ch.isalnum() for c in cues for ch in c.text)
-    if (words > MAX_WORDS_PER_S * span + DENSITY_SLACK[0]
-            or letters > MAX_LETTERS_PER_S * span + DENSITY_SLACK[1]):
-        raise CheckError(f"{where}: {words:,} words ({letters:,} letters) for {span:.1f} s of audio, more than "
-                         f"any voice says (at most {MAX_WORDS_PER_S:g} words, {MAX_LETTERS_PER_S:g} letters a "
-                         "second): not this audio's transcript")
+    if words > MAX_WORDS_PER_S * span + DENSITY_SLACK[0] or letters > MAX_LETTERS_PER_S * span + DENSITY_SLACK[1]:
+        raise CheckError(
+            f"{where}: {words:,} words ({letters:,} letters) for {span:.1f} s of audio, more than "
+            f"any voice says (at most {MAX_WORDS_PER_S:g} words, {MAX_LETTERS_PER_S:g} letters a "
+            "second): not this audio's transcript"
+        )
 
 
 def past_the_end(cues: list[Cue], duration: float) -> str | None:
@@ -104,6 +106,7 @@ def past_the_end(cues: list[Cue], duration: float) -> str | None:
     of its sentences beyond the end can be heard."""
     last = max(c.end for c in cues)
     if duration * 1.02 + 0.5 < last:  # a header without a Xing frame is an estimate
-        return (f"the audio is {duration:.1f} s long but its transcript runs to {last:.1f} s: "
-                "truncated, or not this transcript's MP3")
+        return (
+            f"the audio is {duration:.1f} s long but its transcript runs to {last:.1f} s: truncated, or not this transcript's MP3"
+        )
     return None

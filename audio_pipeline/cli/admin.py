@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from .options import CACHE_DIR_HELP, cache_dir_default, show_option
 from ..config import DEFAULT_ARTIST, DEFAULT_VOICE
 from ..errors import PaperLedgeError
 from ..files import counted
+from .options import CACHE_DIR_HELP, cache_dir_default, show_option
 
 
 @click.group()
@@ -35,14 +35,21 @@ def voices_list():
 @voices.command("preview")
 @click.argument("names", nargs=-1)
 @click.option("--text", "text", default=None, help="What each voice says [default: a short sample in the show's style].")
-@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=Path("build/voices"), show_default=True,
-              help="Folder for the samples (one NAME.wav per voice).")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(path_type=Path),
+    default=Path("build/voices"),
+    show_default=True,
+    help="Folder for the samples (one NAME.wav per voice).",
+)
 def voices_preview(names, text, folder):
     """Say a short sample in each voice (default: every voice) into NAME.wav files to play
     side by side: the first thing to do when choosing a voice."""
+    from ..audio.preview import PREVIEW_TEXT, preview
     from ..errors import RenderError
     from ..show import voice_profiles
-    from ..audio.preview import PREVIEW_TEXT, preview
 
     names = names or tuple(voice_profiles())
     try:
@@ -63,13 +70,18 @@ def voices_preview(names, text, folder):
 
 @voices.command("make-reference")
 @click.option("--voice", default=DEFAULT_VOICE, show_default=True, help="Profile whose voice is recorded.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="WAV to write [default: the show folder's voices/<voice>-reference.wav].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="WAV to write [default: the show folder's voices/<voice>-reference.wav].",
+)
 def voices_make_reference(voice, output):
     """Record a reference clip of a voice, for engines that clone a speaker (XTTS)."""
+    from ..audio.preview import make_reference
     from ..config import SHOW_VOICES
     from ..show import show_root
-    from ..audio.preview import make_reference
 
     if output is None:
         output = show_root() / SHOW_VOICES / f"{voice}-reference.wav"
@@ -79,8 +91,9 @@ def voices_make_reference(voice, output):
 
 
 @click.command("assets")
-@click.option("-o", "--output", "folder", type=click.Path(path_type=Path), default=None,
-              help="Folder [default: the show folder's assets/].")
+@click.option(
+    "-o", "--output", "folder", type=click.Path(path_type=Path), default=None, help="Folder [default: the show folder's assets/]."
+)
 @show_option
 def assets_cmd(folder):
     """Regenerate the show's intro/outro music and cover art (all made by code)."""
@@ -107,11 +120,13 @@ def init_cmd(folder, title, artist):
 
 def _cache_root(f):
     """--cache-dir before or after the subcommand's name: `cache --cache-dir D info` or `cache info --cache-dir D`."""
+
     def pick(ctx, param, value):
         return value if value is not None else ctx.obj
 
-    return click.option("--cache-dir", "root", type=click.Path(path_type=Path), default=None, callback=pick,
-                        help=CACHE_DIR_HELP)(f)
+    return click.option("--cache-dir", "root", type=click.Path(path_type=Path), default=None, callback=pick, help=CACHE_DIR_HELP)(
+        f
+    )
 
 
 @click.group("cache")
@@ -133,6 +148,7 @@ def cache_info_cmd(root):
     info = cache_info(root)
     click.echo(f"{info.root}: {counted(info.entries, 'entry', 'entries')}, {format_size(info.bytes)}")
     if info.entries:
+
         def when(t):
             return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
@@ -147,15 +163,19 @@ def cache_info_cmd(root):
 def cache_prune_cmd(root, max_size):
     """Remove the least recently used entries until the cache fits MAX_SIZE. Safe while renders
     run: an entry used within the grace time (an hour) is kept."""
-    from ..synthesis.cache_admin import format_size, parse_size, prune
     from ..config import CACHE_PRUNE_GRACE_S
+    from ..synthesis.cache_admin import format_size, parse_size, prune
 
     r = prune(root, parse_size(max_size))
-    click.echo(f"{root}: removed {counted(r.removed, 'entry', 'entries')} ({format_size(r.freed)}); "
-               f"{r.kept} left, {format_size(r.kept_bytes)}")
+    click.echo(
+        f"{root}: removed {counted(r.removed, 'entry', 'entries')} ({format_size(r.freed)}); "
+        f"{r.kept} left, {format_size(r.kept_bytes)}"
+    )
     if r.kept_recent:
-        click.echo(f"{counted(r.kept_recent, 'entry', 'entries')} used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
-                   "although over the size: renders may be reading them")
+        click.echo(
+            f"{counted(r.kept_recent, 'entry', 'entries')} used in the last {CACHE_PRUNE_GRACE_S / 60:g} minutes were kept "
+            "although over the size: renders may be reading them"
+        )
 
 
 @cache_group.command("clear")

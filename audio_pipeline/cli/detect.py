@@ -22,6 +22,8 @@ def detect(audio):
     if found is None:
         click.echo(f"{audio}: no mark found")
         sys.exit(3)
-    click.echo(f"{audio}: marked as synthetic speech (PerthNet mark in {found.windows} of {found.heard} windows "
-               f"with sound, score {found.score:.2f}); the mark carries no ids: the show and episode are in the "
-               f"signed credentials")
+    click.echo(
+        f"{audio}: marked as synthetic speech (PerthNet mark in {found.windows} of {found.heard} windows "
+        f"with sound, score {found.score:.2f}); the mark carries no ids: the show and episode are in the "
+        f"signed credentials"
+    )

@@ -10,7 +10,7 @@ from ..config import DEFAULT_ARTIST, MAX_NAME_CHARS, SHOW_ASSETS, SHOW_FILE, SHO
 from ..errors import PaperLedgeError
 from ..settings import check_text
 
-_SHOW_TOML = '''\
+_SHOW_TOML = """\
 # {title}: settings for every render, season and feed of this show.
 # Every key is optional; a season folder may hold its own show.toml that overrides these.
 
@@ -25,9 +25,9 @@ explicit = false
 base_url = "https://example.com/{slug}/"   # where the MP3s and sidecars are published
 # owner_email = "you@example.com"
 max_spoken_authors = 3            # the spoken credits name this many authors, then "and N colleagues"
-'''
+"""
 
-_SAMPLE = '''\
+_SAMPLE = """\
 ---
 title: "{episode_title}"
 season: 1
@@ -43,9 +43,9 @@ Hello and welcome to {title}! This is the very first episode, rendered from a sc
 
 ## How it works
 Every heading becomes a chapter. [pause 600ms] Paragraphs get a longer pause than sentences.
-'''
+"""
 
-_README = '''\
+_README = """\
 # {title}
 
 A PaperLedge show folder. Render the sample episode from here:
@@ -64,7 +64,7 @@ What this folder may hold (each file overrides the bundled one of the same name)
 `paperledge voices list` shows each voice and where it comes from. To change a bundled
 voice, copy its profile (the path is in that list) into voices/ and edit it there.
 Outside this folder, name it with `--show DIR` or `PAPERLEDGE_SHOW=DIR`.
-'''
+"""
 
 
 def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTIST) -> list[Path]:
@@ -83,7 +83,9 @@ def init_show(folder: Path, title: str | None = None, artist: str = DEFAULT_ARTI
     slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-") or "show"
     files = {
         folder / SHOW_FILE: _SHOW_TOML.format(title=title, artist=artist, slug=slug).encode(),
-        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(title=title, date=dt.date.today(), episode_title=_episode_title(title)).encode(),
+        folder / SHOW_SCRIPTS / "season-01" / "01-hello.md": _SAMPLE.format(
+            title=title, date=dt.date.today(), episode_title=_episode_title(title)
+        ).encode(),
         folder / "README.md": _README.format(title=title).encode(),
         folder / SHOW_ASSETS / COVER: _cover(title, artist),
     }
@@ -111,8 +113,10 @@ def _check_sample_speaks(text: str, title: str) -> None:
         check_speakable(parse_script(text, Path("01-hello.md")), load_voice(DEFAULT_VOICE).writing, DEFAULT_VOICE)
     except PaperLedgeError as e:
         why = str(e).removeprefix("01-hello.md: ")
-        raise PaperLedgeError(f"init --title: the sample episode says the show's name, and {DEFAULT_VOICE} "
-                              f"could not say it ({why[:160]}); choose a title in letters the voice speaks") from None
+        raise PaperLedgeError(
+            f"init --title: the sample episode says the show's name, and {DEFAULT_VOICE} "
+            f"could not say it ({why[:160]}); choose a title in letters the voice speaks"
+        ) from None
 
 
 def _episode_title(title: str) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..config import ExportConfig, MasterConfig
+from ..files import counted
 from .admin import assets_cmd, cache_group, init_cmd, voices
 from .detect import detect
 from .keys import keys_group
@@ -22,8 +24,6 @@ from .options import WER, Finite, Group, cache_options, check_options, progress_
 from .season import feed, import_page, season, validate
 from .studio import studio
 from .video import clip, video
-from ..config import ExportConfig, MasterConfig
-from ..files import counted
 
 
 @click.group(cls=Group)
@@ -33,8 +33,21 @@ def main() -> None:
     """PaperLedge: episode scripts to finished podcast MP3s in the Ernis voice."""
 
 
-for _command in (season, feed, validate, import_page, voices, assets_cmd, init_cmd, cache_group, studio, video, clip, keys_group,
-                 detect):
+for _command in (
+    season,
+    feed,
+    validate,
+    import_page,
+    voices,
+    assets_cmd,
+    init_cmd,
+    cache_group,
+    studio,
+    video,
+    clip,
+    keys_group,
+    detect,
+):
     main.add_command(_command)
 
 
@@ -96,27 +109,50 @@ def _gate(report, max_wer, quiet):
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="MP3 to write [default: build/<script name>.mp3].")
 @click.option("--voice", help="Voice profile name (voices/NAME.toml) or path to a profile file.")
 @click.option("--target-lufs", type=Finite(-40, -5), help=f"Integrated loudness target [default: {MasterConfig.target_lufs:g}].")
-@click.option("--bitrate", type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]), help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].")
+@click.option(
+    "--bitrate",
+    type=click.Choice(["64", "96", "128", "160", "192", "256", "320"]),
+    help=f"MP3 bitrate in kbps [default: {ExportConfig.bitrate_kbps}].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--video", is_flag=True, help="Also make the episode's video, EPISODE.mp4, once the MP3 is written.")
 @click.option("--no-sign", is_flag=True, help="Write no Content Credentials (C2PA) into the MP3; validate then warns.")
 @check_options
 @cache_options
-def render(script, output, voice, target_lufs, bitrate, quiet, video, no_sign, check, retakes, fix, asr_model, max_wer, no_cache,
-           cache_dir, jobs, device):
+def render(
+    script,
+    output,
+    voice,
+    target_lufs,
+    bitrate,
+    quiet,
+    video,
+    no_sign,
+    check,
+    retakes,
+    fix,
+    asr_model,
+    max_wer,
+    no_cache,
+    cache_dir,
+    jobs,
+    device,
+):
     """Render one episode SCRIPT to a tagged, chaptered MP3 with transcript and chapters file."""
     from dataclasses import replace
 
     from ..config import RenderConfig
-    from ..render import RenderOptions, render as render_episode
+    from ..render import RenderOptions
+    from ..render import render as render_episode
 
     config = RenderConfig()
     if target_lufs is not None:
         config = replace(config, master=replace(config.master, target_lufs=target_lufs))
     if bitrate:
         config = replace(config, export=replace(config.export, bitrate_kbps=int(bitrate)))
-    options = RenderOptions(voice=voice, output=output, cache_dir=None if no_cache else cache_dir, device=device, config=config,
-                            sign=not no_sign)
+    options = RenderOptions(
+        voice=voice, output=output, cache_dir=None if no_cache else cache_dir, device=device, config=config, sign=not no_sign
+    )
     if jobs:
         options.jobs = jobs
     if check or fix or retakes is not None:
@@ -141,7 +177,11 @@ def render(script, output, voice, target_lufs, bitrate, quiet, video, no_sign, c
 @click.argument("mp3", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the WER and every sentence's score.")
 @click.option("--max-wer", type=WER, default=None, help="Exit with status 3 when the episode's WER is above this (0-1).")
-@click.option("--asr-model", default=None, help="Recogniser: a CTranslate2 Whisper folder or a model name (base.en, ...) [default: bundled tiny.en].")
+@click.option(
+    "--asr-model",
+    default=None,
+    help="Recogniser: a CTranslate2 Whisper folder or a model name (base.en, ...) [default: bundled tiny.en].",
+)
 def check(mp3, as_json, max_wer, asr_model):
     """Score every sentence of a rendered MP3 by forced alignment and flag those not said as written
     (EPISODE.vtt beside it gives their times and text). A check fails (exit 3) when the MP3 does not match its transcript."""
@@ -166,7 +206,9 @@ def check(mp3, as_json, max_wer, asr_model):
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.option("--voice", help="Voice profile whose lexicon applies.")
 @click.option("--changed-only", is_flag=True, help="Show only sentences the front end altered.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON list of sentences: index, chapter, speaker, written, spoken, rules.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON list of sentences: index, chapter, speaker, written, spoken, rules."
+)
 @click.option("--rules", "list_rules", is_flag=True, help="List the front end's rules in the order they fire, and stop.")
 @show_option
 def text(script, voice, changed_only, as_json, list_rules):
@@ -185,10 +227,26 @@ def text(script, voice, changed_only, as_json, list_rules):
 
     episode, _, _ = load_episode(script, voice, config=show_config(load_settings(script.parent)))
     if as_json:
-        sentences = [(c.title, item) for c in episode.chapters for p in c.paragraphs for item in p.items
-                     if not isinstance(item, Pause)]
-        click.echo(json.dumps([{"index": i, "chapter": title, "speaker": s.speaker, "written": s.written, "spoken": s.spoken,
-                                "rules": s.fired} for i, (title, s) in enumerate(sentences, 1)], ensure_ascii=False, indent=1))
+        sentences = [
+            (c.title, item) for c in episode.chapters for p in c.paragraphs for item in p.items if not isinstance(item, Pause)
+        ]
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "index": i,
+                        "chapter": title,
+                        "speaker": s.speaker,
+                        "written": s.written,
+                        "spoken": s.spoken,
+                        "rules": s.fired,
+                    }
+                    for i, (title, s) in enumerate(sentences, 1)
+                ],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return
     # A cast's sentences name who says them, and in which voice (whose lexicon read them).
     voices = {name: profile.name for name, profile in episode.voices.items()} if episode.cast else {}

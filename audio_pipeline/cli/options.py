@@ -15,9 +15,13 @@ import click
 from ..config import CACHE_ENV, SHOW_ENV, CheckConfig, default_cache_dir
 from ..errors import PaperLedgeError
 
-
-_STAGE_LABELS = {"synthesis": "Synthesising", "assembly": "Assembling", "mastering": "Mastering",
-                 "encoding": "Encoding", "tags and sidecars": "Writing tags and sidecars"}
+_STAGE_LABELS = {
+    "synthesis": "Synthesising",
+    "assembly": "Assembling",
+    "mastering": "Mastering",
+    "encoding": "Encoding",
+    "tags and sidecars": "Writing tags and sidecars",
+}
 
 
 class Display:
@@ -39,8 +43,9 @@ class Display:
             return
         self.label = _STAGE_LABELS.get(name, name.capitalize())
         # No total: the bar pulses and the timer keeps running while the stage works.
-        self.bar.update(self.task, description=self._description(), total=None, completed=0,
-                        detail="" if name != "synthesis" else "starting")
+        self.bar.update(
+            self.task, description=self._description(), total=None, completed=0, detail="" if name != "synthesis" else "starting"
+        )
 
     def for_episode(self, name: str) -> None:
         """A season's next episode: named, with its place in the season."""
@@ -66,8 +71,12 @@ def progress_bar(quiet: bool, label: str, episodes: list[str] | None = None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         yield Display(bar, bar.add_task(label, total=None, detail=""), label, episodes)
 
@@ -126,7 +135,10 @@ def _use_show(ctx, param, value):
 
 def show_option(f):
     return click.option(
-        "--show", type=click.Path(path_type=Path), expose_value=False, callback=_use_show,
+        "--show",
+        type=click.Path(path_type=Path),
+        expose_value=False,
+        callback=_use_show,
         help=f"Show folder (show.toml, voices/, assets/, lexicon.toml) [default: ${SHOW_ENV}, else the current folder].",
     )(f)
 
@@ -147,12 +159,18 @@ def _jobs(ctx, param, value):
 def cache_options(f):
     f = show_option(f)
     f = click.option("--no-cache", is_flag=True, help="Synthesise every sentence afresh; keep nothing.")(f)
-    f = click.option("--cache-dir", type=click.Path(path_type=Path), default=None, callback=cache_dir_default,
-                     help=CACHE_DIR_HELP)(f)
-    f = click.option("--jobs", "-j", type=int, default=None, callback=_jobs,
-                     help="Synthesis worker processes; 0 or none: the number of cores.")(f)
-    f = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
-                     help="Where a GPU-capable engine runs (overrides the voice profile).")(f)
+    f = click.option(
+        "--cache-dir", type=click.Path(path_type=Path), default=None, callback=cache_dir_default, help=CACHE_DIR_HELP
+    )(f)
+    f = click.option(
+        "--jobs", "-j", type=int, default=None, callback=_jobs, help="Synthesis worker processes; 0 or none: the number of cores."
+    )(f)
+    f = click.option(
+        "--device",
+        type=click.Choice(["auto", "cpu", "cuda"]),
+        default=None,
+        help="Where a GPU-capable engine runs (overrides the voice profile).",
+    )(f)
     return f
 
 
@@ -181,13 +199,27 @@ WER = Finite(0, 1)
 
 
 def check_options(f):
-    f = click.option("--max-wer", type=WER, default=None,
-                     help="With --check: exit with status 3 when the WER is above this (season: leave such episodes out of the feed).")(f)
+    f = click.option(
+        "--max-wer",
+        type=WER,
+        default=None,
+        help="With --check: exit with status 3 when the WER is above this (season: leave such episodes out of the feed).",
+    )(f)
     f = click.option("--asr-model", default=None, help="Recogniser for --check [default: bundled Whisper tiny.en].")(f)
-    f = click.option("--fix", is_flag=True, help="With --check: use the respellings found for words misheard in every take, for this render only.")(f)
-    f = click.option("--retakes", type=click.IntRange(0, 8), default=None,
-                     help=f"With --check: extra takes of each flagged sentence; the best is kept [default: {CheckConfig.retakes}].")(f)
-    f = click.option("--check", is_flag=True, help="After rendering, listen to the MP3; write EPISODE.check.json and EPISODE.review.html.")(f)
+    f = click.option(
+        "--fix",
+        is_flag=True,
+        help="With --check: use the respellings found for words misheard in every take, for this render only.",
+    )(f)
+    f = click.option(
+        "--retakes",
+        type=click.IntRange(0, 8),
+        default=None,
+        help=f"With --check: extra takes of each flagged sentence; the best is kept [default: {CheckConfig.retakes}].",
+    )(f)
+    f = click.option(
+        "--check", is_flag=True, help="After rendering, listen to the MP3; write EPISODE.check.json and EPISODE.review.html."
+    )(f)
     return f
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from .options import WER, cache_options, check_options, progress_bar, show_option, with_asr_model
 from ..config import DEFAULT_EXECUTOR, DEFAULT_OUTPUT_DIR
 from ..errors import PaperLedgeError
 from ..publish.validate_problem import plural
+from .options import WER, cache_options, check_options, progress_bar, show_option, with_asr_model
 
 
 def _warn_placeholder(season_dir: Path) -> None:
@@ -19,8 +19,11 @@ def _warn_placeholder(season_dir: Path) -> None:
 
     show = load_settings(season_dir)
     if show.placeholder_url:
-        click.echo(f"paperledge: warning: the feed's files are at the placeholder {show.base_url}; set base_url = "
-                   '"https://YOUR-HOST/PATH/" in show.toml', err=True)
+        click.echo(
+            f"paperledge: warning: the feed's files are at the placeholder {show.base_url}; set base_url = "
+            '"https://YOUR-HOST/PATH/" in show.toml',
+            err=True,
+        )
 
 
 def _report_validation(out: Path, quiet: bool) -> bool:
@@ -31,24 +34,61 @@ def _report_validation(out: Path, quiet: bool) -> bool:
 
 @click.command()
 @click.argument("season_dirs", metavar="SEASON_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
-              help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder [default: build/<season folder name>]; with several seasons, each goes in OUT/<season folder name>.",
+)
 @click.option("--voice", help="Voice profile for every episode (overrides the scripts').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default=DEFAULT_EXECUTOR, show_default=True,
-              help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).")
-@click.option("--ray-address", metavar="ADDRESS",
-              help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].")
-@click.option("--video", is_flag=True,
-              help="Also make each episode's video (EPISODE.mp4), again only where its MP3 changed or it is missing.")
-@click.option("--alternates", metavar="aac,opus",
-              help="Also make EPISODE.m4a (AAC) and/or EPISODE.opus from each MP3, again only where its MP3 changed or "
-                   "they are missing; 'none' makes none [default: show.toml's [feed] alternates].")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=DEFAULT_EXECUTOR,
+    show_default=True,
+    help="local: worker processes on this machine; ray: a Ray cluster (the [ray] extra).",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDRESS",
+    help="With --executor ray: 'auto', 'host:port' or 'ray://host:port' joins that cluster [default: start a local Ray instance].",
+)
+@click.option(
+    "--video",
+    is_flag=True,
+    help="Also make each episode's video (EPISODE.mp4), again only where its MP3 changed or it is missing.",
+)
+@click.option(
+    "--alternates",
+    metavar="aac,opus",
+    help="Also make EPISODE.m4a (AAC) and/or EPISODE.opus from each MP3, again only where its MP3 changed or "
+    "they are missing; 'none' makes none [default: show.toml's [feed] alternates].",
+)
 @click.option("--no-sign", is_flag=True, help="Write no Content Credentials (C2PA) into the files; validate then warns.")
 @check_options
 @cache_options
-def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alternates, no_sign, check, retakes, fix, asr_model, max_wer,
-           no_cache, cache_dir, jobs, device):
+def season(
+    season_dirs,
+    out_dir,
+    voice,
+    quiet,
+    executor,
+    ray_address,
+    video,
+    alternates,
+    no_sign,
+    check,
+    retakes,
+    fix,
+    asr_model,
+    max_wer,
+    no_cache,
+    cache_dir,
+    jobs,
+    device,
+):
     """Render every script in each SEASON_DIR (skipping unchanged ones) and write its feed.xml.
 
     With --jobs and --executor ray, JOBS caps the number of synthesis actors."""
@@ -63,8 +103,10 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alt
     options = RenderOptions(voice=voice, cache_dir=None if no_cache else cache_dir, device=device, sign=not no_sign)
     checking = check or fix or retakes is not None or max_wer is not None
     if checking and executor == "ray":
-        raise PaperLedgeError("--check, --retakes, --fix and --max-wer run with --executor local; "
-                              "check a Ray render afterwards with `paperledge check EPISODE.mp3`")
+        raise PaperLedgeError(
+            "--check, --retakes, --fix and --max-wer run with --executor local; "
+            "check a Ray render afterwards with `paperledge check EPISODE.mp3`"
+        )
     if len(season_dirs) == 1:
         outs = [out_dir or DEFAULT_OUTPUT_DIR / season_dirs[0].resolve().name]
     else:
@@ -99,6 +141,7 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alt
         for season_dir, out in zip(season_dirs, outs):
             names = [p.stem for p in episode_scripts(season_dir)] if season_dir.is_dir() else []
             with progress_bar(quiet, "Preparing", names) as display:
+
                 def update(name, done, total, display=display):
                     display.for_episode(name)
                     display(done, total)
@@ -118,8 +161,10 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alt
                 f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"
             )
             if video:
-                click.echo(f"  videos: {plural(len(report.videos), 'video')} made"
-                           + (f" ({', '.join(p.stem for p in report.videos)})" if report.videos else ", every one current"))
+                click.echo(
+                    f"  videos: {plural(len(report.videos), 'video')} made"
+                    + (f" ({', '.join(p.stem for p in report.videos)})" if report.videos else ", every one current")
+                )
             if report.alternates:
                 click.echo(f"  alternates: {', '.join(p.name for p in report.alternates)}")
             for what, scripts in (("rendered", report.rendered), ("unchanged", report.skipped)):
@@ -128,12 +173,17 @@ def season(season_dirs, out_dir, voice, quiet, executor, ray_address, video, alt
         refused += report.refused
     failed = [out for out in outs if not _report_validation(out, quiet)]
     if failed:
-        click.echo(f"paperledge: {', '.join(map(str, failed))} would not pass a podcast directory's checks; "
-                   "fix the errors above", err=True)
+        click.echo(
+            f"paperledge: {', '.join(map(str, failed))} would not pass a podcast directory's checks; fix the errors above",
+            err=True,
+        )
         sys.exit(1)
     if refused:
-        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
-                   f"{', '.join(refused)}", err=True)
+        click.echo(
+            f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
+            f"{', '.join(refused)}",
+            err=True,
+        )
         sys.exit(3)
 
 
@@ -172,17 +222,33 @@ def _alternates_of(season_dir: Path, out: Path, alternates: tuple[str, ...] | No
 
 @click.command()
 @click.argument("season_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes.")
-@click.option("--max-wer", type=WER, default=None,
-              help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).")
+@click.option(
+    "-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder holding the rendered episodes."
+)
+@click.option(
+    "--max-wer",
+    type=WER,
+    default=None,
+    help="Leave out episodes whose EPISODE.check.json WER is above this, or that have none (exit status 3).",
+)
 @click.option("--approved-only", is_flag=True, help="Publish only episodes approved in the studio, as approved (same MP3).")
-@click.option("--voice", help="The voice profile the episodes were rendered with, when not the scripts' own (for the "
-                              "disclosure that names the engine).")
-@click.option("--alternates", metavar="aac,opus",
-              help="First make EPISODE.m4a and/or EPISODE.opus beside each MP3 where missing or made from another MP3 "
-                   "[default: show.toml's [feed] alternates].")
-@click.option("--validate", "then_validate", is_flag=True,
-              help="Then validate OUTDIR as `paperledge validate OUTDIR` does, in this same process (exit status 1 on an error).")
+@click.option(
+    "--voice",
+    help="The voice profile the episodes were rendered with, when not the scripts' own (for the "
+    "disclosure that names the engine).",
+)
+@click.option(
+    "--alternates",
+    metavar="aac,opus",
+    help="First make EPISODE.m4a and/or EPISODE.opus beside each MP3 where missing or made from another MP3 "
+    "[default: show.toml's [feed] alternates].",
+)
+@click.option(
+    "--validate",
+    "then_validate",
+    is_flag=True,
+    help="Then validate OUTDIR as `paperledge validate OUTDIR` does, in this same process (exit status 1 on an error).",
+)
 @show_option
 def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates, then_validate):
     """Write OUTDIR/feed.xml for the episodes of SEASON_DIR already rendered there."""
@@ -195,8 +261,11 @@ def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates, then_va
     click.echo(write_season_feed(season_dir, out_dir, max_wer, refused, approved_only=approved_only, voice=voice))
     _warn_placeholder(season_dir)
     if refused:
-        click.echo(f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
-                   f"{', '.join(refused)}", err=True)
+        click.echo(
+            f"paperledge: left out of the feed (WER over --max-wer {max_wer:.1%}, or no check of the MP3 now there): "
+            f"{', '.join(refused)}",
+            err=True,
+        )
         sys.exit(3)
     # `make season` validates what it just wrote: one process, not a second start-up and import.
     if then_validate and not _print_validation(out_dir):
@@ -206,8 +275,12 @@ def feed(season_dir, out_dir, max_wer, approved_only, voice, alternates, then_va
 @click.command()
 @click.argument("path", type=click.Path())
 @click.option("--bitrate", type=click.IntRange(8, 320), default=None, help="The bitrate the MP3s must have [default: 128].")
-@click.option("--target-lufs", type=click.FloatRange(-40, -5), default=None,
-              help="The loudness target they must be within 1 LU of [default: -16].")
+@click.option(
+    "--target-lufs",
+    type=click.FloatRange(-40, -5),
+    default=None,
+    help="The loudness target they must be within 1 LU of [default: -16].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
 def validate(path, bitrate, target_lufs, quiet):
     """Check an MP3, a feed.xml or a season output folder the way Apple Podcasts, Spotify and
@@ -247,7 +320,9 @@ def _print_validation(path: Path, config=None, quiet: bool = False, season: bool
 
 @click.command("import-page")
 @click.argument("page", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Season folder to write scripts into.")
+@click.option(
+    "-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Season folder to write scripts into."
+)
 @click.option("--force", is_flag=True, help="Overwrite scripts edited since they were imported.")
 def import_page(page, out_dir, force):
     """Split a published episode PAGE into one script per episode."""

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from .options import show_option
 from ..config import DEFAULT_OUTPUT_DIR
 from ..errors import PaperLedgeError
+from .options import show_option
 
 
 def _port(wanted: int) -> int:
@@ -33,16 +33,24 @@ def _open_privately(url: str, folder: Path) -> None:
 
     page = folder / "open-studio.html"
     target = html.escape(url, quote=True)
-    page.write_text(f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
-                    f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n', encoding="utf-8")
+    page.write_text(
+        f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
+        f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n',
+        encoding="utf-8",
+    )
     page.chmod(0o600)
     webbrowser.open(page.as_uri())
 
 
 @click.command()
 @click.argument("target", metavar="SCRIPT|SEASON_DIR", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
-              help="Folder of the rendered episodes [default: build/ for a script, build/<season folder name> for a season].")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of the rendered episodes [default: build/ for a script, build/<season folder name> for a season].",
+)
 @click.option("--voice", help="Voice profile (overrides the script's).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")

@@ -44,9 +44,13 @@ def video(mp3, output, quiet):
 @click.argument("mp3", type=click.Path(path_type=Path))
 @click.option("--from", "start", metavar="T", help="Start: seconds, M:SS or H:MM:SS (the sentence holding it starts the clip).")
 @click.option("--to", "end", metavar="T", help="End: seconds, M:SS or H:MM:SS (the sentence holding it ends the clip).")
-@click.option("--vertical", "shape", flag_value="vertical", default=True, help="1080x1920, for Shorts, Reels and TikTok [default].")
+@click.option(
+    "--vertical", "shape", flag_value="vertical", default=True, help="1080x1920, for Shorts, Reels and TikTok [default]."
+)
 @click.option("--square", "shape", flag_value="square", help="1080x1080.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="MP4 to write [default: EPISODE.clip-MmSSs-SHAPE.mp4 beside the MP3].")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="MP4 to write [default: EPISODE.clip-MmSSs-SHAPE.mp4 beside the MP3]."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def clip(mp3, start, end, shape, output, quiet):
     """Make a captioned clip of at most a minute from a rendered MP3 (without --from and

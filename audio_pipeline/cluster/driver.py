@@ -14,20 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import assets
-from ..synthesis.cache import SentenceCache
 from ..audio.export import check_complete
-from ..credentials import SigningKey, manifest, sign_derived_with, sign_in_place, signing_key_for
-from ..render import episode_facts
-from ..show import ShowSettings, load_settings
-from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
+from ..audio.sidecars import sidecar_paths, srt_from_vtt, srt_path
 from ..config import ClusterConfig, Pauses
+from ..credentials import SigningKey, manifest, sign_derived_with, sign_in_place, signing_key_for
 from ..errors import PaperLedgeError, RenderError
 from ..files import checked_write, sha256_file, temp_beside, write_atomic
-from ..render import RenderOptions, stack_temp
-from ..script.read import Episode
 from ..publish.season import STATE, SeasonReport, video_key
-from ..audio.sidecars import sidecar_paths, srt_from_vtt, srt_path
-
+from ..render import RenderOptions, episode_facts, stack_temp
+from ..script.read import Episode
+from ..show import ShowSettings, load_settings
+from ..synthesis.cache import SentenceCache
+from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
 
 CPU_ENGINES = ("piper", "hibari")
 """Engines that run on the CPU whatever the device: their actors never claim a GPU."""
@@ -87,8 +85,16 @@ class Driver:
     """The loop that feeds the actors, stores their audio, starts episode tasks and writes
     what they return. Only this process touches the cache folder and the outputs."""
 
-    def __init__(self, ray, cache: SentenceCache, jobs: list[EpisodeJob], specs: list[EngineSpec], options: RenderOptions,
-                 progress: ClusterProgress, cluster: ClusterConfig):
+    def __init__(
+        self,
+        ray,
+        cache: SentenceCache,
+        jobs: list[EpisodeJob],
+        specs: list[EngineSpec],
+        options: RenderOptions,
+        progress: ClusterProgress,
+        cluster: ClusterConfig,
+    ):
         self.ray, self.cache, self.jobs, self.specs = ray, cache, jobs, specs
         self.options, self.progress, self.cfg = options, progress, cluster
         resources = ray.cluster_resources()
@@ -107,8 +113,8 @@ class Driver:
 
     def run(self) -> int:
         """Render every job; the number of synthesis actors used."""
-    # The driver's one loop: batches out to the actors, audio back into the cache, episodes
-    # out to tasks as they complete; its state is shared by every branch of the loop.
+        # The driver's one loop: batches out to the actors, audio back into the cache, episodes
+        # out to tasks as they complete; its state is shared by every branch of the loop.
         ray, cfg = self.ray, self.cfg
         self.users = Counter(k for job in self.jobs for k in set(job.keys))
         batches, owner = self._batches()
@@ -262,8 +268,9 @@ class Driver:
             if not self.users[key]:
                 self.source.pop(key, None)  # the task holds its own reference now
         opts = job.season.options
-        work = EpisodeWork(job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover,
-                           job.season.video)
+        work = EpisodeWork(
+            job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover, job.season.video
+        )
         return produce.remote(work, music, *sources)
 
     def _write(self, job: EpisodeJob, out: EpisodeOutput) -> None:
@@ -325,8 +332,7 @@ def stage_bytes(stack: ExitStack, path: Path, data: bytes) -> Path:
     return tmp
 
 
-def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput, parent: Path, key: SigningKey | None
-                ) -> list[tuple[Path, Path]]:
+def stage_video(stack: ExitStack, mp3: Path, video: VideoOutput, parent: Path, key: SigningKey | None) -> list[tuple[Path, Path]]:
     """The video and its YouTube text staged beside their places: (temporary file, final path).
     With a `key`, the video is signed here, on the driver, as made from `parent` (the MP3 as
     written, perhaps still in its temporary file)."""

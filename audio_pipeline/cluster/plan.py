@@ -34,19 +34,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from ..synthesis.cache import SentenceCache, sentence_key
-from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan, get_one, write_video
-from .worker import EngineSpec, first_line, produce_video
+from ..audio.sidecars import sidecar_paths
 from ..config import ClusterConfig
-from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError, RenderError
 from ..files import check_shape, read_bytes, read_json, read_text, remove_stale_temps
+from ..publish.season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, video_current, write_season_feed
 from ..render import RenderOptions, check_outputs, load_episode, show_config
-from ..publish.season import (STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, video_current,
-                              write_season_feed)
-from ..audio.sidecars import sidecar_paths
 from ..script.soundbite import check_passage
 from ..show import cover_path, load_settings
+from ..synthesis.cache import SentenceCache, sentence_key
+from ..synthesis.engines.base import create_engine
+from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan, get_one, write_video
+from .worker import EngineSpec, first_line, produce_video
 
 INSTALL_HINT = "--executor ray needs Ray: pip install 'paperledge-audio[ray]' (in a checkout: make setup-ray)"
 
@@ -71,8 +70,12 @@ def rich_progress(quiet: bool) -> Iterator[ClusterProgress]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         sentences = bar.add_task("Sentences", total=None)
         episodes = bar.add_task("Episodes", total=None)
@@ -120,8 +123,12 @@ def render_seasons_on_ray(
     ray = import_ray()
     plan = [replace(_plan_season(folder, out, options), video=video) for folder, out in seasons]
     jobs, specs = _plan_jobs(plan)
-    videos = [(season, season.out_dir / f"{script.stem}.mp3") for season in plan for script in season.report.skipped
-              if video and not video_current(season.out_dir / f"{script.stem}.mp3", season.state)]
+    videos = [
+        (season, season.out_dir / f"{script.stem}.mp3")
+        for season in plan
+        for script in season.report.skipped
+        if video and not video_current(season.out_dir / f"{script.stem}.mp3", season.state)
+    ]
     with ExitStack() as stack:
         cache = SentenceCache.open(options.cache_dir, stack)
         run = ClusterRun([s.report for s in plan])
@@ -149,8 +156,14 @@ def _videos_on_ray(ray, videos: list[tuple[SeasonPlan, Path]], cluster: ClusterC
     for season, mp3 in videos:
         vtt, chapters = sidecar_paths(mp3)
         data = read_bytes(mp3, "episode MP3", limit=mp3.stat().st_size + 1)
-        refs.append((season, mp3, hashlib.sha256(data).hexdigest(), task.remote(
-            mp3.stem, data, read_text(vtt, "transcript"), read_text(chapters, "chapters file"))))
+        refs.append(
+            (
+                season,
+                mp3,
+                hashlib.sha256(data).hexdigest(),
+                task.remote(mp3.stem, data, read_text(vtt, "transcript"), read_text(chapters, "chapters file")),
+            )
+        )
     for season, mp3, digest, ref in refs:
         write_video(season, mp3, get_one(ray, ref, f"the video of {mp3.name}", cluster), digest)
 

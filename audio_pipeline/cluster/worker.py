@@ -17,17 +17,17 @@ import numpy as np
 
 from .. import __version__
 from ..audio.assemble import assemble
-from ..synthesis.cache import SentenceCache
-from ..script.cast import host_of, people_of
-from ..script.soundbite import resolve
-from ..config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
-from ..synthesis.engines.base import create_engine
-from ..errors import PaperLedgeError, RenderError
 from ..audio.export import check_complete, write_tags
 from ..audio.ffmpeg import Loudness
-from ..render import RenderOptions, master_to_mp3
-from ..script.read import Episode
 from ..audio.sidecars import chapters_json, sidecar_paths, srt_from_vtt, srt_path, transcript_vtt
+from ..config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
+from ..errors import PaperLedgeError, RenderError
+from ..render import RenderOptions, master_to_mp3
+from ..script.cast import host_of, people_of
+from ..script.read import Episode
+from ..script.soundbite import resolve
+from ..synthesis.cache import SentenceCache
+from ..synthesis.engines.base import create_engine
 
 
 @dataclass
@@ -109,12 +109,20 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
             meta = replace(meta, show=show.title)
         cast = work.episode.cast  # with a cast: the host is the artist, the comment credits the guests
         artist = host_of(cast) or (show.artist if show else DEFAULT_ARTIST)
-        bite = meta.soundbite and resolve(meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences],
-                                          timeline.duration, work.name)
+        bite = meta.soundbite and resolve(
+            meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences], timeline.duration, work.name
+        )
         # A node need not hold the show's files: chapter pictures stay with the driver's renders.
         chapters = [replace(c, img=None) for c in timeline.chapters]
-        write_tags(mp3, meta, chapters, artist, work.cover or cover,
-                   people=people_of(cast, {s.speaker for s in work.episode.sentences()}), soundbite=bite or None)
+        write_tags(
+            mp3,
+            meta,
+            chapters,
+            artist,
+            work.cover or cover,
+            people=people_of(cast, {s.speaker for s in work.episode.sentences()}),
+            soundbite=bite or None,
+        )
         check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
         transcript, chapters = transcript_vtt(timeline), chapters_json(timeline, work.episode.meta.title)
         return EpisodeOutput(
@@ -214,8 +222,9 @@ ACTOR_PREFIX = "paperledge-synthesis-"
 """Synthesis actors are named ACTOR_PREFIX + run + index, in the configured namespace."""
 
 
-def start_workers(ray, specs: list[EngineSpec], count: int, gpu: bool, cfg: ClusterConfig = ClusterConfig(),
-                  version: str = __version__) -> list:
+def start_workers(
+    ray, specs: list[EngineSpec], count: int, gpu: bool, cfg: ClusterConfig = ClusterConfig(), version: str = __version__
+) -> list:
     """`count` synthesis actors (one GPU each when `gpu`, else `cfg.actor_cpus` CPUs on
     `cfg.actor_threads` threads), restartable, each checked: a node that lacks the voice or
     runs another package version stops the render with one line naming it."""
@@ -237,7 +246,9 @@ def start_workers(ray, specs: list[EngineSpec], count: int, gpu: bool, cfg: Clus
     try:
         hellos = ray.get([a.hello.remote() for a in actors])
     except ray.exceptions.RayError as e:
-        raise RenderError(f"a synthesis worker could not start: {first_line(e)}; is paperledge-audio installed on every node?") from None
+        raise RenderError(
+            f"a synthesis worker could not start: {first_line(e)}; is paperledge-audio installed on every node?"
+        ) from None
     for hello in hellos:
         if hello["problem"]:
             for actor in actors:

@@ -11,8 +11,18 @@ from .keys import CHAIN_FILE, KEY_FILE, KeyError_, SigningKey, init_keys, load_k
 from .read import Credentials, read_credentials
 from .sign import EpisodeFacts, derived_manifest, manifest, prove, sign_in_place
 
-__all__ = ["Credentials", "EpisodeFacts", "SigningKey", "derived_manifest", "manifest", "read_credentials",
-           "sign_derived", "sign_derived_with", "sign_in_place", "signing_key_for"]
+__all__ = [
+    "Credentials",
+    "EpisodeFacts",
+    "SigningKey",
+    "derived_manifest",
+    "manifest",
+    "read_credentials",
+    "sign_derived",
+    "sign_derived_with",
+    "sign_in_place",
+    "signing_key_for",
+]
 
 
 def signing_key_for(show: ShowSettings, sign: bool = True, show_folder: Path | None = None) -> SigningKey | None:
@@ -26,8 +36,10 @@ def signing_key_for(show: ShowSettings, sign: bool = True, show_folder: Path | N
             raise KeyError_("show.toml names only one of signing_certificate and signing_key; give both")
         key_path, chain_path = Path(show.signing_key), Path(show.signing_certificate)
         if show_folder is not None and _within(key_path, show_folder):
-            raise KeyError_(f"{key_path}: the signing key is inside the show folder, which travels and is "
-                            "published; keep it in your config folder (~/.config/paperledge/)")
+            raise KeyError_(
+                f"{key_path}: the signing key is inside the show folder, which travels and is "
+                "published; keep it in your config folder (~/.config/paperledge/)"
+            )
         key = load_key(key_path, chain_path)
         prove(key)
         return key

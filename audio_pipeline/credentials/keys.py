@@ -95,8 +95,9 @@ def init_keys(folder: Path | None = None, force: bool = False) -> tuple[Path, bo
         finally:
             shutil.rmtree(work, ignore_errors=True)
     except OSError as e:
-        raise KeyError_(f"cannot make the signing key in {folder} ({e.strerror}); "
-                        "set XDG_CONFIG_HOME to a writable folder") from None
+        raise KeyError_(
+            f"cannot make the signing key in {folder} ({e.strerror}); set XDG_CONFIG_HOME to a writable folder"
+        ) from None
     return folder, True
 
 
@@ -118,34 +119,55 @@ def _make_chain() -> tuple[bytes, bytes, bytes]:
     who = f"{getpass.getuser()}@{socket.gethostname()}"[:60]
 
     def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PaperLedge")])
+        return x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PaperLedge")]
+        )
 
     def usage(sign: bool) -> x509.KeyUsage:
-        return x509.KeyUsage(digital_signature=sign, content_commitment=False, key_encipherment=False,
-                             data_encipherment=False, key_agreement=False, key_cert_sign=not sign,
-                             crl_sign=not sign, encipher_only=False, decipher_only=False)
+        return x509.KeyUsage(
+            digital_signature=sign,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=not sign,
+            crl_sign=not sign,
+            encipher_only=False,
+            decipher_only=False,
+        )
 
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = name(f"PaperLedge show CA ({who})")
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-          .not_valid_after(now + dt.timedelta(days=365 * CERT_YEARS * 2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(usage(False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=365 * CERT_YEARS * 2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage(False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     # C2PA asks a signing certificate for digitalSignature and an extended key usage other
     # than "any"; email protection is the one the C2PA conformance list accepts for a person.
-    leaf = (x509.CertificateBuilder().subject_name(name(f"PaperLedge signing key ({who})")).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=365 * CERT_YEARS))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(usage(True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(name(f"PaperLedge signing key ({who})"))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=365 * CERT_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return key_pem, leaf.public_bytes(pem) + ca.public_bytes(pem), ca.public_bytes(pem)
@@ -163,36 +185,53 @@ def load_key(key_path: Path, chain_path: Path, now: dt.datetime | None = None) -
     try:
         certs = x509.load_pem_x509_certificates(chain_pem)
     except ValueError:
-        raise KeyError_(f"{chain_path}: not a PEM certificate chain; give the signing certificate "
-                        "and the CA certificates that issued it") from None
+        raise KeyError_(
+            f"{chain_path}: not a PEM certificate chain; give the signing certificate and the CA certificates that issued it"
+        ) from None
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except (ValueError, TypeError) as e:
-        raise KeyError_(f"{key_path}: not an unencrypted PEM private key ({str(e)[:60]}); "
-                        "give the key without a passphrase, readable by this user only") from None
+        raise KeyError_(
+            f"{key_path}: not an unencrypted PEM private key ({str(e)[:60]}); "
+            "give the key without a passphrase, readable by this user only"
+        ) from None
     leaf = certs[0]
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in ("secp256r1", "secp384r1"):
         alg = "ES256" if key.curve.name == "secp256r1" else "ES384"
     elif isinstance(key, ed25519.Ed25519PrivateKey):
         alg = "Ed25519"
     else:
-        raise KeyError_(f"{key_path}: a {type(key).__name__.replace('_', '')} key; C2PA signing here takes "
-                        "an EC P-256 or P-384 key, or Ed25519 (paperledge keys init makes a P-256 one)")
+        raise KeyError_(
+            f"{key_path}: a {type(key).__name__.replace('_', '')} key; C2PA signing here takes "
+            "an EC P-256 or P-384 key, or Ed25519 (paperledge keys init makes a P-256 one)"
+        )
     pub = serialization.PublicFormat.SubjectPublicKeyInfo
     der = serialization.Encoding.DER
     if key.public_key().public_bytes(der, pub) != leaf.public_key().public_bytes(der, pub):
-        raise KeyError_(f"{key_path}: this key is not the key of the certificate in {chain_path}; "
-                        "give the key the certificate was issued for")
+        raise KeyError_(
+            f"{key_path}: this key is not the key of the certificate in {chain_path}; give the key the certificate was issued for"
+        )
     now = now or dt.datetime.now(dt.timezone.utc)
     if leaf.not_valid_after_utc < now:
-        raise KeyError_(f"{chain_path}: the signing certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d}; "
-                        "renew it (paperledge keys init --renew makes a new one)")
+        raise KeyError_(
+            f"{chain_path}: the signing certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d}; "
+            "renew it (paperledge keys init --renew makes a new one)"
+        )
     if leaf.not_valid_before_utc > now:
-        raise KeyError_(f"{chain_path}: the signing certificate is valid only from "
-                        f"{leaf.not_valid_before_utc:%Y-%m-%d}; check this machine's clock")
-    return SigningKey(key_pem=key_pem, chain_pem=chain_pem, alg=alg, subject=leaf.subject.rfc4514_string(),
-                      fingerprint=hashlib.sha256(leaf.public_bytes(der)).hexdigest(),
-                      not_after=leaf.not_valid_after_utc, key_path=key_path, chain_path=chain_path)
+        raise KeyError_(
+            f"{chain_path}: the signing certificate is valid only from "
+            f"{leaf.not_valid_before_utc:%Y-%m-%d}; check this machine's clock"
+        )
+    return SigningKey(
+        key_pem=key_pem,
+        chain_pem=chain_pem,
+        alg=alg,
+        subject=leaf.subject.rfc4514_string(),
+        fingerprint=hashlib.sha256(leaf.public_bytes(der)).hexdigest(),
+        not_after=leaf.not_valid_after_utc,
+        key_path=key_path,
+        chain_path=chain_path,
+    )
 
 
 def _read_private(path: Path) -> bytes:
@@ -201,8 +240,9 @@ def _read_private(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:
         why = "a symbolic link" if e.errno == 40 else e.strerror
-        raise KeyError_(f"{path}: cannot read the signing key ({why}); run paperledge keys init, "
-                        "or name your key in show.toml (signing_key)") from None
+        raise KeyError_(
+            f"{path}: cannot read the signing key ({why}); run paperledge keys init, or name your key in show.toml (signing_key)"
+        ) from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
@@ -210,8 +250,7 @@ def _read_private(path: Path) -> bytes:
         if hasattr(os, "getuid") and st.st_uid != os.getuid():
             raise KeyError_(f"{path}: the signing key belongs to another user; use a key of your own")
         if st.st_mode & 0o077:
-            raise KeyError_(f"{path}: the signing key is open to others (mode {st.st_mode & 0o777:04o}); "
-                            f"chmod 600 {path}")
+            raise KeyError_(f"{path}: the signing key is open to others (mode {st.st_mode & 0o777:04o}); chmod 600 {path}")
         return f.read(64 * 1024)
 
 
@@ -222,8 +261,10 @@ def _read_public(path: Path) -> bytes:
 
 
 def fingerprint_line(key: SigningKey) -> str:
-    return (f"{key.subject}\n  SHA-256 {key.fingerprint}\n  valid until {key.not_after:%Y-%m-%d}"
-            f"\n  key {key.key_path}\n  chain {key.chain_path}")
+    return (
+        f"{key.subject}\n  SHA-256 {key.fingerprint}\n  valid until {key.not_after:%Y-%m-%d}"
+        f"\n  key {key.key_path}\n  chain {key.chain_path}"
+    )
 
 
 def say(line: str) -> None:

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Final
 
 from ..audio.export import syncsafe
+from ..errors import PaperLedgeError
 from ..files import read_bytes
 from .keys import CA_FILE, signing_dir
-from ..errors import PaperLedgeError
 from .sign import AGENT, EPISODE_ASSERTION, GENERATED, format_of
 
 MAX_READ: Final = 2 * 1024**3
@@ -114,17 +114,25 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
     except (ValueError, TypeError) as e:
         return Credentials(UNREADABLE, problems=(str(e)[:160],))
     active = store.get("manifests", {}).get(store.get("active_manifest", ""), {}) if isinstance(store, dict) else {}
-    failures = [f.get("code", "") for f in (results.get("activeManifest") or {}).get("failure") or []
-                if isinstance(f, dict)]
+    failures = [f.get("code", "") for f in (results.get("activeManifest") or {}).get("failure") or [] if isinstance(f, dict)]
     broken = tuple(c for c in failures if c not in UNTRUSTED_CODES)
     generators = active.get("claim_generator_info") or [{}]
     info = active.get("signature_info") or {}
-    episode = next((a.get("data") or {} for a in active.get("assertions") or []
-                    if isinstance(a, dict) and a.get("label") == EPISODE_ASSERTION), {})
-    fields = dict(signer=str(info.get("common_name") or info.get("issuer") or ""),
-                  generator=str(generators[0].get("name", "")) if isinstance(generators[0], dict) else "",
-                  generated=_declares_generated(active, store), title=str(active.get("title") or ""),
-                  episode=episode if isinstance(episode, dict) else {})
+    episode = next(
+        (
+            a.get("data") or {}
+            for a in active.get("assertions") or []
+            if isinstance(a, dict) and a.get("label") == EPISODE_ASSERTION
+        ),
+        {},
+    )
+    fields = dict(
+        signer=str(info.get("common_name") or info.get("issuer") or ""),
+        generator=str(generators[0].get("name", "")) if isinstance(generators[0], dict) else "",
+        generated=_declares_generated(active, store),
+        title=str(active.get("title") or ""),
+        episode=episode if isinstance(episode, dict) else {},
+    )
     if state == "Invalid" or broken:
         return Credentials(TAMPERED, problems=broken or ("invalid",), **fields)
     return Credentials(TRUSTED if state == "Trusted" else UNTRUSTED, problems=tuple(failures), **fields)
@@ -134,8 +142,9 @@ def _declares_generated(active: dict, store: dict) -> bool:
     """Whether the active manifest, or the manifest of an ingredient it was made from, says
     the content was made by a trained model."""
     manifests = store.get("manifests") or {}
-    seen = [active] + [manifests.get(i.get("active_manifest", ""), {}) for i in active.get("ingredients") or []
-                       if isinstance(i, dict)]
+    seen = [active] + [
+        manifests.get(i.get("active_manifest", ""), {}) for i in active.get("ingredients") or [] if isinstance(i, dict)
+    ]
     for m in seen:
         for a in m.get("assertions") or []:
             if isinstance(a, dict) and str(a.get("label", "")).startswith("c2pa.actions"):
@@ -159,10 +168,10 @@ def shallow_id3(data: bytes, limit: int = 0) -> bool:
     while work:
         at, stop, depth = work.pop()
         while at + 10 <= stop:
-            fid = data[at:at + 4]
+            fid = data[at : at + 4]
             if not fid.isalnum():
                 break  # padding, or the tag's end
-            size = syncsafe(data[at + 4:at + 8]) if v4 else int.from_bytes(data[at + 4:at + 8], "big")
+            size = syncsafe(data[at + 4 : at + 8]) if v4 else int.from_bytes(data[at + 4 : at + 8], "big")
             body, at = at + 10, at + 10 + size
             if at > stop:
                 break

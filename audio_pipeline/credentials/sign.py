@@ -51,18 +51,30 @@ class EpisodeFacts:
 
 def manifest(facts: EpisodeFacts) -> dict:
     agent = {"name": AGENT, "version": __version__}
-    episode = {"show": facts.show, "script_sha256": facts.script_sha256,
-               "speakers": [{"name": n, "engine": e, "voice": v} for n, e, v in facts.speakers]}
+    episode = {
+        "show": facts.show,
+        "script_sha256": facts.script_sha256,
+        "speakers": [{"name": n, "engine": e, "voice": v} for n, e, v in facts.speakers],
+    }
     if facts.mark:
         episode["watermark"] = facts.mark
     return {
         "claim_generator_info": [agent],
         "title": facts.title,
         "assertions": [
-            {"label": "c2pa.actions.v2", "data": {"actions": [{
-                "action": "c2pa.created", "digitalSourceType": GENERATED, "softwareAgent": agent,
-                "parameters": {"engines": sorted({f"{e} ({v})" for _, e, v in facts.speakers})},
-            }]}},
+            {
+                "label": "c2pa.actions.v2",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": GENERATED,
+                            "softwareAgent": agent,
+                            "parameters": {"engines": sorted({f"{e} ({v})" for _, e, v in facts.speakers})},
+                        }
+                    ]
+                },
+            },
             {"label": EPISODE_ASSERTION, "data": episode},
         ],
     }
@@ -73,18 +85,26 @@ def derived_manifest(title: str) -> dict:
     return {
         "claim_generator_info": [agent],
         "title": title,
-        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
-            {"action": "c2pa.opened", "softwareAgent": agent, "parameters": {"ingredientIds": [PARENT]}},
-            {"action": "c2pa.transcoded", "softwareAgent": agent, "digitalSourceType": GENERATED},
-        ]}}],
+        "assertions": [
+            {
+                "label": "c2pa.actions.v2",
+                "data": {
+                    "actions": [
+                        {"action": "c2pa.opened", "softwareAgent": agent, "parameters": {"ingredientIds": [PARENT]}},
+                        {"action": "c2pa.transcoded", "softwareAgent": agent, "digitalSourceType": GENERATED},
+                    ]
+                },
+            }
+        ],
     }
 
 
 def _signer(key: SigningKey):
     import c2pa
 
-    alg = {"ES256": c2pa.C2paSigningAlg.ES256, "ES384": c2pa.C2paSigningAlg.ES384,
-           "Ed25519": c2pa.C2paSigningAlg.ED25519}[key.alg]
+    alg = {"ES256": c2pa.C2paSigningAlg.ES256, "ES384": c2pa.C2paSigningAlg.ES384, "Ed25519": c2pa.C2paSigningAlg.ED25519}[
+        key.alg
+    ]
     return c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, key.chain_pem, key.key_pem, None))
 
 
@@ -100,8 +120,9 @@ def mime_of(path: Path) -> str:
     return mime
 
 
-def sign_in_place(path: Path, manifest_json: dict, key: SigningKey, label: Path | None = None,
-                  parent: Path | None = None) -> None:
+def sign_in_place(
+    path: Path, manifest_json: dict, key: SigningKey, label: Path | None = None, parent: Path | None = None
+) -> None:
     """Sign `path` (a finished temporary file) with `manifest_json`: the signed copy is written
     beside it and renamed over it, so a failure (a full disk, a killed process) leaves the
     unsigned file and never a half-signed one. `parent` (a signed file this one was made
@@ -115,8 +136,7 @@ def sign_in_place(path: Path, manifest_json: dict, key: SigningKey, label: Path 
         builder = c2pa.Builder(manifest_json)
         if parent is not None:
             with open(parent, "rb") as p:
-                builder.add_ingredient({"title": parent.name, "relationship": "parentOf", "label": PARENT},
-                                       mime_of(parent), p)
+                builder.add_ingredient({"title": parent.name, "relationship": "parentOf", "label": PARENT}, mime_of(parent), p)
         with open(path, "rb") as src, open(signed, "w+b") as raw:
             dst = _Recording(raw)
             try:
@@ -193,11 +213,12 @@ def prove(key: SigningKey) -> None:
     try:
         c2pa.Builder(manifest(EpisodeFacts("signing test"))).sign(_signer(key), "audio/wav", wav, io.BytesIO())
     except c2pa.C2paError as e:
-        raise KeyError_(f"{key.chain_path}: this certificate cannot sign Content Credentials ({_short(e)}); "
-                        "it needs digitalSignature key usage and a CA above it (paperledge keys init makes one)") from None
+        raise KeyError_(
+            f"{key.chain_path}: this certificate cannot sign Content Credentials ({_short(e)}); "
+            "it needs digitalSignature key usage and a CA above it (paperledge keys init makes one)"
+        ) from None
 
 
 def _short(e: Exception) -> str:
     text = " ".join(str(e).split())
     return text[:160]
-

@@ -37,8 +37,8 @@ import yaml
 from ..config import DEFAULT_SHOW, DEFAULT_VOICE
 from ..errors import PaperLedgeError
 from ..files import read_text, write_atomic
-from .manifest import ExistingScript, ManifestEntry, existing_scripts, load_manifest, save_manifest
 from ..text.markup import escape
+from .manifest import ExistingScript, ManifestEntry, existing_scripts, load_manifest, save_manifest
 from .page import PageEpisode, parse_page
 from .page_metadata import derive_description, derive_title, episode_key, place_chapters, slugify
 
@@ -137,8 +137,10 @@ def _check_renders(targets: list[_Target], page_path: Path) -> None:
             check_speakable(parse_script(target.text, target.path), writing, DEFAULT_VOICE)
         except PaperLedgeError as e:
             problem = _escaped(str(e).removeprefix(f"{target.path}: "))
-            raise PaperLedgeError(f"{page_path}: the episode of {target.date:%b %d, %Y} would be a script that "
-                                  f"cannot render ({target.path.name}: {problem}); correct the page") from None
+            raise PaperLedgeError(
+                f"{page_path}: the episode of {target.date:%b %d, %Y} would be a script that "
+                f"cannot render ({target.path.name}: {problem}); correct the page"
+            ) from None
 
 
 def _escaped(text: str) -> str:
@@ -149,8 +151,7 @@ def _escaped(text: str) -> str:
 
 def render_script(episode: PageEpisode, number: int, title: str) -> str:
     """The script text: YAML front matter, then chapters of blank-line-separated paragraphs."""
-    meta: dict[str, object] = {"title": title, "show": DEFAULT_SHOW, "season": SEASON, "episode": number,
-                               "date": episode.date}
+    meta: dict[str, object] = {"title": title, "show": DEFAULT_SHOW, "season": SEASON, "episode": number, "date": episode.date}
     if episode.category:
         meta["category"] = episode.category
     if episode.authors:
@@ -159,9 +160,7 @@ def render_script(episode: PageEpisode, number: int, title: str) -> str:
     if description:
         meta["description"] = description
     meta["voice"] = DEFAULT_VOICE
-    front = yaml.safe_dump(
-        meta, sort_keys=False, allow_unicode=True, default_flow_style=None, width=float("inf")
-    )
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None, width=float("inf"))
     starts = dict(place_chapters(episode.paragraphs))
     blocks: list[str] = []
     for i, paragraph in enumerate(episode.paragraphs):
@@ -288,8 +287,7 @@ def _check_final(final: dict[str, tuple[int | None, str | None]], targets: list[
     for key, names in by_key.items():
         if len(names) > 1:
             raise PaperLedgeError(
-                f"{' and '.join(names)} are both the episode {key}; nothing was imported: "
-                "keep one and delete the other"
+                f"{' and '.join(names)} are both the episode {key}; nothing was imported: keep one and delete the other"
             )
     written = {t.path.name for t in targets}
     for number, names in by_number.items():

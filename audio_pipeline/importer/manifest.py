@@ -69,8 +69,13 @@ def existing_scripts(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[
         if entry is not None and entry.key and date is None:
             date = _key_date(entry.key)
         found[path.name] = ExistingScript(
-            path=path, sha256=digest, pristine=entry is not None and entry.sha256 == digest, key=key,
-            number=number, date=date, from_importer=entry is not None,
+            path=path,
+            sha256=digest,
+            pristine=entry is not None and entry.sha256 == digest,
+            key=key,
+            number=number,
+            date=date,
+            from_importer=entry is not None,
         )
     return found
 

@@ -72,8 +72,7 @@ def parse_page(text: str, source: Path | str = "<page>") -> list[PageEpisode]:
 
     if not episodes:
         raise PaperLedgeError(
-            f"{source}: no episode date lines (like 'Thursday Apr 10, 2025') found; "
-            "is this the show's episode page?"
+            f"{source}: no episode date lines (like 'Thursday Apr 10, 2025') found; is this the show's episode page?"
         )
     for episode in episodes:
         _extract_credits(episode, source)

@@ -18,9 +18,9 @@ from typing import Final
 
 from ..audio.ffmpeg import ffmpeg_exe, measure_command, parse_measurement
 from ..config import RenderConfig
+from ..credentials import sign_derived
 from ..errors import PaperLedgeError, RenderError
 from ..files import checked_write, sha256_file, temp_beside, write_atomic
-from ..credentials import sign_derived
 from ..show import ShowSettings, load_settings
 from .feed_text import plain
 from .validate_alternates import mp3_comment, mp3_seconds
@@ -56,10 +56,24 @@ class Kind:
 
 
 KINDS: Final = {
-    "aac": Kind("aac", ".m4a", "audio/mp4", "mp4a.40.2", "AAC", AAC_BITRATE,
-                ("-c:a", "aac", "-b:a", str(AAC_BITRATE), "-movflags", "+faststart", "-brand", "M4A ", "-f", "mp4")),
-    "opus": Kind("opus", ".opus", "audio/opus", "opus", "Opus", OPUS_BITRATE,
-                 ("-c:a", "libopus", "-b:a", str(OPUS_BITRATE), "-application", "audio", "-f", "ogg")),
+    "aac": Kind(
+        "aac",
+        ".m4a",
+        "audio/mp4",
+        "mp4a.40.2",
+        "AAC",
+        AAC_BITRATE,
+        ("-c:a", "aac", "-b:a", str(AAC_BITRATE), "-movflags", "+faststart", "-brand", "M4A ", "-f", "mp4"),
+    ),
+    "opus": Kind(
+        "opus",
+        ".opus",
+        "audio/opus",
+        "opus",
+        "Opus",
+        OPUS_BITRATE,
+        ("-c:a", "libopus", "-b:a", str(OPUS_BITRATE), "-application", "audio", "-f", "ogg"),
+    ),
 }
 SEASON_STATE: Final = ".season-state.json"
 """Beside a season's outputs: the stamp of each episode's inputs, and the MP3 each alternate was made from."""
@@ -75,7 +89,7 @@ def parse_alternates(value, where: str = "--alternates") -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         names = value
     else:
-        raise PaperLedgeError(f"{where} must be a list such as [\"aac\", \"opus\"], not {type(value).__name__}")
+        raise PaperLedgeError(f'{where} must be a list such as ["aac", "opus"], not {type(value).__name__}')
     out: list[str] = []
     for raw in names:
         name = raw.strip().lower()
@@ -113,8 +127,15 @@ def missing_or_stale(mp3: Path, names: tuple[str, ...], state: dict[str, str], d
     return [k for k in kinds if not (p := mp3.with_suffix(k.suffix)).is_file() or state.get(state_key(p)) != digest]
 
 
-def season_alternates(mp3: Path, names: tuple[str, ...], state: dict[str, str], report, stages=None,
-                      show: ShowSettings | None = None, sign: bool = True) -> None:
+def season_alternates(
+    mp3: Path,
+    names: tuple[str, ...],
+    state: dict[str, str],
+    report,
+    stages=None,
+    show: ShowSettings | None = None,
+    sign: bool = True,
+) -> None:
     """A season's alternates of one episode, made where needed; the state is saved after each."""
     if not names or not missing_or_stale(mp3, names, state, digest := sha256_file(mp3)):
         return
@@ -123,9 +144,15 @@ def season_alternates(mp3: Path, names: tuple[str, ...], state: dict[str, str], 
     report.alternates += make_alternates(mp3, names, state, digest=digest, show=show, sign=sign)
 
 
-def make_alternates(mp3: Path, names: tuple[str, ...], state: dict[str, str],
-                    config: RenderConfig = RenderConfig(), digest: str | None = None,
-                    show: ShowSettings | None = None, sign: bool = True) -> list[Path]:
+def make_alternates(
+    mp3: Path,
+    names: tuple[str, ...],
+    state: dict[str, str],
+    config: RenderConfig = RenderConfig(),
+    digest: str | None = None,
+    show: ShowSettings | None = None,
+    sign: bool = True,
+) -> list[Path]:
     """Make the alternates of `mp3` that are missing or were made from another MP3, and note each
     in `state`, saved beside it once each is made. Returns those made."""
     made = []
@@ -138,8 +165,9 @@ def make_alternates(mp3: Path, names: tuple[str, ...], state: dict[str, str],
     return made
 
 
-def make_alternate(mp3: Path, kind: Kind, config: RenderConfig = RenderConfig(), show: ShowSettings | None = None,
-                   sign: bool = True) -> Path:
+def make_alternate(
+    mp3: Path, kind: Kind, config: RenderConfig = RenderConfig(), show: ShowSettings | None = None, sign: bool = True
+) -> Path:
     """EPISODE.m4a or EPISODE.opus from the finished MP3, proved before it takes its name. A lossy
     encoder's ringing may lift the true peak over the ceiling: then it is encoded once more with
     the MP3's peaks limited by as much as the first encode overshot."""
@@ -173,13 +201,39 @@ def _encode(mp3: Path, tmp: Path, kind: Kind, out: Path, limit_dbfs: float | Non
     extra += ["-metadata", f"description={comment}"] if comment and kind.name == "aac" else []
     cover = ["-map", "0:v:0?", "-c:v", "copy", "-disposition:v:0", "attached_pic"] if kind.name == "aac" else []
     if kind.name == "opus":  # ffmpeg 5's Ogg writer rounds a chapter's seconds up: its comments are written here
-        chapters = ["-map_chapters", "-1", *[arg for n, (start, title) in enumerate(mp3_chapters(mp3) or [])
-                                              for arg in ("-metadata", f"CHAPTER{n:03d}={_clock(start)}",
-                                                          "-metadata", f"CHAPTER{n:03d}NAME={title}")]]
+        chapters = [
+            "-map_chapters",
+            "-1",
+            *[
+                arg
+                for n, (start, title) in enumerate(mp3_chapters(mp3) or [])
+                for arg in ("-metadata", f"CHAPTER{n:03d}={_clock(start)}", "-metadata", f"CHAPTER{n:03d}NAME={title}")
+            ],
+        ]
     else:
         chapters = ["-map_chapters", "1"]
-    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", f"file:{mp3}", "-f", "ffmetadata", "-i", "pipe:0",
-           "-map", "0:a:0", *cover, "-map_metadata", "0", *chapters, *extra, *kind.encoder, f"file:{tmp}"]
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-i",
+        f"file:{mp3}",
+        "-f",
+        "ffmetadata",
+        "-i",
+        "pipe:0",
+        "-map",
+        "0:a:0",
+        *cover,
+        "-map_metadata",
+        "0",
+        *chapters,
+        *extra,
+        *kind.encoder,
+        f"file:{tmp}",
+    ]
     try:
         with checked_write(out):
             proc = subprocess.run(cmd, input=_ffmetadata(mp3).encode(), capture_output=True)
@@ -225,11 +279,14 @@ def _problem(mp3: Path, alt: Path, config: RenderConfig) -> tuple[str | None, fl
         return problem, None
     ours, theirs = _loudness(alt), _loudness(mp3)
     if abs(ours.integrated_lufs - theirs.integrated_lufs) > LOUDNESS_SLACK_LU:
-        return (f"its loudness is {ours.integrated_lufs:.1f} LUFS but the MP3's {theirs.integrated_lufs:.1f} "
-                f"(over {LOUDNESS_SLACK_LU} LU apart)"), None
+        return (
+            f"its loudness is {ours.integrated_lufs:.1f} LUFS but the MP3's {theirs.integrated_lufs:.1f} "
+            f"(over {LOUDNESS_SLACK_LU} LU apart)"
+        ), None
     if ours.true_peak_dbtp > config.master.true_peak_dbtp:
-        return (f"its true peak is {ours.true_peak_dbtp:.1f} dBTP, over the show's ceiling of "
-                f"{config.master.true_peak_dbtp:.1f}"), max(0.0, ours.true_peak_dbtp - theirs.true_peak_dbtp)
+        return (
+            f"its true peak is {ours.true_peak_dbtp:.1f} dBTP, over the show's ceiling of {config.master.true_peak_dbtp:.1f}"
+        ), max(0.0, ours.true_peak_dbtp - theirs.true_peak_dbtp)
     return None, None
 
 
@@ -254,8 +311,12 @@ def add_alternates(node: ET.Element, show: ShowSettings, alternates: list[Altern
     """Each alternate as a podcast:alternateEnclosure with its podcast:source. None is `default`:
     the enclosure (the MP3) stays what an app plays first."""
     for alt in alternates:
-        attrs = {"type": alt.mime, "length": str(alt.length), "bitrate": str(alt.bitrate), "title": alt.title,
-                 "codecs": alt.codecs}
+        attrs = {
+            "type": alt.mime,
+            "length": str(alt.length),
+            "bitrate": str(alt.bitrate),
+            "title": alt.title,
+            "codecs": alt.codecs,
+        }
         element = ET.SubElement(node, f"{{{_PODCAST_NS}}}alternateEnclosure", {k: plain(v) for k, v in attrs.items()})
         ET.SubElement(element, f"{{{_PODCAST_NS}}}source", {"uri": plain(show.url_for(alt.path))})
-

@@ -29,8 +29,16 @@ from .verdicts import code_digest, file_digest
 
 FACTS = ".episode-facts.json"
 _SCHEMA = 2
-_CODE = ("publish/episode_facts.py", "script/read.py", "script/front_matter.py", "script/cast.py", "script/episode.py",
-         "audio/sidecars.py", "audio/export.py", "publish/alternates.py")
+_CODE = (
+    "publish/episode_facts.py",
+    "script/read.py",
+    "script/front_matter.py",
+    "script/cast.py",
+    "script/episode.py",
+    "audio/sidecars.py",
+    "audio/export.py",
+    "publish/alternates.py",
+)
 
 
 class EpisodeFacts:
@@ -53,16 +61,25 @@ class EpisodeFacts:
             data = read_json(self.path, "episode facts")
         except PaperLedgeError:
             return {}
-        ok = (data.get("version") == self.version and isinstance(data.get("scripts"), dict)
-              and isinstance(data.get("mp3s"), dict) and isinstance(data.get("alternates"), dict)
-              and all(isinstance(v, dict) for part in ("scripts", "mp3s", "alternates") for v in data[part].values()))
+        ok = (
+            data.get("version") == self.version
+            and isinstance(data.get("scripts"), dict)
+            and isinstance(data.get("mp3s"), dict)
+            and isinstance(data.get("alternates"), dict)
+            and all(isinstance(v, dict) for part in ("scripts", "mp3s", "alternates") for v in data[part].values())
+        )
         return data if ok else {}
 
     def script(self, script: Path, show: ShowSettings) -> dict:
         """Voices and feed text of a script (a script that does not read raises, as read_script)."""
         digest = file_digest(script)
-        key = hashlib.sha256(f"{self.version}\0{script.name}\0{digest}\0{json.dumps(show.cast, sort_keys=True)}"
-                             .encode()).hexdigest() if digest and digest != "missing" else None
+        key = (
+            hashlib.sha256(
+                f"{self.version}\0{script.name}\0{digest}\0{json.dumps(show.cast, sort_keys=True)}".encode()
+            ).hexdigest()
+            if digest and digest != "missing"
+            else None
+        )
         if key and key in self.scripts and _script_shape(self.scripts[key]):
             self.used.add(key)
             return self.scripts[key]
@@ -116,8 +133,13 @@ class EpisodeFacts:
                 continue
             key = hashlib.sha256(f"{self.version}\0{path.name}\0{digest}".encode()).hexdigest()
             if not _alternate_shape(self.alts.get(key)):
-                self.alts[key] = {"mime": kind.mime, "bitrate": kind.bitrate, "length": path.stat().st_size,
-                                  "title": kind.title, "codecs": kind.codecs}
+                self.alts[key] = {
+                    "mime": kind.mime,
+                    "bitrate": kind.bitrate,
+                    "length": path.stat().st_size,
+                    "title": kind.title,
+                    "codecs": kind.codecs,
+                }
                 self.changed = True
             self.used.add(key)
             out.append(Alternate(path, **self.alts[key]))
@@ -128,12 +150,12 @@ class EpisodeFacts:
         scripts = {k: v for k, v in self.scripts.items() if k in self.used}
         mp3s = {k: v for k, v in self.mp3s.items() if k in self.used}
         alts = {k: v for k, v in self.alts.items() if k in self.used}
-        if (not self.changed and len(scripts) == len(self.scripts) and len(mp3s) == len(self.mp3s)
-                and len(alts) == len(self.alts)):
+        if not self.changed and len(scripts) == len(self.scripts) and len(mp3s) == len(self.mp3s) and len(alts) == len(self.alts):
             return
         try:
-            write_atomic(self.path, json.dumps({"version": self.version, "scripts": scripts, "mp3s": mp3s,
-                                                "alternates": alts}).encode())
+            write_atomic(
+                self.path, json.dumps({"version": self.version, "scripts": scripts, "mp3s": mp3s, "alternates": alts}).encode()
+            )
         except (OSError, PaperLedgeError):
             pass  # the next run reads the episodes again
 
@@ -143,10 +165,17 @@ def script_facts(script: Path, show: ShowSettings) -> dict:
     episode = read_script(script, show_cast=show.cast)
     meta, host = episode.meta, host_of(episode.cast)
     return {
-        "voice": meta.voice, "host_voice": episode.cast.get(host), "cast": [v for n, v in episode.cast.items() if n != host],
-        "title": meta.title, "description": meta.description, "authors": list(meta.authors),
-        "date": meta.date.isoformat() if meta.date else None, "season": meta.season, "episode": meta.episode,
-        "category": meta.category, "soundbite_title": meta.soundbite.title if meta.soundbite else None,
+        "voice": meta.voice,
+        "host_voice": episode.cast.get(host),
+        "cast": [v for n, v in episode.cast.items() if n != host],
+        "title": meta.title,
+        "description": meta.description,
+        "authors": list(meta.authors),
+        "date": meta.date.isoformat() if meta.date else None,
+        "season": meta.season,
+        "episode": meta.episode,
+        "category": meta.category,
+        "soundbite_title": meta.soundbite.title if meta.soundbite else None,
         "people": [list(p) for p in people_of(episode.cast, {st.speaker for st in episode.sentences()})],
         "ai_content": meta.ai_content,
     }
@@ -162,30 +191,40 @@ def _read_render(mp3: Path) -> dict | None:
     except (PaperLedgeError, MutagenError, OSError):
         return None
     bite = soundbite_of(mp3)
-    return {"duration": duration, "chapters": [[t, title] for t, title in chapters],
-            "soundbite": list(bite) if bite else None}
+    return {"duration": duration, "chapters": [[t, title] for t, title in chapters], "soundbite": list(bite) if bite else None}
 
 
 def _script_shape(f: dict) -> bool:
     try:
         if f["date"] is not None:
             dt.date.fromisoformat(f["date"])
-        return (isinstance(f["title"], str) and isinstance(f["description"], str) and isinstance(f["authors"], list)
-                and isinstance(f["cast"], list) and isinstance(f["people"], list)
-                and all(isinstance(p, list) and len(p) == 2 for p in f["people"]))
+        return (
+            isinstance(f["title"], str)
+            and isinstance(f["description"], str)
+            and isinstance(f["authors"], list)
+            and isinstance(f["cast"], list)
+            and isinstance(f["people"], list)
+            and all(isinstance(p, list) and len(p) == 2 for p in f["people"])
+        )
     except (KeyError, TypeError, ValueError):
         return False
 
 
 def _alternate_shape(f) -> bool:
-    return (isinstance(f, dict) and set(f) == {"mime", "bitrate", "length", "title", "codecs"}
-            and all(isinstance(f[k], int) and not isinstance(f[k], bool) for k in ("bitrate", "length"))
-            and all(isinstance(f[k], str) for k in ("mime", "title", "codecs")))
+    return (
+        isinstance(f, dict)
+        and set(f) == {"mime", "bitrate", "length", "title", "codecs"}
+        and all(isinstance(f[k], int) and not isinstance(f[k], bool) for k in ("bitrate", "length"))
+        and all(isinstance(f[k], str) for k in ("mime", "title", "codecs"))
+    )
 
 
 def _mp3_shape(f: dict) -> bool:
     try:
-        return (isinstance(f["duration"], (int, float)) and all(len(c) == 2 for c in f["chapters"])
-                and (f["soundbite"] is None or len(f["soundbite"]) == 2))
+        return (
+            isinstance(f["duration"], (int, float))
+            and all(len(c) == 2 for c in f["chapters"])
+            and (f["soundbite"] is None or len(f["soundbite"]) == 2)
+        )
     except (KeyError, TypeError):
         return False

@@ -19,10 +19,10 @@ from typing import Final
 from ..config import FEED_PUBLISH_HOUR_UTC
 from ..errors import PaperLedgeError
 from ..files import write_atomic
-from .feed_chapters import add_psc_chapters
-from .alternates import Alternate, add_alternates
-from .feed_text import AI_CONTENT_PURPOSE, ai_content, ai_content_rollup, disclosure, notes_html, notes_parts, plain
 from ..show import PLACEHOLDER_BASE_URL, ShowSettings, load_show, show_guid  # noqa: F401 - feed's own names too
+from .alternates import Alternate, add_alternates
+from .feed_chapters import add_psc_chapters
+from .feed_text import AI_CONTENT_PURPOSE, ai_content, ai_content_rollup, disclosure, notes_html, notes_parts, plain
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS: Final = "https://podcastindex.org/namespace/1.0"
@@ -159,9 +159,7 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
     try:
         length = Path(item.mp3_path).stat().st_size
     except OSError:
-        raise PaperLedgeError(
-            f"{item.mp3_path}: episode MP3 not found; render the episode before building the feed"
-        ) from None
+        raise PaperLedgeError(f"{item.mp3_path}: episode MP3 not found; render the episode before building the feed") from None
     node = ET.SubElement(channel, "item")
     _text(node, "title", item.title)
     notes = item_description(item, show)
@@ -184,18 +182,24 @@ def _add_item(channel: ET.Element, show: ShowSettings, item: FeedItem) -> None:
         _empty(node, _pc("chapters"), {"url": show.url_for(item.chapters_path), "type": CHAPTERS_TYPE})
     if item.transcript_path is not None:
         _empty(
-            node, _pc("transcript"),
+            node,
+            _pc("transcript"),
             {"url": show.url_for(item.transcript_path), "type": TRANSCRIPT_TYPE, "language": show.language},
         )
     if item.srt_path is not None:
         _empty(
-            node, _pc("transcript"),
+            node,
+            _pc("transcript"),
             {"url": show.url_for(item.srt_path), "type": SRT_TYPE, "language": show.language},
         )
     if item.soundbite is not None:
         start, duration, title = item.soundbite
-        _text(node, _pc("soundbite"), " ".join(title.split())[:SOUNDBITE_TITLE_CHARS],
-              {"startTime": f"{start:.3f}", "duration": f"{duration:.3f}"})
+        _text(
+            node,
+            _pc("soundbite"),
+            " ".join(title.split())[:SOUNDBITE_TITLE_CHARS],
+            {"startTime": f"{start:.3f}", "duration": f"{duration:.3f}"},
+        )
     if item.video_path is not None:
         _add_video(node, show, Path(item.video_path))
     add_alternates(node, show, item.alternates)
@@ -215,8 +219,9 @@ def _add_video(node: ET.Element, show: ShowSettings, mp4: Path) -> None:
     try:
         length = mp4.stat().st_size
     except OSError:
-        raise PaperLedgeError(f"{mp4}: episode video not found; make it (paperledge video EPISODE.mp3) "
-                              "before building the feed") from None
+        raise PaperLedgeError(
+            f"{mp4}: episode video not found; make it (paperledge video EPISODE.mp3) before building the feed"
+        ) from None
     alternate = _empty(node, _pc("alternateEnclosure"), {"type": VIDEO_TYPE, "length": str(length), "title": VIDEO_TITLE})
     _empty(alternate, _pc("source"), {"uri": show.url_for(mp4)})
 

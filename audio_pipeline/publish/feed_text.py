@@ -51,8 +51,9 @@ def disclosure(template: str, engine: str) -> str:
     return template.replace("{engine}", engine or "a text-to-speech engine")
 
 
-def notes_parts(summary: str, disclosure_line: str | None, chapters: list[tuple[float, str]],
-                authors: list[str]) -> list[str | list[str]]:
+def notes_parts(
+    summary: str, disclosure_line: str | None, chapters: list[tuple[float, str]], authors: list[str]
+) -> list[str | list[str]]:
     """The show notes' paragraphs: the summary, the disclosure, the chapter list, the credits."""
     parts: list[str | list[str]] = [summary.strip()] if summary.strip() else []
     if disclosure_line:

@@ -96,8 +96,9 @@ def _enclosure(types: frozenset[str]) -> Callable[[Published, ET.Element], bool]
 
 
 def _ai_content(p: Published, item: ET.Element) -> bool:
-    return any(t.get("purpose") == AI_CONTENT_PURPOSE and (t.text or "").strip() in ("true", "false")
-               for t in item.findall(_pc("txt")))
+    return any(
+        t.get("purpose") == AI_CONTENT_PURPOSE and (t.text or "").strip() in ("true", "false") for t in item.findall(_pc("txt"))
+    )
 
 
 def _owner_email(p: Published, channel: ET.Element) -> bool:
@@ -123,8 +124,11 @@ def _youtube_chapters(p: Published, item: ET.Element) -> bool:
     except PaperLedgeError:
         return False
     ends = [*starts[1:], duration]
-    return (len(starts) >= YOUTUBE_MIN_CHAPTERS and starts[0] == 0
-            and all(end - start >= YOUTUBE_MIN_CHAPTER_S for start, end in zip(starts, ends)))
+    return (
+        len(starts) >= YOUTUBE_MIN_CHAPTERS
+        and starts[0] == 0
+        and all(end - start >= YOUTUBE_MIN_CHAPTER_S for start, end in zip(starts, ends))
+    )
 
 
 PLATFORMS: Final[dict[str, tuple[Need, ...]]] = {
@@ -144,18 +148,25 @@ PLATFORMS: Final[dict[str, tuple[Need, ...]]] = {
     ),
     "YouTube": (
         Need("no video", _video, per_episode=True, fix="make them with paperledge season --video"),
-        Need("chapters YouTube does not take", _youtube_chapters, per_episode=True,
-             fix=f"the first at 0:00, at least {YOUTUBE_MIN_CHAPTERS}, each {YOUTUBE_MIN_CHAPTER_S:g} s or longer: "
-                 "'## ' headings in the script"),
+        Need(
+            "chapters YouTube does not take",
+            _youtube_chapters,
+            per_episode=True,
+            fix=f"the first at 0:00, at least {YOUTUBE_MIN_CHAPTERS}, each {YOUTUBE_MIN_CHAPTER_S:g} s or longer: "
+            "'## ' headings in the script",
+        ),
     ),
     "Podcast Index": (
         Need("no podcast:guid", _text(_pc("guid")), fix="podcast_guid in show.toml"),
         Need("no podcast:locked", _tag(_pc("locked")), fix="locked = true in show.toml"),
         Need("no podcast:transcript", _tag(_pc("transcript")), per_episode=True, fix="render the episode again"),
-        Need("no podcast:chapters", _tag(_pc("chapters"), type=CHAPTERS_TYPE), per_episode=True,
-             fix="render the episode again"),
-        Need("no podcast:txt ai-content", _ai_content, per_episode=True,
-             fix="ai_content = true or false in show.toml or the script"),
+        Need("no podcast:chapters", _tag(_pc("chapters"), type=CHAPTERS_TYPE), per_episode=True, fix="render the episode again"),
+        Need(
+            "no podcast:txt ai-content",
+            _ai_content,
+            per_episode=True,
+            fix="ai_content = true or false in show.toml or the script",
+        ),
     ),
 }
 

@@ -18,23 +18,21 @@ from typing import Callable
 
 from .. import __version__
 from ..audio.assets import INTRO, OUTRO
+from ..audio.export import check_complete
+from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path, valid_report
 from ..config import DEFAULT_VOICE
 from ..errors import PaperLedgeError, RenderError
 from ..files import check_shape, counted, read_json, write_atomic
-from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
-from ..show import ShowSettings
 from ..render import RenderOptions, render
 from ..script.read import read_script
-from ..audio.sidecars import valid_report
-from ..audio.export import check_complete
-from ..show import cover_path, find_asset, load_settings, show_files
-from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path
+from ..show import ShowSettings, cover_path, find_asset, load_settings, show_files
+from ..synthesis.voices import VoiceProfile, load_voice
+from ..text.lexicon import default_show_lexicon_path
 from .alternates import SEASON_STATE, season_alternates, wanted_alternates
 from .approval import is_approved
 from .episode_facts import EpisodeFacts, script_facts
+from .feed import GUID_LEDGER, FeedItem, episode_guid, write_feed
 from .ledger import read_ledger as read_guid_ledger
-from ..text.lexicon import default_show_lexicon_path
-from ..synthesis.voices import VoiceProfile, load_voice
 
 STATE = SEASON_STATE
 LEDGER = GUID_LEDGER
@@ -75,9 +73,7 @@ def episode_scripts(season_dir: Path) -> list[Path]:
     seen: dict[str, Path] = {}
     for p in scripts:
         if p.stem in seen:  # both would render to one MP3 and share a feed URL and GUID
-            raise PaperLedgeError(
-                f"{seen[p.stem]} and {p} would both become {p.stem}.mp3; rename or remove one"
-            )
+            raise PaperLedgeError(f"{seen[p.stem]} and {p} would both become {p.stem}.mp3; rename or remove one")
         seen[p.stem] = p
     return scripts
 
@@ -93,8 +89,9 @@ def rendered_intact(mp3: Path) -> bool:
     return True
 
 
-def input_stamp(script: Path, voice: str | None, show: ShowSettings, facts: EpisodeFacts | None = None,
-                memo: dict | None = None) -> str:
+def input_stamp(
+    script: Path, voice: str | None, show: ShowSettings, facts: EpisodeFacts | None = None, memo: dict | None = None
+) -> str:
     """Hash of everything an episode's audio and tags depend on. `facts`: the season's kept
     facts (the script is parsed only when its bytes changed); `memo`: what a season run has
     already read of the files every episode shares (profiles, lexicons, assets, cover)."""
@@ -167,8 +164,9 @@ def render_season(
         if check:
             from ..check.retake import render_checked
 
-            result = render_checked(script, replace(options, output=mp3), check.retakes, check.fix,
-                                    lambda d, t, n=script.stem: progress(n, d, t)).result
+            result = render_checked(
+                script, replace(options, output=mp3), check.retakes, check.fix, lambda d, t, n=script.stem: progress(n, d, t)
+            ).result
         else:
             result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
         report.rendered.append(script)
@@ -182,8 +180,7 @@ def render_season(
         season_alternates(mp3, alternates, state, report, options.stages, show, options.sign)
     if check:
         report.checks = season_checks(season_dir, out_dir)
-    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused,
-                                    facts=facts)
+    report.feed = write_season_feed(season_dir, out_dir, None if check is None else check.max_wer, report.refused, facts=facts)
     return report
 
 
@@ -303,8 +300,15 @@ def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
     return out
 
 
-def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = None, refused: list[str] | None = None,
-                      approved_only: bool = False, voice: str | None = None, facts: EpisodeFacts | None = None) -> Path:
+def write_season_feed(
+    season_dir: Path,
+    out_dir: Path,
+    max_wer: float | None = None,
+    refused: list[str] | None = None,
+    approved_only: bool = False,
+    voice: str | None = None,
+    facts: EpisodeFacts | None = None,
+) -> Path:
     """feed.xml for every rendered episode of the season (times read from the outputs, or
     from the facts kept of those very bytes: `facts`, else the folder's own).
     With `max_wer`, an episode whose check heard a higher WER, or that was never checked,
@@ -317,8 +321,10 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
     missing = [s for s in scripts if not (out_dir / f"{s.stem}.mp3").exists()]
     if missing and not approved_only:  # an episode silently gone from the feed is gone from every app
         more = f" and {counted(len(missing) - 1, 'other')}" if len(missing) > 1 else ""
-        raise PaperLedgeError(f"{missing[0]}{more} not rendered (no {missing[0].stem}.mp3 in {out_dir}): render the season "
-                              f"(paperledge season {season_dir} -o {out_dir}), or move the script out of the season folder")
+        raise PaperLedgeError(
+            f"{missing[0]}{more} not rendered (no {missing[0].stem}.mp3 in {out_dir}): render the season "
+            f"(paperledge season {season_dir} -o {out_dir}), or move the script out of the season folder"
+        )
     facts = facts or EpisodeFacts(out_dir)
     guids = assign_guids(ledger, show, {f"{s.stem}.mp3": _key_of(s, show, facts) for s in scripts})
     items = []
@@ -344,20 +350,36 @@ def write_season_feed(season_dir: Path, out_dir: Path, max_wer: float | None = N
         bite = rendered["soundbite"]
         items.append(
             FeedItem(
-                title=f["title"], description=f["description"], authors=f["authors"], date=date, season=f["season"],
-                episode=f["episode"], category=f["category"], mp3_path=mp3, duration_s=rendered["duration"],
-                chapters=[(t, title) for t, title in rendered["chapters"]], chapters_path=chapters_file,
-                transcript_path=vtt, guid=guid, srt_path=srt_path(mp3), engine=engine,
+                title=f["title"],
+                description=f["description"],
+                authors=f["authors"],
+                date=date,
+                season=f["season"],
+                episode=f["episode"],
+                category=f["category"],
+                mp3_path=mp3,
+                duration_s=rendered["duration"],
+                chapters=[(t, title) for t, title in rendered["chapters"]],
+                chapters_path=chapters_file,
+                transcript_path=vtt,
+                guid=guid,
+                srt_path=srt_path(mp3),
+                engine=engine,
                 people=[(n, r) for n, r in f["people"]],
-                video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None, alternates=facts.alternates(mp3),
+                video_path=mp4 if (mp4 := mp3.with_suffix(".mp4")).is_file() else None,
+                alternates=facts.alternates(mp3),
                 soundbite=(*bite, f["soundbite_title"] or f["title"]) if bite else None,
                 ai_content=f.get("ai_content"),
             )
         )
     if not items:  # directories refuse an empty feed, and apps would drop every episode
-        why = (f"every episode was left out ({', '.join(refused or [])[:200]})" if refused
-               else "no episode is approved: approve one in the studio (paperledge studio), then write the feed again"
-               if approved_only else "no episode is rendered")
+        why = (
+            f"every episode was left out ({', '.join(refused or [])[:200]})"
+            if refused
+            else "no episode is approved: approve one in the studio (paperledge studio), then write the feed again"
+            if approved_only
+            else "no episode is rendered"
+        )
         raise PaperLedgeError(f"{out_dir}: no feed written: {why}")
     feed = out_dir / "feed.xml"
     _keep_published_guids(feed, items)
@@ -389,6 +411,8 @@ def _keep_published_guids(feed: Path, items: list[FeedItem]) -> None:
     for item in items:
         was = published.get(item.mp3_path.name)
         if was and was != item.guid:
-            raise PaperLedgeError(f"{item.mp3_path.name}: its GUID would change from {was[:40]} to {item.guid[:40]}, "
-                                  f"which {feed.name} already published: apps would list it as a new episode; restore "
-                                  f"{GUID_LEDGER} (or delete {feed.name} to start the feed over)")
+            raise PaperLedgeError(
+                f"{item.mp3_path.name}: its GUID would change from {was[:40]} to {item.guid[:40]}, "
+                f"which {feed.name} already published: apps would list it as a new episode; restore "
+                f"{GUID_LEDGER} (or delete {feed.name} to start the feed over)"
+            )

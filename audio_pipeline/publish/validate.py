@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..audio.sidecars import all_sidecar_paths
 from ..config import RenderConfig
 from ..errors import PaperLedgeError
+from .platforms import platform_verdicts
+from .validate_alternates import CODECS as ALTERNATES
+from .validate_alternates import validate_alternate
 from .validate_feed import validate_feed
 from .validate_mp3 import mp3_seconds, validate_mp3
-from .validate_video import validate_video
-from .validate_alternates import CODECS as ALTERNATES, validate_alternate
 from .validate_problem import ERROR, WARNING, Problem, errors, plural
 from .validate_problem import summary as closing_line
-from .platforms import platform_verdicts
+from .validate_video import validate_video
 from .verdicts import Verdicts
-from ..audio.sidecars import all_sidecar_paths
 
 __all__ = ["ERROR", "WARNING", "Problem", "errors", "plural", "summary", "validate_path", "validate_folder"]
 
@@ -60,8 +61,9 @@ def validate_folder(folder: Path, config: RenderConfig = RenderConfig(), verdict
     # The MP3s first (their lengths are kept with their verdicts), reported after the feed.
     found: list[Problem] = []
     for mp3 in mp3s:
-        found += verdicts.check(mp3.name, [mp3, *all_sidecar_paths(mp3)], lambda mp3=mp3: validate_mp3(mp3, config),
-                                lambda mp3=mp3: mp3_seconds(mp3))
+        found += verdicts.check(
+            mp3.name, [mp3, *all_sidecar_paths(mp3)], lambda mp3=mp3: validate_mp3(mp3, config), lambda mp3=mp3: mp3_seconds(mp3)
+        )
     # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
     for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
         found += verdicts.check(mp4.name, [mp4, mp4.with_suffix(".mp3")], lambda mp4=mp4: validate_video(mp4))

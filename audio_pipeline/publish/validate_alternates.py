@@ -47,16 +47,22 @@ def validate_alternate(path: Path, mp3: Path | None = None) -> list[Problem]:
     mp3 = mp3 or path.with_suffix(".mp3")
     problem = alternate_problem(path, mp3 if mp3.is_file() else None)
     if problem:
-        return [Problem(path, f"{problem}; make it again: paperledge season SEASON_DIR --alternates "
-                              f"{'aac' if path.suffix.lower() == '.m4a' else 'opus'}")]
+        return [
+            Problem(
+                path,
+                f"{problem}; make it again: paperledge season SEASON_DIR --alternates "
+                f"{'aac' if path.suffix.lower() == '.m4a' else 'opus'}",
+            )
+        ]
     return credential_problems(path) if path.suffix.lower() == ".m4a" else []
 
 
 def alternate_problem(path: Path, mp3: Path | None) -> str | None:
     """Why the alternate at `path` is not whole (or not as long as `mp3`), or None."""
     try:
-        header = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", f"file:{path}"], capture_output=True,
-                                timeout=HEADER_TIMEOUT_S).stderr.decode(errors="replace")
+        header = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", f"file:{path}"], capture_output=True, timeout=HEADER_TIMEOUT_S
+        ).stderr.decode(errors="replace")
     except subprocess.TimeoutExpired:
         return f"ffmpeg could not read its header within {HEADER_TIMEOUT_S} s"
     codec, duration = _AUDIO.search(header), _DURATION.search(header)
@@ -80,8 +86,25 @@ def alternate_problem(path: Path, mp3: Path | None) -> str | None:
 
 def _decode(path: Path) -> tuple[float, str]:
     """(seconds of audio that decode, ffmpeg's first error line or ""), counting the samples."""
-    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", f"file:{path}", "-map", "0:a:0", "-ac", "1",
-           "-ar", str(DECODE_RATE), "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        f"file:{path}",
+        "-map",
+        "0:a:0",
+        "-ac",
+        "1",
+        "-ar",
+        str(DECODE_RATE),
+        "-c:a",
+        "pcm_s16le",
+        "-f",
+        "s16le",
+        "pipe:1",
+    ]
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         count = 0

@@ -13,11 +13,22 @@ from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ..config import FEED_FUTURE_ERROR_DAYS, FEED_FUTURE_WARN_DAYS, MAX_FEED_BYTES
-from ..script.soundbite import MAX_SOUNDBITE_S
 from ..errors import PaperLedgeError
 from ..files import read_bytes
-from .feed import (AI_CONTENT_PURPOSE, ATOM_NS, AUDIO_TYPE, CHAPTERS_TYPE, GUID_LEDGER, ITUNES_NS, PLACEHOLDER_BASE_URL,
-                   PODCAST_NS, SRT_TYPE, TRANSCRIPT_TYPE, VIDEO_TYPE)
+from ..script.soundbite import MAX_SOUNDBITE_S
+from .feed import (
+    AI_CONTENT_PURPOSE,
+    ATOM_NS,
+    AUDIO_TYPE,
+    CHAPTERS_TYPE,
+    GUID_LEDGER,
+    ITUNES_NS,
+    PLACEHOLDER_BASE_URL,
+    PODCAST_NS,
+    SRT_TYPE,
+    TRANSCRIPT_TYPE,
+    VIDEO_TYPE,
+)
 from .feed_categories import category_problem
 from .feed_chapters import PSC_NS
 from .ledger import read_ledger
@@ -105,8 +116,9 @@ def _channel(feed: Path, channel: ET.Element, out: list[Problem]) -> None:
     answer = ai_content_answer(feed, channel, "the channel", out)
     items = [ai_content_answer(feed, item, _label(item, n), []) for n, item in enumerate(channel.findall("item"), 1)]
     if answer is False and True in items:
-        out.append(Problem(feed, "the channel's podcast:txt ai-content says false while an episode's says true: "
-                                 "write the feed again"))
+        out.append(
+            Problem(feed, "the channel's podcast:txt ai-content says false while an episode's says true: write the feed again")
+        )
     built = channel.findtext("lastBuildDate")
     if built is not None and (problem := rfc2822_problem(built)):
         out.append(Problem(feed, f"lastBuildDate: {problem}"))
@@ -130,14 +142,24 @@ def _number(feed: Path, item: ET.Element, n: int, numbers: dict[tuple[str, str],
     label = _label(item, n)
     if key in numbers:
         season = f"season {key[0][:10]} " if key[0] else ""
-        out.append(Problem(feed, f"{label}: {season}episode {episode[:10]} is also {numbers[key]}'s: renumber one "
-                                 "('episode:' in its script)"))
+        out.append(
+            Problem(
+                feed, f"{label}: {season}episode {episode[:10]} is also {numbers[key]}'s: renumber one ('episode:' in its script)"
+            )
+        )
     else:
         numbers[key] = label
 
 
-def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: tuple[dict, dict],
-          out: list[Problem], seconds: Callable[[Path], float | None] = mp3_seconds) -> None:
+def _item(
+    feed: Path,
+    item: ET.Element,
+    n: int,
+    guids: dict[str, str],
+    ledger: tuple[dict, dict],
+    out: list[Problem],
+    seconds: Callable[[Path], float | None] = mp3_seconds,
+) -> None:
     """`ledger`: the season's GUID ledger (MP3 name -> entry) and GUID -> the MP3 names it gives it to."""
     ledger, owners = ledger
     title = " ".join((item.findtext("title") or "").split())
@@ -161,8 +183,13 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
             mp3 = None
         # ASCII digits only: "²" is a digit to str.isdigit but not to int(), and int() refuses 5,000 digits
         elif not re.fullmatch(r"[0-9]{1,15}", length) or int(length) != mp3.stat().st_size:
-            out.append(Problem(feed, f"{label}: enclosure length {length[:20]!r} is not {mp3.name}'s {mp3.stat().st_size} "
-                                     "bytes (the length is in bytes): write the feed again"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: enclosure length {length[:20]!r} is not {mp3.name}'s {mp3.stat().st_size} "
+                    "bytes (the length is in bytes): write the feed again",
+                )
+            )
         if outside:
             mp3 = None
     guid = (item.findtext("guid") or "").strip()
@@ -175,14 +202,29 @@ def _item(feed: Path, item: ET.Element, n: int, guids: dict[str, str], ledger: t
         kept = ledger.get(mp3.name, {}).get("guid") if mp3 is not None and isinstance(ledger.get(mp3.name), dict) else None
         names = owners.get(guid, [])
         if kept and kept != guid:
-            out.append(Problem(feed, f"{label}: GUID changed from {kept} to {guid}: every app would download the episode "
-                                     f"again; restore it (the season's {LEDGER} keeps it)"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: GUID changed from {kept} to {guid}: every app would download the episode "
+                    f"again; restore it (the season's {LEDGER} keeps it)",
+                )
+            )
         elif mp3 is not None and names and mp3.name not in names:
-            out.append(Problem(feed, f"{label}: GUID {guid} belongs to {names[0][:80]} (the season's {LEDGER}): a GUID "
-                                     "is one episode's for ever, and apps would show this one as that one"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: GUID {guid} belongs to {names[0][:80]} (the season's {LEDGER}): a GUID "
+                    "is one episode's for ever, and apps would show this one as that one",
+                )
+            )
         elif len(names) > 1:
-            out.append(Problem(feed, f"{label}: the season's {LEDGER} gives GUID {guid} to {len(names)} episodes "
-                                     f"({', '.join(n[:40] for n in names[:3])}): a GUID is one episode's for ever"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: the season's {LEDGER} gives GUID {guid} to {len(names)} episodes "
+                    f"({', '.join(n[:40] for n in names[:3])}): a GUID is one episode's for ever",
+                )
+            )
     if problem := rfc2822_problem(item.findtext("pubDate")):
         out.append(Problem(feed, f"{label}: pubDate {problem}"))
     else:
@@ -209,15 +251,21 @@ def _future(feed: Path, label: str, text: str, out: list[Problem]) -> None:
         when = when.replace(tzinfo=dt.timezone.utc)
     ahead = when - dt.datetime.now(dt.timezone.utc)
     if ahead > dt.timedelta(days=FEED_FUTURE_ERROR_DAYS):
-        out.append(Problem(feed, f"{label}: pubDate {text.strip()[:40]} is more than a year ahead: fix the date "
-                                 "(date: in the script)"))
+        out.append(
+            Problem(feed, f"{label}: pubDate {text.strip()[:40]} is more than a year ahead: fix the date (date: in the script)")
+        )
     elif ahead > dt.timedelta(days=FEED_FUTURE_WARN_DAYS):
-        out.append(Problem(feed, f"{label}: pubDate {text.strip()[:40]} is in the future: apps show the episode now, "
-                                 "dated ahead; publish the feed on that day", WARNING))
+        out.append(
+            Problem(
+                feed,
+                f"{label}: pubDate {text.strip()[:40]} is in the future: apps show the episode now, "
+                "dated ahead; publish the feed on that day",
+                WARNING,
+            )
+        )
 
 
-def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None,
-                   out: list[Problem]) -> None:
+def _item_duration(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None, out: list[Problem]) -> None:
     """`real`: the MP3's length as apps read it (None: no MP3, or its own check names it)."""
     text = item.findtext(_it("duration"))
     if text is None:
@@ -243,8 +291,9 @@ def _item_sidecars(feed: Path, item: ET.Element, label: str, out: list[Problem])
         if want and kind != want:
             out.append(Problem(feed, f"{label}: transcript {Path(url).name} has type {kind!r}; it must be {want!r}"))
         elif not want and kind not in ("text/html", "application/json", TRANSCRIPT_TYPE, SRT_TYPE):
-            out.append(Problem(feed, f"{label}: transcript type {kind!r} is none a directory reads "
-                                     f"({TRANSCRIPT_TYPE}, {SRT_TYPE})"))
+            out.append(
+                Problem(feed, f"{label}: transcript type {kind!r} is none a directory reads ({TRANSCRIPT_TYPE}, {SRT_TYPE})")
+            )
         _present(feed, label, "transcript", url, out)
     for c in item.findall(_pc("chapters")):
         if c.get("type") != CHAPTERS_TYPE:
@@ -261,40 +310,70 @@ def _item_video(feed: Path, item: ET.Element, label: str, out: list[Problem]) ->
         if not kind:
             out.append(Problem(feed, f"{label}: a podcast:alternateEnclosure has no type; give its MIME type ({VIDEO_TYPE})"))
         if not sources:
-            out.append(Problem(feed, f"{label}: podcast:alternateEnclosure {kind[:30]!r} has no podcast:source: there is "
-                                     "nothing to fetch; write the feed again"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: podcast:alternateEnclosure {kind[:30]!r} has no podcast:source: there is "
+                    "nothing to fetch; write the feed again",
+                )
+            )
         for source in sources:
             uri = source.get("uri", "")
             local, outside = local_file(feed, uri)
             if outside:
                 out.append(Problem(feed, f"{label}: video {outside}"))
             elif local is None or not local.is_file():
-                out.append(Problem(feed, f"{label}: video {uri[:80]!r} names no file beside the feed: make it "
-                                         "(paperledge video EPISODE.mp3), or write the feed again"))
+                out.append(
+                    Problem(
+                        feed,
+                        f"{label}: video {uri[:80]!r} names no file beside the feed: make it "
+                        "(paperledge video EPISODE.mp3), or write the feed again",
+                    )
+                )
             elif kind == VIDEO_TYPE and local.suffix.lower() != ".mp4":
                 out.append(Problem(feed, f"{label}: video {local.name[:60]} is listed as {VIDEO_TYPE} but is no .mp4"))
             else:
                 length, size = alt.get("length", ""), local.stat().st_size
                 if not re.fullmatch(r"[0-9]{1,15}", length) or int(length) != size:
-                    out.append(Problem(feed, f"{label}: video length {length[:20]!r} is not {local.name}'s {size} bytes "
-                                             "(the length is in bytes): write the feed again"))
+                    out.append(
+                        Problem(
+                            feed,
+                            f"{label}: video length {length[:20]!r} is not {local.name}'s {size} bytes "
+                            "(the length is in bytes): write the feed again",
+                        )
+                    )
 
 
-def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None,
-                    out: list[Problem]) -> None:
+def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, real: float | None, out: list[Problem]) -> None:
     """Each podcast:soundbite: two numbers of seconds, at most a minute, inside the episode."""
     for bite in item.findall(_pc("soundbite")):
         start, duration = parse_seconds(bite.get("startTime")), parse_seconds(bite.get("duration"))
         if start is None or duration is None or duration <= 0:
-            out.append(Problem(feed, f"{label}: podcast:soundbite needs startTime and duration in seconds, not "
-                                     f"{str(bite.get('startTime'))[:20]!r} and {str(bite.get('duration'))[:20]!r}"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: podcast:soundbite needs startTime and duration in seconds, not "
+                    f"{str(bite.get('startTime'))[:20]!r} and {str(bite.get('duration'))[:20]!r}",
+                )
+            )
             continue
         if duration > MAX_SOUNDBITE_S:
-            out.append(Problem(feed, f"{label}: podcast:soundbite lasts {duration:g} s; apps take at most "
-                                     f"{MAX_SOUNDBITE_S:g} s ('soundbite:' in the script)", WARNING))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: podcast:soundbite lasts {duration:g} s; apps take at most "
+                    f"{MAX_SOUNDBITE_S:g} s ('soundbite:' in the script)",
+                    WARNING,
+                )
+            )
         if real is not None and start + duration > real + 0.5:
-            out.append(Problem(feed, f"{label}: podcast:soundbite ends at {start + duration:.1f} s, past the end of "
-                                     f"{mp3.name} ({real:.1f} s): fix 'soundbite:' in the script"))
+            out.append(
+                Problem(
+                    feed,
+                    f"{label}: podcast:soundbite ends at {start + duration:.1f} s, past the end of "
+                    f"{mp3.name} ({real:.1f} s): fix 'soundbite:' in the script",
+                )
+            )
 
 
 def ai_content_answer(feed: Path, node: ET.Element, label: str, out: list[Problem]) -> bool | None:
@@ -304,8 +383,13 @@ def ai_content_answer(feed: Path, node: ET.Element, label: str, out: list[Proble
     if len(texts) > 1:
         out.append(Problem(feed, f"{label} has {len(texts)} podcast:txt ai-content tags; apps read one"))
     if texts and texts[0] not in ("true", "false"):
-        out.append(Problem(feed, f"{label}: podcast:txt ai-content is {texts[0][:20]!r}; it takes only 'true' or "
-                                 "'false' (ai_content in show.toml or the script)"))
+        out.append(
+            Problem(
+                feed,
+                f"{label}: podcast:txt ai-content is {texts[0][:20]!r}; it takes only 'true' or "
+                "'false' (ai_content in show.toml or the script)",
+            )
+        )
         return None
     return texts[0] == "true" if texts else None
 
@@ -322,7 +406,7 @@ def _item_psc(feed: Path, item: ET.Element, label: str, out: list[Problem]) -> N
             if not _PSC_START.fullmatch(start) or not (c.get("title") or "").strip():
                 out.append(Problem(feed, f"{label}: psc:chapter {start[:20]!r} needs a start (HH:MM:SS.mmm) and a title"))
                 return
-            starts.append(sum(float(p) * 60 ** i for i, p in enumerate(reversed(start.split(":")))))
+            starts.append(sum(float(p) * 60**i for i, p in enumerate(reversed(start.split(":")))))
             if c.get("image"):  # copied beside the episode by the render
                 _present(feed, label, "chapter image", c.get("image"), out)
         if starts != sorted(starts):
@@ -368,8 +452,13 @@ def validate_feed(feed: Path, seconds: Callable[[Path], float | None] = mp3_seco
         ledger = {}
     items = channel.findall("item")
     if not items:
-        out.append(Problem(feed, "holds no episodes: directories refuse an empty feed; render an episode (and approve "
-                                 "it, with `feed --approved-only`)"))
+        out.append(
+            Problem(
+                feed,
+                "holds no episodes: directories refuse an empty feed; render an episode (and approve "
+                "it, with `feed --approved-only`)",
+            )
+        )
     owners: dict[str, list[str]] = {}  # GUID -> the MP3s the ledger gives it to
     for name, entry in ledger.items():
         if isinstance(entry, dict) and entry.get("guid"):
@@ -381,6 +470,11 @@ def validate_feed(feed: Path, seconds: Callable[[Path], float | None] = mp3_seco
     urls = [e.get("url", "") for e in channel.iter("enclosure")]
     if any(u.startswith(PLACEHOLDER_BASE_URL) for u in urls):
         base = next(u for u in urls if u.startswith(PLACEHOLDER_BASE_URL)).rsplit("/", 1)[0] + "/"
-        out.append(Problem(feed, f"the episodes are at the placeholder {base}: set base_url = \"https://YOUR-HOST/PATH/\" "
-                                 "in show.toml", WARNING))
+        out.append(
+            Problem(
+                feed,
+                f'the episodes are at the placeholder {base}: set base_url = "https://YOUR-HOST/PATH/" in show.toml',
+                WARNING,
+            )
+        )
     return out

@@ -13,11 +13,11 @@ from pathlib import Path
 from mutagen import MutagenError
 from mutagen.id3 import ID3, CTOCFlags, ID3NoHeaderError
 
-from ..config import COVER_MAX_BYTES, RenderConfig
-from ..errors import PaperLedgeError
 from ..audio.export import TAG_READ_ERRORS, id3_length
 from ..audio.ffmpeg import measure_command, parse_measurement
 from ..audio.sidecars import parse_chapters, read_cues, sidecar_paths, srt_path
+from ..config import COVER_MAX_BYTES, RenderConfig
+from ..errors import PaperLedgeError
 from .validate_problem import WARNING, Problem, credential_problems, plural
 
 C2PA_MIMES = ("application/c2pa", "application/x-c2pa-manifest-store")
@@ -90,20 +90,39 @@ def _stream(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -
         out.append(Problem(path, f"the audio stream breaks off at byte {at} of {end} (cut off or damaged): render it again"))
     rate = first[1]
     if header is None:
-        out.append(Problem(path, "no Xing/Info header: players guess the duration and chapters drift; "
-                                 "encode with LAME's header (render it again)"))
+        out.append(
+            Problem(
+                path,
+                "no Xing/Info header: players guess the duration and chapters drift; encode with LAME's header (render it again)",
+            )
+        )
     else:
         tag, counted, size = header
         if counted is not None and abs(counted - frames) > 1:
-            out.append(Problem(path, f"the {tag} header counts {counted} frames but the stream holds {frames}: "
-                                     "the header is stale (render it again)"))
+            out.append(
+                Problem(
+                    path,
+                    f"the {tag} header counts {counted} frames but the stream holds {frames}: "
+                    "the header is stale (render it again)",
+                )
+            )
         if size is not None and size != end - start:
-            out.append(Problem(path, f"the {tag} header counts {size} bytes but the stream is {end - start}: "
-                                     "cut off or rewritten (render it again)"))
+            out.append(
+                Problem(
+                    path,
+                    f"the {tag} header counts {size} bytes but the stream is {end - start}: "
+                    "cut off or rewritten (render it again)",
+                )
+            )
     want = config.export.bitrate_kbps
     if len(bitrates) > 1:
-        out.append(Problem(path, f"variable bitrate ({min(bitrates)}-{max(bitrates)} kbps): directories expect CBR at "
-                                 f"{want} kbps; encode it with a constant bitrate"))
+        out.append(
+            Problem(
+                path,
+                f"variable bitrate ({min(bitrates)}-{max(bitrates)} kbps): directories expect CBR at "
+                f"{want} kbps; encode it with a constant bitrate",
+            )
+        )
     elif bitrates and bitrates != {want}:
         out.append(Problem(path, f"CBR at {bitrates.pop()} kbps, not the configured {want} kbps: encode at {want} kbps"))
     if rates != {config.export.sample_rate} or rate != config.export.sample_rate:
@@ -113,7 +132,7 @@ def _stream(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -
 
 def _loudness(path: Path, data: bytes, config: RenderConfig, out: list[Problem]) -> None:
     # Only the audio after the tag goes to ffmpeg: it would decode the cover too, a bomb included.
-    audio = memoryview(data)[_audio_start(data):]
+    audio = memoryview(data)[_audio_start(data) :]
     proc = subprocess.run(measure_command("pipe:0", "mp3"), input=audio, capture_output=True)
     try:
         got = parse_measurement(proc.stderr.decode("utf-8", "replace"), proc.returncode, str(path))
@@ -122,11 +141,21 @@ def _loudness(path: Path, data: bytes, config: RenderConfig, out: list[Problem])
         return
     m = config.master
     if abs(got.integrated_lufs - m.target_lufs) > 1.0:
-        out.append(Problem(path, f"integrated loudness {got.integrated_lufs:.1f} LUFS is off the {m.target_lufs:g} LUFS "
-                                 "target by more than 1 LU: master it again (render it again)"))
+        out.append(
+            Problem(
+                path,
+                f"integrated loudness {got.integrated_lufs:.1f} LUFS is off the {m.target_lufs:g} LUFS "
+                "target by more than 1 LU: master it again (render it again)",
+            )
+        )
     if got.true_peak_dbtp > m.true_peak_dbtp:
-        out.append(Problem(path, f"true peak {got.true_peak_dbtp:+.1f} dBTP is above {m.true_peak_dbtp:g} dBTP: "
-                                 "it will clip once decoded; limit it (render it again)"))
+        out.append(
+            Problem(
+                path,
+                f"true peak {got.true_peak_dbtp:+.1f} dBTP is above {m.true_peak_dbtp:g} dBTP: "
+                "it will clip once decoded; limit it (render it again)",
+            )
+        )
 
 
 def _cover(path: Path, tags: ID3, out: list[Problem]) -> None:
@@ -138,8 +167,13 @@ def _cover(path: Path, tags: ID3, out: list[Problem]) -> None:
         return
     pic = next((p for p in pictures if p.type == 3), pictures[0])  # the front cover
     if len(pic.data) > COVER_MAX_BYTES:  # refused unread: every download of the MP3 carries it
-        out.append(Problem(path, f"the embedded cover is {len(pic.data):,} bytes: Spotify and NPR One take at most "
-                                 f"{COVER_MAX_BYTES // 1024} KB; save it smaller (a JPEG of 1400-3000 px)"))
+        out.append(
+            Problem(
+                path,
+                f"the embedded cover is {len(pic.data):,} bytes: Spotify and NPR One take at most "
+                f"{COVER_MAX_BYTES // 1024} KB; save it smaller (a JPEG of 1400-3000 px)",
+            )
+        )
         return
     try:
         with warnings.catch_warnings():
@@ -148,14 +182,20 @@ def _cover(path: Path, tags: ID3, out: list[Problem]) -> None:
         with img:
             fmt, mode, (w, h) = img.format, img.mode, img.size
             if max(w, h) > COVER_PX[1]:  # never decoded: 12,000 px would take 600 MB
-                out.append(Problem(path, f"the embedded cover is {w}x{h} px: Apple asks for {COVER_PX[0]} to "
-                                         f"{COVER_PX[1]} px, square"))
+                out.append(
+                    Problem(path, f"the embedded cover is {w}x{h} px: Apple asks for {COVER_PX[0]} to {COVER_PX[1]} px, square")
+                )
                 return
             img.load()
             alpha = "A" in img.getbands() or "transparency" in img.info
     except Image.DecompressionBombError:  # raised by the header alone, before any decoding
-        out.append(Problem(path, f"the embedded cover claims hundreds of millions of pixels: Apple asks for "
-                                 f"{COVER_PX[0]} to {COVER_PX[1]} px, square"))
+        out.append(
+            Problem(
+                path,
+                f"the embedded cover claims hundreds of millions of pixels: Apple asks for "
+                f"{COVER_PX[0]} to {COVER_PX[1]} px, square",
+            )
+        )
         return
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         out.append(Problem(path, "the embedded cover does not decode as an image: tag it with a JPEG or PNG"))
@@ -180,30 +220,51 @@ def _chapters(path: Path, tags: ID3, duration: float | None, out: list[Problem])
         return []
     tops = [t for t in tags.getall("CTOC") if t.flags & CTOCFlags.TOP_LEVEL]
     if not tops:
-        out.append(Problem(path, "no top-level table of contents (CTOC with the top-level flag): "
-                                 "Apple and most apps ignore the chapters"))
+        out.append(
+            Problem(
+                path, "no top-level table of contents (CTOC with the top-level flag): Apple and most apps ignore the chapters"
+            )
+        )
     else:
         if len(tops) > 1:
-            out.append(Problem(path, f"{len(tops)} top-level tables of contents (CTOC): apps read one of them at "
-                                     "random; keep one (render it again)"))
+            out.append(
+                Problem(
+                    path,
+                    f"{len(tops)} top-level tables of contents (CTOC): apps read one of them at "
+                    "random; keep one (render it again)",
+                )
+            )
         toc = tops[0]
         if not toc.flags & CTOCFlags.ORDERED:
             out.append(Problem(path, "the table of contents (CTOC) is not flagged ordered: apps may shuffle the chapters"))
         missing = [c for c in toc.child_element_ids if c not in chaps]
         unlisted = [c for c in chaps if c not in toc.child_element_ids]
         if missing or unlisted:
-            out.append(Problem(path, f"the table of contents and the CHAP frames disagree "
-                                     f"({', '.join(missing + unlisted)}): render it again"))
+            out.append(
+                Problem(
+                    path, f"the table of contents and the CHAP frames disagree ({', '.join(missing + unlisted)}): render it again"
+                )
+            )
     ordered = sorted(chaps.values(), key=lambda c: c.start_time)
     if ordered[0].start_time != 0:
         out.append(Problem(path, f"the first chapter starts at {ordered[0].start_time / 1000:.3f} s, not 0"))
     for a, b in zip(ordered, ordered[1:]):
         if abs(a.end_time - b.start_time) > 1:
-            out.append(Problem(path, f"chapter {a.element_id} ends at {a.end_time / 1000:.3f} s but the next starts at "
-                                     f"{b.start_time / 1000:.3f} s: chapters must tile the episode"))
+            out.append(
+                Problem(
+                    path,
+                    f"chapter {a.element_id} ends at {a.end_time / 1000:.3f} s but the next starts at "
+                    f"{b.start_time / 1000:.3f} s: chapters must tile the episode",
+                )
+            )
     if duration is not None and abs(ordered[-1].end_time / 1000 - duration) > TILE_TOLERANCE_S:
-        out.append(Problem(path, f"the last chapter ends at {ordered[-1].end_time / 1000:.3f} s, the audio at "
-                                 f"{duration:.3f} s: chapters must tile the episode"))
+        out.append(
+            Problem(
+                path,
+                f"the last chapter ends at {ordered[-1].end_time / 1000:.3f} s, the audio at "
+                f"{duration:.3f} s: chapters must tile the episode",
+            )
+        )
     titles = []
     for c in ordered:
         title = c.sub_frames.get("TIT2")
@@ -229,8 +290,9 @@ def _tags(path: Path, duration: float | None, out: list[Problem]) -> list[tuple[
     # as v2.3 would break the signature: v2.4 is expected there.
     signed = any(getattr(f, "mime", "") in C2PA_MIMES for f in tags.getall("GEOB"))
     if tags.version[:2] != (2, 3) and not (signed and tags.version[:2] == (2, 4)):
-        out.append(Problem(path, f"ID3 v2.{tags.version[1]}: Apple reads v2.3 (v2.4 chapter titles are cut); "
-                                 "save the tag as ID3 v2.3"))
+        out.append(
+            Problem(path, f"ID3 v2.{tags.version[1]}: Apple reads v2.3 (v2.4 chapter titles are cut); save the tag as ID3 v2.3")
+        )
     need = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TDRC": "date"}
     lacking = [f"{name} ({fid})" for fid, name in need.items() if not str(tags.get(fid, "")).strip()]
     if lacking:
@@ -274,8 +336,13 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
         if any(b[0] < a[0] or a[1] < a[0] for a, b in zip(cues, cues[1:] + [cues[-1]])):
             out.append(Problem(side, "cues out of order or ending before they start: render the episode again"))
         if duration is not None and cues[-1][1] > duration + TILE_TOLERANCE_S:
-            out.append(Problem(side, f"the last cue ends at {cues[-1][1]:.3f} s, after the audio's end at {duration:.3f} s: "
-                                     "the transcript belongs to another render"))
+            out.append(
+                Problem(
+                    side,
+                    f"the last cue ends at {cues[-1][1]:.3f} s, after the audio's end at {duration:.3f} s: "
+                    "the transcript belongs to another render",
+                )
+            )
     if vtt in texts and vtt in parsed:
         for n, block in enumerate(texts[vtt].split("\n\n")[1:], 1):
             lines = block.splitlines()
@@ -283,24 +350,38 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
             body = "\n".join(lines[timing + 1 :])
             raw = _VTT_REF.sub("", _VTT_TAG.sub("", body))
             if "&" in raw or "<" in raw:
-                out.append(Problem(vtt, f"cue {n} holds a raw '&' or '<': players read it as markup; escape it "
-                                        "(&amp; &lt;) or render the episode again"))
+                out.append(
+                    Problem(
+                        vtt,
+                        f"cue {n} holds a raw '&' or '<': players read it as markup; escape it "
+                        "(&amp; &lt;) or render the episode again",
+                    )
+                )
                 break
     if vtt in parsed and srt in parsed:
         a, b = parsed[vtt], parsed[srt]
         if len(a) != len(b) or any(abs(x[0] - y[0]) > 0.001 or abs(x[1] - y[1]) > 0.001 for x, y in zip(a, b)):
-            out.append(Problem(srt, f"holds {plural(len(b), 'cue')} where the VTT holds {len(a)}, or other times: "
-                                    "render the episode again"))
+            out.append(
+                Problem(
+                    srt, f"holds {plural(len(b), 'cue')} where the VTT holds {len(a)}, or other times: render the episode again"
+                )
+            )
     if chapters_file in texts:
         try:
             listed = parse_chapters(texts[chapters_file], str(chapters_file))[1]
         except PaperLedgeError:
             out.append(Problem(chapters_file, "not a Podcasting 2.0 chapters file: render the episode again"))
             return
-        if chapters and (len(listed) != len(chapters)
-                         or any(abs(x[0] - y[0]) > 0.01 or x[1] != y[1] for x, y in zip(listed, chapters))):
-            out.append(Problem(chapters_file, f"lists {plural(len(listed), 'chapter')} where the MP3 has "
-                                              f"{len(chapters)}, or other times or titles: render the episode again"))
+        if chapters and (
+            len(listed) != len(chapters) or any(abs(x[0] - y[0]) > 0.01 or x[1] != y[1] for x, y in zip(listed, chapters))
+        ):
+            out.append(
+                Problem(
+                    chapters_file,
+                    f"lists {plural(len(listed), 'chapter')} where the MP3 has "
+                    f"{len(chapters)}, or other times or titles: render the episode again",
+                )
+            )
         if duration is not None and listed and listed[-1][0] >= duration:
             out.append(Problem(chapters_file, "a chapter starts after the audio ends: render the episode again"))
 

@@ -46,23 +46,26 @@ def validate_video(mp4: Path, mp3: Path | None = None) -> list[Problem]:
         return [Problem(mp4, f"{str(e).removeprefix(f'{mp4}: ')[:200]}; {again}")]
     out: list[Problem] = credential_problems(mp4)
     if facts.codec != VIDEO_CODEC:
-        out.append(Problem(mp4, f"its video is {str(facts.codec)[:20]!r}, not H.264: directories and YouTube expect "
-                                f"H.264; {again}"))
+        out.append(
+            Problem(mp4, f"its video is {str(facts.codec)[:20]!r}, not H.264: directories and YouTube expect H.264; {again}")
+        )
     if not mp3.is_file():
         out.append(Problem(mp4, f"no {mp3.name} beside it to match: the video belongs to an episode MP3"))
         return out
     seconds = mp3_seconds(mp3)
     if seconds is not None and abs(facts.duration_s - seconds) > VIDEO_DURATION_SLACK_S:
-        out.append(Problem(mp4, f"lasts {facts.duration_s:.2f} s but {mp3.name} {seconds:.2f} s: the video is not of "
-                                f"this MP3; {again}"))
+        out.append(
+            Problem(mp4, f"lasts {facts.duration_s:.2f} s but {mp3.name} {seconds:.2f} s: the video is not of this MP3; {again}")
+        )
     chapters = mp3_chapters(mp3)
     if chapters is not None:
         out += _chapter_problems(mp4, mp3, list(facts.chapters), chapters, again)
     return out
 
 
-def _chapter_problems(mp4: Path, mp3: Path, got: list[tuple[float, str]], want: list[tuple[float, str]],
-                      again: str) -> list[Problem]:
+def _chapter_problems(
+    mp4: Path, mp3: Path, got: list[tuple[float, str]], want: list[tuple[float, str]], again: str
+) -> list[Problem]:
     """One line for the first chapter where the video and the MP3 disagree."""
     if len(got) != len(want):
         return [Problem(mp4, f"has {len(got)} chapters but {mp3.name} {len(want)}; {again}")]
@@ -70,6 +73,5 @@ def _chapter_problems(mp4: Path, mp3: Path, got: list[tuple[float, str]], want: 
         if title.strip() != title0.strip():
             return [Problem(mp4, f"chapter {n} is {title[:40]!r} but {mp3.name}'s is {title0[:40]!r}; {again}")]
         if abs(t - t0) > VIDEO_CHAPTER_SLACK_S:
-            return [Problem(mp4, f"chapter {n} ({title0[:40]}) starts at {t:.2f} s but at {t0:.2f} s in {mp3.name}; "
-                                 f"{again}")]
+            return [Problem(mp4, f"chapter {n} ({title0[:40]}) starts at {t:.2f} s but at {t0:.2f} s in {mp3.name}; {again}")]
     return []

@@ -18,18 +18,29 @@ from typing import Callable
 
 from .. import __version__
 from ..config import COVER_MAX_BYTES, RenderConfig
+from ..credentials.read import trust_anchors
 from ..errors import PaperLedgeError
 from ..files import read_json, write_atomic
-from ..credentials.read import trust_anchors
 from .validate_problem import ERROR, NOTE, WARNING, Problem
 
 VERDICTS = ".validate-verdicts.json"
 _SCHEMA = 1
 _KEPT_UNUSED = 256
 """Verdicts of files no longer there, kept so that a restored copy is not measured again."""
-_CODE = ("publish/validate_mp3.py", "publish/validate_video.py", "publish/validate_problem.py", "publish/verdicts.py",
-         "audio/sidecars.py", "audio/ffmpeg.py", "audio/export.py", "video/probe.py", "publish/validate_alternates.py",
-         "publish/alternates.py", "credentials/read.py", "credentials/sign.py")
+_CODE = (
+    "publish/validate_mp3.py",
+    "publish/validate_video.py",
+    "publish/validate_problem.py",
+    "publish/verdicts.py",
+    "audio/sidecars.py",
+    "audio/ffmpeg.py",
+    "audio/export.py",
+    "video/probe.py",
+    "publish/validate_alternates.py",
+    "publish/alternates.py",
+    "credentials/read.py",
+    "credentials/sign.py",
+)
 
 
 def code_digest(names: tuple[str, ...]) -> str:
@@ -46,8 +57,9 @@ def settings_key(config: RenderConfig) -> str:
     e, m = config.export, config.master
     # Whether a signature is trusted depends on the anchors this user trusts (their own show CA).
     anchors = hashlib.sha256(trust_anchors().encode()).hexdigest()
-    return json.dumps([_SCHEMA, code_digest(_CODE), e.bitrate_kbps, e.sample_rate, m.target_lufs,
-                       m.true_peak_dbtp, COVER_MAX_BYTES, anchors])
+    return json.dumps(
+        [_SCHEMA, code_digest(_CODE), e.bitrate_kbps, e.sample_rate, m.target_lufs, m.true_peak_dbtp, COVER_MAX_BYTES, anchors]
+    )
 
 
 def file_digest(path: Path) -> str | None:
@@ -104,8 +116,9 @@ class Verdicts:
             h.update(f"\0{part.name}\0{digest}".encode())
         return h.hexdigest()
 
-    def check(self, name: str, parts: list[Path], run: Callable[[], list[Problem]],
-              measure: Callable[[], float | None] | None = None) -> list[Problem]:
+    def check(
+        self, name: str, parts: list[Path], run: Callable[[], list[Problem]], measure: Callable[[], float | None] | None = None
+    ) -> list[Problem]:
         """The problems `run` finds in `parts`, from the cache where these very bytes were checked.
         `measure`: the file's length in seconds, kept with the verdict (see `seconds`)."""
         key = self.key(name, parts)
@@ -156,5 +169,13 @@ def _well_formed(value) -> bool:
     if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))):
         return False
     return isinstance(value, list) and all(
-        isinstance(p, list) and len(p) == 3 and all(isinstance(s, str) for s in p) and p[2] in (ERROR, WARNING, NOTE)
-        and p[0] and "/" not in p[0] and "\\" not in p[0] and p[0] not in (".", "..") for p in value)
+        isinstance(p, list)
+        and len(p) == 3
+        and all(isinstance(s, str) for s in p)
+        and p[2] in (ERROR, WARNING, NOTE)
+        and p[0]
+        and "/" not in p[0]
+        and "\\" not in p[0]
+        and p[0] not in (".", "..")
+        for p in value
+    )

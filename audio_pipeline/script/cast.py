@@ -12,7 +12,6 @@ import re
 from ..errors import ScriptError
 from ..settings import CAST_ROLES, Cast, check_look_alikes, read_cast
 
-
 QUOTE = "quote"
 """The cast entry that speaks block quotes (when a cast names one)."""
 
@@ -28,8 +27,10 @@ def episode_cast(fields: dict, show_cast: dict[str, str] | None, text: str, path
     host = host_of(cast)
     for name, role in cast.roles.items():
         if (name == host) != (role == CAST_ROLES[0]):
-            raise ScriptError(f"{where if name in own else 'show.toml [cast]'}: {name!r} cannot be {role}: the host "
-                              f"is the cast's first member ({host}); the others are co-host or guest")
+            raise ScriptError(
+                f"{where if name in own else 'show.toml [cast]'}: {name!r} cannot be {role}: the host "
+                f"is the cast's first member ({host}); the others are co-host or guest"
+            )
     return own, cast
 
 
@@ -60,7 +61,7 @@ def speaker_label(text: str, cast: dict[str, str]) -> tuple[str, str | None]:
     m = _LABEL.match(text)
     if not m or m.group(1) not in cast or m.group(1) == QUOTE:
         return text, None
-    return text[m.end():], m.group(1)
+    return text[m.end() :], m.group(1)
 
 
 def host_of(cast: dict[str, str]) -> str:
@@ -95,5 +96,7 @@ def check_labelled(script_cast: dict[str, str], labelled: list[bool], path) -> N
     """A script that names a cast hands at least one paragraph to a member by label."""
     names = ", ".join(n for n in script_cast if n != QUOTE)
     if names and not any(labelled):  # a cast of only a `quote` voice needs no labels
-        raise ScriptError(f"{path}: the script names a cast ({names}) but no paragraph begins with a speaker's "
-                          f"label; start a paragraph with 'Name:' or remove 'cast'")
+        raise ScriptError(
+            f"{path}: the script names a cast ({names}) but no paragraph begins with a speaker's "
+            f"label; start a paragraph with 'Name:' or remove 'cast'"
+        )

@@ -28,8 +28,10 @@ def read_links(value: object, path: Path) -> dict[str, tuple[Path | None, str | 
         return {}
     where = f"{path}: 'chapters' in front matter"
     if not isinstance(value, dict):
-        raise ScriptError(f"{where} must map a chapter's title to its img and url, such as "
-                          "'Results: {img: figures/results.png, url: https://example.org/}'")
+        raise ScriptError(
+            f"{where} must map a chapter's title to its img and url, such as "
+            "'Results: {img: figures/results.png, url: https://example.org/}'"
+        )
     links: dict[str, tuple[Path | None, str | None]] = {}
     for title, entry in value.items():
         name = " ".join(str(title).split())
@@ -50,16 +52,19 @@ def apply_links(chapters: list[Chapter], links: dict[str, tuple[Path | None, str
         named = [c for c in chapters if c.title == title]
         if len(named) != 1:
             what = "no chapter" if not named else f"{len(named)} chapters"
-            raise ScriptError(f"{path}: 'chapters' in front matter names {title[:60]!r}, but that heading is "
-                              f"{what}: write the title exactly as its heading (and headings once each)")
+            raise ScriptError(
+                f"{path}: 'chapters' in front matter names {title[:60]!r}, but that heading is "
+                f"{what}: write the title exactly as its heading (and headings once each)"
+            )
         named[0].img, named[0].url = img, url
 
 
 def _image(name: str, path: Path, here: str) -> Path:
     image = (path.parent / Path(name).expanduser()).resolve()  # links resolved: none leads out
     if not inside_show(image, path.parent):
-        raise ScriptError(f"{here}: image {name[:60]!r} is outside the show folder; put it beside the script "
-                          "or in the show's assets/")
+        raise ScriptError(
+            f"{here}: image {name[:60]!r} is outside the show folder; put it beside the script or in the show's assets/"
+        )
     try:
         cover_art(image)
     except PaperLedgeError as e:
@@ -69,6 +74,5 @@ def _image(name: str, path: Path, here: str) -> Path:
 
 def _url(url: str, here: str) -> str:
     if problem := url_problem(url):
-        raise ScriptError(f"{here}: url {problem}; give an address such as https://example.org/paper, "
-                          f"not {url[:40]!r}")
+        raise ScriptError(f"{here}: url {problem}; give an address such as https://example.org/paper, not {url[:40]!r}")
     return url

@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Union
 
-
 from ..config import DEFAULT_SHOW
 from .soundbite import Soundbite
-
 
 
 @dataclass

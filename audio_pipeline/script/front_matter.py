@@ -11,13 +11,10 @@ import yaml
 
 from ..config import DEFAULT_SHOW, MAX_EPISODE_NUMBER
 from ..errors import PaperLedgeError, ScriptError
-from ..show import ai_answer
 from ..settings import CONTROL, ranged, shown, table_values
-
-
+from ..show import ai_answer
 from .episode import EpisodeMeta
 from .soundbite import read_soundbite
-
 
 _FENCE = re.compile(r"---[ \t]*$")
 
@@ -52,9 +49,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
         return {}, text, 1
     close = next((i for i in range(first + 1, len(lines)) if _FENCE.match(lines[i])), None)
     if close is None:
-        raise ScriptError(
-            f"{path}: line {first + 1}: front matter starts with '---' but has no closing '---' line"
-        )
+        raise ScriptError(f"{path}: line {first + 1}: front matter starts with '---' but has no closing '---' line")
     block = "\n".join(lines[first + 1 : close])
     body = "\n".join(lines[close + 1 :])
     try:

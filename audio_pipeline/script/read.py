@@ -10,19 +10,17 @@ import re
 import unicodedata
 from pathlib import Path
 
-
 from ..config import MAX_CHAPTERS, MAX_PAUSE_S, MAX_WORD_CHARS, TextConfig
-from .cast import check_labelled, episode_cast, host_of, take_label
 from ..errors import ScriptError
 from ..files import read_text
+from ..settings import CONTROL
 from ..text.markup import INLINE as _INLINE
 from ..text.markup import parse_blocks, written_form
-from ..settings import CONTROL
 from ..text.sentences import split_sentences
+from .cast import check_labelled, episode_cast, host_of, take_label
 from .chapter_links import apply_links, read_links
 from .episode import Chapter, Episode, EpisodeMeta, Item, Paragraph, Pause, Sentence
 from .front_matter import meta_from_fields, split_front_matter, title_from_stem
-
 
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
 _PAUSE_LIKE = re.compile(r"\[\s*pause", re.IGNORECASE)
@@ -114,8 +112,9 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
         if c.paragraphs and not any(True for _ in c.sentences()):
             raise ScriptError(f"{path}: chapter {c.title!r} holds only pauses; give it a sentence or remove it")
     if len(chapters) > MAX_CHAPTERS:
-        raise ScriptError(f"{path}: {len(chapters)} chapters; an MP3's table of contents holds at most "
-                          f"{MAX_CHAPTERS}: merge some headings")
+        raise ScriptError(
+            f"{path}: {len(chapters)} chapters; an MP3's table of contents holds at most {MAX_CHAPTERS}: merge some headings"
+        )
     return chapters
 
 
@@ -125,8 +124,10 @@ def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig) -> 
         _check_pauses(line, first_line + offset, path)
         huge = _HUGE_WORD.search(line)
         if huge:
-            raise ScriptError(f"{path}: line {first_line + offset}: a word of {len(huge.group()):,} characters "
-                              f"({huge.group()[:20]}…); no word is longer than {MAX_WORD_CHARS}: add spaces")
+            raise ScriptError(
+                f"{path}: line {first_line + offset}: a word of {len(huge.group()):,} characters "
+                f"({huge.group()[:20]}…); no word is longer than {MAX_WORD_CHARS}: add spaces"
+            )
     flat = " ".join(text.split())
     items: list[Item] = []
     pos = 0
@@ -196,9 +197,7 @@ def _check_control_characters(text: str, path: Path) -> None:
     bad = _CONTROL.search(text)  # one pass over the file, not a Python loop per character
     if bad:
         lineno = text.count("\n", 0, bad.start()) + 1
-        raise ScriptError(
-            f"{path}: line {lineno}: control character U+{ord(bad.group()):04X} in the text; delete it"
-        )
+        raise ScriptError(f"{path}: line {lineno}: control character U+{ord(bad.group()):04X} in the text; delete it")
 
 
 def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
@@ -210,8 +209,7 @@ def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
                 run = run + item.seconds if isinstance(item, Pause) else 0.0
                 if run > MAX_PAUSE_S:
                     raise ScriptError(
-                        f"{path}: chapter {c.title!r}: pauses in a row add up to {run:g}s, "
-                        f"more than {MAX_PAUSE_S:g}s of silence"
+                        f"{path}: chapter {c.title!r}: pauses in a row add up to {run:g}s, more than {MAX_PAUSE_S:g}s of silence"
                     )
 
 

@@ -47,8 +47,9 @@ def read_soundbite(value: object, where: str) -> Soundbite | None:
     if isinstance(value, str):
         value = {"passage": value}
     if not isinstance(value, dict):
-        raise ScriptError(f"{where}: 'soundbite' must be a passage in quotes or {{start: M:SS, duration: SECONDS}}, "
-                          f"not {shown(value)}")
+        raise ScriptError(
+            f"{where}: 'soundbite' must be a passage in quotes or {{start: M:SS, duration: SECONDS}}, not {shown(value)}"
+        )
     unknown = [k for k in value if k not in _KEYS]
     if unknown:
         raise ScriptError(f"{where}: 'soundbite' has unknown key {shown(str(unknown[0]))}; known: {', '.join(_KEYS)}")
@@ -63,20 +64,24 @@ def read_soundbite(value: object, where: str) -> Soundbite | None:
             raise ScriptError(f"{where}: 'soundbite' gives a passage and times; keep one")
         parts = tuple(p for p in _ELLIPSIS.split(str(value["passage"]).strip()) if p)
         if not 1 <= len(parts) <= 2 or not all(_WORD.search(p) for p in parts):
-            raise ScriptError(f"{where}: 'soundbite' passage {shown(value['passage'])} must be words of the script, "
-                              "or its first words … its last words")
+            raise ScriptError(
+                f"{where}: 'soundbite' passage {shown(value['passage'])} must be words of the script, "
+                "or its first words … its last words"
+            )
         return Soundbite(passage=parts, title=title or " … ".join(parts))
     if "start" not in value or ("duration" in value) == ("end" in value):
-        raise ScriptError(f"{where}: 'soundbite' needs a start and either a duration or an end, "
-                          "e.g. {start: 1:05, duration: 30}")
+        raise ScriptError(
+            f"{where}: 'soundbite' needs a start and either a duration or an end, e.g. {{start: 1:05, duration: 30}}"
+        )
     start = _seconds(value["start"], "start", where)
     if "end" in value:
         duration = _seconds(value["end"], "end", where) - start
     else:
         duration = _seconds(value["duration"], "duration", where)
     if not 0 < duration <= MAX_SOUNDBITE_S:
-        raise ScriptError(f"{where}: 'soundbite' lasts {duration:g} s; it must last more than 0 and at most "
-                          f"{MAX_SOUNDBITE_S:g} s")
+        raise ScriptError(
+            f"{where}: 'soundbite' lasts {duration:g} s; it must last more than 0 and at most {MAX_SOUNDBITE_S:g} s"
+        )
     return Soundbite(start=start, duration=duration, title=title)
 
 
@@ -115,8 +120,9 @@ def passage_sentences(bite: Soundbite, sentences: list[str], where: str) -> tupl
         if ends:
             return owner[at], owner[ends[0] - 1]
     quoted = " … ".join(p[:40] for p in bite.passage)
-    raise ScriptError(f"{where}: 'soundbite' passage {quoted!r} is not in the script; copy its first and last "
-                      "words from the text")
+    raise ScriptError(
+        f"{where}: 'soundbite' passage {quoted!r} is not in the script; copy its first and last words from the text"
+    )
 
 
 def _find(words: list[str], part: list[str], begin: int):
@@ -133,8 +139,10 @@ def resolve(bite: Soundbite, spans: list[tuple[str, float, float]], total: float
         first, last = passage_sentences(bite, [s[0] for s in spans], where)
         start, duration = spans[first][1], spans[last][2] - spans[first][1]
         if duration > MAX_SOUNDBITE_S:
-            raise ScriptError(f"{where}: 'soundbite' passage lasts {duration:.1f} s in the audio; a soundbite is at most "
-                              f"{MAX_SOUNDBITE_S:g} s: end it earlier")
+            raise ScriptError(
+                f"{where}: 'soundbite' passage lasts {duration:.1f} s in the audio; a soundbite is at most "
+                f"{MAX_SOUNDBITE_S:g} s: end it earlier"
+            )
     else:
         start, duration = bite.start or 0.0, bite.duration or 0.0
         if start >= total:

@@ -40,8 +40,11 @@ _STATIC = {"studio.js": "text/javascript", "studio.css": "text/css"}
 LIMITS = StudioConfig()
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                 b"media-src 'self' blob:; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"media-src 'self' blob:; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
@@ -69,11 +72,12 @@ def _store_token(cookie: str, bare: str) -> Response:
     same-site, so the SameSite=Strict cookie goes with it wherever the address was opened from."""
     target = html.escape(bare, quote=True)
     # No icon of its own: a browser would ask for /favicon.ico while it moves on (a 404).
-    text = (f'<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
-            f'<meta http-equiv="refresh" content="0;url={target}">'
-            f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n')
-    return HTMLResponse(text, headers={"Set-Cookie": f"{cookie}; Path=/; HttpOnly; SameSite=Strict",
-                                       "Cache-Control": "no-store"})
+    text = (
+        f'<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f'<meta http-equiv="refresh" content="0;url={target}">'
+        f'<title>PaperLedge studio</title><a href="{target}">Open the studio</a>\n'
+    )
+    return HTMLResponse(text, headers={"Set-Cookie": f"{cookie}; Path=/; HttpOnly; SameSite=Strict", "Cache-Control": "no-store"})
 
 
 class Guard:
@@ -110,13 +114,15 @@ class Guard:
             rest = urlencode([(k, v) for k, v in query if k != TOKEN_QUERY])
             bare = "/" + scope["path"].lstrip("/")  # never "//host": that would leave this server
             return _store_token(f"{self.state['cookie']}={token}", bare + (f"?{rest}" if rest else ""))
-        if ("origin" in headers and headers["origin"] not in {f"http://{h}" for h in own}
-                or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")):
+        if (
+            "origin" in headers
+            and headers["origin"] not in {f"http://{h}" for h in own}
+            or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+        ):
             return _fail(403, "requests from another origin are refused")
         held = cookie_parser(headers.get("cookie", "")).get(self.state["cookie"], "")
         if not (_same(headers.get(TOKEN_HEADER, ""), token) or _same(held, token)):
-            return _fail(403, "this studio needs its token: open the address it printed "
-                              "(http://127.0.0.1:PORT/?token=...)")
+            return _fail(403, "this studio needs its token: open the address it printed (http://127.0.0.1:PORT/?token=...)")
         return None
 
 
@@ -209,8 +215,9 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
 
     async def preview_word(request: Request):
         d = await body(request)
-        return JSONResponse(await run_in_threadpool(
-            studio.preview_word, field(d, "ep"), field(d, "i", int), field(d, "word"), field(d, "spoken")))
+        return JSONResponse(
+            await run_in_threadpool(studio.preview_word, field(d, "ep"), field(d, "i", int), field(d, "word"), field(d, "spoken"))
+        )
 
     async def save_sentence(request: Request):
         d = await body(request)
@@ -219,14 +226,16 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
 
     async def save_word(request: Request):
         d = await body(request)
-        changed = await run_in_threadpool(studio.save_word, field(d, "ep"), field(d, "word"), field(d, "spoken"),
-                                          field(d, "where"), field(d, "sha"))
+        changed = await run_in_threadpool(
+            studio.save_word, field(d, "ep"), field(d, "word"), field(d, "spoken"), field(d, "where"), field(d, "sha")
+        )
         return JSONResponse({"saved": True, "changed": changed})
 
     async def takes(request: Request):
         d = await body(request)
-        rows = await run_in_threadpool(studio.takes, field(d, "ep"), field(d, "i", int), field(d, "count", int),
-                                       bool(d.get("score")))
+        rows = await run_in_threadpool(
+            studio.takes, field(d, "ep"), field(d, "i", int), field(d, "count", int), bool(d.get("score"))
+        )
         return JSONResponse(rows)
 
     async def choose(request: Request):
@@ -268,17 +277,34 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
         return _fail(500, f"internal error ({type(exc).__name__}); see the terminal")
 
     routes = [
-        Route("/", page), Route("/static/{name}", static), Route("/api/episodes", episodes),
+        Route("/", page),
+        Route("/static/{name}", static),
+        Route("/api/episodes", episodes),
         Route("/favicon.ico", lambda request: Response(status_code=204)),  # no icon: asked for, never a 404
-        Route("/api/episode", episode), Route("/api/plot", plot), Route("/audio/episode.mp3", mp3),
-        Route("/audio/sentence.wav", sentence_audio), Route("/audio/entry/{key}.wav", entry_audio),
-        Route("/api/preview", preview, methods=["POST"]), Route("/api/preview-word", preview_word, methods=["POST"]),
-        Route("/api/save-sentence", save_sentence, methods=["POST"]), Route("/api/save-word", save_word, methods=["POST"]),
-        Route("/api/takes", takes, methods=["POST"]), Route("/api/choose-take", choose, methods=["POST"]),
-        Route("/api/render", render, methods=["POST"]), Route("/api/job", job), Route("/api/approve", approve, methods=["POST"]),
+        Route("/api/episode", episode),
+        Route("/api/plot", plot),
+        Route("/audio/episode.mp3", mp3),
+        Route("/audio/sentence.wav", sentence_audio),
+        Route("/audio/entry/{key}.wav", entry_audio),
+        Route("/api/preview", preview, methods=["POST"]),
+        Route("/api/preview-word", preview_word, methods=["POST"]),
+        Route("/api/save-sentence", save_sentence, methods=["POST"]),
+        Route("/api/save-word", save_word, methods=["POST"]),
+        Route("/api/takes", takes, methods=["POST"]),
+        Route("/api/choose-take", choose, methods=["POST"]),
+        Route("/api/render", render, methods=["POST"]),
+        Route("/api/job", job),
+        Route("/api/approve", approve, methods=["POST"]),
     ]
-    handlers = {Conflict: on_conflict, TooLarge: on_too_large, PaperLedgeError: on_error, LookupError: on_missing, Busy: on_busy,
-                HTTPException: on_http, Exception: on_crash}
+    handlers = {
+        Conflict: on_conflict,
+        TooLarge: on_too_large,
+        PaperLedgeError: on_error,
+        LookupError: on_missing,
+        Busy: on_busy,
+        HTTPException: on_http,
+        Exception: on_crash,
+    }
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.guard = state
     return Guard(app, state)

@@ -16,9 +16,9 @@ import re
 import tempfile
 from pathlib import Path
 
+from ..check.retake import lexicon_line
 from ..errors import PaperLedgeError, VoiceError
 from ..files import checked_write, read_text, temp_beside, write_atomic, write_whole
-from ..check.retake import lexicon_line
 from ..script.read import Sentence, parse_script
 
 try:
@@ -84,8 +84,10 @@ def edit_sentence(path: Path, index: int, new: str, expected_sha: str) -> str:
         raise PaperLedgeError(f"there is no sentence {index}")
     span = sentence_spans(text, path)[index - 1]
     if span is None:
-        raise PaperLedgeError(f"sentence {index} cannot be located exactly in {path.name} (it holds Markdown, escapes, "
-                              "or comes from the front matter); edit it in the script itself")
+        raise PaperLedgeError(
+            f"sentence {index} cannot be located exactly in {path.name} (it holds Markdown, escapes, "
+            "or comes from the front matter); edit it in the script itself"
+        )
     result = text[: span[0]] + new + text[span[1] :]
     _check_only_that_sentence(result, path, sentences, index, new)
     if sha256_text(text) != expected_sha:
@@ -120,10 +122,11 @@ def _check_only_that_sentence(result: str, path: Path, before: list[Sentence], i
     old = [s.markup for s in before]
     head, tail = old[: index - 1], old[index:]
     middle = after[len(head) : len(after) - len(tail)]
-    if (after[: len(head)] != head or after[len(after) - len(tail) :] != tail or not middle
-            or " ".join(middle) != new):
-        raise PaperLedgeError("that text would change the script beyond this sentence (a heading, list, pause "
-                              "or Markdown); write plain words, or edit the script itself")
+    if after[: len(head)] != head or after[len(after) - len(tail) :] != tail or not middle or " ".join(middle) != new:
+        raise PaperLedgeError(
+            "that text would change the script beyond this sentence (a heading, list, pause "
+            "or Markdown); write plain words, or edit the script itself"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,5 +191,6 @@ def _check_lexicon(result: str, path: Path, word: str, spoken: str) -> None:
             why = str(e).replace(str(trial), path.name)
             raise PaperLedgeError(f"not saved, {path.name} is unchanged: {why}") from None
     if entry is None or entry.written != word or entry.spoken != spoken:
-        raise PaperLedgeError(f"not saved, {path.name} is unchanged: the lexicon would not read {word[:40]!r} "
-                              "as written; edit it by hand")
+        raise PaperLedgeError(
+            f"not saved, {path.name} is unchanged: the lexicon would not read {word[:40]!r} as written; edit it by hand"
+        )

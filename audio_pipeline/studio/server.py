@@ -65,8 +65,11 @@ def _quiet_handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
         if time.monotonic() - _said["at"] >= _SAID_EVERY:
             _said["at"] = time.monotonic()
             exc = context.get("exception")
-            log.error("studio: cannot accept connections (%s); new ones wait until others close. "
-                      "Raise the limit (ulimit -n) if this persists", getattr(exc, "strerror", None) or exc)
+            log.error(
+                "studio: cannot accept connections (%s); new ones wait until others close. "
+                "Raise the limit (ulimit -n) if this persists",
+                getattr(exc, "strerror", None) or exc,
+            )
         return
     loop.default_exception_handler(context)
 
@@ -80,7 +83,15 @@ class _Server(uvicorn.Server):
 def make_server(app, port: int) -> uvicorn.Server:
     """A uvicorn server for `app` on 127.0.0.1:`port`, with the studio's limits."""
     logging.basicConfig(format="%(message)s")
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                            http=_Protocol, loop="asyncio", timeout_keep_alive=LIMITS.keep_alive_seconds,
-                            limit_concurrency=LIMITS.max_connections)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=_Protocol,
+        loop="asyncio",
+        timeout_keep_alive=LIMITS.keep_alive_seconds,
+        limit_concurrency=LIMITS.max_connections,
+    )
     return _Server(config)

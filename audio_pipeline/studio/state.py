@@ -17,18 +17,18 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..synthesis.cache import SentenceCache, sentence_key
 from ..config import CheckConfig, default_cache_dir
 from ..credentials import read_credentials
-from ..synthesis.engines.base import create_engine
 from ..errors import PaperLedgeError
 from ..files import read_text
+from ..publish.approval import is_approved
+from ..show import show_lexicon_path, show_root
+from ..synthesis.cache import SentenceCache, sentence_key
+from ..synthesis.engines.base import create_engine
 from ..synthesis.takes import TakeMaker, read_takes, take_params, write_takes
 from ..text.lexicon import with_fixes
-from ..show import show_lexicon_path, show_root
 from ..text.normalize import speak
 from . import edits
-from ..publish.approval import is_approved
 
 _KEY_CHARS = set("0123456789abcdef")
 MAX_TAKES = 4
@@ -58,20 +58,33 @@ class Job:
     entries: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"state": self.state, "kind": self.kind, "done": self.done, "total": self.total,
-                "message": self.message, "entries": self.entries}
+        return {
+            "state": self.state,
+            "kind": self.kind,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message,
+            "entries": self.entries,
+        }
 
 
 class Studio:
-    def __init__(self, scripts: list[Path], out_dir: Path, cache_dir: Path | None = None, voice: str | None = None,
-                 root: Path | None = None):
+    def __init__(
+        self,
+        scripts: list[Path],
+        out_dir: Path,
+        cache_dir: Path | None = None,
+        voice: str | None = None,
+        root: Path | None = None,
+    ):
         self.root = (root or show_root()).resolve()
         self.out_dir = Path(out_dir).resolve()
         self.scripts = {s.stem: Path(s).resolve() for s in scripts}
         for s in self.scripts.values():
             if not self._allowed(s):
-                raise PaperLedgeError(f"{s} is outside the show folder {self.root}; start the studio in the show folder "
-                                      "or give --show")
+                raise PaperLedgeError(
+                    f"{s} is outside the show folder {self.root}; start the studio in the show folder or give --show"
+                )
         self.cache = SentenceCache(Path(cache_dir) if cache_dir else default_cache_dir())
         self.voice = voice
         self.cfg = CheckConfig()
@@ -111,8 +124,10 @@ class Studio:
         except OSError as e:
             raise PaperLedgeError(f"{path.name}: cannot read the {what} ({e.strerror})") from None
         if not stat.S_ISREG(st.st_mode) or Path(os.path.realpath(path)) != Path(path) or not self._allowed(path):
-            raise PaperLedgeError(f"{path.name}: the {what} is no longer a plain file in the show folder "
-                                  "(a link, a pipe or a device was put in its place); the studio does not follow it")
+            raise PaperLedgeError(
+                f"{path.name}: the {what} is no longer a plain file in the show folder "
+                "(a link, a pipe or a device was put in its place); the studio does not follow it"
+            )
 
     def mp3(self, ep: str) -> Path:
         return self.out_dir / f"{self._known(ep).stem}.mp3"
@@ -167,15 +182,34 @@ class Studio:
                 n += 1
                 key = sentence_key(maker.fingerprint, s.spoken)
                 score = checked.get(n)
-                rows.append({"index": n, "speaker": getattr(s, "speaker", None) or profile.name, "written": s.written, "markup": s.markup, "spoken": s.spoken, "rules": s.fired,
-                             "editable": spans[n - 1] is not None, "cached": self.cache.path_for(key).is_file(),
-                             "take": book.get(key, 0), "score": score})
+                rows.append(
+                    {
+                        "index": n,
+                        "speaker": getattr(s, "speaker", None) or profile.name,
+                        "written": s.written,
+                        "markup": s.markup,
+                        "spoken": s.spoken,
+                        "rules": s.fired,
+                        "editable": spans[n - 1] is not None,
+                        "cached": self.cache.path_for(key).is_file(),
+                        "take": book.get(key, 0),
+                        "score": score,
+                    }
+                )
             chapters.append({"title": c.title, "sentences": rows})
         return {
-            "id": ep, "title": episode.meta.title, "voice": profile.name, "script": script.name,
-            "script_sha": edits.sha256_text(text), "chapters": chapters, "lexicons": self.lexicon_files(profile),
-            "mp3": mp3.is_file(), "mp3_version": int(mp3.stat().st_mtime_ns) if mp3.is_file() else 0,
-            "approved": is_approved(mp3), "check": check_available(), "marks": self._chapter_marks(ep),
+            "id": ep,
+            "title": episode.meta.title,
+            "voice": profile.name,
+            "script": script.name,
+            "script_sha": edits.sha256_text(text),
+            "chapters": chapters,
+            "lexicons": self.lexicon_files(profile),
+            "mp3": mp3.is_file(),
+            "mp3_version": int(mp3.stat().st_mtime_ns) if mp3.is_file() else 0,
+            "approved": is_approved(mp3),
+            "check": check_available(),
+            "marks": self._chapter_marks(ep),
             # a render removes these: the page says so before it renders
             "checked": any(self.output_file(ep, s).is_file() for s in (".check.json", ".review.html")),
             "credentials": self._credentials(mp3),
@@ -201,10 +235,20 @@ class Studio:
 
         data = valid_report(self.mp3(ep))
         try:
-            return {int(s["index"]): {"error": float(s.get("error", 0)), "flagged": bool(s.get("flagged")),
-                                      "heard": str(s.get("heard", "")), "score": float(s.get("score", 1.0)),
-                                      "weakest": [str(w[0]) for w in s.get("weakest", [])[:3]]}
-                    for s in data["sentences"]} if data else {}
+            return (
+                {
+                    int(s["index"]): {
+                        "error": float(s.get("error", 0)),
+                        "flagged": bool(s.get("flagged")),
+                        "heard": str(s.get("heard", "")),
+                        "score": float(s.get("score", 1.0)),
+                        "weakest": [str(w[0]) for w in s.get("weakest", [])[:3]],
+                    }
+                    for s in data["sentences"]
+                }
+                if data
+                else {}
+            )
         except (ValueError, KeyError, TypeError):
             return {}
 
@@ -221,10 +265,10 @@ class Studio:
         mp3 = self.mp3(ep)
         if not mp3.is_file():
             return ""
-        from ..config import MasterConfig
-        from ..check.review import plot_svg, short_term_loudness, waveform
-
         from mutagen.mp3 import MP3, MutagenError
+
+        from ..check.review import plot_svg, short_term_loudness, waveform
+        from ..config import MasterConfig
 
         try:
             length = MP3(mp3).info.length  # the Xing/Info frame's count, as players read it
@@ -275,8 +319,12 @@ class Studio:
             raise PaperLedgeError("give the sentence's new text (up to 2000 characters)")
         _, profile, lexicon = self.sentence(ep, index)
         said = speak(text, lexicon)
-        return {"written": said.written, "spoken": said.spoken, "rules": said.fired,
-                "audio": self._synthesise(profile, said.spoken)}
+        return {
+            "written": said.written,
+            "spoken": said.spoken,
+            "rules": said.fired,
+            "audio": self._synthesise(profile, said.spoken),
+        }
 
     def preview_word(self, ep: str, index: int, word: str, spoken: str) -> dict:
         word, spoken = str(word).strip(), " ".join(str(spoken).split())
@@ -286,8 +334,12 @@ class Studio:
         said = speak(s.markup, with_fixes(lexicon, {word: spoken}))
         if said.spoken == s.spoken:
             raise PaperLedgeError(f"sentence {index} does not say {word[:40]!r} as a word of its own; select a whole word")
-        return {"written": said.written, "spoken": said.spoken, "rules": said.fired,
-                "audio": self._synthesise(profile, said.spoken)}
+        return {
+            "written": said.written,
+            "spoken": said.spoken,
+            "rules": said.fired,
+            "audio": self._synthesise(profile, said.spoken),
+        }
 
     # -- takes -----------------------------------------------------------------------------
 
@@ -300,14 +352,19 @@ class Studio:
         out = []
         for take in range(count + 1):
             key = self._synthesise(profile, s.spoken, take)
-            row = {"take": take, "audio": key, "chosen": take == chosen,
-                   "settings": {k: v for k, v in take_params(profile.engine, {}, take, self.cfg).items()}}
+            row = {
+                "take": take,
+                "audio": key,
+                "chosen": take == chosen,
+                "settings": {k: v for k, v in take_params(profile.engine, {}, take, self.cfg).items()},
+            }
             if score and check_available():
                 from ..check.listen import check_clip
 
                 entry = self.cache.get(key)
-                heard, sc, judged = check_clip(s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg,
-                                               self.cfg.asr_model)
+                heard, sc, judged = check_clip(
+                    s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg, self.cfg.asr_model
+                )
                 row["error"], row["heard"] = round(sc.rate, 4), heard
                 row["score"], row["flagged"] = round(judged.score, 3), judged.flagged
             out.append(row)

@@ -15,8 +15,15 @@ import resource
 
 from ..errors import PaperLedgeError
 
-_MEMORY_WORDS = ("bad_alloc", "failed to map segment", "cannot allocate memory", "out of memory",
-                 "can't start new thread", "unable to allocate", "failed to allocate memory")
+_MEMORY_WORDS = (
+    "bad_alloc",
+    "failed to map segment",
+    "cannot allocate memory",
+    "out of memory",
+    "can't start new thread",
+    "unable to allocate",
+    "failed to allocate memory",
+)
 _FILES_WORDS = ("too many open files",)
 
 
@@ -30,8 +37,10 @@ def out_of_memory(what: str = "") -> str:
     doing = f" to {what}" if what else ""
     limit = _soft(resource.RLIMIT_AS)
     if limit is not None:
-        return (f"not enough memory{doing} (the process is limited to {limit // (1 << 20)} MB: ulimit -v); "
-                "raise the limit, or lower --jobs")
+        return (
+            f"not enough memory{doing} (the process is limited to {limit // (1 << 20)} MB: ulimit -v); "
+            "raise the limit, or lower --jobs"
+        )
     return f"not enough memory{doing}; close other programs, or lower --jobs"
 
 

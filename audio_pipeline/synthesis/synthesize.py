@@ -20,9 +20,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import RenderError
 from .cache import CacheEntry, SentenceCache, sentence_key
 from .engines.base import Engine, create_engine
-from ..errors import RenderError
 
 
 @dataclass
@@ -110,9 +110,11 @@ def synthesize_all(
             stop_workers(pool)
             # Killed from outside (the kernel's out-of-memory killer, `kill -9`): every
             # sentence stored so far is a whole cache entry; nothing else was written.
-            raise RenderError(f"a synthesis worker was killed ({len(found)} of {len(keys)} sentences done); "
-                              "nothing was written at the output path; render again, or lower --jobs "
-                              "if the machine ran out of memory") from None
+            raise RenderError(
+                f"a synthesis worker was killed ({len(found)} of {len(keys)} sentences done); "
+                "nothing was written at the output path; render again, or lower --jobs "
+                "if the machine ran out of memory"
+            ) from None
         except BaseException:
             # Ctrl-C, SIGTERM or an engine's error: the queue is dropped, not worked through
             # (leaving the pool's `with` waits for every pending sentence: minutes on a long script).
@@ -139,8 +141,10 @@ def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> 
     if audio.size == 0:
         raise RenderError(f"the engine produced no audio for: {text[:80]!r}")
     if not np.isfinite(audio).all():  # mastered, NaN would reach the encoder as noise or silence
-        raise RenderError(f"the engine produced samples that are not numbers (NaN or infinity) for: {text[:80]!r}; "
-                          "nothing was written at the output path")
+        raise RenderError(
+            f"the engine produced samples that are not numbers (NaN or infinity) for: {text[:80]!r}; "
+            "nothing was written at the output path"
+        )
     return cache.put(key, audio, engine.sample_rate)
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .cache import SentenceCache, sentence_key
 from ..config import MAX_TAKE, CheckConfig
-from .engines.base import Engine, create_engine
 from ..errors import RenderError
 from ..files import Number, check_shape, read_json, write_atomic
+from .cache import SentenceCache, sentence_key
+from .engines.base import Engine, create_engine
 
 TAKES_SUFFIX = ".takes.json"
 
@@ -48,8 +48,10 @@ def read_takes(mp3: Path) -> dict[str, int]:
 
 
 def write_takes(mp3: Path, takes: dict[str, int]) -> None:
-    data = {"about": "chosen retakes of this episode's sentences (take-0 cache key -> take)",
-            "takes": {k: v for k, v in sorted(takes.items()) if v}}
+    data = {
+        "about": "chosen retakes of this episode's sentences (take-0 cache key -> take)",
+        "takes": {k: v for k, v in sorted(takes.items()) if v},
+    }
     write_atomic(takes_path(mp3), json.dumps(data, indent=1) + "\n")
 
 

@@ -95,7 +95,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     profile = read_table(_ProfileFile, data, str(path), error=VoiceError)
     table = profile.engine
     if not isinstance(table.get("name", "piper"), str):
-        raise VoiceError(f"{path}: write the engine as an [engine] table with name = \"piper\" or \"coqui\"")
+        raise VoiceError(f'{path}: write the engine as an [engine] table with name = "piper" or "coqui"')
     params = {k: v for k, v in table.items() if k != "name"}
     for key in _PATH_PARAMS:
         value = params.get(key)
@@ -110,7 +110,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
     pauses = read_table(Pauses, profile.pauses, str(path), section="[pauses]", error=VoiceError, ranges=_PAUSE_RANGES)
     writing = profile.writing
     if not writing or not all(w.strip() for w in writing):
-        raise VoiceError(f"{path}: writing must be a list of writing systems the voice speaks, e.g. [\"Latin\"]")
+        raise VoiceError(f'{path}: writing must be a list of writing systems the voice speaks, e.g. ["Latin"]')
 
     lexicon_path = None
     if profile.lexicon:

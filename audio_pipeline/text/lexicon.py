@@ -83,8 +83,7 @@ class Lexicon:
         content = {
             "schema": SCHEMA_VERSION,
             "words": sorted((e.written, e.spoken, e.phonemes) for e in self.entries if e.case_sensitive),
-            "words_nocase": sorted((e.written.lower(), e.spoken, e.phonemes) for e in self.entries
-                                   if not e.case_sensitive),
+            "words_nocase": sorted((e.written.lower(), e.spoken, e.phonemes) for e in self.entries if not e.case_sensitive),
             "read_as_word": sorted(self.read_as_word),
         }
         blob = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
@@ -194,26 +193,23 @@ def _read_toml(path: Path) -> _File:
                 phonemes[(table, key)] = _phonemes(path, table, key, word)
                 spoken = section[key] = word.say
             if not isinstance(spoken, str) or not spoken.strip():
-                raise VoiceError(f"{path}: [{table}] {key!r} must map to a non-empty string, "
-                                 f"e.g. {key} = \"...\" (or a table with say = \"...\")")
+                raise VoiceError(
+                    f'{path}: [{table}] {key!r} must map to a non-empty string, e.g. {key} = "..." (or a table with say = "...")'
+                )
             for pattern, kind in ((CONTROL, "control"), (ZERO_WIDTH, "invisible")):
                 bad = pattern.search(spoken) or pattern.search(key)
                 if bad:
-                    raise VoiceError(f"{path}: [{table}] {key!r} holds {kind} character "
-                                     f"U+{ord(bad.group()):04X}; delete it")
+                    raise VoiceError(f"{path}: [{table}] {key!r} holds {kind} character U+{ord(bad.group()):04X}; delete it")
             if not re.search(r"[^\W_]", spoken):  # ".*" or "---" would say nothing where the word stood
-                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form must hold a letter or digit, "
-                                 f"not {spoken[:20]!r}")
+                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form must hold a letter or digit, not {spoken[:20]!r}")
             if "{" in spoken or "}" in spoken or "|" in spoken:
-                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain "
-                                 f"{{, }} or |; write plain words")
+                raise VoiceError(f"{path}: [{table}] {key!r}: the spoken form may not contain {{, }} or |; write plain words")
         words[table] = {k: " ".join(v.split()) for k, v in section.items()}
 
     for key in ("read_as_word", "spell"):
         for item in getattr(tables.acronyms, key):
             if not re.fullmatch(r"[^\W\d_]+", item):
-                raise VoiceError(f"{path}: [acronyms] {key} entry {item!r} must be one word "
-                                 f"of letters only, e.g. \"NASA\"")
+                raise VoiceError(f'{path}: [acronyms] {key} entry {item!r} must be one word of letters only, e.g. "NASA"')
     return _File(words["words"], words["words_nocase"], tables.acronyms, phonemes)
 
 
@@ -224,16 +220,17 @@ def _phonemes(path: Path, table: str, key: str, word: _Word) -> tuple[tuple[str,
         if not value:
             continue
         if _FORBIDDEN_IN_PHONEMES.search(value):
-            raise VoiceError(f"{path}: [{table}] {key!r}: {family} phonemes may not contain brackets, "
-                             f"parentheses, slashes, braces or |; write the phonemes alone")
+            raise VoiceError(
+                f"{path}: [{table}] {key!r}: {family} phonemes may not contain brackets, "
+                f"parentheses, slashes, braces or |; write the phonemes alone"
+            )
         out.append((family, value))
     return tuple(out)
 
 
 def _check_key(path: Path, table: str, key: str) -> None:
     if not key or key != key.strip():
-        raise VoiceError(f"{path}: [{table}] key {key!r} must be non-empty "
-                         f"with no spaces at either end")
+        raise VoiceError(f"{path}: [{table}] key {key!r} must be non-empty with no spaces at either end")
     if _FORBIDDEN_IN_KEY.search(key):
         raise VoiceError(f"{path}: [{table}] key {key!r} may not contain {{, }}, | or tabs")
     if not re.search(r"\w", key):

@@ -135,9 +135,7 @@ def parse_blocks(body: str, first_line: int, path: Path) -> list[Block]:
 def _html_block(content: str, line: int, path: Path) -> list[Block]:
     stripped = content.strip()
     if not stripped.startswith("<!--"):
-        raise ScriptError(
-            f"{path}: line {line}: HTML is not spoken; write plain text, or put notes in <!-- comments -->"
-        )
+        raise ScriptError(f"{path}: line {line}: HTML is not spoken; write plain text, or put notes in <!-- comments -->")
     rest = _COMMENT.sub(" ", content)
     if "<!--" in rest:
         raise ScriptError(f"{path}: line {line}: '<!--' is never closed; end the comment with '-->'")

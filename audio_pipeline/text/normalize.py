@@ -29,8 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from .markup import INLINE, written_form
 from .lexicon import Lexicon, default_show_lexicon_path, load_lexicon
+from .markup import INLINE, written_form
 from .rule import Rule
 from .rules import NUMBERS, RULES
 from .rules.cardinals import LONG_DIGITS
@@ -109,8 +109,7 @@ def _run(work: Work, rules: tuple[Rule, ...]) -> None:
         rule.apply(work)
 
 
-def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon,
-                    rules: tuple[Rule, ...]) -> tuple[str, list[str]]:
+def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon, rules: tuple[Rule, ...]) -> tuple[str, list[str]]:
     """Run the rules until their output no longer changes (in practice: one round, checked).
 
     A rule late in the order can make a context that an earlier rule reads ("AAMr." splits

@@ -112,4 +112,4 @@ def as_word(token: str) -> str:
 
 def after_article(text: str, start: int) -> bool:
     """ "a 16GB card": a quantity used as an adjective takes the singular unit."""
-    return bool(re.search(r"(?<![\w'])(?:a|an|A|An)\s+$", text[max(0, start - 8):start]))
+    return bool(re.search(r"(?<![\w'])(?:a|an|A|An)\s+$", text[max(0, start - 8) : start]))

@@ -64,8 +64,12 @@ def split_sentences(text: str, max_chars: int) -> list[list[str]]:
         if not s:
             continue
         tail = sentences[-1][-16:] if sentences else ""
-        if tail and (_ENDS_WITH_TIME.search(tail) and _STARTS_WITH_ZONE.match(s)
-                     or _ENDS_WITH_NEVER_END.search(tail) and _STARTS_WITH_NUMBER.match(s)):
+        if tail and (
+            _ENDS_WITH_TIME.search(tail)
+            and _STARTS_WITH_ZONE.match(s)
+            or _ENDS_WITH_NEVER_END.search(tail)
+            and _STARTS_WITH_NUMBER.match(s)
+        ):
             sentences[-1] += " " + s
         else:
             sentences.extend(_after_streets(s))
@@ -95,7 +99,7 @@ def _after_streets(sentence: str) -> list[str]:
     pieces, start = [], 0
     for m in _STREET_END.finditer(sentence):
         if name_before(sentence, m.start()):
-            pieces.append(sentence[start:m.start() + 3])
+            pieces.append(sentence[start : m.start() + 3])
             start = m.end()
     return pieces + [sentence[start:]]
 

@@ -34,10 +34,24 @@ SHAPES: Final[dict[str, dict[str, str]]] = {
     "greek": {"letters": "names"},
     "roman": {"cues": "words", "regnal": "words"},
     "acronyms": {"not_initials": "words"},
-    "identifiers": {"references": "words", "equations": "words", "sizes_after": "words",
-                    "versions_after": "words", "digits_after": "words", "old_arxiv_archives": "words"},
-    "cardinals": {"decade_cues": "words", "spaced_decade_cues": "words", "streets": "words", "count_cues": "words", "strong_year_cues": "words",
-                  "powers_of_two": "numbers", "not_plural": "words", "fractions": "pairs"},
+    "identifiers": {
+        "references": "words",
+        "equations": "words",
+        "sizes_after": "words",
+        "versions_after": "words",
+        "digits_after": "words",
+        "old_arxiv_archives": "words",
+    },
+    "cardinals": {
+        "decade_cues": "words",
+        "spaced_decade_cues": "words",
+        "streets": "words",
+        "count_cues": "words",
+        "strong_year_cues": "words",
+        "powers_of_two": "numbers",
+        "not_plural": "words",
+        "fractions": "pairs",
+    },
 }
 
 
@@ -92,12 +106,20 @@ def _problem(kind: str, value: Any) -> str | None:
     if not isinstance(value, dict) or not value:
         return "must be a non-empty table"
     for k, v in value.items():
-        ok = {"names": isinstance(v, str) and bool(v), "pairs": strings(v, 2) and all(v),
-              "quads": strings(v, 4) and all(v[:2]), "counts": type(v) is int and v > 0}[kind]
+        ok = {
+            "names": isinstance(v, str) and bool(v),
+            "pairs": strings(v, 2) and all(v),
+            "quads": strings(v, 4) and all(v[:2]),
+            "counts": type(v) is int and v > 0,
+        }[kind]
         if not ok:
             return f"{k!r} = {v!r}: expected {_EXPECTED[kind]}"
     return None
 
 
-_EXPECTED: Final = {"names": "a non-empty string", "pairs": "[singular, plural]",
-                    "quads": "[one, many, one hundredth, many hundredths]", "counts": "a positive integer"}
+_EXPECTED: Final = {
+    "names": "a non-empty string",
+    "pairs": "[singular, plural]",
+    "quads": "[one, many, one hundredth, many hundredths]",
+    "counts": "a positive integer",
+}

@@ -25,10 +25,10 @@ def tidy(text: str) -> str:
 
 def _tidy_once(text: str) -> str:
     text = text.replace("...", " \u2026 ")
-    text = re.sub(r"\s*[\u2026]\s*(?=[a-z])", ", ", text)   # trailing off mid-sentence: a pause
-    text = re.sub(r"\s*[\u2026]\s*", ". ", text)            # at the end, or before a new sentence
+    text = re.sub(r"\s*[\u2026]\s*(?=[a-z])", ", ", text)  # trailing off mid-sentence: a pause
+    text = re.sub(r"\s*[\u2026]\s*", ". ", text)  # at the end, or before a new sentence
     text = re.sub(r"\s+[–—-]+\s+|[–—]+|-{2,}", ", ", text)  # dashes in prose: a pause
-    text = re.sub(r"[()\[\]{}]", ", ", text)              # asides: a pause on each side
+    text = re.sub(r"[()\[\]{}]", ", ", text)  # asides: a pause on each side
     chars = []
     for ch in text:
         cat = unicodedata.category(ch)

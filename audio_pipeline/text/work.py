@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 PARK_BASE: Final = 0xF0000  # Supplementary Private Use Area-A: never in a real script
 PARK_MAX: Final = 0xFFFFD
-P: Final = "\U000F0000-\U000FFFFD"
+P: Final = "\U000f0000-\U000ffffd"
 """Regex class body of the placeholder characters, for rules' look-arounds: ``[\\w{P}]``."""
-RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010FFFD]")
+RESERVED: Final = re.compile(f"[{P}\U00100000-\U0010fffd]")
 _WORDS: Final = re.compile(r"\w+")
 NUM: Final = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
 """A written number: 1,234,567.89 / 3.14 / .5 / 42."""
@@ -29,11 +29,11 @@ window, so that a long sentence with many matches stays linear, never quadratic.
 
 
 def before(text: str, start: int) -> str:
-    return text[max(0, start - LOOK):start]
+    return text[max(0, start - LOOK) : start]
 
 
 def after(text: str, end: int) -> str:
-    return text[end:end + LOOK]
+    return text[end : end + LOOK]
 
 
 def strip_reserved(text: str) -> str:
@@ -95,8 +95,9 @@ class Work:
             text = RESERVED.sub(lambda m: " " + self.written.get(ord(m.group(0)) - PARK_BASE, "") + " ", text)
         return _WORDS.findall(text)
 
-    def sub(self, pattern: re.Pattern, repl: Callable[[re.Match], str | None],
-            name: str | None = None, park: bool = True) -> None:
+    def sub(
+        self, pattern: re.Pattern, repl: Callable[[re.Match], str | None], name: str | None = None, park: bool = True
+    ) -> None:
         """Replace every match; ``repl`` returning None leaves that match as it was."""
 
         def one(m: re.Match) -> str:
@@ -124,8 +125,8 @@ class Work:
         """The parked words, with a space only where they would touch a word."""
         if ord(m.group(0)) - PARK_BASE < keep:
             return m.group(0)
-        before = m.string[m.start() - 1:m.start()]
-        after = m.string[m.end():m.end() + 1]
+        before = m.string[m.start() - 1 : m.start()]
+        after = m.string[m.end() : m.end() + 1]
         pad_before = " " if before and (before.isalnum() or RESERVED.match(before)) else ""
         pad_after = " " if after and (after.isalnum() or RESERVED.match(after)) else ""
         return pad_before + self._unpark(m.group(0)) + pad_after

@@ -47,20 +47,31 @@ def snap(source: EpisodeSource, start: float, end: float) -> tuple[float, float]
     return first.start, last.end
 
 
-def make_clip(mp3: Path, start: float | None = None, end: float | None = None, *, shape: str = "vertical",
-              out: Path | None = None, progress: Callable[[float, float], None] | None = None) -> VideoResult:
+def make_clip(
+    mp3: Path,
+    start: float | None = None,
+    end: float | None = None,
+    *,
+    shape: str = "vertical",
+    out: Path | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> VideoResult:
     """The clip of `mp3` from `start` to `end` (seconds; both None: the MP3's soundbite)."""
     source = read_source(Path(mp3))
     if start is None and end is None:
         if source.soundbite is None:
-            raise PaperLedgeError(f"{source.mp3.name} has no soundbite: give --from and --to (or a `soundbite:` in the script's front matter)")
+            raise PaperLedgeError(
+                f"{source.mp3.name} has no soundbite: give --from and --to (or a `soundbite:` in the script's front matter)"
+            )
         start, end = source.soundbite[0], source.soundbite[0] + source.soundbite[1]
     elif start is None or end is None:
         raise PaperLedgeError("give both --from and --to (or neither, for the episode's soundbite)")
     a, b = snap(source, start, end)
     if b - a > MAX_CLIP_S:
-        raise PaperLedgeError(f"the clip runs {b - a:.1f} s from sentence to sentence ({a:.1f}-{b:.1f} s); "
-                              f"a clip is at most {MAX_CLIP_S:g} s: choose a shorter passage")
+        raise PaperLedgeError(
+            f"the clip runs {b - a:.1f} s from sentence to sentence ({a:.1f}-{b:.1f} s); "
+            f"a clip is at most {MAX_CLIP_S:g} s: choose a shorter passage"
+        )
     out = Path(out) if out is not None else source.mp3.with_name(f"{source.mp3.stem}.clip-{_stamp(a)}-{shape}.mp4")
     refuse_to_replace(out)
     layout = VERTICAL if shape == "vertical" else SQUARE

@@ -58,18 +58,33 @@ def scenes(source: EpisodeSource, start: float, end: float) -> list[Scene]:
 
 def metadata_text(tags: dict[str, str], chapters: list[tuple[float, float, str]]) -> str:
     """An ffmetadata file: the global tags and one [CHAPTER] per (start, end, title)."""
+
     def esc(value: str) -> str:
         return "".join("\\" + c if c in "=;#\\\n" else c for c in value)
 
     lines = [";FFMETADATA1"] + [f"{k}={esc(v)}" for k, v in tags.items() if v]
     for start, end, title in chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(start * 1000)}", f"END={round(end * 1000)}", f"title={esc(title)}"]
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(start * 1000)}",
+            f"END={round(end * 1000)}",
+            f"title={esc(title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def encode(out: Path, painter: Painter, shown: list[Scene], audio: list[str], metadata: str, cover: bytes | None,
-           progress: Callable[[float, float], None] | None = None, audio_filter: str | None = None,
-           finish: Callable[[Path], None] | None = None) -> None:
+def encode(
+    out: Path,
+    painter: Painter,
+    shown: list[Scene],
+    audio: list[str],
+    metadata: str,
+    cover: bytes | None,
+    progress: Callable[[float, float], None] | None = None,
+    audio_filter: str | None = None,
+    finish: Callable[[Path], None] | None = None,
+) -> None:
     """Write the MP4 at `out`: the stills of `shown` (times relative to its first scene), the
     audio input `audio` (ffmpeg input options ending in -i PATH, already cut to length) encoded once
     to AAC, the ffmetadata `metadata`, and `cover` as the attached picture. `finish(tmp)` is the
@@ -87,19 +102,58 @@ def encode(out: Path, painter: Painter, shown: list[Scene], audio: list[str], me
                 (work / "cover").write_bytes(cover)
                 inputs += ["-i", str(work / "cover")]
         bar = "0x{:02X}{:02X}{:02X}".format(*ACCENT)
-        graph = (f"[0:v]format=yuv420p,fps={VIDEO_FPS}:round=near[bg];"
-                 f"color=c={bar}:s={lay.width}x{BAR_PX}:r={VIDEO_FPS},format=yuv420p[bar];"
-                 f"[bg][bar]overlay=x='-w+w*t/{length:.3f}':y=H-h:shortest=1:format=yuv420[v]")
+        graph = (
+            f"[0:v]format=yuv420p,fps={VIDEO_FPS}:round=near[bg];"
+            f"color=c={bar}:s={lay.width}x{BAR_PX}:r={VIDEO_FPS},format=yuv420p[bar];"
+            f"[bg][bar]overlay=x='-w+w*t/{length:.3f}':y=H-h:shortest=1:format=yuv420[v]"
+        )
         maps = ["-map", "[v]", "-map", "1:a", "-map_metadata", "2", "-map_chapters", "2"]
         if cover:
             maps += ["-map", "3:v", "-c:v:1", "copy", "-disposition:v:1", "attached_pic"]
         tmp = temp_beside(out, ".mp4.part")
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-y",
-               *inputs, "-filter_complex", graph, *maps,
-               "-c:v:0", "libx264", "-preset", VIDEO_PRESET, "-tune", "stillimage", "-crf", str(VIDEO_CRF),
-               "-pix_fmt", "yuv420p", "-r", str(VIDEO_FPS), "-g", str(VIDEO_FPS * 10),
-               *(["-af", audio_filter] if audio_filter else []), "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{VIDEO_AUDIO_KBPS}k", "-t", f"{length:.3f}",
-               "-movflags", "+faststart", "-f", "mp4", f"file:{tmp}"]
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-nostats",
+            "-progress",
+            "pipe:1",
+            "-y",
+            *inputs,
+            "-filter_complex",
+            graph,
+            *maps,
+            "-c:v:0",
+            "libx264",
+            "-preset",
+            VIDEO_PRESET,
+            "-tune",
+            "stillimage",
+            "-crf",
+            str(VIDEO_CRF),
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            str(VIDEO_FPS),
+            "-g",
+            str(VIDEO_FPS * 10),
+            *(["-af", audio_filter] if audio_filter else []),
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            f"{VIDEO_AUDIO_KBPS}k",
+            "-t",
+            f"{length:.3f}",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+            f"file:{tmp}",
+        ]
         try:
             _run(cmd, out, length, progress)
             if finish:
@@ -147,10 +201,14 @@ def _run(cmd: list[str], out: Path, length: float, progress: Callable[[float, fl
         err.seek(0)
         lines = err.read().decode("utf-8", "replace").strip().splitlines()
     if code < 0:
-        raise RenderError(f"cannot write {out}: ffmpeg was stopped by signal {-code} while encoding the video; nothing was written")
+        raise RenderError(
+            f"cannot write {out}: ffmpeg was stopped by signal {-code} while encoding the video; nothing was written"
+        )
     text = " ".join(lines[-3:])
     if "No space left" in text or _disk_full(out.parent):
-        raise RenderError(f"cannot write {out}: {reason(OSError(28, 'No space left on device'))}; free some space or choose another folder")
+        raise RenderError(
+            f"cannot write {out}: {reason(OSError(28, 'No space left on device'))}; free some space or choose another folder"
+        )
     raise RenderError(f"cannot write {out}: ffmpeg failed to encode the video: {lines[-1][:200] if lines else 'no message'}")
 
 

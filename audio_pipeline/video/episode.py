@@ -29,8 +29,14 @@ class VideoResult:
     """One-line remarks for the producer (chapters merged for YouTube, characters the font cannot draw)."""
 
 
-def make_video(mp3: Path, out: Path | None = None, *, progress: Callable[[float, float], None] | None = None,
-               sign: bool = True, show: ShowSettings | None = None) -> VideoResult:
+def make_video(
+    mp3: Path,
+    out: Path | None = None,
+    *,
+    progress: Callable[[float, float], None] | None = None,
+    sign: bool = True,
+    show: ShowSettings | None = None,
+) -> VideoResult:
     """EPISODE.mp4 (1920x1080) beside `mp3`, or at `out`, and EPISODE.youtube.txt beside it."""
     source = read_source(Path(mp3))
     out = Path(out) if out is not None else source.mp3.with_suffix(".mp4")
@@ -42,37 +48,64 @@ def make_video(mp3: Path, out: Path | None = None, *, progress: Callable[[float,
     notes += merged
     bounds = [t for t, _ in source.chapters] + [source.duration_s]
     marks = [(start, end, title) for (start, title), end in zip(source.chapters, bounds[1:])]
-    render_video(source, out, WIDE, 0.0, source.duration_s, marks, ["-i", f"file:{source.mp3}"], progress, sign=sign,
-                 show=show)
+    render_video(source, out, WIDE, 0.0, source.duration_s, marks, ["-i", f"file:{source.mp3}"], progress, sign=sign, show=show)
     write_atomic(youtube, youtube_text(source.title, source.comment, chapters))
     return VideoResult(out, youtube, out.stat().st_size, source.duration_s, tuple(notes))
 
 
-def render_video(source: EpisodeSource, out: Path, layout: Layout, start: float, end: float,
-                 chapters: list[tuple[float, float, str]], audio: list[str],
-                 progress: Callable[[float, float], None] | None, audio_filter: str | None = None, sign: bool = True,
-                 show: ShowSettings | None = None) -> None:
+def render_video(
+    source: EpisodeSource,
+    out: Path,
+    layout: Layout,
+    start: float,
+    end: float,
+    chapters: list[tuple[float, float, str]],
+    audio: list[str],
+    progress: Callable[[float, float], None] | None,
+    audio_filter: str | None = None,
+    sign: bool = True,
+    show: ShowSettings | None = None,
+) -> None:
     """The MP4 of `source` from `start` to `end` in `layout`; `chapters` in its own time."""
-    tags = {"title": source.title, "artist": source.artist, "album_artist": source.artist, "album": source.album,
-            "date": source.date, "comment": source.comment, "genre": "Podcast"}
+    tags = {
+        "title": source.title,
+        "artist": source.artist,
+        "album_artist": source.artist,
+        "album": source.album,
+        "date": source.date,
+        "comment": source.comment,
+        "genre": "Podcast",
+    }
     painter = Painter(layout, source.cover, source.title, source.album)
     shown = scenes(source, start, end)
     show = show or load_settings(source.mp3.parent)
-    encode(out, painter, shown, audio, metadata_text(tags, chapters), source.cover, progress, audio_filter,
-           finish=(lambda tmp: sign_derived(tmp, source.mp3, show, label=out)) if sign else None)
+    encode(
+        out,
+        painter,
+        shown,
+        audio,
+        metadata_text(tags, chapters),
+        source.cover,
+        progress,
+        audio_filter,
+        finish=(lambda tmp: sign_derived(tmp, source.mp3, show, label=out)) if sign else None,
+    )
 
 
 def font_notes(source: EpisodeSource, cues) -> list[str]:
     """One line naming the characters the font cannot draw, if any (they are left out of the
     picture; the transcript keeps them)."""
-    text = " ".join([source.title, source.album, *(t for _, t in source.chapters), *(c.speaker for c in cues),
-                     *(c.text for c in cues)])
+    text = " ".join(
+        [source.title, source.album, *(t for _, t in source.chapters), *(c.speaker for c in cues), *(c.text for c in cues)]
+    )
     missing = sorted(undrawable(text))
     if not missing:
         return []
     shown = ", ".join(f"U+{ord(c):04X}" for c in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-    return [f"the video's font cannot draw {len(missing)} character{'s' if len(missing) > 1 else ''} ({shown}): "
-            "left out of the picture, the VTT and SRT captions keep them"]
+    return [
+        f"the video's font cannot draw {len(missing)} character{'s' if len(missing) > 1 else ''} ({shown}): "
+        "left out of the picture, the VTT and SRT captions keep them"
+    ]
 
 
 def refuse_to_replace(path: Path) -> None:

@@ -40,12 +40,13 @@ class Layout:
     caption_px: int
 
 
-WIDE = Layout(1920, 1080, cover=(110, 100, 460), heading=(640, 112, 1170), title_px=64,
-              caption=(110, 640, 1700, 370), caption_px=62)
-VERTICAL = Layout(1080, 1920, cover=(240, 170, 600), heading=(90, 830, 900), title_px=60,
-                  caption=(60, 1250, 960, 560), caption_px=66)
-SQUARE = Layout(1080, 1080, cover=(60, 60, 300), heading=(400, 70, 620), title_px=46,
-                caption=(50, 560, 980, 460), caption_px=54)
+WIDE = Layout(
+    1920, 1080, cover=(110, 100, 460), heading=(640, 112, 1170), title_px=64, caption=(110, 640, 1700, 370), caption_px=62
+)
+VERTICAL = Layout(
+    1080, 1920, cover=(240, 170, 600), heading=(90, 830, 900), title_px=60, caption=(60, 1250, 960, 560), caption_px=66
+)
+SQUARE = Layout(1080, 1080, cover=(60, 60, 300), heading=(400, 70, 620), title_px=46, caption=(50, 560, 980, 460), caption_px=54)
 
 
 def font_path(bold: bool = False) -> Path:
@@ -105,7 +106,9 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return lines
 
 
-def fit(text: str, width: int, height: int, size: int, bold: bool = True, min_size: int = 28) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+def fit(
+    text: str, width: int, height: int, size: int, bold: bool = True, min_size: int = 28
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest font (from `size` down to `min_size`) at which `text` wraps into the box;
     at the smallest, the lines that fit, the last one ending in an ellipsis."""
     while True:
@@ -161,7 +164,9 @@ class Painter:
         draw = ImageDraw.Draw(frame)
         hx, _, hw = lay.heading
         if chapter:
-            font, lines = fit(drawable(chapter), hw, round(lay.title_px * 0.75 * 1.25 * 2), round(lay.title_px * 0.75), min_size=24)
+            font, lines = fit(
+                drawable(chapter), hw, round(lay.title_px * 0.75 * 1.25 * 2), round(lay.title_px * 0.75), min_size=24
+            )
             y = self.chapter_y
             for line in lines:
                 draw.text((hx, y), line, font=font, fill=ACCENT)
@@ -193,7 +198,9 @@ def _cover_image(cover: bytes | None) -> Image.Image:
             with Image.open(io.BytesIO(cover)) as image:
                 art = image.convert("RGB")
             side = min(art.size)
-            return art.crop(((art.width - side) // 2, (art.height - side) // 2, (art.width + side) // 2, (art.height + side) // 2))
+            return art.crop(
+                ((art.width - side) // 2, (art.height - side) // 2, (art.width + side) // 2, (art.height + side) // 2)
+            )
         except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
             pass
     return Image.new("RGB", (1000, 1000), (28, 44, 66))

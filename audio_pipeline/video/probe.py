@@ -31,19 +31,35 @@ def video_facts(mp4: Path) -> VideoFacts:
         raise PaperLedgeError(f"{mp4}: no such video file")
     probe = shutil.which("ffprobe")
     if probe:
-        proc = subprocess.run([probe, "-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", f"file:{mp4}"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [probe, "-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", f"file:{mp4}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if proc.returncode != 0:
-            raise PaperLedgeError(f"{mp4}: not a video ffprobe can read ({(proc.stderr.strip().splitlines() or ['?'])[-1][:120]})")
+            raise PaperLedgeError(
+                f"{mp4}: not a video ffprobe can read ({(proc.stderr.strip().splitlines() or ['?'])[-1][:120]})"
+            )
         data = json.loads(proc.stdout)
-        pictures = [s for s in data.get("streams", []) if s.get("codec_type") == "video"
-                    and not s.get("disposition", {}).get("attached_pic")]
+        pictures = [
+            s
+            for s in data.get("streams", [])
+            if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+        ]
         if not pictures:
             raise PaperLedgeError(f"{mp4}: holds no video stream")
         v = pictures[0]
         chapters = tuple(sorted((float(c["start_time"]), c.get("tags", {}).get("title", "")) for c in data.get("chapters", [])))
-        return VideoFacts(v.get("codec_name", ""), int(v.get("width", 0)), int(v.get("height", 0)), v.get("pix_fmt", ""),
-                          float(data.get("format", {}).get("duration", 0)), chapters, mp4.stat().st_size)
+        return VideoFacts(
+            v.get("codec_name", ""),
+            int(v.get("width", 0)),
+            int(v.get("height", 0)),
+            v.get("pix_fmt", ""),
+            float(data.get("format", {}).get("duration", 0)),
+            chapters,
+            mp4.stat().st_size,
+        )
     return _from_ffmpeg(mp4)
 
 
@@ -53,7 +69,9 @@ _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 def _from_ffmpeg(mp4: Path) -> VideoFacts:
-    err = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", f"file:{mp4}"], capture_output=True, text=True, timeout=120).stderr
+    err = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", f"file:{mp4}"], capture_output=True, text=True, timeout=120
+    ).stderr
     streams = [m for m in _STREAM.finditer(err) if "attached pic" not in m.group(5)]
     d = _DURATION.search(err)
     if not streams or not d:

@@ -23,6 +23,7 @@ _CHAPTER_SLACK_S = 0.002
 # A cue may end a rounding step after the last MP3 frame, never later.
 _CUE_SLACK_S = 0.05
 
+
 @dataclass(frozen=True)
 class Cue:
     start: float
@@ -77,21 +78,29 @@ def read_source(mp3: Path) -> EpisodeSource:
         if not side.exists():
             raise RenderError(f"{side.name} is missing beside {mp3.name}: the video is made from it; {again}")
     _, listed = read_chapters(chapters_file)
-    if len(listed) != len(chapters) or any(abs(a - b) > _CHAPTER_SLACK_S or x != y
-                                           for (a, x), (b, y) in zip(listed, chapters)):
+    if len(listed) != len(chapters) or any(abs(a - b) > _CHAPTER_SLACK_S or x != y for (a, x), (b, y) in zip(listed, chapters)):
         raise RenderError(f"{chapters_file.name} belongs to another render: its chapters differ from {mp3.name}'s; {again}")
     cues = read_cues(read_text(vtt, "transcript", RenderError), vtt)
     if not cues:
         raise RenderError(f"{vtt.name} holds no sentence; {again}")
     if cues[-1].end > duration + _CUE_SLACK_S:
-        raise RenderError(f"{vtt.name} belongs to another render: it runs to {cues[-1].end:.1f} s, "
-                          f"{mp3.name} lasts {duration:.1f} s; {again}")
+        raise RenderError(
+            f"{vtt.name} belongs to another render: it runs to {cues[-1].end:.1f} s, {mp3.name} lasts {duration:.1f} s; {again}"
+        )
     cover = next((f.data for f in tags.getall("APIC")), None)
     comment = next((_text(f) for f in tags.getall("COMM")), "")
     return EpisodeSource(
-        mp3=mp3, title=_text(tags.get("TIT2")) or mp3.stem, artist=_text(tags.get("TPE1")),
-        album=_text(tags.get("TALB")), date=_text(tags.get("TDRC")), comment=comment, cover=cover,
-        duration_s=duration, chapters=chapters, cues=tuple(cues), soundbite=_soundbite(tags, duration),
+        mp3=mp3,
+        title=_text(tags.get("TIT2")) or mp3.stem,
+        artist=_text(tags.get("TPE1")),
+        album=_text(tags.get("TALB")),
+        date=_text(tags.get("TDRC")),
+        comment=comment,
+        cover=cover,
+        duration_s=duration,
+        chapters=chapters,
+        cues=tuple(cues),
+        soundbite=_soundbite(tags, duration),
     )
 
 

@@ -52,13 +52,17 @@ def youtube_chapters(chapters: list[tuple[float, str]], duration: float) -> tupl
                 prev = items[i - 1]
                 items.pop(i)
                 prev[1] = f"{prev[1]} / {title}"
-                notes.append(f"chapter {title!r} ({length} s) merged into {prev[1].rsplit(' / ', 1)[0]!r} for YouTube "
-                             "(each must last 10 s)")
+                notes.append(
+                    f"chapter {title!r} ({length} s) merged into {prev[1].rsplit(' / ', 1)[0]!r} for YouTube "
+                    "(each must last 10 s)"
+                )
             merged = True
             break
     if len(items) < YOUTUBE_MIN_CHAPTERS:
-        notes.append(f"only {len(items)} chapter{'s' if len(items) != 1 else ''} of 10 s or more: YouTube needs "
-                     f"{YOUTUBE_MIN_CHAPTERS}, so the description has no chapter list")
+        notes.append(
+            f"only {len(items)} chapter{'s' if len(items) != 1 else ''} of 10 s or more: YouTube needs "
+            f"{YOUTUBE_MIN_CHAPTERS}, so the description has no chapter list"
+        )
         return [], notes
     return [(start, title) for start, title in items], notes
 

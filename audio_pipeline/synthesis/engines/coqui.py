@@ -298,8 +298,6 @@ class CoquiEngine(Engine):
             raise VoiceError(f"speaker {settings.speaker!r} is not in this model: use one of {_some(speakers)}")
 
 
-
-
 def _xtts_conditioning(model: Any, wav_path: Path) -> tuple[Any, Any]:
     """GPT conditioning latents and speaker embedding of one reference clip.
 
@@ -325,9 +323,7 @@ def _xtts_conditioning(model: Any, wav_path: Path) -> tuple[Any, Any]:
         audio = audio / audio.abs().max() * 0.75
     with torch.inference_mode():
         embedding = model.get_speaker_embedding(audio, rate)
-        latents = model.get_gpt_cond_latents(
-            audio, rate, length=config.gpt_cond_len, chunk_length=config.gpt_cond_chunk_len
-        )
+        latents = model.get_gpt_cond_latents(audio, rate, length=config.gpt_cond_len, chunk_length=config.gpt_cond_chunk_len)
     return latents, embedding
 
 

@@ -70,8 +70,7 @@ def resolve_device(requested: str, torch: Any) -> str:
     if requested.startswith("cuda"):
         if not available:
             raise VoiceError(
-                f"[engine] device = {requested!r}, but PyTorch {torch.__version__} sees no CUDA GPU: "
-                "use device = 'auto' or 'cpu'"
+                f"[engine] device = {requested!r}, but PyTorch {torch.__version__} sees no CUDA GPU: use device = 'auto' or 'cpu'"
             )
         return requested
     return "cuda" if available else "cpu"

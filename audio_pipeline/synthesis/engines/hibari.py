@@ -89,8 +89,10 @@ class HibariEngine(Engine):
                 self._tts = Hibari(voice=voice, model=str(self.model_path), threads=self.params.threads)
         except Exception as e:  # onnxruntime raises its own types for a file that is not a model
             problem = resource_problem(e, "load the voice")  # a limit, not the model, is to blame
-            raise VoiceError(problem or f"hibari model {self.model_path} cannot be loaded "
-                                        f"({(str(e).splitlines() or [type(e).__name__])[0][:200]})") from None
+            raise VoiceError(
+                problem
+                or f"hibari model {self.model_path} cannot be loaded ({(str(e).splitlines() or [type(e).__name__])[0][:200]})"
+            ) from None
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:

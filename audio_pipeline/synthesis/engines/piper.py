@@ -86,12 +86,15 @@ class PiperEngine(Engine):
             options.inter_op_num_threads = 1
         try:
             with silent_stderr():
-                session = onnxruntime.InferenceSession(str(self.model_path), sess_options=options,
-                                                       providers=["CPUExecutionProvider"])
+                session = onnxruntime.InferenceSession(
+                    str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
         except Exception as e:  # onnxruntime's own types, for a file that is not a model or memory that ran out
             problem = resource_problem(e, "load the voice")
-            raise VoiceError(problem or f"piper model {self.model_path} cannot be loaded "
-                                        f"({(str(e).splitlines() or [type(e).__name__])[0][:200]})") from None
+            raise VoiceError(
+                problem
+                or f"piper model {self.model_path} cannot be loaded ({(str(e).splitlines() or [type(e).__name__])[0][:200]})"
+            ) from None
         self._voice = PiperVoice(config=PiperConfig.from_dict(self._config), session=session)
         self._syn = SynthesisConfig(
             speaker_id=params.speaker_id,
@@ -106,8 +109,7 @@ class PiperEngine(Engine):
     def from_params(cls, params: dict[str, Any]) -> "PiperEngine":
         # `device` is given to every engine by --device; Piper runs on the CPU whatever it says.
         table = {k: v for k, v in params.items() if k != "device"}
-        return cls(read_table(PiperParams, table, "the piper engine", section="[engine]",
-                              error=VoiceError, ranges=_RANGES))
+        return cls(read_table(PiperParams, table, "the piper engine", section="[engine]", error=VoiceError, ranges=_RANGES))
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
@@ -147,8 +149,9 @@ class PiperEngine(Engine):
 _CLAUSE = frozenset(",;:")
 
 
-def spoken_parts(phonemes: list[str], limit: int = PIPER_MAX_PHONEMES,
-                 clause_limit: int = PIPER_MAX_CLAUSE_PHONEMES) -> list[list[str]]:
+def spoken_parts(
+    phonemes: list[str], limit: int = PIPER_MAX_PHONEMES, clause_limit: int = PIPER_MAX_CLAUSE_PHONEMES
+) -> list[list[str]]:
     """`phonemes` (one sentence) as parts of at most `limit`, each split after the clause mark
     nearest the middle, where a speaker pauses anyway. A clause itself over `clause_limit` is
     split at the word nearest its middle (memory stays bounded), else it is said whole."""
@@ -162,8 +165,10 @@ def spoken_parts(phonemes: list[str], limit: int = PIPER_MAX_PHONEMES,
         return [phonemes]
     cut = min(cuts, key=lambda i: abs(i - middle))
     # Each part starts and ends at a word.
-    return [*spoken_parts(_trimmed(phonemes[:cut]), limit, clause_limit),
-            *spoken_parts(_trimmed(phonemes[cut:]), limit, clause_limit)]
+    return [
+        *spoken_parts(_trimmed(phonemes[:cut]), limit, clause_limit),
+        *spoken_parts(_trimmed(phonemes[cut:]), limit, clause_limit),
+    ]
 
 
 def _trimmed(phonemes: list[str]) -> list[str]:

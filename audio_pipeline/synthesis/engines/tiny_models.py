@@ -63,14 +63,10 @@ def build_tiny_vits(folder: str | Path, *, deterministic: bool = False, seed: in
         init_discriminator=False,  # only used in training
         **noise,
     )
-    audio = BaseAudioConfig(
-        sample_rate=VITS_SAMPLE_RATE, hop_length=256, win_length=1024, fft_size=1024, do_trim_silence=False
-    )
+    audio = BaseAudioConfig(sample_rate=VITS_SAMPLE_RATE, hop_length=256, win_length=1024, fft_size=1024, do_trim_silence=False)
     # Graphemes with the basic cleaner: no espeak, and no number expansion (the text front
     # end has already written numbers out).
-    config = VitsConfig(
-        model_args=args, audio=audio, use_phonemes=False, phoneme_language="en", text_cleaner="basic_cleaners"
-    )
+    config = VitsConfig(model_args=args, audio=audio, use_phonemes=False, phoneme_language="en", text_cleaner="basic_cleaners")
     torch.manual_seed(seed)
     model = Vits(config)
     torch.save({"model": model.state_dict()}, folder / "model.pth")

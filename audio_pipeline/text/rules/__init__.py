@@ -11,7 +11,22 @@ from __future__ import annotations
 from typing import Final
 
 from ..rule import Rule
-from . import abbreviations, acronyms, cardinals, dates, electronic, fractions, identifiers, lexicon, measures, money, roman, symbols, telephone, typography
+from . import (
+    abbreviations,
+    acronyms,
+    cardinals,
+    dates,
+    electronic,
+    fractions,
+    identifiers,
+    lexicon,
+    measures,
+    money,
+    roman,
+    symbols,
+    telephone,
+    typography,
+)
 
 NUMBERS: Final[tuple[Rule, ...]] = (
     identifiers.REFERENCE,

@@ -18,11 +18,12 @@ _AFTER_A_NAME: Final[dict[str, str]] = _T["after_a_name"]
 _NAME_BEFORE: Final = re.compile(r"(?<=[\w,;:] )(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th)?) \Z")
 _CAPITAL_AFTER: Final = re.compile(r"\s+[\"'(\[]*[A-Z]")
 _NAMED: Final = re.compile(
-    r"(?<![^\W\d])(?:" + "|".join(f"(?P<a{i}>{p})" for i, (p, _) in enumerate(_ENTRIES))
-    + r")(?P<end>(?=[\"')\]]*\s*$))?" + rf"(?![\w{P}])"
+    r"(?<![^\W\d])(?:"
+    + "|".join(f"(?P<a{i}>{p})" for i, (p, _) in enumerate(_ENTRIES))
+    + r")(?P<end>(?=[\"')\]]*\s*$))?"
+    + rf"(?![\w{P}])"
 )
-_DOTTED: Final = re.compile(
-    r"(?<![^\W\d])((?:[A-Za-z]\.){2,}|(?:[A-Z]\.)+[A-Z](?![\w.]))(?P<end>(?=[\"')\]]*\s*$))?")
+_DOTTED: Final = re.compile(r"(?<![^\W\d])((?:[A-Za-z]\.){2,}|(?:[A-Z]\.)+[A-Z](?![\w.]))(?P<end>(?=[\"')\]]*\s*$))?")
 
 
 _AFTER_TIME: Final = re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])\d{1,2}(?::\d\d){0,2}\s?$")
@@ -35,8 +36,9 @@ def _named(m: re.Match, _work: Work) -> str:
     if spoken in _AFTER_A_NAME and name_before(m.string, m.start()):
         spoken = _AFTER_A_NAME[spoken]
     # The final period is part of the abbreviation; where it also ends the sentence, put one back.
-    ends = m.group("end") is not None or (spoken in _MAY_END and m.group(0).endswith(".")
-                                          and _CAPITAL_AFTER.match(m.string, m.end()) is not None)
+    ends = m.group("end") is not None or (
+        spoken in _MAY_END and m.group(0).endswith(".") and _CAPITAL_AFTER.match(m.string, m.end()) is not None
+    )
     return spoken + ("." if ends else "")
 
 
@@ -54,9 +56,11 @@ def _dotted(m: re.Match, _work: Work) -> str | None:
     return say.spell(letters.upper()) + ("." if m.group("end") is not None else "")
 
 
-ABBREVIATION: Final = Rule("abbreviation", "abbreviation", _NAMED, _named,
-                           ("See Fig. 3, e.g. the left.", "See Figure three, for example the left."))
-DOTTED_INITIALS: Final = Rule("dotted-initials", "abbreviation", _DOTTED, _dotted,
-                              ("Made in the U.S.A. today", "Made in the U-S-Eh today"))
+ABBREVIATION: Final = Rule(
+    "abbreviation", "abbreviation", _NAMED, _named, ("See Fig. 3, e.g. the left.", "See Figure three, for example the left.")
+)
+DOTTED_INITIALS: Final = Rule(
+    "dotted-initials", "abbreviation", _DOTTED, _dotted, ("Made in the U.S.A. today", "Made in the U-S-Eh today")
+)
 
 RULES: Final = (ABBREVIATION, DOTTED_INITIALS)

@@ -8,9 +8,9 @@ from typing import Final
 
 from .. import say
 from ..rule import Rule
-from .roman import TOKEN, read_roman, split_suffix
 from ..tables import table
 from ..work import Work, before
+from .roman import TOKEN, read_roman, split_suffix
 
 _NOT_INITIALS: Final = frozenset(table("acronyms")["not_initials"])
 _LONG_WORD: Final = 7  # an all-caps token this long with a vowel is a shouted word, not initials
@@ -77,5 +77,6 @@ def say_token(word: str, trailing: str | None, before: str, work: Work, piece: b
     return None
 
 
-ACRONYM: Final = Rule("acronym", "acronym", TOKEN, _token,
-                      ("The SVD of LLMs beat ChatGPT.", "The S-V-D of L-L-M's beat Chat G-P-T."), quiet=True)
+ACRONYM: Final = Rule(
+    "acronym", "acronym", TOKEN, _token, ("The SVD of LLMs beat ChatGPT.", "The S-V-D of L-L-M's beat Chat G-P-T."), quiet=True
+)

@@ -8,10 +8,10 @@ from typing import Final
 
 from .. import say
 from ..rule import Rule
-from .dates import MONTHS
-from .money import PER_ALT, SCALES
 from ..tables import table
 from ..work import NUM, P, Work, after, before
+from .dates import MONTHS
+from .money import PER_ALT, SCALES
 
 _T: Final = table("cardinals")
 _DECADE_CUES: Final = frozenset(_T["decade_cues"])
@@ -154,49 +154,99 @@ def _plain(m: re.Match, work: Work) -> str:
 # Before anything turns digits into a number: Python refuses int() of over 4,300 digits, and
 # from 16 digits on a number is read digit by digit anyway.
 LONG_DIGITS: Final = Rule(
-    "long-digits", "cardinal", re.compile(r"(?<![\d.,])\d{16,}"), lambda m, w: say.digits(m.group(0)),
-    ("Key 12345678901234567 here", "Key one two three four five six seven eight nine zero one two three four five six seven here"))
+    "long-digits",
+    "cardinal",
+    re.compile(r"(?<![\d.,])\d{16,}"),
+    lambda m, w: say.digits(m.group(0)),
+    (
+        "Key 12345678901234567 here",
+        "Key one two three four five six seven eight nine zero one two three four five six seven here",
+    ),
+)
 SCIENTIFIC: Final = Rule(
-    "scientific", "decimal",
-    re.compile(QUANTITY_START + r"(?P<m>\d+(?:\.\d+)?)[eE](?P<e>[-+]?\d+)(?!\w|\.\d)"), _scientific,
-    ("A rate of 3e-4 works.", "A rate of three e minus four works."))
+    "scientific",
+    "decimal",
+    re.compile(QUANTITY_START + r"(?P<m>\d+(?:\.\d+)?)[eE](?P<e>[-+]?\d+)(?!\w|\.\d)"),
+    _scientific,
+    ("A rate of 3e-4 works.", "A rate of three e minus four works."),
+)
 POWER: Final = Rule(
-    "power", "cardinal", re.compile(r"\^\s?(?P<e>-?\+?\d+(?:\.\d+)?|[^\W\d_]\w*)"), _power,
-    ("It grows as n^2.", "It grows as n squared."))
+    "power",
+    "cardinal",
+    re.compile(r"\^\s?(?P<e>-?\+?\d+(?:\.\d+)?|[^\W\d_]\w*)"),
+    _power,
+    ("It grows as n^2.", "It grows as n squared."),
+)
 DECADE_SPACED: Final = Rule(
-    "decade-spaced", "date", re.compile(r"(?<![\w" + P + r".,])(?P<num>1[1-9]\d0|20\d0)\s'?s(?![\w" + P + r"'])"),
-    _spaced_decade, ("By the 1980 s, synthesizers ruled.", "By the nineteen eighties, synthesizers ruled."))
+    "decade-spaced",
+    "date",
+    re.compile(r"(?<![\w" + P + r".,])(?P<num>1[1-9]\d0|20\d0)\s'?s(?![\w" + P + r"'])"),
+    _spaced_decade,
+    ("By the 1980 s, synthesizers ruled.", "By the nineteen eighties, synthesizers ruled."),
+)
 DECADE: Final = Rule(
-    "decade", "date", re.compile(r"(?<![\w" + P + r".,])(?P<apos>')?(?P<num>\d*0)'?s(?![\w" + P + r"])"),
-    _decade, ("Music of the 1980s.", "Music of the nineteen eighties."))
+    "decade",
+    "date",
+    re.compile(r"(?<![\w" + P + r".,])(?P<apos>')?(?P<num>\d*0)'?s(?![\w" + P + r"])"),
+    _decade,
+    ("Music of the 1980s.", "Music of the nineteen eighties."),
+)
 SCALED: Final = Rule(
-    "scaled-count", "cardinal",
+    "scaled-count",
+    "cardinal",
     re.compile(SIGN + r"(?P<num>" + NUM + r")(?P<short>[KMBT]|[kb]|bn|mn|tn)(?![\w" + P + r"])"),
-    lambda m, w: _scaled(m, w), ("A 70B model.", "A seventy billion model."))
+    lambda m, w: _scaled(m, w),
+    ("A 70B model.", "A seventy billion model."),
+)
 ORDINAL: Final = Rule(
-    "ordinal", "ordinal", re.compile(QUANTITY_START + r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
-    lambda m, w: say.ordinal(int(m.group("num").replace(",", ""))), ("The 1,000,000th user came 2nd.", "The one millionth user came second."))
+    "ordinal",
+    "ordinal",
+    re.compile(QUANTITY_START + r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)(?![\w" + P + r"])"),
+    lambda m, w: say.ordinal(int(m.group("num").replace(",", ""))),
+    ("The 1,000,000th user came 2nd.", "The one millionth user came second."),
+)
 VERSION: Final = Rule(
-    "version", "serial", re.compile(r"(?<![\w" + P + r"])[vV](?P<num>\d+(?:\.\d+)*)(?![\w" + P + r"]|\.\d)"),
-    lambda m, w: "version " + say.point_joined(m.group("num")), ("Update to v2.1 now.", "Update to version two point one now."))
+    "version",
+    "serial",
+    re.compile(r"(?<![\w" + P + r"])[vV](?P<num>\d+(?:\.\d+)*)(?![\w" + P + r"]|\.\d)"),
+    lambda m, w: "version " + say.point_joined(m.group("num")),
+    ("Update to v2.1 now.", "Update to version two point one now."),
+)
 MULTI_DOT: Final = Rule(
-    "dotted-number", "serial", re.compile(QUANTITY_START + r"\d+(?:\.\d+){2,}(?![\w" + P + r"])"),
-    lambda m, w: say.point_joined(m.group(0)), ("Python 3.11.2 is out.", "Python three point eleven point two is out."))
+    "dotted-number",
+    "serial",
+    re.compile(QUANTITY_START + r"\d+(?:\.\d+){2,}(?![\w" + P + r"])"),
+    lambda m, w: say.point_joined(m.group(0)),
+    ("Python 3.11.2 is out.", "Python three point eleven point two is out."),
+)
 PLAIN: Final = Rule(
-    "number", "cardinal", re.compile(r"(?<![\w" + P + r"])(?P<sign>[-+±])?(?P<num>" + NUM + r")"), _plain,
-    ("We saw 1,234 cats in 2019.", "We saw one thousand two hundred thirty-four cats in twenty nineteen."))
+    "number",
+    "cardinal",
+    re.compile(r"(?<![\w" + P + r"])(?P<sign>[-+±])?(?P<num>" + NUM + r")"),
+    _plain,
+    ("We saw 1,234 cats in 2019.", "We saw one thousand two hundred thirty-four cats in twenty nineteen."),
+)
 DECADE_RANGE: Final = Rule(
-    "decade-range", "range",
+    "decade-range",
+    "range",
     re.compile(r"(?<![\w" + P + r".,])(?P<a>\d{3}0)'?s\s?[-–—]\s?'?(?P<b>\d{3}0|\d0)'?s(?![\w" + P + r"])"),
-    _decade_range, ("Music of the 1970s-90s.", "Music of the nineteen seventies to nineties."))
+    _decade_range,
+    ("Music of the 1970s-90s.", "Music of the nineteen seventies to nineties."),
+)
 SECTION: Final = Rule(
-    "section-number", "serial",
+    "section-number",
+    "serial",
     re.compile(r"(?<![\w" + P + r".,])(?P<n>\d{3})(?P<parts>(?:\([a-z0-9]{1,2}\))+)(?![\w" + P + r"])"),
-    _section, ("Save in a 403(b) plan.", "Save in a four oh three b plan."))
+    _section,
+    ("Save in a 403(b) plan.", "Save in a four oh three b plan."),
+)
 MODEL_NUMBER: Final = Rule(
-    "model-number", "serial",
+    "model-number",
+    "serial",
     re.compile(r"(?:(?<=\b[A-Z]{2}\s)|(?<=\b[A-Z]{3}\s)|(?<=\b[A-Z]{4}\s))(?P<n>[1-9]\d{2,3})(?![\w" + P + r"]|[.,]\d)"),
-    _model_number, ("An RTX 4090 card.", "An R-T-X forty ninety card."))
+    _model_number,
+    ("An RTX 4090 card.", "An R-T-X forty ninety card."),
+)
 DIGITS: Final = Rule(
-    "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)),
-    ("Model X9 ships", "Model X-nine ships"))
+    "digits", "cardinal", re.compile(r"\d+"), lambda m, w: say.number(m.group(0)), ("Model X9 ships", "Model X-nine ships")
+)

@@ -19,16 +19,19 @@ _MONTH_BY_PREFIX: Final = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
 # Title case, all capitals ("SEPT. 9") or lower case ("june 3"); in lower case "may", "march"
 # and "mar" are also words ("we may 3 times"), so they are months only with a year.
 _MONTH_NAMES: Final = [*MONTHS, *_MONTH_BY_PREFIX]
-_MONTH: Final = "(?P<month>" + alternation([*_MONTH_NAMES, *(m.upper() for m in _MONTH_NAMES),
-                                            *(m.lower() for m in _MONTH_NAMES)]) + ")"
+_MONTH: Final = (
+    "(?P<month>" + alternation([*_MONTH_NAMES, *(m.upper() for m in _MONTH_NAMES), *(m.lower() for m in _MONTH_NAMES)]) + ")"
+)
 _WORD_MONTHS: Final = frozenset(_T["also_words"])
 _DAY: Final = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR: Final = r"(?P<year>\d{4})"
 _ZONE: Final = r"(?:\s(?P<tz>" + alternation(TIME_ZONES) + r"))?"
 
 # The final period of "p.m." stays where it also ends the sentence.
-_AMPM: Final = (r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
-                r"|\s?(?P<AMPM>[AP])\.?M\b(?:\.(?!\s*$))?)")
+_AMPM: Final = (
+    r"(?:\s?(?P<ampm>[ap])\.?m\b(?:\.(?!\s*$))?"
+    r"|\s?(?P<AMPM>[AP])\.?M\b(?:\.(?!\s*$))?)"
+)
 
 
 def _month(name: str) -> str:
@@ -111,8 +114,9 @@ def _clock(m: re.Match, _work: Work) -> str | None:
 
 def _duration(h: int, mins: int, s: int) -> str:
     """ "2:03:04" on a stopwatch: two hours, three minutes and four seconds."""
-    parts = [f"{say.cardinal(n)} {unit}{'' if n == 1 else 's'}"
-             for n, unit in ((h, "hour"), (mins, "minute"), (s, "second")) if n]
+    parts = [
+        f"{say.cardinal(n)} {unit}{'' if n == 1 else 's'}" for n, unit in ((h, "hour"), (mins, "minute"), (s, "second")) if n
+    ]
     if not parts:
         return "zero seconds"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -141,7 +145,7 @@ def _time_range(m: re.Match, work: Work) -> str | None:
 def _time(text: str, work: Work) -> str | None:
     for rule in (CLOCK, HOUR_AMPM):
         m = rule.pattern.match(text)
-        if m is not None and not text[m.end():].strip(". "):  # "p.m." keeps its period inside a range
+        if m is not None and not text[m.end() :].strip(". "):  # "p.m." keeps its period inside a range
             return rule.rewrite(m, work)
     if re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= 12:
         return say.cardinal(int(text))
@@ -149,53 +153,102 @@ def _time(text: str, work: Work) -> str | None:
 
 
 DATE_ISO: Final = Rule(
-    "date-iso", "date", re.compile(r"(?<![\w.-])(\d{4})-(\d{2})-(\d{2})(?![\w-]|\.\d)"), _iso,
-    ("Released 2024-03-05.", "Released March fifth, twenty twenty-four."))
+    "date-iso",
+    "date",
+    re.compile(r"(?<![\w.-])(\d{4})-(\d{2})-(\d{2})(?![\w-]|\.\d)"),
+    _iso,
+    ("Released 2024-03-05.", "Released March fifth, twenty twenty-four."),
+)
 DATE_US: Final = Rule(
-    "date-us", "date", re.compile(r"(?<![\w./-])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\w/]|\.\d)"), _us,
-    ("Due 3/5/2024.", "Due March fifth, twenty twenty-four."))
+    "date-us",
+    "date",
+    re.compile(r"(?<![\w./-])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\w/]|\.\d)"),
+    _us,
+    ("Due 3/5/2024.", "Due March fifth, twenty twenty-four."),
+)
 MONTH_DAY: Final = Rule(
-    "month-day", "date",
-    re.compile(rf"(?<![\w{P}]){_MONTH}\.?\s+{_DAY}(?:\s?[–—-]\s?(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?)?(?:,?\s+{_YEAR})?"
-               rf"(?![\w{P}:.,]\d|[\w{P}])"), _month_day,
-    ("On March 14, 2024 and May 3–5 it rained.", "On March fourteenth, twenty twenty-four and May third to fifth it rained."))
+    "month-day",
+    "date",
+    re.compile(
+        rf"(?<![\w{P}]){_MONTH}\.?\s+{_DAY}(?:\s?[–—-]\s?(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?)?(?:,?\s+{_YEAR})?"
+        rf"(?![\w{P}:.,]\d|[\w{P}])"
+    ),
+    _month_day,
+    ("On March 14, 2024 and May 3–5 it rained.", "On March fourteenth, twenty twenty-four and May third to fifth it rained."),
+)
 DAY_MONTH: Final = Rule(
-    "day-month", "date",
-    re.compile(rf"(?<![\w{P}.,])(?P<the>(?<![\w{P}])[Tt]he\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:\.(?!\s*$))?(?:,?\s+{_YEAR})?(?![\w{P}])"), _day_month,
-    ("On 14 March it rained.", "On the fourteenth of March it rained."))
+    "day-month",
+    "date",
+    re.compile(
+        rf"(?<![\w{P}.,])(?P<the>(?<![\w{P}])[Tt]he\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:\.(?!\s*$))?(?:,?\s+{_YEAR})?(?![\w{P}])"
+    ),
+    _day_month,
+    ("On 14 March it rained.", "On the fourteenth of March it rained."),
+)
 MONTH_YEAR: Final = Rule(
-    "month-year", "date", re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"), _month_year,
-    ("The Sept 1999 issue.", "The September nineteen ninety-nine issue."))
+    "month-year",
+    "date",
+    re.compile(rf"(?<![\w{P}]){_MONTH}\.?,?\s+{_YEAR}(?![\w{P}]|[.,]\d)"),
+    _month_year,
+    ("The Sept 1999 issue.", "The September nineteen ninety-nine issue."),
+)
 CLOCK: Final = Rule(
-    "clock", "time",
+    "clock",
+    "time",
     re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?" + f"(?:{_AMPM})?{_ZONE}" + r"(?![\w:]|\.\d)"),
-    _clock, ("We meet at 10:05 am.", "We meet at ten oh five Eh-M."))
+    _clock,
+    ("We meet at 10:05 am.", "We meet at ten oh five Eh-M."),
+)
 HOUR_AMPM: Final = Rule(
-    "hour-ampm", "time", re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"), _hour,
-    ("Doors open at 7am.", "Doors open at seven Eh-M."))
+    "hour-ampm",
+    "time",
+    re.compile(r"(?<![\w:.,$€£¥₹₩₽₿])(?P<h>\d{1,2})" + _AMPM + _ZONE + r"(?![\w])"),
+    _hour,
+    ("Doors open at 7am.", "Doors open at seven Eh-M."),
+)
 
 _MONTH_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _MONTH)
 MONTH_RANGE: Final = Rule(
-    "month-range", "range", re.compile(rf"(?<![\w{P}])(?P<a>{_MONTH_ANON})\.?\s?[–—-]\s?(?={_MONTH_ANON}\b)"),
+    "month-range",
+    "range",
+    re.compile(rf"(?<![\w{P}])(?P<a>{_MONTH_ANON})\.?\s?[–—-]\s?(?={_MONTH_ANON}\b)"),
     lambda m, w: None if m.group("a") in _WORD_MONTHS else f"{_month(m.group('a'))} to ",
-    ("In May–June 2024.", "In May to June twenty twenty-four."), park=False)
+    ("In May–June 2024.", "In May to June twenty twenty-four."),
+    park=False,
+)
 WEEKDAY_RANGE: Final = Rule(
-    "weekday-range", "range",
+    "weekday-range",
+    "range",
     re.compile(rf"(?<![\w{P}])(?P<a>{_WEEKDAY})\.?\s?[–—-]\s?(?P<b>{_WEEKDAY})\b(?:\.(?!\s*$))?"),
-    lambda m, w: f"{_WEEKDAYS[m.group('a')]} to {_WEEKDAYS[m.group('b')]}", ("Open Mon-Fri daily.", "Open Monday to Friday daily."))
+    lambda m, w: f"{_WEEKDAYS[m.group('a')]} to {_WEEKDAYS[m.group('b')]}",
+    ("Open Mon-Fri daily.", "Open Monday to Friday daily."),
+)
 DATE_SLASH_YMD: Final = Rule(
-    "date-slash-ymd", "date", re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"), _iso,
-    ("Filed 2025/07/03.", "Filed July third, twenty twenty-five."))
+    "date-slash-ymd",
+    "date",
+    re.compile(r"(?<![\w./-])(\d{4})/(\d{1,2})/(\d{1,2})(?![\w/]|\.\d)"),
+    _iso,
+    ("Filed 2025/07/03.", "Filed July third, twenty twenty-five."),
+)
 DATE_DOTTED_DMY: Final = Rule(
-    "date-dotted-dmy", "date", re.compile(r"(?<![\w.,-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w]|\.\d)"), _dotted_dmy,
-    ("Signed 03.07.2025 in Bern.", "Signed the third of July, twenty twenty-five in Bern."))
+    "date-dotted-dmy",
+    "date",
+    re.compile(r"(?<![\w.,-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w]|\.\d)"),
+    _dotted_dmy,
+    ("Signed 03.07.2025 in Bern.", "Signed the third of July, twenty twenty-five in Bern."),
+)
 _TIME_END: Final = r"\d{1,2}(?::\d{2})?"
 _AMPM_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _AMPM)
 _ZONE_ANON: Final = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
 TIME_RANGE: Final = Rule(
-    "time-range", "range",
-    re.compile(rf"(?<![\w:.,{P}$€£¥₹₩₽₿])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"),
-    _time_range, ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."))
+    "time-range",
+    "range",
+    re.compile(
+        rf"(?<![\w:.,{P}$€£¥₹₩₽₿])(?P<a>{_TIME_END}(?:{_AMPM_ANON})?)\s?[-–—]\s?(?P<b>{_TIME_END}{_AMPM_ANON}{_ZONE_ANON})(?![\w])"
+    ),
+    _time_range,
+    ("Open 6pm-9pm daily.", "Open six P-M to nine P-M daily."),
+)
 
 _SHORT_MONTHS: Final = alternation([p for p in _MONTH_BY_PREFIX if p != "May"])
 _MONTH_CUES: Final = frozenset(_T["month_cues"])
@@ -209,9 +262,25 @@ def _month_alone(m: re.Match, work: Work) -> str | None:
 
 
 MONTH_ALONE: Final = Rule(
-    "month-alone", "date",
-    re.compile(rf"(?<![\w{P}])(?P<month>{_SHORT_MONTHS})(?:(?P<dot>\.)(?P<end>(?=\s*$))?)?(?![\w{P}])"), _month_alone,
-    ("Sales fell in Nov.", "Sales fell in November."))
+    "month-alone",
+    "date",
+    re.compile(rf"(?<![\w{P}])(?P<month>{_SHORT_MONTHS})(?:(?P<dot>\.)(?P<end>(?=\s*$))?)?(?![\w{P}])"),
+    _month_alone,
+    ("Sales fell in Nov.", "Sales fell in November."),
+)
 
-RULES: Final = (MONTH_RANGE, WEEKDAY_RANGE, DATE_ISO, DATE_SLASH_YMD, DATE_DOTTED_DMY, DATE_US, MONTH_DAY, DAY_MONTH, MONTH_YEAR,
-                TIME_RANGE, CLOCK, HOUR_AMPM, MONTH_ALONE)
+RULES: Final = (
+    MONTH_RANGE,
+    WEEKDAY_RANGE,
+    DATE_ISO,
+    DATE_SLASH_YMD,
+    DATE_DOTTED_DMY,
+    DATE_US,
+    MONTH_DAY,
+    DAY_MONTH,
+    MONTH_YEAR,
+    TIME_RANGE,
+    CLOCK,
+    HOUR_AMPM,
+    MONTH_ALONE,
+)

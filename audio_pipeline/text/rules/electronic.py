@@ -17,7 +17,10 @@ _SPELLED_TLDS: Final = frozenset(_T["spelled_tlds"])
 _WORDS_IN_ADDRESSES: Final = frozenset(_T["tlds"]) - _SPELLED_TLDS  # "COM", "ORG": said as words
 _URL: Final = re.compile(
     r"(?<![\w@./])(?i:(?:https?|ftp)://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
-    r"|(?<![\w@./-])(?:[a-zA-Z0-9-]+\.)+(?:" + "|".join(_T["tlds"]) + "|" + "|".join(t.upper() for t in _T["tlds"])
+    r"|(?<![\w@./-])(?:[a-zA-Z0-9-]+\.)+(?:"
+    + "|".join(_T["tlds"])
+    + "|"
+    + "|".join(t.upper() for t in _T["tlds"])
     + r")(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
     r"(?![\w@-])"
 )
@@ -48,17 +51,28 @@ def address_words(address: str, work: Work) -> str:
             for piece in re.findall(r"\d+|[^\W\d_]+", part):
                 if piece.isdecimal():
                     words.append(say.digits(piece) if len(piece) > 2 else say.cardinal(int(piece)))
-                elif not say.VOWELS.intersection(piece) and len(piece) <= 5 or piece.isupper() and len(piece) <= 3 \
-                        and piece.lower() not in _WORDS_IN_ADDRESSES:
+                elif (
+                    not say.VOWELS.intersection(piece)
+                    and len(piece) <= 5
+                    or piece.isupper()
+                    and len(piece) <= 3
+                    and piece.lower() not in _WORDS_IN_ADDRESSES
+                ):
                     words.append(say.spell(piece.upper()))
                 else:
                     words.append(say.respoken(piece.lower(), work.lexicon))
     return " ".join(words)
 
 
-EMAIL: Final = Rule("email", "electronic", _EMAIL, say_address,
-                    ("Write to info@paperledge.fm today.", "Write to info at paperledge dot F-M today."))
-URL: Final = Rule("url", "electronic", _URL, say_address,
-                  ("See https://www.example.org/data.", "See example dot org slash data."))
+EMAIL: Final = Rule(
+    "email",
+    "electronic",
+    _EMAIL,
+    say_address,
+    ("Write to info@paperledge.fm today.", "Write to info at paperledge dot F-M today."),
+)
+URL: Final = Rule(
+    "url", "electronic", _URL, say_address, ("See https://www.example.org/data.", "See example dot org slash data.")
+)
 
 RULES: Final = (EMAIL, URL)

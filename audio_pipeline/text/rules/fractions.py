@@ -7,9 +7,9 @@ from typing import Final
 
 from .. import say
 from ..rule import Rule
-from .cardinals import QUANTITY_START
 from ..tables import table
 from ..work import NUM, P, Work, after, before
+from .cardinals import QUANTITY_START
 
 _FRACTION_NAMES: Final = {int(k): v for k, v in table("cardinals")["fractions"].items()}
 _LARGEST_NAMED: Final = 16  # "15/16" is fifteen sixteenths; "37/50" is thirty-seven out of fifty
@@ -55,20 +55,41 @@ def _mixed(m: re.Match, _work: Work) -> str | None:
 
 
 RATIO: Final = Rule(
-    "ratio", "fraction", re.compile(r"(?<![\w:.])(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)(?![\w:]|\.\d)"),
-    lambda m, w: f"{say.number(m.group(1))} to {say.number(m.group(2))}", ("Mix it 3:1.", "Mix it three to one."))
+    "ratio",
+    "fraction",
+    re.compile(r"(?<![\w:.])(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)(?![\w:]|\.\d)"),
+    lambda m, w: f"{say.number(m.group(1))} to {say.number(m.group(2))}",
+    ("Mix it 3:1.", "Mix it three to one."),
+)
 RANGE: Final = Rule(
-    "range", "range",
-    re.compile(r"(?<![\w" + P + r".,:/-])(?P<a>" + NUM + r")(?P<suffix>%|[xX×]|[KMBTk]\b|st|nd|rd|th)?"
-               r"(?:\s?[–—]\s?|-)(?=\d)"),
-    _range, ("Gains of 10-20% each.", "Gains of ten to twenty percent each."), park=False)
+    "range",
+    "range",
+    re.compile(
+        r"(?<![\w" + P + r".,:/-])(?P<a>" + NUM + r")(?P<suffix>%|[xX×]|[KMBTk]\b|st|nd|rd|th)?"
+        r"(?:\s?[–—]\s?|-)(?=\d)"
+    ),
+    _range,
+    ("Gains of 10-20% each.", "Gains of ten to twenty percent each."),
+    park=False,
+)
 FRACTION: Final = Rule(
-    "fraction", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
-    _fraction, ("About 3/4 of them, 15/16 of an inch.", "About three quarters of them, fifteen sixteenths of an inch."))
+    "fraction",
+    "fraction",
+    re.compile(QUANTITY_START + r"(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
+    _fraction,
+    ("About 3/4 of them, 15/16 of an inch.", "About three quarters of them, fifteen sixteenths of an inch."),
+)
 SCORE: Final = Rule(
-    "decimal-score", "fraction", re.compile(QUANTITY_START + r"(?P<a>\d+\.\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
-    _score, ("Rated 4.5/5 by users.", "Rated four point five out of five by users."))
+    "decimal-score",
+    "fraction",
+    re.compile(QUANTITY_START + r"(?P<a>\d+\.\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
+    _score,
+    ("Rated 4.5/5 by users.", "Rated four point five out of five by users."),
+)
 MIXED: Final = Rule(
-    "mixed-number", "fraction",
+    "mixed-number",
+    "fraction",
     re.compile(QUANTITY_START + r"(?P<w>\d+)\s(?P<a>\d+)/(?P<b>\d+)(?![\w" + P + r"/]|\.\d)"),
-    _mixed, ("It took 3 1/2 years.", "It took three and a half years."))
+    _mixed,
+    ("It took 3 1/2 years.", "It took three and a half years."),
+)

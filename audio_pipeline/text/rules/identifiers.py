@@ -8,9 +8,9 @@ from typing import Final
 
 from .. import say
 from ..rule import Rule
-from .electronic import address_words
 from ..tables import table
 from ..work import P, Work
+from .electronic import address_words
 
 _T: Final = table("identifiers")
 _REFERENCES: Final = frozenset(_T["references"])
@@ -60,19 +60,30 @@ def _digits_after(m: re.Match, work: Work) -> str:
 def _version_after_name(m: re.Match, work: Work) -> str | None:
     words = work.words_before(m.start())[-4:]
     # "Python 3.12", also the second of "Python 3.10 to 3.12" (a range read just before)
-    if not (words[-1:] and words[-1] in _VERSIONS_AFTER or len(words) == 4 and words[0] in _VERSIONS_AFTER
-            and words[1].isdecimal() and words[2].isdecimal() and words[3] in ("and", "or", "to")):
+    if not (
+        words[-1:]
+        and words[-1] in _VERSIONS_AFTER
+        or len(words) == 4
+        and words[0] in _VERSIONS_AFTER
+        and words[1].isdecimal()
+        and words[2].isdecimal()
+        and words[3] in ("and", "or", "to")
+    ):
         return None
     return say.point_joined(m.group("num"))
 
 
 _OLD_ARCHIVES: Final = "|".join(re.escape(a) for a in sorted(_T["old_arxiv_archives"], key=len, reverse=True))
 # One label: "3b", "2a-c", "3.12", or an equation's "(2)"; a list of up to nine.
-_ITEM: Final = (rf"(?:\(\d{{1,4}}[A-Za-z]?\)|\d{{1,4}}\([A-Za-z]\)|\d{{1,4}}(?:\.\d{{1,4}}){{0,3}}(?:[A-Za-z](?:[-–][A-Za-z])?)?)"
-                rf"(?![\w{P}])")
+_ITEM: Final = (
+    rf"(?:\(\d{{1,4}}[A-Za-z]?\)|\d{{1,4}}\([A-Za-z]\)|\d{{1,4}}(?:\.\d{{1,4}}){{0,3}}(?:[A-Za-z](?:[-–][A-Za-z])?)?)"
+    rf"(?![\w{P}])"
+)
 _SEP: Final = r"(?:,\s?|\s(?:and|or|to|&)\s|\s?[-–]\s?)"
-_PIECE: Final = re.compile(rf"\((?P<p>[^)]*)\)|(?P<n>[\d.]+)(?:(?P<l>[A-Za-z])|\((?P<lp>[A-Za-z])\))?(?:[-–](?P<l2>[A-Za-z]))?"
-                           rf"|(?P<sep>{_SEP})")
+_PIECE: Final = re.compile(
+    rf"\((?P<p>[^)]*)\)|(?P<n>[\d.]+)(?:(?P<l>[A-Za-z])|\((?P<lp>[A-Za-z])\))?(?:[-–](?P<l2>[A-Za-z]))?"
+    rf"|(?P<sep>{_SEP})"
+)
 
 
 def _letter(c: str) -> str:
@@ -115,32 +126,58 @@ def _reference(m: re.Match, work: Work) -> str | None:
 
 
 ARXIV: Final = Rule(
-    "arxiv-id", "serial",
-    re.compile(rf"(?<![\w{P}/.-])(?:(?P<name>arXiv|arxiv|ArXiv|ARXIV)(?::\s?|\s))?(?:(?P<id>\d{{4}}\.\d{{4,5}})"
-               rf"|(?P<old>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}))(?:v(?P<v>\d{{1,2}}))?(?![\w{P}]|\.\d)"),
-    _arxiv, ("See arXiv:2404.12345.", "See archive two four zero four dot one two three four five."))
+    "arxiv-id",
+    "serial",
+    re.compile(
+        rf"(?<![\w{P}/.-])(?:(?P<name>arXiv|arxiv|ArXiv|ARXIV)(?::\s?|\s))?(?:(?P<id>\d{{4}}\.\d{{4,5}})"
+        rf"|(?P<old>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}))(?:v(?P<v>\d{{1,2}}))?(?![\w{P}]|\.\d)"
+    ),
+    _arxiv,
+    ("See arXiv:2404.12345.", "See archive two four zero four dot one two three four five."),
+)
 DOI: Final = Rule(
-    "doi", "serial",
+    "doi",
+    "serial",
     re.compile(rf"(?<![\w{P}/.])(?:(?P<name>doi|DOI)(?::\s?|\s))?(?P<doi>10\.\d{{4,9}}/[^\s\"'<>]{{0,200}}[^\s\"'<>.,;:!?)\]])"),
-    _doi, ("Cite doi:10.1145/3368089.", "Cite D-O-I ten dot one one four five slash three three six eight zero eight nine."))
+    _doi,
+    ("Cite doi:10.1145/3368089.", "Cite D-O-I ten dot one one four five slash three three six eight zero eight nine."),
+)
 ISBN: Final = Rule(
-    "isbn", "serial",
-    re.compile(rf"(?<![\w{P}])(?P<name>ISBN)(?:-?1[03])?(?P<verb>\s(?:is|was))?:?\s?(?P<n>97[89][-\s]\d{{1,5}}[-\s]\d{{1,7}}[-\s]\d{{1,7}}[-\s]\d"
-               r"|\d{1,5}[-\s]\d{1,7}[-\s]\d{1,7}[-\s][\dX]|97[89]\d{10}|\d{9}[\dX])" + rf"(?![\w{P}-])"),
-    _isbn, ("ISBN 0-306-40615-2 here", "I-S-B-N zero, three zero six, four zero six one five, two here"))
+    "isbn",
+    "serial",
+    re.compile(
+        rf"(?<![\w{P}])(?P<name>ISBN)(?:-?1[03])?(?P<verb>\s(?:is|was))?:?\s?(?P<n>97[89][-\s]\d{{1,5}}[-\s]\d{{1,7}}[-\s]\d{{1,7}}[-\s]\d"
+        r"|\d{1,5}[-\s]\d{1,7}[-\s]\d{1,7}[-\s][\dX]|97[89]\d{10}|\d{9}[\dX])" + rf"(?![\w{P}-])"
+    ),
+    _isbn,
+    ("ISBN 0-306-40615-2 here", "I-S-B-N zero, three zero six, four zero six one five, two here"),
+)
 DIGITS_AFTER: Final = Rule(
-    "identifier-digits", "serial",
-    re.compile(rf"(?<![\w{P}])(?P<head>(?:{'|'.join(sorted(_DIGITS_AFTER, key=len, reverse=True))})"
-               rf"(?:\s(?:is|was|code|number))?:?\s?#?)(?P<d>\d{{3,15}})(?![\w{P}]|[.,]\d)"),
-    _digits_after, ("Its ID is 123456789.", "Its I-D is one two three four five six seven eight nine."),
-    park=False, quiet=True)
+    "identifier-digits",
+    "serial",
+    re.compile(
+        rf"(?<![\w{P}])(?P<head>(?:{'|'.join(sorted(_DIGITS_AFTER, key=len, reverse=True))})"
+        rf"(?:\s(?:is|was|code|number))?:?\s?#?)(?P<d>\d{{3,15}})(?![\w{P}]|[.,]\d)"
+    ),
+    _digits_after,
+    ("Its ID is 123456789.", "Its I-D is one two three four five six seven eight nine."),
+    park=False,
+    quiet=True,
+)
 VERSION_AFTER_NAME: Final = Rule(
-    "version-after-name", "serial", re.compile(rf"(?<![\w{P}.,])(?P<num>\d+\.\d+)(?![\w{P}]|\.\d)"),
-    _version_after_name, ("Python 3.12 is out.", "Python three point twelve is out."))
+    "version-after-name",
+    "serial",
+    re.compile(rf"(?<![\w{P}.,])(?P<num>\d+\.\d+)(?![\w{P}]|\.\d)"),
+    _version_after_name,
+    ("Python 3.12 is out.", "Python three point twelve is out."),
+)
 REFERENCE: Final = Rule(
-    "reference", "serial",
+    "reference",
+    "serial",
     re.compile(rf"(?<![\w{P}.,])(?P<items>{_ITEM}(?:{_SEP}{_ITEM}){{0,8}})"),
-    _reference, ("See Fig. 3b and Eq. (2).", "See Figure three B and Equation two."))
+    _reference,
+    ("See Fig. 3b and Eq. (2).", "See Figure three B and Equation two."),
+)
 
 RULES: Final = (ARXIV, DOI, ISBN)
 """Read before the lexicon and the abbreviations, so their dots and dashes are still there."""

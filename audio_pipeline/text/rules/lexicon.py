@@ -20,15 +20,14 @@ def _pattern(keys: tuple[str, ...], case_sensitive: bool) -> re.Pattern:
     # A digit may touch a key where a letter meets it: "Qwen2.5" holds "Qwen".
     start = r"(?<![^\W\d])(?!(?<=\d)\d)"
     end = r"(?![^\W\d])(?!(?<=\d)\d)"
-    return re.compile(rf"{start}(?P<key>{alternation})(?P<plural>s)?{end}",
-                      0 if case_sensitive else re.IGNORECASE)
+    return re.compile(rf"{start}(?P<key>{alternation})(?P<plural>s)?{end}", 0 if case_sensitive else re.IGNORECASE)
 
 
 def _entries(case_sensitive: bool):
     def build(lexicon: Lexicon) -> re.Pattern | None:
-        keys = sorted((e.written for e in lexicon.entries if e.case_sensitive == case_sensitive),
-                      key=len, reverse=True)
+        keys = sorted((e.written for e in lexicon.entries if e.case_sensitive == case_sensitive), key=len, reverse=True)
         return _pattern(tuple(keys), case_sensitive) if keys else None
+
     return build
 
 
@@ -46,10 +45,10 @@ def _entry(m: re.Match, work: Work) -> str | None:
     return spoken
 
 
-WORDS: Final = Rule("lexicon", "whitelist", _entries(True), _entry,
-                    ("Hey PaperLedge crew.", "Hey Paper Ledge crew."), quiet=True)
-WORDS_NOCASE: Final = Rule("lexicon-nocase", "whitelist", _entries(False), _entry,
-                           ("Papers on arxiv", "Papers on archive"), quiet=True)
+WORDS: Final = Rule("lexicon", "whitelist", _entries(True), _entry, ("Hey PaperLedge crew.", "Hey Paper Ledge crew."), quiet=True)
+WORDS_NOCASE: Final = Rule(
+    "lexicon-nocase", "whitelist", _entries(False), _entry, ("Papers on arxiv", "Papers on archive"), quiet=True
+)
 
 RULES: Final = (WORDS, WORDS_NOCASE)
 
@@ -71,8 +70,11 @@ def with_phonemes(markup: str, lexicon: Lexicon, family: str | None) -> tuple[st
 
     words: list[str] = []
     for case_sensitive in (True, False):
-        keys = sorted((e.written for e in lexicon.entries
-                       if e.case_sensitive == case_sensitive and e.phonemes_for(family)), key=len, reverse=True)
+        keys = sorted(
+            (e.written for e in lexicon.entries if e.case_sensitive == case_sensitive and e.phonemes_for(family)),
+            key=len,
+            reverse=True,
+        )
         if not keys:
             continue
         pattern = _pattern(tuple(keys), case_sensitive)
@@ -80,7 +82,7 @@ def with_phonemes(markup: str, lexicon: Lexicon, family: str | None) -> tuple[st
 
         def one(m: re.Match, markup: str = markup, taken: list = taken) -> str:
             inside = any(a <= m.start() < b for a, b in taken)
-            before = markup[m.start() - 1: m.start()]
+            before = markup[m.start() - 1 : m.start()]
             if inside or m.group("plural") or _ADDRESS.match(markup, m.end()) or (before and before in "./@:"):
                 return m.group(0)
             entry = lexicon.lookup(m.group("key"))

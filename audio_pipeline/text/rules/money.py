@@ -70,17 +70,28 @@ def _money_range(m: re.Match, _work: Work) -> str:
 
 
 MONEY_BEFORE: Final = Rule(
-    "money", "money",
+    "money",
+    "money",
     re.compile(rf"(?<![\w{P}])(?P<sign>-)?(?P<cur>{_SYMBOLS})\s?(?P<num>{NUM})(?:{_SCALE})?{_PER}{_ECHO}(?![\w])"),
-    _money, ("It cost $4.2 million, or $15/mo.", "It cost four point two million dollars, or fifteen dollars per month."))
+    _money,
+    ("It cost $4.2 million, or $15/mo.", "It cost four point two million dollars, or fifteen dollars per month."),
+)
 MONEY_RANGE: Final = Rule(
-    "money-range", "range",
-    re.compile(rf"(?<![\w{P}])(?P<cur>{_SYMBOLS})\s?(?P<num_a>{NUM})(?:{_SCALE_A})?\s?[-–—]\s?(?:{_SYMBOLS})?\s?"
-               rf"(?P<num>{NUM})(?:{_SCALE})?{_PER}(?![\w])"),
-    _money_range, ("Plans cost $40-$60 a month.", "Plans cost forty to sixty dollars a month."))
+    "money-range",
+    "range",
+    re.compile(
+        rf"(?<![\w{P}])(?P<cur>{_SYMBOLS})\s?(?P<num_a>{NUM})(?:{_SCALE_A})?\s?[-–—]\s?(?:{_SYMBOLS})?\s?"
+        rf"(?P<num>{NUM})(?:{_SCALE})?{_PER}(?![\w])"
+    ),
+    _money_range,
+    ("Plans cost $40-$60 a month.", "Plans cost forty to sixty dollars a month."),
+)
 MONEY_AFTER: Final = Rule(
-    "money-after", "money",
+    "money-after",
+    "money",
     re.compile(rf"(?<![\w{P}.,])(?P<sign>-)?(?P<num>{NUM})(?:{_SCALE})?\s?(?P<cur>{_AFTER_SYMBOLS}){_PER}(?![\w])"),
-    _money, ("It cost 20€.", "It cost twenty euros."))
+    _money,
+    ("It cost 20€.", "It cost twenty euros."),
+)
 
 RULES: Final = (MONEY_RANGE, MONEY_BEFORE, MONEY_AFTER)

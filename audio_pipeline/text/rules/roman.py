@@ -73,5 +73,6 @@ def _roman(m: re.Match, work: Work) -> str | None:
     return None if said is None else said + suffix
 
 
-ROMAN: Final = Rule("roman", "roman", _WORD, _roman,
-                    ("After World War II, Henry VIII", "After World War two, Henry the eighth"), quiet=True)
+ROMAN: Final = Rule(
+    "roman", "roman", _WORD, _roman, ("After World War II, Henry VIII", "After World War two, Henry the eighth"), quiet=True
+)

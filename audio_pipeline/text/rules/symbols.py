@@ -8,12 +8,13 @@ from typing import Final
 
 from .. import say
 from ..rule import Rule, template
-from .cardinals import power_words
 from ..tables import table
 from ..work import P, Work, after
+from .cardinals import power_words
 
 _W: Final = rf"[\w{P}]"  # a word character or a decided span
 _GREEK: Final[dict[str, str]] = table("greek")["letters"]
+
 
 def _hashtag(m: re.Match, _work: object) -> str:
     """ "#science" -> "hashtag science"; "#hashtag" is one "hashtag", not two."""
@@ -23,12 +24,21 @@ def _hashtag(m: re.Match, _work: object) -> str:
 # (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
 _OPERATORS: Final = [
     # "C++", "g++", "C#", "F#": languages and tools, before "+" and "#" are read alone
-    ("plus-plus", r"(?<=[A-Za-z])\+\+(?![\w+])", " plus plus ", ("Written in C++ and g++.", "Written in C plus plus and g plus plus.")),
+    (
+        "plus-plus",
+        r"(?<=[A-Za-z])\+\+(?![\w+])",
+        " plus plus ",
+        ("Written in C++ and g++.", "Written in C plus plus and g plus plus."),
+    ),
     ("sharp", r"(?<![\w#])([A-Ga-g])#(?![\w#])", r"\1 sharp ", ("A chord in G# minor.", "A chord in G sharp minor.")),
     # "O(n log n)", "f(x)", "p(y|x)": a one-letter function and its argument
     ("big-o", rf"(?<!{_W})O\(([^()]*)\)", r" big O of \1 ", ("It runs in O(n) time.", "It runs in big O of n time.")),
-    ("given", rf"(?<!{_W})([A-Za-z])\(([^()|]{{1,40}})\|([^()|]{{1,40}})\)", r" \1 of \2 given \3 ",
-     ("Model p(y|x) well.", "Model p of y given x well.")),
+    (
+        "given",
+        rf"(?<!{_W})([A-Za-z])\(([^()|]{{1,40}})\|([^()|]{{1,40}})\)",
+        r" \1 of \2 given \3 ",
+        ("Model p(y|x) well.", "Model p of y given x well."),
+    ),
     ("function-of", rf"(?<!{_W})([A-Za-z])\(([^()]{{1,40}})\)", r" \1 of \2 ", ("Take f(x) first.", "Take f of x first.")),
     ("arrow-both", r"\s*(?:<->|↔|⟷|⇔)\s*", " to and from ", ("A <-> B", "A to and from B")),
     ("arrow", r"\s*(?:->|→|⟶|=>|⇒|⟹)\s*", " to ", ("Text → speech", "Text to speech")),
@@ -66,15 +76,20 @@ _OPERATORS: Final = [
 ]
 OPERATORS: Final = tuple(
     Rule(name, "symbol", re.compile(pattern), template(spoken) if isinstance(spoken, str) else spoken, example, park=False)
-    for name, pattern, spoken, example in _OPERATORS)
+    for name, pattern, spoken, example in _OPERATORS
+)
 
 # Arithmetic: "1-2=5", "3x-2=7", "2^10=1024". Only where an equals sign makes it an equation:
 # elsewhere "1-2" is a range ("one to two") and "6/3" a fraction.
-_OPERAND: Final = rf"(?:(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+(?:\.\d+)?)(?:[a-zA-Z](?![\w{P}]))?|[a-zA-Z](?![\w{P}]))(?:\^\d{{1,3}})?"
+_OPERAND: Final = (
+    rf"(?:(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+(?:\.\d+)?)(?:[a-zA-Z](?![\w{P}]))?|[a-zA-Z](?![\w{P}]))(?:\^\d{{1,3}})?"
+)
 _SIDE: Final = rf"-?{_OPERAND}(?:\s?[-+*/×÷]\s?-?{_OPERAND}){{0,20}}"
 _EQUATION: Final = re.compile(rf"(?<![\w{P}.,/^=-]){_SIDE}\s?=\s?{_SIDE}(?![\w{P}=]|[.,]\d)")
-_ARITHMETIC: Final = re.compile(r"(?P<op>(?<=[\w)])\s?[-+*/×÷=]\s?)|(?P<sign>-)|(?P<n>[\d,.]+)(?P<v>[a-zA-Z])?(?:\^(?P<e>\d+))?"
-                                r"|(?P<x>[a-zA-Z])(?:\^(?P<xe>\d+))?")
+_ARITHMETIC: Final = re.compile(
+    r"(?P<op>(?<=[\w)])\s?[-+*/×÷=]\s?)|(?P<sign>-)|(?P<n>[\d,.]+)(?P<v>[a-zA-Z])?(?:\^(?P<e>\d+))?"
+    r"|(?P<x>[a-zA-Z])(?:\^(?P<xe>\d+))?"
+)
 _A_RANGE: Final = re.compile(r"[a-zA-Z]\s?=\s?\d+(?:\.\d+)?\s?-\s?\d+(?:\.\d+)?")
 _SAID: Final = {"-": "minus", "+": "plus", "*": "times", "×": "times", "/": "divided by", "÷": "divided by", "=": "equals"}
 
@@ -91,38 +106,78 @@ def _equation(m: re.Match, _work: Work) -> str | None:
         elif part.group("sign"):
             said.append("minus")
         elif part.group("n"):
-            said.append(say.number(part.group("n")) + (f" {part.group('v')}" if part.group("v") else "")
-                        + (power_words(part.group("e")) if part.group("e") else ""))
+            said.append(
+                say.number(part.group("n"))
+                + (f" {part.group('v')}" if part.group("v") else "")
+                + (power_words(part.group("e")) if part.group("e") else "")
+            )
         else:
             said.append(part.group("x") + (power_words(part.group("xe")) if part.group("xe") else ""))
     return " ".join(" ".join(said).split())
 
 
 EQUATION: Final = Rule(
-    "equation", "math", _EQUATION, _equation, ("We know 1-2=5 is false.", "We know one minus two equals five is false."))
+    "equation", "math", _EQUATION, _equation, ("We know 1-2=5 is false.", "We know one minus two equals five is false.")
+)
 
 GREEK: Final = Rule(
-    "greek-letter", "symbol", re.compile(r"(?<![^\W\d_])[" + "".join(_GREEK) + r"](?![^\W\d_])"),
-    lambda m, w: _GREEK[m.group(0)], ("Set α to x", "Set alpha to x"))
+    "greek-letter",
+    "symbol",
+    re.compile(r"(?<![^\W\d_])[" + "".join(_GREEK) + r"](?![^\W\d_])"),
+    lambda m, w: _GREEK[m.group(0)],
+    ("Set α to x", "Set alpha to x"),
+)
 
 SNAKE_CASE: Final = Rule(
-    "snake-case", "electronic", re.compile("_"), lambda m, w: " ",  # URLs are done: "_" reads as a space
-    ("Use ICML_2024 data", "Use I-C-M-L twenty twenty-four data"), park=False, quiet=True)
+    "snake-case",
+    "electronic",
+    re.compile("_"),
+    lambda m, w: " ",  # URLs are done: "_" reads as a space
+    ("Use ICML_2024 data", "Use I-C-M-L twenty twenty-four data"),
+    park=False,
+    quiet=True,
+)
 # Model and chip names: "A100" -> "Eh-one hundred" (an "A" would be the article),
 # "mp3" -> "M-P three", "Qwen2.5-Math-7B" -> "Qwen 2.5 Math 7B" (the 7B was parked earlier).
 LETTER_NUMBER: Final = Rule(
-    "letter-number", "serial", re.compile(rf"(?<![\w{P}-])(?P<l>[A-Z])-?(?P<num>\d+(?:\.\d+)?)(?![\w{P}]|\.\d)"),
-    lambda m, w: f"{say.spell(m.group('l'))}-{say.number(m.group('num'))}", ("An A100 card", "An Eh-one hundred card"))
+    "letter-number",
+    "serial",
+    re.compile(rf"(?<![\w{P}-])(?P<l>[A-Z])-?(?P<num>\d+(?:\.\d+)?)(?![\w{P}]|\.\d)"),
+    lambda m, w: f"{say.spell(m.group('l'))}-{say.number(m.group('num'))}",
+    ("An A100 card", "An Eh-one hundred card"),
+)
 CODE_LETTERS: Final = Rule(
-    "code-letters", "serial", re.compile(rf"(?<![\w{P}])[b-df-hj-np-tv-xz]{{2,4}}(?=\d)"),
-    lambda m, w: say.spell(m.group(0).upper()), ("Add ch4 gas", "Add C-H four gas"), park=False)
+    "code-letters",
+    "serial",
+    re.compile(rf"(?<![\w{P}])[b-df-hj-np-tv-xz]{{2,4}}(?=\d)"),
+    lambda m, w: say.spell(m.group(0).upper()),
+    ("Add ch4 gas", "Add C-H four gas"),
+    park=False,
+)
 LETTER_DIGIT: Final = Rule(
-    "letter-digit", "serial", re.compile(rf"(?<=[^\W\d_]|[{P}])(?=\d)"), lambda m, w: " ",
-    ("Meet Model2024 now", "Meet Model twenty twenty-four now"), park=False, quiet=True)
+    "letter-digit",
+    "serial",
+    re.compile(rf"(?<=[^\W\d_]|[{P}])(?=\d)"),
+    lambda m, w: " ",
+    ("Meet Model2024 now", "Meet Model twenty twenty-four now"),
+    park=False,
+    quiet=True,
+)
 DIGIT_LETTER: Final = Rule(
-    "digit-letter", "serial", re.compile(rf"(?<=\d)(?=[^\W\d_]|[{P}])"), lambda m, w: " ",
-    ("Take 2f(x) now.", "Take two f of x now."), park=False, quiet=True)
+    "digit-letter",
+    "serial",
+    re.compile(rf"(?<=\d)(?=[^\W\d_]|[{P}])"),
+    lambda m, w: " ",
+    ("Take 2f(x) now.", "Take two f of x now."),
+    park=False,
+    quiet=True,
+)
 HYPHEN_NEAR_DIGIT: Final = Rule(
-    "hyphen-near-digit", "serial",
+    "hyphen-near-digit",
+    "serial",
     re.compile(rf"(?<=[\w{P}])-(?=\d)|(?<=\d)-(?=[\w{P}])|(?<=[{P}])-(?=[\w{P}])|(?<=\w)-(?=[{P}])"),
-    lambda m, w: " ", ("Try GPT-4 now", "Try G-P-T four now"), park=False, quiet=True)
+    lambda m, w: " ",
+    ("Try GPT-4 now", "Try G-P-T four now"),
+    park=False,
+    quiet=True,
+)

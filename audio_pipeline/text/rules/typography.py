@@ -47,16 +47,38 @@ def _numeric_char(ch: str) -> str:
 
 
 CITATION: Final = Rule(
-    "citation", "typography", re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]"),
-    lambda m, w: "", ("As shown before [12, 14].", "As shown before."), park=False)
+    "citation",
+    "typography",
+    re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]"),
+    lambda m, w: "",
+    ("As shown before [12, 14].", "As shown before."),
+    park=False,
+)
 SUPERSCRIPT: Final = Rule(
-    "superscript", "typography", re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+"),
-    lambda m, w: "^" + m.group(0).translate(_SUPERSCRIPT) + " ", ("Take x⁵ now", "Take x to the fifth now"), park=False)
+    "superscript",
+    "typography",
+    re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+"),
+    lambda m, w: "^" + m.group(0).translate(_SUPERSCRIPT) + " ",
+    ("Take x⁵ now", "Take x to the fifth now"),
+    park=False,
+)
 TYPOGRAPHY: Final = Rule(
-    "typography", "typography", _BEFORE_NFKC_RE, lambda m, w: _BEFORE_NFKC[m.group(0)],
-    ("GPT™ is here", "G-P-T is here"), park=False, quiet=True)
+    "typography",
+    "typography",
+    _BEFORE_NFKC_RE,
+    lambda m, w: _BEFORE_NFKC[m.group(0)],
+    ("GPT™ is here", "G-P-T is here"),
+    park=False,
+    quiet=True,
+)
 UNICODE: Final = Rule(
-    "unicode", "typography", re.compile(r".+", re.DOTALL), _plain,
-    ("It costs ½ as much", "It costs one half as much"), park=False, quiet=True)
+    "unicode",
+    "typography",
+    re.compile(r".+", re.DOTALL),
+    _plain,
+    ("It costs ½ as much", "It costs one half as much"),
+    park=False,
+    quiet=True,
+)
 
 RULES: Final = (CITATION, SUPERSCRIPT, TYPOGRAPHY, UNICODE)
