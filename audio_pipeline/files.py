@@ -47,7 +47,7 @@ def temp_beside(path: Path, suffix: str) -> Path:
 def remove_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files in `folder` whose writing process is gone (killed, or
     the machine restarted); files of running processes are left alone."""
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:
@@ -232,7 +232,8 @@ def parse_json(text: str, where: str, error: type[PaperLedgeError] = PaperLedgeE
         why = "a number too long" if "int_max_str_digits" in str(e) else " ".join(str(e).split())[:120]
         raise error(f"{where}: not valid JSON ({why})") from None
     if not isinstance(data, expect):
-        kind = {dict: "a JSON object", list: "a JSON array"}.get(expect, expect.__name__)
+        kinds: dict[type, str] = {dict: "a JSON object", list: "a JSON array"}
+        kind = kinds.get(expect, expect.__name__)
         raise error(f"{where}: must hold {kind}, not {type(data).__name__}; not a file this tool wrote")
     return data
 

@@ -22,11 +22,14 @@ import types
 import typing
 import unicodedata
 from pathlib import PurePath
-from typing import Any, Mapping, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from .config import MAX_NAME_CHARS
 from .errors import PaperLedgeError, ScriptError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsKeysAndGetItem
 
 T = TypeVar("T")
 
@@ -208,15 +211,15 @@ CAST_ROLES = ("host", "co-host", "guest")
 """A cast member's role, as the tags' credits and the feed's podcast:person name it."""
 
 
-class Cast(dict):
+class Cast(dict[str, str]):
     """A cast: speaker name -> voice profile, the host first; `roles` holds the roles given
     (name -> "host", "co-host" or "guest"); `script.cast.role_of` fills in the rest."""
 
-    def __init__(self, voices: Mapping[str, str] = (), roles: Mapping[str, str] | None = None) -> None:
-        super().__init__(voices)
+    def __init__(self, voices: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None) -> None:
+        super().__init__(voices or {})
         self.roles: dict[str, str] = dict(getattr(voices, "roles", {}) if roles is None else roles)
 
-    def update(self, other: Mapping[str, str] = (), **more: str) -> None:
+    def update(self, other: SupportsKeysAndGetItem[str, str] | Iterable[tuple[str, str]] = (), /, **more: str) -> None:
         """Entries of `other` over these, its roles too (a script's cast over the show's)."""
         super().update(other, **more)
         self.roles.update(getattr(other, "roles", {}))

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audio_pipeline.render import load_episode  # noqa: E402
+from audio_pipeline.stages import load_episode  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import floor  # noqa: E402

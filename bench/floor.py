@@ -30,7 +30,7 @@ import sys, time
 import numpy as np
 from pathlib import Path
 start = time.perf_counter()
-from audio_pipeline.render import load_episode
+from audio_pipeline.stages import load_episode
 from audio_pipeline.synthesis.engines.base import create_engine
 episode, profile, _ = load_episode(Path(sys.argv[1]), sys.argv[2])
 texts = [s.spoken for s in episode.sentences()]

@@ -198,7 +198,7 @@ def test_a_voice_whose_engine_is_not_installed(tmp_path):
 def test_show_cast_labels_quotes_and_plain_colons(tmp_path):
     # show.toml's [cast] holds the regulars (host first); the script's cast adds to it by name;
     # a label not in the cast is text; a block quote goes to the cast's quote voice.
-    from audio_pipeline.render import load_episode
+    from audio_pipeline.stages import load_episode
 
     (tmp_path / "show.toml").write_text('[cast]\nErnis = "ernis"\nquote = "heart"\n', encoding="utf-8")
     script = tmp_path / "ep.md"

@@ -293,7 +293,7 @@ def test_render_check_refuses_a_check_review_or_takes_file_it_did_not_write(tmp_
 
 
 def test_render_check_retakes_a_truncated_sentence_and_a_plain_render_voids_the_check(rendered, deterministic_voice, tmp_path):
-    from audio_pipeline.render import load_episode
+    from audio_pipeline.stages import load_episode
     from audio_pipeline.synthesis.cache import SentenceCache, sentence_key
     from audio_pipeline.synthesis.engines.base import create_engine
 

@@ -150,7 +150,7 @@ def test_studio_polling_while_it_renders_sees_and_writes_every_sentence(heart_sh
 def test_a_render_whose_timeline_lost_a_sentence_fails_and_writes_nothing(tmp_path, monkeypatch):
     # What the splitter race did: the timeline held fewer sentences than the script, and the
     # render said done. A stage that loses a sentence now fails the render in one line.
-    import audio_pipeline.render as render_module
+    import audio_pipeline.stages as render_module
     from audio_pipeline.errors import RenderError
 
     from .conftest import render_result

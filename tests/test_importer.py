@@ -287,7 +287,7 @@ HOSTILE_LINES = [
 def test_page_text_is_spoken_and_transcribed_exactly_as_written(tmp_path):
     """A page line starting with '# ' would vanish, '## ' would become a chapter, and
     '{…}' would make a script that cannot be rendered."""
-    from audio_pipeline.render import load_episode
+    from audio_pipeline.stages import load_episode
 
     body = "Hey PaperLedge crew, Ernis here! Today it is a new method called Quiet Tables.\n" + "\n".join(HOSTILE_LINES)
     body += "\nWhy does this matter? Tables.\nA question:\nWill it scale?\nWill it last?"

@@ -17,6 +17,7 @@ LAYERS = [
     "synthesis",
     "audio",
     "credentials",
+    "stages",
     "render",
     "check",
     "video",

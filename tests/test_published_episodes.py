@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from audio_pipeline.render import load_episode
+from audio_pipeline.stages import load_episode
 
 from .conftest import ROOT
 

@@ -40,6 +40,19 @@ class SentenceSpan:
 
 
 @dataclass
+class _Placed:
+    """A sentence as laid down in the voice track: `start` and `end` in samples of the track
+    (a SentenceSpan's are seconds of the episode, known once the intro is placed)."""
+
+    written: str
+    spoken: str
+    chapter: int
+    start: int
+    end: int
+    speaker: str
+
+
+@dataclass
 class ChapterMark:
     title: str
     start: float
@@ -118,7 +131,7 @@ def assemble(
     else:
         fd, name = tempfile.mkstemp(prefix=".voice-", suffix=".f32", dir=work_dir)
         voice_file = Path(name)
-    spans: list[SentenceSpan] = []
+    spans: list[_Placed] = []
     chapter_starts: list[int] = []
     cursor = 0  # samples into the voice track
     entry_iter = iter(entries)
@@ -160,7 +173,7 @@ def assemble(
                         track.seek(4 * cursor)
                         track.write(audio.astype("<f4").tobytes())
                         spans.append(
-                            SentenceSpan(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size, item.speaker)
+                            _Placed(item.written or item.markup, item.spoken, ci, cursor, cursor + audio.size, item.speaker)
                         )
                         cursor += audio.size
             if explicit:

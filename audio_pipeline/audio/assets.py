@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
@@ -17,6 +18,9 @@ from ..config import ASSET_COVER, ASSET_INTRO, ASSET_OUTRO, DEFAULT_SHOW, SHOW_A
 from ..errors import PaperLedgeError
 from ..files import read_bytes, regular_file
 from ..show import find_asset, show_root
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 RATE = 44_100
 INTRO, OUTRO, COVER = ASSET_INTRO, ASSET_OUTRO, ASSET_COVER
@@ -78,7 +82,7 @@ class CoverTextError(PaperLedgeError):
     """The show's name does not fit the cover even at the smallest size."""
 
 
-def fit_text(text: str, width: float, height: float, largest: int, smallest: int):
+def fit_text(text: str, width: float, height: float, largest: int, smallest: int) -> tuple[FreeTypeFont, list[str]]:
     """(font, lines): `text` wrapped at spaces (a word too wide is cut between letters) at the
     largest size from `largest` down to `smallest` whose lines fit `width` x `height` pixels.
     CoverTextError when even the smallest size does not fit."""
@@ -87,6 +91,7 @@ def fit_text(text: str, width: float, height: float, largest: int, smallest: int
     size = largest
     while size >= smallest:
         font = ImageFont.load_default(size=size)
+        assert isinstance(font, ImageFont.FreeTypeFont)  # given a size, the default font is always TrueType
         lines = _wrap(text, font, width)
         if len(lines) * size * _LEADING <= height:
             return font, lines
@@ -96,7 +101,7 @@ def fit_text(text: str, width: float, height: float, largest: int, smallest: int
     )
 
 
-def _wrap(text: str, font, width: float) -> list[str]:
+def _wrap(text: str, font: FreeTypeFont, width: float) -> list[str]:
     lines: list[str] = []
     line = ""
     for word in text.split():
@@ -118,7 +123,7 @@ def _wrap(text: str, font, width: float) -> list[str]:
     return lines
 
 
-def _widest_prefix(word: str, font, width: float) -> int:
+def _widest_prefix(word: str, font: FreeTypeFont, width: float) -> int:
     """How many of `word`'s first letters fit `width` (at least one), by bisection."""
     low, high = 1, len(word)
     while low < high:
@@ -130,11 +135,11 @@ def _widest_prefix(word: str, font, width: float) -> int:
     return low
 
 
-def cover_layout(size: int, title: str, subtitle: str) -> list[tuple[tuple[float, float], str, object, bool]]:
+def cover_layout(size: int, title: str, subtitle: str) -> list[tuple[tuple[float, float], str, FreeTypeFont, bool]]:
     """Where each line of the cover's title and subtitle is drawn: ((x, y), text, font, whether
     a title line). Each shrinks and wraps to fit within the margins (CoverTextError when it cannot)."""
     width = size * (1 - 2 * _MARGIN)
-    placed = []
+    placed: list[tuple[tuple[float, float], str, FreeTypeFont, bool]] = []
     for text, top, foot, largest, smallest in (
         (title, _TITLE_TOP, _TITLE_FOOT, size // 8, size // 30),
         (subtitle, _SUBTITLE_TOP, _SUBTITLE_FOOT, size // 22, size // 60),

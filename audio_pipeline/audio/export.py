@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from mutagen import MutagenError
@@ -90,6 +90,7 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         meter = subprocess.Popen(measure_command("pipe:0", "mp3"), stdin=proc.stdout, stderr=meter_err)
         assert proc.stdin is not None and proc.stdout is not None
+        stdin = proc.stdin  # the writer thread's, narrowed to not None
         proc.stdout.close()  # the meter holds the read end now
         # A writer thread keeps the encoder fed while the next block is mastered, so
         # mastering and LAME run side by side instead of taking turns on the pipe.
@@ -102,11 +103,11 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
             while (chunk := chunks.get()) is not None:
                 if not broken:
                     try:
-                        proc.stdin.write(chunk)
+                        stdin.write(chunk)
                     except BaseException as e:  # ffmpeg died (its own message says why), or memory ran out
                         broken.append(e)
             try:
-                proc.stdin.close()
+                stdin.close()
             except OSError:
                 pass
 
@@ -306,7 +307,7 @@ def write_tags(
     chapters: list[ChapterMark],
     artist: str,
     cover: bytes | None,
-    people: list[tuple[str, str]] = (),
+    people: Sequence[tuple[str, str]] = (),
     soundbite: tuple[float, float] | None = None,
 ) -> None:
     """`artist`: the host (the voice listeners hear); `people`: (name, role) of the rest of the cast,

@@ -19,7 +19,10 @@ from functools import lru_cache
 
 import numpy as np
 
-_K_SECTIONS = ((4.0, 1 / np.sqrt(2), 1500.0, "high_shelf"), (0.0, 0.5, 38.0, "high_pass"))
+_K_SECTIONS: tuple[tuple[float, float, float, str], ...] = (
+    (4.0, 1 / np.sqrt(2), 1500.0, "high_shelf"),
+    (0.0, 0.5, 38.0, "high_pass"),
+)
 """BS.1770-4's pre-filter (G dB, Q, fc Hz): the head's high shelf, then the RLB high-pass."""
 _K_SECONDS = 0.15
 """Length of the K-weighting's impulse response kept: what follows is below 1e-16."""
@@ -74,7 +77,7 @@ def _impulse_response(sections: list[tuple[np.ndarray, np.ndarray]], taps: int) 
 def _k_kernel(rate: int) -> tuple[int, int, np.ndarray]:
     """(taps, FFT size, the response's spectrum at that size) for `rate`."""
     taps = int(np.ceil(_K_SECONDS * rate))
-    h = _impulse_response([biquad(*s[:3], rate, s[3]) for s in _K_SECTIONS], taps)
+    h = _impulse_response([biquad(gain, q, fc, rate, kind) for gain, q, fc, kind in _K_SECTIONS], taps)
     size = 1 << int(np.ceil(np.log2(4 * taps)))  # a segment of three times the taps per FFT
     return taps, size, np.fft.rfft(h, size)
 

@@ -13,28 +13,32 @@ from .assemble import Timeline, speaker_ranges
 from .export import encode_mp3
 from .ffmpeg import Loudness
 from .levelling import evening_gains, scale_speakers, tapped
-from .loudness import analyse, blocks_of
+from .loudness import Frames, analyse, blocks_of
 from .master import mastered_blocks, plan
 from .watermark import marked_blocks
 
 
-def master_and_encode(
+def analyse_mix(timeline: Timeline) -> Frames:
+    """The loudness analysis mastering plans from: the assembled mix, as BS.1770 meters it."""
+    return analyse(blocks_of(timeline.read, timeline.length), timeline.sample_rate)
+
+
+def encode_to_target(
     timeline: Timeline,
+    frames: Frames,
     dest: Path,
     cfg: RenderConfig,
     label: Path,
     stage: Callable[[str], None] = lambda name: None,
     mark: bool = False,
 ) -> Loudness:
-    """Encode once; if the MP3 (as ebur128 reads it) misses the target, correct and encode again.
-    With a cast, the mastered speech is also measured speaker by speaker as it is encoded, and
-    evened out where mastering moved one voice away from the others."""
+    """Master by `frames` (`analyse_mix`) and encode once; if the MP3 (as ebur128 reads it) misses
+    the target, correct and encode again. With a cast, the mastered speech is also measured speaker
+    by speaker as it is encoded, and evened out where mastering moved one voice away from the others."""
     m = cfg.master
     target = m.target_lufs
     rate = timeline.sample_rate
     turns = speaker_ranges(timeline)
-    stage("mastering")
-    frames = analyse(blocks_of(timeline.read, timeline.length), rate)
     correction, ceiling_shift = 0.0, 0.0
     tries = evened = 0
     while True:
@@ -55,7 +59,7 @@ def master_and_encode(
                 {k: [(a - timeline.voice_offset, b - timeline.voice_offset) for a, b in v] for k, v in turns.items()},
                 gains,
             )
-            frames = analyse(blocks_of(timeline.read, timeline.length), rate)
+            frames = analyse_mix(timeline)
             continue
         tries += 1
         off = target - got.integrated_lufs

@@ -70,7 +70,11 @@ def _render_checked(script, options, retakes, fix, max_wer, quiet, video=False):
     say = (lambda msg: None) if quiet else (lambda msg: click.echo(f"  {msg}", err=True))
     with progress_bar(quiet, "Synthesising") as update:
         done = render_checked(script, options, n, fix, update, say)
+    from ..check.listen import CheckReport  # loaded by the check by now
+    from ..render import RenderResult
+
     report, result = done.report, done.result
+    assert isinstance(report, CheckReport) and isinstance(result, RenderResult)  # CheckedRender holds them as object
     if not quiet:
         from ..check.listen import format_table, plural
 
@@ -221,9 +225,9 @@ def text(script, voice, changed_only, as_json, list_rules):
         return
     if script is None:
         raise click.UsageError("give a SCRIPT, or --rules")
-    from ..render import load_episode, show_config
     from ..script.read import Pause
     from ..show import load_settings
+    from ..stages import load_episode, show_config
 
     episode, _, _ = load_episode(script, voice, config=show_config(load_settings(script.parent)))
     if as_json:

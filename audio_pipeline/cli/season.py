@@ -151,11 +151,11 @@ def season(
     refused = []
     for out, report in zip(outs, reports):
         if not quiet:
-            for name, data in report.checks.items():
-                flagged = [s for s in data["sentences"] if s["flagged"]]
-                click.echo(f"{name}: WER {data['wer']:.1%}, {plural(len(flagged), 'sentence')} flagged")
+            for name, kept in report.checks.items():
+                flagged = kept.flagged
+                click.echo(f"{name}: WER {kept.wer:.1%}, {plural(len(flagged), 'sentence')} flagged")
                 for s in flagged:
-                    click.echo(f"  #{s['index']} {s['start']:.1f}s  {s['written'][:70]}  (heard: {s['heard'][:60]})")
+                    click.echo(f"  #{s.index} {s.start:.1f}s  {s.written[:70]}  (heard: {s.heard[:60]})")
             click.echo(
                 f"{out}: {len(report.rendered)} rendered, {len(report.skipped)} unchanged, "
                 f"{plural(report.synthesized, 'sentence')} synthesised; feed {report.feed}"

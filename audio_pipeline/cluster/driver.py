@@ -1,5 +1,5 @@
 """The driver of a Ray season render: the loop that feeds the synthesis actors, stores
-their audio in the cache, starts episode tasks and writes what they return. See cluster.py.
+their audio in the cache, starts episode tasks and writes what they return. See plan.py.
 """
 
 from __future__ import annotations
@@ -8,22 +8,19 @@ import json
 import os
 from collections import Counter, deque
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..audio import assets
-from ..audio.export import check_complete
-from ..audio.sidecars import sidecar_paths, srt_from_vtt, srt_path
-from ..config import ClusterConfig, Pauses
-from ..credentials import SigningKey, manifest, sign_derived_with, sign_in_place, signing_key_for
+from ..config import ClusterConfig
+from ..credentials import SigningKey, sign_derived_with, signing_key_for
 from ..errors import PaperLedgeError, RenderError
 from ..files import checked_write, sha256_file, temp_beside, write_atomic
 from ..publish.season import STATE, SeasonReport, video_key
-from ..render import RenderOptions, episode_facts, stack_temp
-from ..script.read import Episode
+from ..render import RenderOptions
 from ..show import ShowSettings, load_settings
+from ..stages import Prepared, publish, stack_temp
 from ..synthesis.cache import SentenceCache
 from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
 
@@ -43,7 +40,7 @@ class ClusterProgress:
 
 @dataclass
 class SeasonPlan:
-    """One season folder of the render: where its episodes go, its options and cover, and
+    """One season folder of the render: where its episodes go, its options, and
     the state and report the driver updates as episodes are written."""
 
     folder: Path
@@ -51,7 +48,6 @@ class SeasonPlan:
     options: RenderOptions
     report: SeasonReport = field(default_factory=SeasonReport)
     state: dict[str, str] = field(default_factory=dict)
-    cover: bytes | None = None
     video: bool = False
     """`season --video`: each episode's video too."""
 
@@ -68,14 +64,11 @@ class SeasonPlan:
 
 @dataclass
 class EpisodeJob:
-    """One episode to render: its parsed script and the cache key of each sentence."""
+    """One episode to render: its prepared script and the cache key of each sentence."""
 
     season: SeasonPlan
-    script: Path
-    mp3: Path
+    prepared: Prepared
     stamp: str
-    episode: Episode
-    pauses: Pauses
     specs: list[int]
     """The engine (index into the driver's specs) of each sentence: its speaker's."""
     keys: list[str]
@@ -123,8 +116,6 @@ class Driver:
         self.progress.episodes(0, len(self.jobs))
         actors, pools = self._start_actors(batches) if batches else ([], {})
         self.progress.workers(len(actors))
-        rate = self.options.config.assembly.sample_rate
-        music = ray.put((assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate), assets.load_cover()))
         produce = ray.remote(num_cpus=cfg.episode_cpus, max_retries=cfg.episode_retries, scheduling_strategy="SPREAD")(
             produce_episode
         )
@@ -151,7 +142,7 @@ class Driver:
                 # The first waiting batch whose engine's pool has an actor with room.
                 pick = None
                 for at, batch in enumerate(pending):
-                    free = min(pools[batch[0]], key=load.get)
+                    free = min(pools[batch[0]], key=load.__getitem__)
                     if load[free] < cfg.batches_per_actor:
                         pick = at, free
                         break
@@ -166,7 +157,7 @@ class Driver:
                 load[free] += 1
             while ready and len(running_episodes) < at_once:
                 job = self.jobs[ready.popleft()]
-                running_episodes[self._start_episode(produce, music, job)] = job
+                running_episodes[self._start_episode(produce, job)] = job
 
             done, _ = ray.wait([*running_batches, *running_episodes], num_returns=1)
             ref = done[0]
@@ -186,7 +177,7 @@ class Driver:
                 self.progress.sentences(synthesised, total)
             else:
                 job = running_episodes.pop(ref)
-                self._write(job, self._get(ref, f"the episode {job.script.name}"))
+                self._write(job, self._get(ref, f"the episode {job.prepared.script.name}"))
                 finished += 1
                 self.progress.episodes(finished, len(self.jobs))
         for actor in actors:
@@ -201,7 +192,7 @@ class Driver:
         todo: dict[int, list[tuple[str, str]]] = {}
         owner: dict[str, SeasonReport] = {}
         for job in self.jobs:
-            for key, spec, sentence in zip(job.keys, job.specs, job.episode.sentences()):
+            for key, spec, sentence in zip(job.keys, job.specs, job.prepared.episode.sentences()):
                 if key in seen:
                     continue
                 seen.add(key)
@@ -236,7 +227,7 @@ class Driver:
             actors += started
         return actors, pools
 
-    def _start_episode(self, produce, music, job: EpisodeJob):
+    def _start_episode(self, produce, job: EpisodeJob):
         sources: list[Any] = []
         index: dict[Any, int] = {}
         layout: dict[str, tuple[int, int]] = {}
@@ -253,8 +244,9 @@ class Driver:
         if cached_keys:
             # Sentences that were in the cache already travel from here, one object per sample
             # rate (a cast's engines have their own).
-            entries = [self.cache.get(k) for k in cached_keys]
-            if any(e is None for e in entries):
+            found = [self.cache.get(k) for k in cached_keys]
+            entries = [e for e in found if e is not None]
+            if len(entries) < len(found):
                 raise RenderError(f"the cache folder {self.cache.root} changed under the render; run the command again")
             by_rate: dict[int, list[tuple[str, Any]]] = {}
             for key, entry in zip(cached_keys, entries):
@@ -267,37 +259,26 @@ class Driver:
             self.users[key] -= 1
             if not self.users[key]:
                 self.source.pop(key, None)  # the task holds its own reference now
-        opts = job.season.options
-        work = EpisodeWork(
-            job.script.stem, job.mp3, job.episode, job.pauses, opts, job.keys, layout, job.season.cover, job.season.video
-        )
-        return produce.remote(work, music, *sources)
+        prepared = job.prepared
+        work = EpisodeWork(prepared.output.stem, prepared.portable(), job.keys, layout, job.season.video)
+        return produce.remote(work, *sources)
 
     def _write(self, job: EpisodeJob, out: EpisodeOutput) -> None:
-        """The outputs, as a local render writes them: each in full beside its place, then
-        renamed into it, the MP3 last (an MP3 there is always complete and its sidecars
-        match it); then the state that lets a rerun skip this episode."""
-        vtt, chapters = sidecar_paths(job.mp3)
+        """The outputs, as a local render writes them (`stages.publish`: signed here, each file in
+        full beside its place, then renamed into it, the MP3 last); then the state that lets a
+        rerun skip this episode."""
+        season, mp3 = job.season, job.prepared.output
         with ExitStack() as stack:
-            staged = [(stack_temp(stack, vtt, out.transcript), vtt), (stack_temp(stack, chapters, out.chapters_json), chapters)]
-            srt = srt_path(job.mp3)
-            staged.append((stack_temp(stack, srt, srt_from_vtt(out.transcript)), srt))
-            mp3 = stage_bytes(stack, job.mp3, out.mp3)
-            if key := job.season.key:
-                sign_in_place(mp3, manifest(episode_facts(job.script, job.episode, job.season.show)), key, job.mp3)
-                check_complete(mp3, out.duration, job.mp3)
-            if out.video is not None:
-                staged += stage_video(stack, job.mp3, out.video, mp3, key)
-            for temp, final in [*staged, (mp3, job.mp3)]:
-                with checked_write(final):
-                    os.replace(temp, final)
-        season = job.season
-        season.state[job.script.name] = job.stamp
+            encoded = replace(out.encoded, mp3=stage_bytes(stack, mp3, out.mp3))
+            video = out.video
+            also = None if video is None else (lambda signed: stage_video(stack, mp3, video, signed, season.key))
+            publish(job.prepared, encoded, season.key, stack, also)
+        season.state[job.prepared.script.name] = job.stamp
         if out.video is not None:
-            season.state[video_key(job.mp3)] = sha256_file(job.mp3)  # the MP3 as written, signed
-            season.report.videos.append(job.mp3.with_suffix(".mp4"))
+            season.state[video_key(mp3)] = sha256_file(mp3)  # the MP3 as written, signed
+            season.report.videos.append(mp3.with_suffix(".mp4"))
         write_atomic(season.out_dir / STATE, json.dumps(season.state, indent=1, sort_keys=True).encode())
-        season.report.rendered.append(job.script)
+        season.report.rendered.append(job.prepared.script)
 
     def _get(self, refs, what: str):
         return get_one(self.ray, refs, what, self.cfg)
@@ -323,7 +304,7 @@ def get_one(ray, refs, what: str, cfg: ClusterConfig):
 
 def stage_bytes(stack: ExitStack, path: Path, data: bytes) -> Path:
     """`data` written in full (and synced) to a temporary file beside `path`, removed on failure."""
-    tmp = temp_beside(path, path.suffix + ".part")
+    tmp = temp_beside(path, path.suffix + ".part")  # as a local render's MP3: .mp3.part
     stack.callback(tmp.unlink, missing_ok=True)
     with checked_write(path), open(tmp, "wb") as f:
         f.write(data)

@@ -20,8 +20,9 @@ same voice model (engine fingerprint), and the driver stops with one line naming
 the node otherwise.
 
 Ray is imported only here, and only when asked for: it is an optional extra. What runs
-on the nodes (the actors and the episode task) is cluster_worker.py; the loop that feeds
-them and writes their results is cluster_driver.py.
+on the nodes (the actors and the episode task) is cluster/worker.py; the loop that feeds
+them and writes their results is cluster/driver.py. Both run the render's own stages
+(`stages`): the driver prepares and publishes, the episode task assembles, masters and encodes.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from ..audio.sidecars import sidecar_paths
+from ..audio.sidecars import sidecar_paths, srt_path
 from ..config import ClusterConfig
 from ..errors import PaperLedgeError, RenderError
 from ..files import check_shape, read_bytes, read_json, read_text, remove_stale_temps
 from ..publish.season import STATE, SeasonReport, episode_scripts, input_stamp, rendered_intact, video_current, write_season_feed
-from ..render import RenderOptions, check_outputs, load_episode, show_config
-from ..script.soundbite import check_passage
-from ..show import cover_path, load_settings
+from ..render import RenderOptions
+from ..show import load_settings
+from ..stages import prepare, show_config
 from ..synthesis.cache import SentenceCache, sentence_key
 from ..synthesis.engines.base import create_engine
 from .driver import ClusterProgress, Driver, EpisodeJob, SeasonPlan, get_one, write_video
@@ -154,16 +155,9 @@ def _videos_on_ray(ray, videos: list[tuple[SeasonPlan, Path]], cluster: ClusterC
     task = ray.remote(num_cpus=cluster.episode_cpus, max_retries=cluster.episode_retries)(produce_video)
     refs = []
     for season, mp3 in videos:
-        vtt, chapters = sidecar_paths(mp3)
         data = read_bytes(mp3, "episode MP3", limit=mp3.stat().st_size + 1)
-        refs.append(
-            (
-                season,
-                mp3,
-                hashlib.sha256(data).hexdigest(),
-                task.remote(mp3.stem, data, read_text(vtt, "transcript"), read_text(chapters, "chapters file")),
-            )
-        )
+        sidecars = [(p.name, read_text(p, "sidecar")) for p in (*sidecar_paths(mp3), srt_path(mp3)) if p.is_file()]
+        refs.append((season, mp3, hashlib.sha256(data).hexdigest(), task.remote(mp3.stem, data, sidecars)))
     for season, mp3, digest, ref in refs:
         write_video(season, mp3, get_one(ray, ref, f"the video of {mp3.name}", cluster), digest)
 
@@ -181,8 +175,7 @@ def _plan_season(folder: Path, out_dir: Path, options: RenderOptions) -> SeasonP
         state = check_shape(read_json(out_dir / STATE, "season state"), {str: str}, str(out_dir / STATE))
     except PaperLedgeError:
         state = {}  # what was rendered, kept to skip it: without it every episode is rendered again
-    cover = cover_path(show)
-    return SeasonPlan(folder, out_dir, options, state=state, cover=read_bytes(cover, "cover") if cover else None)
+    return SeasonPlan(folder, out_dir, options, state=state)
 
 
 def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpec]]:
@@ -192,19 +185,18 @@ def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpe
     specs: dict[tuple[str, str], EngineSpec] = {}
     outputs: set[Path] = set()
     for season in plan:
-        opts = season.options
+        opts, show = season.options, season.show  # the season's settings (`_plan_season` put them in its options)
         for script in episode_scripts(season.folder):
             mp3 = season.out_dir / f"{script.stem}.mp3"
             if mp3.resolve() in outputs:
                 raise PaperLedgeError(f"{mp3} would be written twice: render those season folders to separate -o folders")
             outputs.add(mp3.resolve())
-            stamp = input_stamp(script, opts.voice, opts.show)
+            stamp = input_stamp(script, opts.voice, show)
             if season.state.get(script.name) == stamp and rendered_intact(mp3):
                 season.report.skipped.append(script)
                 continue
-            episode, profile, _ = load_episode(script, opts.voice, opts.device, opts.config, show=opts.show)
-            check_passage(episode.meta.soundbite, [s.written for s in episode.sentences()], str(script))
-            check_outputs(script, mp3)
+            prepared = prepare(script, mp3, opts.voice, opts.device, opts.config, show=show)
+            episode = prepared.episode
             # Each sentence goes to its own speaker's engine (one spec, and one actor pool, per engine).
             of_sentence = []
             for sentence in episode.sentences():
@@ -216,7 +208,7 @@ def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpe
                 of_sentence.append(list(specs).index(spec_id))
             spec_list = list(specs.values())
             keys = [sentence_key(spec_list[i].fingerprint, s.spoken) for i, s in zip(of_sentence, episode.sentences())]
-            jobs.append(EpisodeJob(season, script, mp3, stamp, episode, profile.pauses, of_sentence, keys))
+            jobs.append(EpisodeJob(season, prepared, stamp, of_sentence, keys))
     return jobs, list(specs.values())
 
 

@@ -1,6 +1,6 @@
 """What runs on the nodes of a Ray cluster: the synthesis actors (one loaded engine each,
-checked against the driver at start) and the episode task (assembly, mastering, encoding
-and tags of one episode, handed back to the driver as bytes). See cluster.py.
+checked against the driver at start) and the episode task (the assemble, master and encode
+stages of one episode, handed back to the driver as bytes). See cluster/plan.py.
 """
 
 from __future__ import annotations
@@ -9,23 +9,16 @@ import os
 import socket
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..audio.assemble import assemble
-from ..audio.export import check_complete, write_tags
-from ..audio.ffmpeg import Loudness
-from ..audio.sidecars import chapters_json, sidecar_paths, srt_from_vtt, srt_path, transcript_vtt
-from ..config import DEFAULT_ARTIST, DEFAULT_SHOW, ClusterConfig, Pauses
+from ..config import ClusterConfig
 from ..errors import PaperLedgeError, RenderError
-from ..render import RenderOptions, master_to_mp3
-from ..script.cast import host_of, people_of
-from ..script.read import Episode
-from ..script.soundbite import resolve
+from ..stages import Encoded, Prepared, assemble_episode, encode, master
 from ..synthesis.cache import SentenceCache
 from ..synthesis.engines.base import create_engine
 
@@ -35,34 +28,23 @@ class EpisodeWork:
     """Everything a worker needs to assemble, master and encode one episode."""
 
     name: str
-    output: Path
-    """Where the driver will write the MP3 (errors name it)."""
-    episode: Episode
-    """Parsed, with every sentence's written and spoken forms."""
-    pauses: Pauses
-    options: RenderOptions
-    """Loudness target, bitrate and pipeline configuration (paths in it are not used)."""
+    prepared: Prepared
+    """The episode as the driver prepared it (`Prepared.portable`: no file of the show is read here)."""
     keys: list[str]
     """Cache key of each sentence, in script order."""
     layout: dict[str, tuple[int, int]]
     """Key -> (which audio source, which item in it)."""
-    cover: bytes | None = None
-    """The season's cover art (read by the driver: a worker node may not have the file)."""
     video: bool = False
     """Also make the episode's video (`season --video`), beside the MP3 bytes."""
 
 
 @dataclass
 class EpisodeOutput:
-    """What an episode task hands back: the driver writes it."""
+    """What an episode task hands back: the driver signs and writes it (`stages.publish`)."""
 
     mp3: bytes
-    transcript: str
-    chapters_json: str
-    duration: float
-    loudness: Loudness
-    chapters: int
-    sentences: int
+    encoded: Encoded
+    """The encode stage's result; its `mp3` names the worker's temporary file, gone by now."""
     node: str
     video: VideoOutput | None = None
     """The episode's video, with `season --video`."""
@@ -84,10 +66,9 @@ def node_name() -> str:
     return f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
 
 
-def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[np.ndarray]]) -> EpisodeOutput:
-    """Assembly, mastering, encoding and tags of one episode, on a worker, in a temporary
+def produce_episode(work: EpisodeWork, *sources: tuple[int, list[np.ndarray]]) -> EpisodeOutput:
+    """The assemble, master and encode stages of one episode, on a worker, in a temporary
     folder of its own. `sources` are (sample rate, waveforms) from the object store."""
-    intro, outro, cover = music
     with tempfile.TemporaryDirectory(prefix="paperledge-episode-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
         # The assembly reads sentences from cache entries: a private cache on this node.
@@ -98,64 +79,36 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
                 at, i = work.layout[key]
                 rate, waves = sources[at]
                 entries[key] = cache.put(key, waves[i], rate)
-        cfg = work.options.config
-        timeline = assemble(work.episode, [entries[k] for k in work.keys], work.pauses, cfg.assembly, intro, outro, folder)
-        stack.callback(timeline.close)
+        assembled = assemble_episode(work.prepared, [entries[k] for k in work.keys], folder)
+        stack.callback(assembled.timeline.close)
         mp3 = folder / f"{work.name}.mp3"
-        loudness = master_to_mp3(timeline, mp3, work.options, work.output)
-        show = work.options.show
-        meta = work.episode.meta
-        if show is not None and meta.show == DEFAULT_SHOW:  # the show's own name, as a local render
-            meta = replace(meta, show=show.title)
-        cast = work.episode.cast  # with a cast: the host is the artist, the comment credits the guests
-        artist = host_of(cast) or (show.artist if show else DEFAULT_ARTIST)
-        bite = meta.soundbite and resolve(
-            meta.soundbite, [(s.written, s.start, s.end) for s in timeline.sentences], timeline.duration, work.name
-        )
-        # A node need not hold the show's files: chapter pictures stay with the driver's renders.
-        chapters = [replace(c, img=None) for c in timeline.chapters]
-        write_tags(
-            mp3,
-            meta,
-            chapters,
-            artist,
-            work.cover or cover,
-            people=people_of(cast, {s.speaker for s in work.episode.sentences()}),
-            soundbite=bite or None,
-        )
-        check_complete(mp3, timeline.duration, work.output)  # tagged in place: still whole
-        transcript, chapters = transcript_vtt(timeline), chapters_json(timeline, work.episode.meta.title)
+        encoded = encode(work.prepared, assembled, master(assembled), mp3)
+        sidecars = [(path.name, text) for path, text in encoded.sidecars]
         return EpisodeOutput(
             mp3=mp3.read_bytes(),
-            transcript=transcript,
-            chapters_json=chapters,
-            video=video_beside(mp3, transcript, chapters) if work.video else None,
-            duration=timeline.duration,
-            loudness=loudness,
-            chapters=len(timeline.chapters),
-            sentences=len(work.keys),
+            encoded=encoded,
+            video=video_beside(mp3, sidecars) if work.video else None,
             node=node_name(),
         )
 
 
-def video_beside(mp3: Path, transcript: str, chapters: str) -> VideoOutput:
-    """The video of the MP3 at `mp3` (in a task's own folder), its sidecars written beside it first."""
+def video_beside(mp3: Path, sidecars: list[tuple[str, str | bytes]]) -> VideoOutput:
+    """The video of the MP3 at `mp3` (in a task's own folder), its sidecars (file name, contents)
+    written beside it first."""
     from ..video.episode import make_video
 
-    vtt, chapters_file = sidecar_paths(mp3)
-    vtt.write_text(transcript, encoding="utf-8")
-    chapters_file.write_text(chapters, encoding="utf-8")
-    srt_path(mp3).write_text(srt_from_vtt(transcript), encoding="utf-8")
+    for name, content in sidecars:
+        (mp3.parent / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     made = make_video(mp3, sign=False)  # the driver signs it: the show's key never leaves its machine
     return VideoOutput(made.mp4.read_bytes(), made.youtube_txt.read_text(encoding="utf-8"), tuple(made.notes))
 
 
-def produce_video(name: str, mp3: bytes, transcript: str, chapters: str) -> VideoOutput:
+def produce_video(name: str, mp3: bytes, sidecars: list[tuple[str, str | bytes]]) -> VideoOutput:
     """The video of an episode rendered earlier (its MP3 and sidecars as bytes), on a worker."""
     with tempfile.TemporaryDirectory(prefix="paperledge-video-") as tmp:
         path = Path(tmp) / f"{name}.mp3"
         path.write_bytes(mp3)
-        return video_beside(path, transcript, chapters)
+        return video_beside(path, sidecars)
 
 
 @dataclass(frozen=True)
@@ -228,6 +181,8 @@ def start_workers(
     """`count` synthesis actors (one GPU each when `gpu`, else `cfg.actor_cpus` CPUs on
     `cfg.actor_threads` threads), restartable, each checked: a node that lacks the voice or
     runs another package version stops the render with one line naming it."""
+    resources: dict[str, float]
+    threads: int | None
     if gpu:
         resources, threads = {"num_gpus": 1, "num_cpus": 1}, None
     else:

@@ -99,7 +99,7 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
         # its stack a few hundred deep, killing the process: such a tag is never handed to it.
         return Credentials(UNREADABLE, problems=(f"the ID3 tag nests chapters more than {MAX_ID3_NESTING} deep",))
     try:
-        settings = {"verify": {"verify_trust": bool(anchors)}}
+        settings: dict[str, dict[str, object]] = {"verify": {"verify_trust": bool(anchors)}}
         if anchors:
             settings["trust"] = {"trust_anchors": anchors}
         reader = c2pa.Reader(mime, io.BytesIO(data), context=c2pa.Context.from_dict(settings))
@@ -126,16 +126,19 @@ def read_credentials(path: Path, anchors: str | None = None, data: bytes | None 
         ),
         {},
     )
-    fields = dict(
+    if state == "Invalid" or broken:
+        verdict, problems = TAMPERED, broken or ("invalid",)
+    else:
+        verdict, problems = TRUSTED if state == "Trusted" else UNTRUSTED, tuple(failures)
+    return Credentials(
+        verdict,
         signer=str(info.get("common_name") or info.get("issuer") or ""),
         generator=str(generators[0].get("name", "")) if isinstance(generators[0], dict) else "",
         generated=_declares_generated(active, store),
         title=str(active.get("title") or ""),
         episode=episode if isinstance(episode, dict) else {},
+        problems=problems,
     )
-    if state == "Invalid" or broken:
-        return Credentials(TAMPERED, problems=broken or ("invalid",), **fields)
-    return Credentials(TRUSTED if state == "Trusted" else UNTRUSTED, problems=tuple(failures), **fields)
 
 
 def _declares_generated(active: dict, store: dict) -> bool:

@@ -51,7 +51,7 @@ class EpisodeFacts:
 
 def manifest(facts: EpisodeFacts) -> dict:
     agent = {"name": AGENT, "version": __version__}
-    episode = {
+    episode: dict[str, object] = {
         "show": facts.show,
         "script_sha256": facts.script_sha256,
         "speakers": [{"name": n, "engine": e, "voice": v} for n, e, v in facts.speakers],

@@ -60,8 +60,8 @@ def derive_title(paragraphs: list[str]) -> str:
     if counts:
         top = max(counts.items(), key=lambda kv: (kv[1], -body.index(kv[0])))[0]
         # Keep a model-name tail that follows it: "DeepSeek LLM", "Qwen2.5 Math".
-        m = re.search(re.escape(top) + r"(?:\s+(?:[A-Z]{2,}\b|\d[\w.]*))*", body)
-        return m.group(0) if m else top
+        tail = re.search(re.escape(top) + r"(?:\s+(?:[A-Z]{2,}\b|\d[\w.]*))*", body)
+        return tail.group(0) if tail else top
     first = _split_at_end_punctuation(paragraphs[0])
     words = _strip_greeting(first)[0].split() if first else ["Untitled"]
     return " ".join(words[:8]).rstrip(".,!?") or "Untitled episode"

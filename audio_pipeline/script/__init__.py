@@ -11,6 +11,8 @@ _EXPORTS = {
     "Paragraph": "read",
     "Sentence": "read",
     "Pause": "read",
+    "FrozenCast": "episode",
+    "FrozenMap": "episode",
     "read_script": "read",
     "parse_script": "read",
     "credits_sentence": "read",

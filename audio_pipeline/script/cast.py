@@ -8,6 +8,7 @@ first); a paragraph that begins with a member's name and a colon (`Maya: …`, a
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from ..errors import ScriptError
 from ..settings import CAST_ROLES, Cast, check_look_alikes, read_cast
@@ -34,13 +35,13 @@ def episode_cast(fields: dict, show_cast: dict[str, str] | None, text: str, path
     return own, cast
 
 
-def role_of(cast: dict[str, str], name: str) -> str:
+def role_of(cast: Mapping[str, str], name: str) -> str:
     """A member's role: as the cast gives it, else host for the first member and guest for the rest."""
     given = getattr(cast, "roles", {}).get(name)
     return given or (CAST_ROLES[0] if name == host_of(cast) else CAST_ROLES[-1])
 
 
-def people_of(cast: dict[str, str], speakers: set[str]) -> list[tuple[str, str]]:
+def people_of(cast: Mapping[str, str], speakers: set[str]) -> list[tuple[str, str]]:
     """(name, role) of the members beside the host who speak in the episode, in cast order:
     what the tags' credits and the feed's podcast:person name ("co-host", "guest")."""
     return [(name, role_of(cast, name)) for name in guests_of(cast, speakers)]
@@ -55,7 +56,7 @@ def field_line(text: str, name: str) -> int:
 _LABEL = re.compile(r"\s*([^\W\d_][\w.' -]{0,39}?)\s*:(?!//)\s*")
 
 
-def speaker_label(text: str, cast: dict[str, str]) -> tuple[str, str | None]:
+def speaker_label(text: str, cast: Mapping[str, str]) -> tuple[str, str | None]:
     """(the paragraph without its label, the speaker it names), or (text, None) when it does
     not begin with a cast member's name and a colon (`Maya: …`; `**Maya:** …` reads the same)."""
     m = _LABEL.match(text)
@@ -64,12 +65,12 @@ def speaker_label(text: str, cast: dict[str, str]) -> tuple[str, str | None]:
     return text[m.end() :], m.group(1)
 
 
-def host_of(cast: dict[str, str]) -> str:
+def host_of(cast: Mapping[str, str]) -> str:
     """The host: the cast's first member (the show's [cast] comes first); "" without a cast."""
     return next((n for n in cast if n != QUOTE), "")
 
 
-def guests_of(cast: dict[str, str], speakers: set[str]) -> list[str]:
+def guests_of(cast: Mapping[str, str], speakers: set[str]) -> list[str]:
     """The members beside the host who speak in the episode, in cast order (the `quote` voice is no guest)."""
     host = host_of(cast)
     return [n for n in cast if n not in (host, QUOTE) and n in speakers]
@@ -78,7 +79,7 @@ def guests_of(cast: dict[str, str], speakers: set[str]) -> list[str]:
 _PAUSE_TAG = re.compile(r"\[pause[^\]]*\]", re.IGNORECASE)
 
 
-def take_label(text: str, quote: bool, cast: dict[str, str], speaker: str, where: str) -> tuple[str, str, str, bool]:
+def take_label(text: str, quote: bool, cast: Mapping[str, str], speaker: str, where: str) -> tuple[str, str, str, bool]:
     """One paragraph of a script: (its text without the label, who speaks from here on,
     who says this paragraph, whether it was labelled). `speaker`: who spoke last. A block
     quote keeps the speaker but is said by the cast's `quote` voice when there is one."""
@@ -92,7 +93,7 @@ def take_label(text: str, quote: bool, cast: dict[str, str], speaker: str, where
     return text, label, label, True
 
 
-def check_labelled(script_cast: dict[str, str], labelled: list[bool], path) -> None:
+def check_labelled(script_cast: Mapping[str, str], labelled: list[bool], path) -> None:
     """A script that names a cast hands at least one paragraph to a member by label."""
     names = ", ".join(n for n in script_cast if n != QUOTE)
     if names and not any(labelled):  # a cast of only a `quote` voice needs no labels

@@ -12,7 +12,9 @@ chapters name both.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import PaperLedgeError, ScriptError
 from ..settings import url_problem
@@ -45,18 +47,20 @@ def read_links(value: object, path: Path) -> dict[str, tuple[Path | None, str | 
     return links
 
 
-def apply_links(chapters: list[Chapter], links: dict[str, tuple[Path | None, str | None]], path: Path) -> None:
-    """Give each chapter named in `links` its image and link; a title that names no chapter,
-    or two chapters, is one line."""
+def apply_links(chapters: Sequence[Chapter], links: dict[str, tuple[Path | None, str | None]], path: Path) -> list[Chapter]:
+    """The chapters, each one named in `links` with its image and link; a title that names no
+    chapter, or two chapters, is one line."""
+    linked = list(chapters)
     for title, (img, url) in links.items():
-        named = [c for c in chapters if c.title == title]
+        named = [i for i, c in enumerate(linked) if c.title == title]
         if len(named) != 1:
             what = "no chapter" if not named else f"{len(named)} chapters"
             raise ScriptError(
                 f"{path}: 'chapters' in front matter names {title[:60]!r}, but that heading is "
                 f"{what}: write the title exactly as its heading (and headings once each)"
             )
-        named[0].img, named[0].url = img, url
+        linked[named[0]] = replace(linked[named[0]], img=img, url=url)
+    return linked
 
 
 def _image(name: str, path: Path, here: str) -> Path:

@@ -123,7 +123,7 @@ def meta_from_fields(table: dict, path: Path) -> EpisodeMeta:
         episode=given.get("episode"),
         date=date,
         category=text_field("category"),
-        authors=authors,
+        authors=tuple(authors),
         description=text_field("description") or "",
         voice=text_field("voice"),
         soundbite=read_soundbite(given.get("soundbite"), str(path)),

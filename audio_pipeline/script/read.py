@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from ..config import MAX_CHAPTERS, MAX_PAUSE_S, MAX_WORD_CHARS, TextConfig
 from ..errors import ScriptError
@@ -19,7 +21,8 @@ from ..text.markup import parse_blocks, written_form
 from ..text.sentences import split_sentences
 from .cast import check_labelled, episode_cast, host_of, take_label
 from .chapter_links import apply_links, read_links
-from .episode import Chapter, Episode, EpisodeMeta, Item, Paragraph, Pause, Sentence
+from .episode import Chapter, Episode, FrozenCast, Item, Paragraph, Pause, Sentence
+from .episode import EpisodeMeta as EpisodeMeta  # read from here by the later stages, with the rest
 from .front_matter import meta_from_fields, split_front_matter, title_from_stem
 
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)\s*\]", re.IGNORECASE)
@@ -40,9 +43,10 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig(), 
     _check_control_characters(text, path)
     meta_fields, body, body_line = split_front_matter(text, path)
     meta = meta_from_fields(meta_fields, path)
-    meta.cast, cast = episode_cast(meta_fields, show_cast, text, path)
-    chapters = _parse_body(body, body_line, path, meta, text_config, cast)
-    apply_links(chapters, read_links(meta_fields.get("chapters"), path), path)
+    own_cast, cast = episode_cast(meta_fields, show_cast, text, path)
+    chapters, title = _parse_body(body, body_line, path, meta.title, text_config, cast)
+    meta = replace(meta, title=title, cast=FrozenCast(own_cast))
+    chapters = apply_links(chapters, read_links(meta_fields.get("chapters"), path), path)
     if not any(True for c in chapters for _ in c.sentences()):
         raise ScriptError(f"{path}: the script has no text to speak; write at least one sentence")
     _check_pause_runs(chapters, path)
@@ -50,14 +54,16 @@ def parse_script(text: str, path: Path, text_config: TextConfig = TextConfig(), 
     host = host_of(cast)
     if meta.authors:
         credits = credits_sentence(meta.authors, text_config.max_spoken_authors)
-        chapters[-1].paragraphs.append(Paragraph([Sentence(credits, speaker=host)], host))
+        last = chapters[-1]
+        chapters[-1] = replace(last, paragraphs=(*last.paragraphs, Paragraph((Sentence(credits, speaker=host),), host)))
     if text_config.spoken_disclosure.strip():  # the show's disclosure that the voice is synthetic, said first
         disclosure = Sentence(" ".join(text_config.spoken_disclosure.split()), speaker=host)
-        chapters[0].paragraphs.insert(0, Paragraph([disclosure], host))
-    return Episode(meta=meta, chapters=chapters, source=path, cast=cast)
+        first = chapters[0]
+        chapters[0] = replace(first, paragraphs=(Paragraph((disclosure,), host), *first.paragraphs))
+    return Episode(meta=meta, chapters=tuple(chapters), source=path, cast=FrozenCast(cast))
 
 
-def credits_sentence(authors: list[str], max_named: int | None = None) -> str:
+def credits_sentence(authors: Sequence[str], max_named: int | None = None) -> str:
     """The credit to the paper's authors, the one sentence the episode, its tags and the feed
     give. Spoken (`max_named` given): at most `max_named` names, the rest counted. Written
     (None, for the MP3's comment and the show notes): every name, comma-separated."""
@@ -76,38 +82,42 @@ def credits_sentence(authors: list[str], max_named: int | None = None) -> str:
     return f"Credit to the paper's authors: {names}."
 
 
-def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: TextConfig, cast: dict[str, str]) -> list[Chapter]:
-    chapters = [Chapter("Intro")]
+def _parse_body(
+    body: str, first_line: int, path: Path, title: str, tc: TextConfig, cast: Mapping[str, str]
+) -> tuple[list[Chapter], str]:
+    """(the chapters, the episode's title: `title`, or the script's leading '# Title')."""
+    # Built as (title, paragraphs) here; each becomes a Chapter once it is whole.
+    parts: list[tuple[str, list[Paragraph]]] = [("Intro", [])]
     previous = ""
     speaker = host_of(cast)  # before any label: the host (whose voice a script's `voice:` may choose)
     for block in parse_blocks(body, first_line, path):
         if block.kind == "heading":
-            title = " ".join(written_form(block.text).split())
-            if not title:
+            heading = " ".join(written_form(block.text).split())
+            if not heading:
                 raise ScriptError(f"{path}: line {block.line}: chapter heading has no title")
-            first_block = previous == "" and not any(c.paragraphs for c in chapters)
-            if block.level == 1 and first_block and meta.title == title_from_stem(path):
-                meta.title = title  # a leading '# Title' names the episode; it is not spoken
+            first_block = previous == "" and not any(paragraphs for _, paragraphs in parts)
+            if block.level == 1 and first_block and title == title_from_stem(path):
+                title = heading  # a leading '# Title' names the episode; it is not spoken
             else:
-                chapters.append(Chapter(title))
+                parts.append((heading, []))
         elif block.kind in ("paragraph", "item"):
             text, speaker, who, labelled = take_label(block.text, block.quote, cast, speaker, f"{path}: line {block.line}")
-            items = _paragraph_items(text, block.line, path, tc)
-            for item in (i for i in items if isinstance(i, Sentence)):
-                item.speaker = who
+            items = _paragraph_items(text, block.line, path, tc, who)
             if items:
                 # The items of one list share a paragraph: a sentence pause between them.
-                last = chapters[-1].paragraphs[-1] if chapters[-1].paragraphs else None
+                paragraphs = parts[-1][1]
+                last = paragraphs[-1] if paragraphs else None
                 if block.kind == "item" and previous == "item" and last is not None and last.speaker == who:
-                    last.items.extend(items)
+                    paragraphs[-1] = replace(last, items=(*last.items, *items))
                 else:
-                    chapters[-1].paragraphs.append(Paragraph(items, who, labelled))
+                    paragraphs.append(Paragraph(tuple(items), who, labelled))
         # a thematic break ends the paragraph: the next one starts after a paragraph pause
         previous = block.kind
     # The implicit "Intro" chapter exists only if text came before the first heading.
-    if not chapters[0].paragraphs and len(chapters) > 1:
-        chapters.pop(0)
-    chapters = [c for c in chapters if c.paragraphs] or chapters[:1]
+    if not parts[0][1] and len(parts) > 1:
+        parts.pop(0)
+    parts = [p for p in parts if p[1]] or parts[:1]
+    chapters = [Chapter(heading, tuple(paragraphs)) for heading, paragraphs in parts]
     for c in chapters:
         if c.paragraphs and not any(True for _ in c.sentences()):
             raise ScriptError(f"{path}: chapter {c.title!r} holds only pauses; give it a sentence or remove it")
@@ -115,10 +125,10 @@ def _parse_body(body: str, first_line: int, path: Path, meta: EpisodeMeta, tc: T
         raise ScriptError(
             f"{path}: {len(chapters)} chapters; an MP3's table of contents holds at most {MAX_CHAPTERS}: merge some headings"
         )
-    return chapters
+    return chapters, title
 
 
-def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig) -> list[Item]:
+def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig, speaker: str) -> list[Item]:
     for offset, line in enumerate(text.split("\n")):
         _check_inline(line, first_line + offset, path)
         _check_pauses(line, first_line + offset, path)
@@ -132,14 +142,14 @@ def _paragraph_items(text: str, first_line: int, path: Path, tc: TextConfig) -> 
     items: list[Item] = []
     pos = 0
     for m in _PAUSE.finditer(flat):
-        items.extend(_sentences(flat[pos : m.start()], first_line, tc))
+        items.extend(_sentences(flat[pos : m.start()], first_line, tc, speaker))
         items.append(Pause(_pause_seconds(m.group(1), m.group(2))))
         pos = m.end()
-    items.extend(_sentences(flat[pos:], first_line, tc))
+    items.extend(_sentences(flat[pos:], first_line, tc, speaker))
     return items
 
 
-def _sentences(text: str, line: int, tc: TextConfig) -> list[Sentence]:
+def _sentences(text: str, line: int, tc: TextConfig, speaker: str) -> list[Sentence]:
     # Inline overrides become opaque words while splitting, so "{e.g.|for example}"
     # can never be cut in half.
     saved: list[str] = []
@@ -149,13 +159,13 @@ def _sentences(text: str, line: int, tc: TextConfig) -> list[Sentence]:
         return f"\ue000{len(saved) - 1}\ue001"
 
     hidden = _INLINE.sub(hide, text)
-    out = []
+    out: list[Sentence] = []
     for clauses in split_sentences(hidden, tc.max_sentence_chars):
         for i, clause in enumerate(clauses):
             clause = re.sub("\ue000(\\d+)\ue001", lambda m: saved[int(m.group(1))], clause)
             if not any(ch.isalnum() for ch in _spoken_source(clause)):
                 continue  # only symbols or emoji: nothing for a voice to say
-            out.append(Sentence(clause, continues=i > 0 and bool(out), line=line))
+            out.append(Sentence(clause, continues=i > 0 and bool(out), line=line, speaker=speaker))
     return out
 
 
@@ -178,12 +188,12 @@ def _check_inline(line: str, lineno: int, path: Path) -> None:
 
 def _check_pauses(line: str, lineno: int, path: Path) -> None:
     """Anything that looks like a pause tag must be one: a typo is never read aloud."""
-    good = {m.start() for m in _PAUSE.finditer(line)}
+    good = {m.start(): m for m in _PAUSE.finditer(line)}
     for m in _PAUSE_LIKE.finditer(line):
-        if m.start() not in good:
+        value = good.get(m.start())
+        if value is None:
             tag = line[m.start() : line.find("]", m.start()) + 1 or len(line)]
             raise ScriptError(f"{path}: line {lineno}: write pauses as [pause 800ms] or [pause 1.5s], not {tag}")
-        value = _PAUSE.match(line, m.start())
         seconds = _pause_seconds(value.group(1), value.group(2))
         if seconds > MAX_PAUSE_S:
             raise ScriptError(f"{path}: line {lineno}: a pause of {seconds:g}s is longer than {MAX_PAUSE_S:g}s")
@@ -200,7 +210,7 @@ def _check_control_characters(text: str, path: Path) -> None:
         raise ScriptError(f"{path}: line {lineno}: control character U+{ord(bad.group()):04X} in the text; delete it")
 
 
-def _check_pause_runs(chapters: list[Chapter], path: Path) -> None:
+def _check_pause_runs(chapters: Sequence[Chapter], path: Path) -> None:
     """Pauses in a row add up; together they may not exceed one pause's cap."""
     run = 0.0
     for c in chapters:

@@ -120,7 +120,7 @@ def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon, rules: tuple
     keep = len(inline)
     current = text
     for round_ in range(_MAX_ROUNDS):
-        work = Work(current, list(inline), lexicon)
+        work = Work(current, list(inline), lexicon=lexicon)
         # The lexicon reads the written text once: a spoken form is never looked up again
         # ("it" = "it it" would double every round).
         _run(work, rules if round_ == 0 else tuple(r for r in rules if r not in LEXICON_RULES))
@@ -128,7 +128,7 @@ def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon, rules: tuple
         if round_ == 0 and not has_words(out) and has_words(text):
             # Nothing sayable survived (e.g. letters only in odd marks): keep the letters.
             out = " ".join("".join(c if c.isalnum() else " " for c in text).split())
-            work = Work(out, list(inline), lexicon)
+            work = Work(out, list(inline), lexicon=lexicon)
             _run(work, tuple(r for r in (LONG_DIGITS, *NUMBERS) if r in rules))
             out = tidy(work.unparked(keep=keep))
         if round_ > 0 and out == current:
@@ -136,6 +136,6 @@ def _to_fixed_point(text: str, inline: list[str], lexicon: Lexicon, rules: tuple
         fired.extend(f for f in work.fired if f not in fired)
         current = out
     # Inline spoken forms go in last and verbatim: the author chose them.
-    final = Work("", list(inline))
+    final = Work("", list(inline), lexicon=lexicon)
     spoken = RESERVED.sub(final.unpark_padded, current)
     return " ".join(spoken.split()), fired

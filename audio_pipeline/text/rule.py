@@ -34,8 +34,12 @@ class Rule:
     quiet: bool = False
     """A clean-up that names nothing, or a rule whose rewrite names what it used itself."""
 
+    def compiled(self, lexicon: Lexicon) -> re.Pattern | None:
+        """The regex it matches with `lexicon`; None: nothing to match (a lexicon without entries)."""
+        return self.pattern if isinstance(self.pattern, re.Pattern) else self.pattern(lexicon)
+
     def apply(self, work: Work) -> None:
-        pattern = self.pattern if isinstance(self.pattern, re.Pattern) else self.pattern(work.lexicon)
+        pattern = self.compiled(work.lexicon)
         if pattern is not None:
             work.sub(pattern, lambda m: self.rewrite(m, work), None if self.quiet else f"rule:{self.name}", self.park)
 

@@ -47,7 +47,7 @@ def has_words(text: str) -> bool:
 class Work:
     """The sentence being rewritten, the spans already decided, and what fired."""
 
-    def __init__(self, text: str, parked: list[str] | None = None, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, text: str, parked: list[str] | None = None, *, lexicon: Lexicon) -> None:
         self.text = text
         self.parked: list[str] = parked if parked is not None else []
         self.written: dict[int, str] = {}

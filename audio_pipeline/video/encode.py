@@ -83,7 +83,7 @@ def encode(
     cover: bytes | None,
     progress: Callable[[float, float], None] | None = None,
     audio_filter: str | None = None,
-    finish: Callable[[Path], None] | None = None,
+    finish: Callable[[Path], object] | None = None,  # its result is not used
 ) -> None:
     """Write the MP4 at `out`: the stills of `shown` (times relative to its first scene), the
     audio input `audio` (ffmpeg input options ending in -i PATH, already cut to length) encoded once

@@ -29,6 +29,13 @@ class VideoResult:
     """One-line remarks for the producer (chapters merged for YouTube, characters the font cannot draw)."""
 
 
+@dataclass(frozen=True)
+class EpisodeVideo(VideoResult):
+    """A whole episode's video, which always has its YouTube description."""
+
+    youtube_txt: Path
+
+
 def make_video(
     mp3: Path,
     out: Path | None = None,
@@ -36,7 +43,7 @@ def make_video(
     progress: Callable[[float, float], None] | None = None,
     sign: bool = True,
     show: ShowSettings | None = None,
-) -> VideoResult:
+) -> EpisodeVideo:
     """EPISODE.mp4 (1920x1080) beside `mp3`, or at `out`, and EPISODE.youtube.txt beside it."""
     source = read_source(Path(mp3))
     out = Path(out) if out is not None else source.mp3.with_suffix(".mp4")
@@ -50,7 +57,7 @@ def make_video(
     marks = [(start, end, title) for (start, title), end in zip(source.chapters, bounds[1:])]
     render_video(source, out, WIDE, 0.0, source.duration_s, marks, ["-i", f"file:{source.mp3}"], progress, sign=sign, show=show)
     write_atomic(youtube, youtube_text(source.title, source.comment, chapters))
-    return VideoResult(out, youtube, out.stat().st_size, source.duration_s, tuple(notes))
+    return EpisodeVideo(out, youtube, out.stat().st_size, source.duration_s, tuple(notes))
 
 
 def render_video(

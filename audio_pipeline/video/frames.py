@@ -139,11 +139,13 @@ class Painter:
         art = _cover_image(cover)
         # The cover, blurred and darkened, fills the frame: the show's colours without its detail.
         side = max(lay.width, lay.height)
-        back = art.resize((side // 8, side // 8)).filter(ImageFilter.GaussianBlur(6)).resize((side, side), Image.BILINEAR)
+        back = (
+            art.resize((side // 8, side // 8)).filter(ImageFilter.GaussianBlur(6)).resize((side, side), Image.Resampling.BILINEAR)
+        )
         back = back.crop(((side - lay.width) // 2, (side - lay.height) // 2, (side + lay.width) // 2, (side + lay.height) // 2))
         frame = Image.blend(back, Image.new("RGB", back.size, (8, 12, 20)), 0.72)
         x, y, s = lay.cover
-        frame.paste(art.resize((s, s), Image.LANCZOS), (x, y))
+        frame.paste(art.resize((s, s), Image.Resampling.LANCZOS), (x, y))
         draw = ImageDraw.Draw(frame)
         hx, hy, hw = lay.heading
         small = _font(round(lay.title_px * 0.55), False)

@@ -9,11 +9,20 @@ YouTube reads is the episode's own, as near as its rules allow.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 YOUTUBE_MIN_CHAPTERS = 3
 YOUTUBE_MIN_CHAPTER_S = 10
 
 DISCLOSURE = "This episode's voice is synthetic: a text-to-speech engine reads the script aloud."
+
+
+@dataclass
+class _Chapter:
+    """A chapter as it is merged: its start in whole seconds and its (joined) title."""
+
+    start: int
+    title: str
 
 
 def timestamp(seconds: int) -> str:
@@ -30,30 +39,31 @@ def youtube_chapters(chapters: list[tuple[float, str]], duration: float) -> tupl
     means no chapter list at all."""
     notes: list[str] = []
     # YouTube links to whole seconds: a chapter starts at the second it starts in.
-    items = [[math.floor(max(0.0, t)), " ".join(title.split()) or "Untitled"] for t, title in sorted(chapters)]
+    items = [_Chapter(math.floor(max(0.0, t)), " ".join(title.split()) or "Untitled") for t, title in sorted(chapters)]
     if not items:
         return [], ["no chapters in the MP3: the YouTube description has no chapter list"]
-    if items[0][0] != 0:
-        notes.append(f"chapter {items[0][1]!r} moved to 0:00 (YouTube's first chapter starts there)")
-        items[0][0] = 0
-    end = max(math.floor(duration), items[-1][0])
+    if items[0].start != 0:
+        notes.append(f"chapter {items[0].title!r} moved to 0:00 (YouTube's first chapter starts there)")
+        items[0].start = 0
+    end = max(math.floor(duration), items[-1].start)
     merged = True
     while merged and len(items) > 1:
         merged = False
-        for i, (start, title) in enumerate(items):
-            length = (items[i + 1][0] if i + 1 < len(items) else end) - start
+        for i, item in enumerate(items):
+            start, title = item.start, item.title
+            length = (items[i + 1].start if i + 1 < len(items) else end) - start
             if length >= YOUTUBE_MIN_CHAPTER_S:
                 continue
             if i == 0:  # the first keeps 0:00 and takes the next one's title too
                 nxt = items.pop(1)
-                items[0][1] = f"{title} / {nxt[1]}"
-                notes.append(f"chapters {title!r} ({length} s) and {nxt[1]!r} merged for YouTube (each must last 10 s)")
+                items[0].title = f"{title} / {nxt.title}"
+                notes.append(f"chapters {title!r} ({length} s) and {nxt.title!r} merged for YouTube (each must last 10 s)")
             else:
                 prev = items[i - 1]
                 items.pop(i)
-                prev[1] = f"{prev[1]} / {title}"
+                prev.title = f"{prev.title} / {title}"
                 notes.append(
-                    f"chapter {title!r} ({length} s) merged into {prev[1].rsplit(' / ', 1)[0]!r} for YouTube "
+                    f"chapter {title!r} ({length} s) merged into {prev.title.rsplit(' / ', 1)[0]!r} for YouTube "
                     "(each must last 10 s)"
                 )
             merged = True
@@ -64,7 +74,7 @@ def youtube_chapters(chapters: list[tuple[float, str]], duration: float) -> tupl
             f"{YOUTUBE_MIN_CHAPTERS}, so the description has no chapter list"
         )
         return [], notes
-    return [(start, title) for start, title in items], notes
+    return [(item.start, item.title) for item in items], notes
 
 
 def youtube_text(title: str, notes: str, chapters: list[tuple[int, str]], disclosure: str = DISCLOSURE) -> str:

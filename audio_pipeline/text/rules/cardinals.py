@@ -123,7 +123,7 @@ def _model_number(m: re.Match, _work: Work) -> str | None:
 def _counts(text: str, end: int) -> bool:
     """A plural noun follows the number at `end`: "2000 samples", "570 questions"."""
     following = re.match(r"\s*([a-z]{3,}s)\b", after(text, end))
-    return bool(following) and following.group(1) not in _NOT_PLURAL and not following.group(1).endswith(("ss", "us", "is"))
+    return following is not None and following.group(1) not in _NOT_PLURAL and not following.group(1).endswith(("ss", "us", "is"))
 
 
 def looks_like_year(text: str, m: re.Match) -> bool:

@@ -144,7 +144,8 @@ def _time_range(m: re.Match, work: Work) -> str | None:
 
 def _time(text: str, work: Work) -> str | None:
     for rule in (CLOCK, HOUR_AMPM):
-        m = rule.pattern.match(text)
+        pattern = rule.compiled(work.lexicon)
+        m = pattern.match(text) if pattern is not None else None
         if m is not None and not text[m.end() :].strip(". "):  # "p.m." keeps its period inside a range
             return rule.rewrite(m, work)
     if re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= 12:

@@ -86,8 +86,8 @@ def with_phonemes(markup: str, lexicon: Lexicon, family: str | None) -> tuple[st
             if inside or m.group("plural") or _ADDRESS.match(markup, m.end()) or (before and before in "./@:"):
                 return m.group(0)
             entry = lexicon.lookup(m.group("key"))
-            phonemes = entry.phonemes_for(family) if entry else None
-            if not phonemes:
+            phonemes = entry.phonemes_for(family) if entry is not None else None
+            if entry is None or not phonemes:
                 return m.group(0)
             if entry.written not in words:
                 words.append(entry.written)

@@ -4,7 +4,7 @@ letters and digits of names ("snake_case", "A100", "GPT4", "mp3")."""
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Callable, Final
 
 from .. import say
 from ..rule import Rule, template
@@ -22,7 +22,8 @@ def _hashtag(m: re.Match, _work: object) -> str:
 
 
 # (name, pattern, spoken, example): applied in this order; outputs are plain lowercase words.
-_OPERATORS: Final = [
+# `spoken` is a fixed replacement, or a rewrite of the match.
+_OPERATORS: Final[list[tuple[str, str, str | Callable[[re.Match, Work], str | None], tuple[str, str]]]] = [
     # "C++", "g++", "C#", "F#": languages and tools, before "+" and "#" are read alone
     (
         "plus-plus",
