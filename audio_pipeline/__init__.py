@@ -1,8 +1,9 @@
 """PaperLedge audio toolkit: episode script to finished podcast MP3.
 
-The package is one folder per stage, in the order the data flows (README: How it works):
-text, script, synthesis, audio, then render.py (one episode end to end), check, publish,
-and the ways in: importer, cluster, studio, cli. A package imports only from those before
+The package is one folder per stage, in the order the data flows (docs/how-it-works.md):
+text, script, synthesis, audio, credentials, then stages.py (a render's stages, each a frozen
+result) and render.py (one episode end to end), check, video, publish, and the ways in:
+importer, cluster, studio, cli. A package imports only from those before
 it and from the modules every stage shares (config, errors, files, settings, show);
 tests/test_layout.py keeps it so.
 """

@@ -1,5 +1,5 @@
 """The house shows the pipeline: no import circle, no stage importing one after it, no module
-over 500 lines. A newcomer reading the folders reads the data flow (README: How it works)."""
+over 500 lines. A newcomer reading the folders reads the data flow (docs/how-it-works.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""`paperledge`: render, check, season, feed, validate, text, import-page, voices, assets, init, cache.
+"""`paperledge`: render, check, text, season, feed, validate, studio, video, clip, detect, keys,
+import-page, voices, assets, init, cache.
 
 This module holds the group and the commands on one episode (render, check, text);
-cli_season.py the season commands, cli_admin.py the show folder and cache ones, and
-cli_options.py what they share. A user's mistake is one line on stderr and exit status
+season.py the season commands, admin.py the show folder and cache ones, and
+options.py what they share. A user's mistake is one line on stderr and exit status
 1, never a traceback.
 """
 

@@ -22,10 +22,8 @@ from ..render import RenderOptions
 from ..show import ShowSettings, load_settings
 from ..stages import Prepared, publish, stack_temp
 from ..synthesis.cache import SentenceCache
+from ..synthesis.engines.base import may_use_gpu
 from .worker import EngineSpec, EpisodeOutput, EpisodeWork, VideoOutput, first_line, produce_episode, start_workers
-
-CPU_ENGINES = ("piper", "hibari")
-"""Engines that run on the CPU whatever the device: their actors never claim a GPU."""
 
 
 class ClusterProgress:
@@ -97,7 +95,7 @@ class Driver:
             _ = job.season.key  # each season's signing key, checked (once) before any audio is made
 
     def _wants_gpu(self) -> bool:
-        devices = {s.params.get("device", "auto") for s in self.specs if s.name not in CPU_ENGINES}
+        devices = {s.params.get("device", "auto") for s in self.specs if may_use_gpu(s.name)}
         if "cuda" in devices and not self.gpus:
             raise RenderError("the voice runs on CUDA but the Ray cluster has no GPU; add GPU workers or use --device cpu")
         return bool(self.gpus) and bool(devices - {"cpu"})
@@ -221,7 +219,7 @@ class Driver:
         pools: dict[int, list[int]] = {}
         for spec, n in sorted(per_spec.items()):
             size = max(1, min(n, round(count * n / len(batches))))
-            gpu = self.gpu and self.specs[spec].name not in CPU_ENGINES
+            gpu = self.gpu and may_use_gpu(self.specs[spec].name)
             started = start_workers(self.ray, [self.specs[spec]], size, gpu, cfg)
             pools[spec] = list(range(len(actors), len(actors) + len(started)))
             actors += started

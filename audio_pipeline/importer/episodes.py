@@ -9,7 +9,7 @@ The page (as the show's host publishes it) lists episodes newest first. Each one
     ... Let me know!Credit to Paper authors: A, B, C   <- credits glued to the last paragraph
 
 Everything before the first date line (show name, blurb, "Episodes") is page chrome.
-Scripts are written as `NN-slug.md` in the script format of DESIGN.md, with chapters
+Scripts are written as `NN-slug.md` in the script format of docs/script-format.md, with chapters
 placed where the text turns: the welcome, the research, "why does this matter", and
 the closing questions. Page text is escaped (markup.escape), so it is spoken and
 transcribed exactly as the page has it: a line starting with "# " is no chapter, "{x}"
@@ -20,7 +20,7 @@ has its script renamed rather than written twice.
 
 Reading the page is page.py, what is derived from its text (titles, descriptions,
 chapters, file names) page_metadata.py, the manifest and the scripts already there
-import_manifest.py; this module decides what to write, rename and remove, and does it.
+manifest.py; this module decides what to write, rename and remove, and does it.
 """
 
 from __future__ import annotations

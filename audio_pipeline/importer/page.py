@@ -1,4 +1,4 @@
-"""The published episode page, read into episodes (see importer.py for its layout): date
+"""The published episode page, read into episodes (see episodes.py for its layout): date
 lines, an optional "Category - Title" line, one paragraph per line, and the credits glued
 to the last paragraph, which become the episode's authors.
 """

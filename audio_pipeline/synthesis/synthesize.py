@@ -16,6 +16,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -188,7 +189,7 @@ def _worker_init(engine_name: str, params: dict[str, Any], cache_root: str, pare
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
-    _worker = (create_engine(engine_name, params), SentenceCache(cache_root))
+    _worker = (create_engine(engine_name, params), SentenceCache(Path(cache_root)))
 
 
 def _die_with_parent(parent: int) -> None:

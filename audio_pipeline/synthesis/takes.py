@@ -13,7 +13,7 @@ from ..config import MAX_TAKE, CheckConfig
 from ..errors import RenderError
 from ..files import Number, check_shape, read_json, write_atomic
 from .cache import SentenceCache, sentence_key
-from .engines.base import Engine, create_engine
+from .engines.base import Engine, create_engine, engine_class
 
 TAKES_SUFFIX = ".takes.json"
 
@@ -23,14 +23,10 @@ def takes_path(mp3: Path) -> Path:
 
 
 def take_params(engine_name: str, params: dict, take: int, cfg: CheckConfig) -> dict:
-    """The engine settings of take `take` (0: the profile's own)."""
-    if take == 0 or engine_name not in ("piper", "hibari"):
-        return dict(params)
-    slot = (take - 1) % len(cfg.take_variations)
-    if engine_name == "hibari":  # its noise is seeded: another seed is another reading
-        return {**params, "seed": int(params.get("seed", 0)) + 1 + slot}
-    variation = cfg.take_variations[slot]
-    return {**params, **dict(variation)}
+    """The engine settings of take `take` (0: the profile's own; the engine says how another
+    take differs, `Engine.take_params`)."""
+    varied = engine_class(engine_name).take_params(params, take, cfg.take_variations) if take else None
+    return dict(params) if varied is None else varied
 
 
 _TAKES_SHAPE = {"takes": {str: Number(0, MAX_TAKE, whole=True)}}
@@ -61,12 +57,17 @@ class TakeMaker:
     def __init__(self, engine: Engine, engine_name: str, params: dict, cache: SentenceCache, cfg: CheckConfig):
         self.base, self.engine_name, self.params, self.cache, self.cfg = engine, engine_name, params, cache, cfg
         self.fingerprint = engine.fingerprint()
-        self._engines: dict[int, Engine] = {0: engine}
+        self._engines: dict[int, Engine] = {}  # by variation slot; take 0 is `base`
 
     def engine(self, take: int) -> Engine:
-        slot = 0 if take == 0 else 1 + (take - 1) % len(self.cfg.take_variations)
+        """The engine of take `take`: the base one where the engine's settings give no other
+        reading (no second copy of its model is loaded for it)."""
+        varied = engine_class(self.engine_name).take_params(self.params, take, self.cfg.take_variations) if take else None
+        if varied is None:
+            return self.base
+        slot = 1 + (take - 1) % len(self.cfg.take_variations)
         if slot not in self._engines:
-            self._engines[slot] = create_engine(self.engine_name, take_params(self.engine_name, self.params, take, self.cfg))
+            self._engines[slot] = create_engine(self.engine_name, varied)
         return self._engines[slot]
 
     def entry(self, spoken: str, take: int):

@@ -12,6 +12,7 @@ from ..errors import VoiceError
 from ..files import read_text, regular_file
 from ..settings import Range, read_table
 from ..show import bundled_dir, inside_show, voice_profiles
+from .engines.base import DEFAULT_ENGINE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -94,7 +95,8 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
         raise VoiceError(f"{path}: the voice profile nests too deep; write plain settings") from None
     profile = read_table(_ProfileFile, data, str(path), error=VoiceError)
     table = profile.engine
-    if not isinstance(table.get("name", "piper"), str):
+    engine = table.get("name", DEFAULT_ENGINE)
+    if not isinstance(engine, str):
         raise VoiceError(f'{path}: write the engine as an [engine] table with name = "piper" or "coqui"')
     params = {k: v for k, v in table.items() if k != "name"}
     for key in _PATH_PARAMS:
@@ -121,7 +123,7 @@ def load_voice(spec: str, device: str | None = None) -> VoiceProfile:
             raise VoiceError(f"{path}: lexicon {profile.lexicon} is outside the show folder; put it in voices/")
     return VoiceProfile(
         name=profile.name or path.stem,
-        engine=table.get("name", "piper"),
+        engine=engine,
         engine_params=params,
         pauses=pauses,
         path=path.resolve(),

@@ -1,8 +1,13 @@
 """What an engine is, and how engines are found by name.
 
-An engine turns one spoken-form sentence into a float32 mono waveform at its own
-native rate. Heavy libraries (onnxruntime, torch) are imported inside the engine's
-module, so importing this registry costs nothing.
+An engine turns one spoken-form sentence into a float32 mono waveform at its own native
+rate. Its class says what it is (the facts below), so the text front end, the cluster and
+the feed ask the class without building an engine or loading a model; heavy libraries
+(onnxruntime, torch) are imported inside the engine's methods, so asking costs an import
+of a small module.
+
+A new engine is one module with an `Engine` subclass that sets every fact, one line in
+`_REGISTRY` (or a `register_engine` call), and a voice profile whose [engine] table names it.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import importlib
 import os
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ...errors import VoiceError
+
+if TYPE_CHECKING:  # only annotations: the registry imports no numpy
+    import numpy as np
 
 # name -> "module:Class"; modules are imported only when the engine is asked for.
 _REGISTRY: dict[str, str] = {
@@ -27,29 +34,63 @@ _REGISTRY: dict[str, str] = {
     "hibari": "audio_pipeline.synthesis.engines.hibari:HibariEngine",
 }
 
-# Which phoneme alphabet each engine reads inline (see `phoneme_family`), known without
-# importing the engine: the text front end asks before any engine is built.
-_PHONEME_FAMILIES: dict[str, str] = {"piper": "espeak", "hibari": "misaki"}
+DEFAULT_ENGINE: Final = "piper"
+"""The engine of a voice profile whose [engine] table names none."""
 
+CPU_ONLY: Final = frozenset({"cpu"})
+CPU_OR_GPU: Final = frozenset({"cpu", "cuda"})
 
-def phoneme_family(engine_name: str) -> str | None:
-    """The phoneme alphabet the engine takes inline ("espeak": Piper's `[[ … ]]`,
-    "misaki": hibari's `[word](/…/)`), or None: it is given respellings only."""
-    return _PHONEME_FAMILIES.get(engine_name)
+TakeVariations = Sequence[Sequence[tuple[str, float]]]
+"""Settings of take 1, 2, 3... (cycled), as `CheckConfig.take_variations` gives them."""
 
 
 class Engine(ABC):
-    """What every engine does, and the abilities it declares (the defaults: an engine on
-    the CPU that says one sentence per call)."""
+    """What every engine is (its class's facts) and does (an instance says one voice
+    profile's sentences). The defaults: an engine on the CPU that says one sentence per
+    call and reads respellings only."""
 
-    name: str
-    sample_rate: int
-
-    supports_batch: bool = False
+    name: ClassVar[str]
+    """The name a voice profile's [engine] table gives it: its key in the registry."""
+    display_name: ClassVar[str]
+    """How a feed's disclosure names it ("Piper", "Coqui TTS")."""
+    phoneme_family: ClassVar[str | None] = None
+    """The phoneme alphabet it reads inline, so a lexicon's phonemes of that family reach it
+    in place of the respelling: "espeak" (Piper's `[[ … ]]`), "misaki" (hibari's
+    `[word](/…/)`); None: it is given respellings only."""
+    runs_on: ClassVar[frozenset[str]] = CPU_ONLY
+    """The devices it may use: `CPU_ONLY` (whatever --device says), or `CPU_OR_GPU` for an
+    engine whose profile's `device` may put it on CUDA (a cluster gives its actors a GPU)."""
+    supports_batch: ClassVar[bool] = False
     """Says several sentences in one call faster than one by one (a model on a GPU):
     callers hand it batches."""
-    parallel: bool = True
-    """Worker processes may each load their own copy: not so for a model on the one GPU."""
+
+    @property
+    @abstractmethod
+    def sample_rate(self) -> int:
+        """Samples per second of what `synthesize` returns. A class that knows it sets it as
+        a class attribute (hibari; Piper its bundled voice's, which another voice's config
+        changes per instance); one whose model decides says it per instance (Coqui)."""
+
+    @property
+    def parallel(self) -> bool:
+        """Worker processes may each load their own copy: not so for a model on the one GPU.
+        An engine that never uses a GPU always may; one that may use it says per instance."""
+        return "cuda" not in self.runs_on
+
+    @classmethod
+    @abstractmethod
+    def from_params(cls, params: dict[str, Any]) -> Engine:
+        """The engine of a voice profile's [engine] settings (all but `name`; `device` from
+        --device), each checked: a mistake is one VoiceError naming the setting. Cheap: the
+        model loads on first use."""
+
+    @classmethod
+    def take_params(cls, params: Mapping[str, Any], take: int, variations: TakeVariations) -> dict[str, Any] | None:
+        """The [engine] settings of take `take` (1, 2, ...) of a sentence: the same text said
+        another way, with `variations` cycled where the engine reads them. None: no setting
+        gives another reading, and a take is made with the profile's own (an engine that
+        samples afresh, as Coqui does, still says it anew)."""
+        return None
 
     @abstractmethod
     def fingerprint(self) -> str:
@@ -68,14 +109,47 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def create_engine(name: str, params: dict[str, Any]) -> Engine:
-    """Build the engine `name` from a voice profile's [engine] parameters."""
+def register_engine(name: str, target: str) -> None:
+    """Make engine `name` known without editing this module: `target` is "module:Class",
+    imported when the engine is first asked for (the built-in engines are in `_REGISTRY`)."""
+    module_name, _, class_name = target.partition(":")
+    if not name or not module_name or not class_name:
+        raise ValueError(f'register_engine({name!r}, {target!r}): give a name and "module:Class"')
+    _REGISTRY[name] = target
+
+
+def engine_class(name: str) -> type[Engine]:
+    """The class of engine `name`, its module imported (which imports no model library)."""
     target = _REGISTRY.get(name)
     if target is None:
         raise VoiceError(f"unknown engine {name!r}: use one of {', '.join(engine_names())}")
-    module_name, class_name = target.split(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name).from_params(params)
+    module_name, _, class_name = target.partition(":")
+    found = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(found, type) and issubclass(found, Engine)):
+        raise TypeError(f"engine {name!r}: {target} is not an Engine class")
+    return found
+
+
+def create_engine(name: str, params: dict[str, Any]) -> Engine:
+    """Build the engine `name` from a voice profile's [engine] parameters."""
+    return engine_class(name).from_params(params)
+
+
+def phoneme_family(engine_name: str) -> str | None:
+    """The phoneme alphabet the engine takes inline ("espeak": Piper's `[[ … ]]`,
+    "misaki": hibari's `[word](/…/)`), or None: it is given respellings only."""
+    return engine_class(engine_name).phoneme_family
+
+
+def display_name(engine_name: str) -> str:
+    """How a feed names the engine ("Piper", "Coqui TTS")."""
+    return engine_class(engine_name).display_name
+
+
+def may_use_gpu(engine_name: str) -> bool:
+    """Whether the engine may run on a GPU at all (Piper and hibari never do, whatever
+    --device says): only such an engine's workers claim one."""
+    return "cuda" in engine_class(engine_name).runs_on
 
 
 # Model files past this size are identified by their size, head and tail: hashing a

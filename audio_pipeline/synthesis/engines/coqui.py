@@ -33,7 +33,7 @@ from typing import Any, Final
 import numpy as np
 
 from ...errors import VoiceError
-from .base import Engine, file_digest
+from .base import CPU_OR_GPU, Engine, file_digest
 from .coqui_model import config_sample_rate, local_config, model_files, resolve_model
 from .coqui_settings import CoquiSettings, parse_settings, resolve_device
 
@@ -51,7 +51,11 @@ class CoquiEngine(Engine):
     """One loaded (or loadable) Coqui model with the voice profile's synthesis settings."""
 
     name = "coqui"
+    display_name = "Coqui TTS"
+    runs_on = CPU_OR_GPU  # the profile's `device`, or --device
     supports_batch = True  # VITS in padded batches; XTTS one by one, its voice computed once
+    # phoneme_family None: its own front end reads the text. take_params None: a take is the
+    # profile's own settings, sampled anew.
 
     def __init__(self, settings: CoquiSettings) -> None:
         self.settings = settings

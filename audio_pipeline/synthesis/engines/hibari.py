@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...errors import VoiceError
 from ...settings import Range, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest, quiet_onnxruntime, silent_stderr
+from .base import Engine, TakeVariations, file_digest, quiet_onnxruntime, silent_stderr
+
+if TYPE_CHECKING:
+    from hibari import Hibari
 
 BUNDLED = "bundled:hibari-tts"
 INSTALL_HINT = "the hibari engine is not installed: pip install hibari-tts"
@@ -55,13 +59,14 @@ _RANGES = {
 
 class HibariEngine(Engine):
     name = "hibari"
+    display_name = "hibari"
     sample_rate = SAMPLE_RATE
-    phoneme_family = "misaki"
+    phoneme_family = "misaki"  # misaki phonemes, inline as [word](/…/)
 
     def __init__(self, params: HibariParams):
         self.params = params
         self.model_path = _resolve_model(params.model)
-        self._tts = None
+        self._tts: Hibari | None = None
         self._fingerprint: str | None = None
 
     @classmethod
@@ -73,7 +78,12 @@ class HibariEngine(Engine):
             raise VoiceError(INSTALL_HINT)
         return cls(settings)
 
-    def _load(self):
+    @classmethod
+    def take_params(cls, params: Mapping[str, Any], take: int, variations: TakeVariations) -> dict[str, Any] | None:
+        """Another seed: its noise is seeded, so another seed is another reading."""
+        return {**params, "seed": int(params.get("seed", 0)) + 1 + (take - 1) % len(variations)}
+
+    def _load(self) -> Hibari:
         try:
             from hibari import Hibari
         except ImportError as e:  # pragma: no cover - hibari-tts is a base dependency
@@ -93,6 +103,7 @@ class HibariEngine(Engine):
                 problem
                 or f"hibari model {self.model_path} cannot be loaded ({(str(e).splitlines() or [type(e).__name__])[0][:200]})"
             ) from None
+        return self._tts
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
@@ -105,9 +116,8 @@ class HibariEngine(Engine):
         return self._fingerprint
 
     def synthesize(self, text: str) -> np.ndarray:
-        if self._tts is None:
-            self._load()
-        audio = self._tts(text, speed=self.params.speed, seed=self.params.seed)
+        tts = self._tts if self._tts is not None else self._load()
+        audio = tts(text, speed=self.params.speed, seed=self.params.seed)
         if self.params.volume != 1.0:
             audio = audio * np.float32(self.params.volume)
         return np.asarray(audio, dtype=np.float32)

