@@ -208,7 +208,7 @@ class ShowSettings:
     """A sentence said at the start of every episode, e.g. "Ernis is a synthetic voice."; empty: none."""
     feed: dict = field(default_factory=dict)
     """[feed]: alternates = ["aac", "opus"] (read by publish/alternates.py)."""
-    ai_content: object = None
+    ai_content: bool | str | None = None
     """podcast:txt ai-content where a script does not say: true, false or "unanswered" (None: true, every voice is TTS)."""
     sign: bool = True
     """Sign every MP3, M4A and MP4 with Content Credentials (C2PA); false writes none, and validate warns."""

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mutagen import MutagenError
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 
-from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, parse_chapters, read_chapters, read_cues, valid_report
+from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, parse_chapters, read_chapters, read_check, read_cues
 from audio_pipeline.check.listen import read_vtt
 from audio_pipeline.errors import PaperLedgeError
 from audio_pipeline.files import sha256_file
@@ -283,10 +283,10 @@ def test_check_report(season):
     @given(documents(valid))
     def check(raw):
         check_path(mp3).write_bytes(raw)
-        got = valid_report(mp3)  # a report is the check's result kept: a damaged one is no check
+        got = read_check(mp3)  # a report is the check's result kept: a damaged one is no check
         if got is not None:
-            for s in got["sentences"]:
-                assert isinstance(s["flagged"], bool) and isinstance(s["heard"], str) and s["index"] >= 1
+            for s in got.sentences:
+                assert isinstance(s.flagged, bool) and isinstance(s.heard, str) and s.index >= 1
         assert ours(check_path(mp3)) in (True, False)
 
     check()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, read_chapters, valid_report
+from audio_pipeline.audio.sidecars import check_path, is_sidecar, ours, read_chapters, read_check
 from audio_pipeline.cluster.plan import _plan_season
 from audio_pipeline.errors import PaperLedgeError
 from audio_pipeline.files import MAX_JSON_BYTES, Number, check_shape, sha256_file
@@ -143,7 +143,7 @@ def test_a_damaged_check_report_counts_as_no_check(show, content):
     (its sentences were read by the studio and the season's summary: a traceback)."""
     path = check_path(_mp3(show))
     path.write_text(content.replace("SHA", sha256_file(_mp3(show))), encoding="utf-8")
-    assert valid_report(_mp3(show)) is None
+    assert read_check(_mp3(show)) is None
     if not content.startswith("{"):
         assert ours(path) is False
 
@@ -214,7 +214,7 @@ def _first_entry(show: Path) -> Path:
 
 FIFO_READERS = {
     **{name: (where, read, PaperLedgeError) for name, (where, read) in RECORDS.items()},
-    "check report": (lambda s: check_path(_mp3(s)), lambda s: valid_report(_mp3(s)), None),
+    "check report": (lambda s: check_path(_mp3(s)), lambda s: read_check(_mp3(s)), None),
     "check report owner": (lambda s: check_path(_mp3(s)), lambda s: ours(check_path(_mp3(s))), False),
     "sidecar": (lambda s: _mp3(s).with_suffix(".vtt"), lambda s: is_sidecar(_mp3(s).with_suffix(".vtt")), False),
     "season state": (

@@ -429,12 +429,8 @@ def test_a_ray_task_makes_the_video_from_the_bytes_and_only_the_driver_writes_it
     folder, out, _, _ = season
     mp3 = tmp_path / "01-video.mp3"
     shutil.copy(out / "01-video.mp3", mp3)
-    made = produce_video(
-        "01-video",
-        mp3.read_bytes(),
-        (out / "01-video.vtt").read_text(encoding="utf-8"),
-        (out / "01-video.chapters.json").read_text(encoding="utf-8"),
-    )
+    sidecars = [(name, (out / name).read_text(encoding="utf-8")) for name in ("01-video.vtt", "01-video.chapters.json")]
+    made = produce_video("01-video", mp3.read_bytes(), sidecars)
     assert not list(tmp_path.glob("*.mp4"))  # the task wrote nothing here
     from audio_pipeline.credentials import read_credentials
     from audio_pipeline.render import RenderOptions

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from ..config import COVER_MAX_BYTES, MAX_EPISODE_S
 from ..errors import PaperLedgeError
@@ -173,9 +174,10 @@ def sidecar_texts(
     images: dict[int, str] = {}
     copies: list[tuple[Path, str | bytes]] = []
     for n, c in enumerate(timeline.chapters):
-        if url_for is not None and getattr(c, "img", None) is not None:
-            copy = chapter_image_path(mp3, n, c.img)
-            copies.append((copy, read_bytes(c.img, "chapter image", limit=COVER_MAX_BYTES)))
+        img: Path | None = getattr(c, "img", None)
+        if url_for is not None and img is not None:
+            copy = chapter_image_path(mp3, n, img)
+            copies.append((copy, read_bytes(img, "chapter image", limit=COVER_MAX_BYTES)))
             images[n] = url_for(copy)
     return [
         (vtt, transcript_vtt(timeline)),
@@ -256,13 +258,21 @@ def check_path(mp3: Path) -> Path:
     return Path(mp3).with_suffix(".check.json")
 
 
-# What the season, the feed and the studio read of EPISODE.check.json (listen.CheckReport.as_file).
+# EPISODE.check.json as listen.CheckReport.as_file writes it. The "?" fields are render --check's
+# extras and what only the review page shows: a report without them still reads.
 _SCORE = Number(0, 1e6)
 _TIME = Number(0, MAX_EPISODE_S)
+_COUNT = Number(0, 1e9, whole=True)
 _REPORT_SHAPE = {
     "mp3_sha256": str,
     "wer": _SCORE,
     "failures?": [str],
+    "findings?": [str],
+    "model?": str,
+    "first_wer?": _SCORE,
+    "retaken?": [_COUNT],
+    "fixes?": [str],
+    "fixes_applied?": bool,
     "sentences": [
         {
             "index": Number(1, 1e9, whole=True),
@@ -274,22 +284,122 @@ _REPORT_SHAPE = {
             "flagged": bool,
             "score": _SCORE,
             "weakest": [[(str, float)]],
+            "differs?": [str],
+            "take?": _COUNT,
+            "fix?": (str, type(None)),
+            "note?": str,
         }
     ],
 }
 
 
-def valid_report(mp3: Path) -> dict | None:
+@dataclass(frozen=True)
+class KeptSentence:
+    """One sentence of a kept check: a VTT cue, as the check heard it."""
+
+    index: int
+    """Its number in EPISODE.vtt, from 1."""
+    start: float
+    end: float
+    written: str
+    heard: str
+    """What the recogniser heard when asked freely; for a sentence not flagged, the written words."""
+    error: float
+    """Its word error rate."""
+    flagged: bool
+    score: float
+    """Share of its words the audio makes likely."""
+    weakest: tuple[tuple[str, float], ...]
+    """Its least likely words, with their probabilities, lowest first."""
+    differs: tuple[str, ...] = ()
+    take: int = 0
+    """The take in the episode (0: the first)."""
+    fix: str | None = None
+    """A lexicon line that made the recogniser hear the written word."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class KeptCheck:
+    """What EPISODE.check.json says: the check of the MP3 with checksum `mp3_sha256`."""
+
+    mp3_sha256: str
+    wer: float
+    sentences: tuple[KeptSentence, ...]
+    failures: tuple[str, ...] = ()
+    """The MP3 does not match its transcript: a check with failures fails whatever the WER."""
+    findings: tuple[str, ...] = ()
+    """Speech outside every cue."""
+    model: str = ""
+    """The recogniser that listened."""
+    first_wer: float | None = None
+    """render --check: the WER of the first render, before retakes and fixes."""
+    retaken: tuple[int, ...] = ()
+    """render --check: the sentences whose take was changed."""
+    fixes: tuple[str, ...] = ()
+    """render --check: the lexicon lines found."""
+    fixes_applied: bool = False
+    """render --check --fix: the fixes are in this render."""
+
+    @property
+    def flagged(self) -> tuple[KeptSentence, ...]:
+        return tuple(s for s in self.sentences if s.flagged)
+
+
+def _pair(item: list, where: str) -> tuple[str, float]:
+    if len(item) != 2 or not isinstance(item[0], str) or isinstance(item[1], str):
+        raise PaperLedgeError(f"{where}: a weakest word must be [word, probability]; not a file this tool wrote")
+    return item[0], float(item[1])
+
+
+def parse_check(data: object, where: str) -> KeptCheck:
+    """A check report (parsed JSON) as a KeptCheck, or one PaperLedgeError naming `where`."""
+    d = check_shape(data, _REPORT_SHAPE, where)
+    sentences = tuple(
+        KeptSentence(
+            s["index"],
+            float(s["start"]),
+            float(s["end"]),
+            s["written"],
+            s["heard"],
+            float(s["error"]),
+            s["flagged"],
+            float(s["score"]),
+            tuple(_pair(w, where) for w in s["weakest"]),
+            tuple(s.get("differs", ())),
+            s.get("take", 0),
+            s.get("fix"),
+            s.get("note", ""),
+        )
+        for s in d["sentences"]
+    )
+    first = d.get("first_wer")
+    return KeptCheck(
+        d["mp3_sha256"],
+        float(d["wer"]),
+        sentences,
+        tuple(d.get("failures", ())),
+        tuple(d.get("findings", ())),
+        d.get("model", ""),
+        None if first is None else float(first),
+        tuple(d.get("retaken", ())),
+        tuple(d.get("fixes", ())),
+        d.get("fixes_applied", False),
+    )
+
+
+def read_check(mp3: Path) -> KeptCheck | None:
     """EPISODE.check.json beside `mp3` if it heard this very MP3 and found it whole; else None.
     The report is the check's result kept for later: one that cannot be read, or is not of
     the shape the check writes, counts as no check (a season with --check checks again)."""
+    path = check_path(mp3)
     try:
-        data = check_shape(read_json(check_path(mp3), "check report"), _REPORT_SHAPE, str(check_path(mp3)))
-        if data["mp3_sha256"] != sha256_file(Path(mp3)) or data.get("failures"):
+        kept = parse_check(read_json(path, "check report"), str(path))
+        if kept.mp3_sha256 != sha256_file(Path(mp3)) or kept.failures:
             return None
     except (PaperLedgeError, OSError):
         return None
-    return data
+    return kept
 
 
 def void_check(mp3: Path) -> None:
@@ -323,6 +433,13 @@ def refuse_foreign(mp3: Path) -> None:
             raise PaperLedgeError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
 
 
-def write_check_json(path: Path, report, extra: dict | None = None) -> None:
-    """`report` (a check.CheckReport) as EPISODE.check.json."""
-    write_atomic(path, json.dumps(report.as_file(extra), indent=1, ensure_ascii=False) + "\n")
+class _Report(Protocol):
+    def as_file(self, extra: dict | None = None) -> dict: ...
+
+
+def write_check_json(path: Path, report: _Report, extra: dict | None = None) -> KeptCheck:
+    """`report` (a check.CheckReport) as EPISODE.check.json; returns what it keeps, as
+    `read_check` reads it (the review page is drawn from that)."""
+    text = json.dumps(report.as_file(extra), indent=1, ensure_ascii=False) + "\n"
+    write_atomic(path, text)
+    return parse_check(parse_json(text, str(path)), str(path))

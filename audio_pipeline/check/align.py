@@ -17,7 +17,7 @@ import re
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import IO, Callable
 
 import numpy as np
 
@@ -159,7 +159,10 @@ class Stream:
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE if timeline is not None else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        _widen(self.proc.stdout)
+        # Both pipes were asked for (PIPE), so Popen opened them.
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._stdout, self._stderr = self.proc.stdout, self.proc.stderr
+        _widen(self._stdout)
         # ffmpeg's complaints are read as they come: a badly damaged MP3 says more than a
         # pipe holds (and a file for them could not be written on a full disk).
         self._said: list[str] = []
@@ -167,24 +170,25 @@ class Stream:
         self._listener = threading.Thread(target=self._listen, daemon=True)
         self._listener.start()
         if timeline is not None:
-            self._feeder = threading.Thread(target=self._feed, daemon=True)
+            assert self.proc.stdin is not None  # PIPE, with a timeline
+            self._feeder = threading.Thread(target=self._feed, args=(self.proc.stdin,), daemon=True)
             self._feeder.start()
         self.buf = np.zeros(0, dtype=np.float32)
         self.buf_start = 0
         """Sample number of buf[0]."""
         self.ended = False
 
-    def _feed(self) -> None:
+    def _feed(self, stdin: IO[bytes]) -> None:
         step = self.timeline.sample_rate * 10
         try:
             for at in range(0, self.timeline.length, step):
                 chunk = self.timeline.read(at, min(step, self.timeline.length - at))
-                self.proc.stdin.write(chunk.astype("<f4", copy=False).tobytes())
+                stdin.write(chunk.astype("<f4", copy=False).tobytes())
         except (BrokenPipeError, ValueError, OSError):  # closed early: the check stopped
             pass
         finally:
             try:
-                self.proc.stdin.close()
+                stdin.close()
             except OSError:
                 pass
 
@@ -193,7 +197,7 @@ class Stream:
 
     def _fill(self, until: int) -> None:
         while not self.ended and self.buf_start + self.buf.size < until:
-            chunk = self.proc.stdout.read(2 * RATE * 10)
+            chunk = self._stdout.read(2 * RATE * 10)
             if not chunk:
                 self.ended = True
                 self._finish()
@@ -202,7 +206,7 @@ class Stream:
             self.buf = np.concatenate([self.buf, samples])
 
     def _listen(self) -> None:
-        for line in self.proc.stderr:
+        for line in self._stderr:
             if line.strip():
                 self._told += 1
                 if len(self._said) < 8:  # the first few say what is wrong; the rest are counted

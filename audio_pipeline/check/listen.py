@@ -19,6 +19,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 from ..audio.sidecars import CHECK_MARK
 from ..config import CheckConfig
@@ -202,11 +203,11 @@ def check_audio(
         # cue with no words) is decoded freely too: the words heard beyond them are errors.
         # So is a cue whose words are not heard in its own span (music, silence, too few words).
         for i, why in speech.suspects(voiced, vad, beyond, sizes, cfg).items():
-            if (s := out[i]) is not None:
+            if (suspect := out[i]) is not None:
                 extra[i] = why
-                if not s.flagged:
-                    s.flagged = True
-                    relistens.append((s, i, pool.submit(_relisten, source, aligner, cues[i], cfg)))
+                if not suspect.flagged:
+                    suspect.flagged = True
+                    relistens.append((suspect, i, pool.submit(_relisten, source, aligner, cues[i], cfg)))
         for s, i, heard in relistens:
             errors += _decoded(s, heard.result(), cfg).errors
             if s.flagged and _names_only(heard_words[i], cfg):
@@ -281,10 +282,10 @@ def duration_failures(duration: float, cues: list[Cue], cfg: CheckConfig) -> lis
 def cut_off(mp3: Path, heard: float) -> list[str]:
     """An MP3 cut short: its header (the Xing/Info frame) counts more than it holds."""
     from mutagen import MutagenError
-    from mutagen.mp3 import MP3
+    from mutagen.mp3 import MP3, MPEGInfo
 
     try:
-        declared = MP3(mp3).info.length
+        declared = cast(MPEGInfo, MP3(mp3).info).length  # mutagen declares FileType.info as None
     except (MutagenError, OSError) as e:
         return [f"{mp3} is not a readable MP3 ({e})"]
     if declared - heard > 0.5:

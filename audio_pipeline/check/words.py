@@ -131,7 +131,7 @@ def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[st
     n, m = len(r), len(h)
     INF = 10**9
     cost = [[INF] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int, str] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     cost[0][0] = 0
     for i in range(n + 1):
         for j in range(m + 1):
@@ -161,7 +161,9 @@ def score(written: tuple[str, ...] | list[str], heard: tuple[str, ...] | list[st
     ops = []
     i, j = n, m
     while (i, j) != (0, 0):
-        pi, pj, kind = back[i][j]
+        step = back[i][j]
+        assert step is not None  # deletions and insertions reach every cell
+        pi, pj, kind = step
         ops.append((kind, r[pi:i], h[pj:j]))
         i, j = pi, pj
     ops.reverse()

@@ -13,9 +13,10 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import cast
 
 from mutagen import MutagenError
-from mutagen.mp3 import MP3
+from mutagen.mp3 import MP3, MPEGInfo
 
 from ..audio.export import check_complete, soundbite_of
 from ..audio.sidecars import all_sidecar_paths, is_sidecar, read_chapters, sidecar_paths
@@ -187,7 +188,7 @@ def _read_render(mp3: Path) -> dict | None:
     try:
         check_complete(mp3, 0.0)
         chapters = read_chapters(sidecar_paths(mp3)[1])[1]
-        duration = MP3(mp3).info.length
+        duration = cast(MPEGInfo, MP3(mp3).info).length  # mutagen declares FileType.info as None
     except (PaperLedgeError, MutagenError, OSError):
         return None
     bite = soundbite_of(mp3)

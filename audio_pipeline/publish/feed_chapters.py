@@ -23,7 +23,7 @@ def psc(tag: str) -> str:
 def chapter_links(chapters: list[tuple[float, str]], chapters_path: Path | None) -> list[tuple[str | None, str | None]]:
     """(image URL, link) of each chapter, as the episode's chapters JSON gives them; none
     where there is no such file or it lists other chapters (the feed's validation names that)."""
-    none = [(None, None)] * len(chapters)
+    none: list[tuple[str | None, str | None]] = [(None, None)] * len(chapters)
     if chapters_path is None or not Path(chapters_path).is_file():
         return none
     links = read_chapter_links(Path(chapters_path))  # a link no app could open is one line

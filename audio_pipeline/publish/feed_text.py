@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import overload
 
 from ..script.read import credits_sentence
 
@@ -19,10 +20,18 @@ WORD_JOINER = "\u2060"
 while no HTML parser can read a tag or an entity there."""
 
 
+@overload
+def xml_safe(text: str) -> str: ...
+@overload
+def xml_safe(text: None) -> None: ...
 def xml_safe(text: str | None) -> str | None:
     return None if text is None else _NOT_XML.sub("", text)
 
 
+@overload
+def plain(text: str) -> str: ...
+@overload
+def plain(text: None) -> None: ...
 def plain(text: str | None) -> str | None:
     """A plain-text field: shown exactly as written, never read as markup."""
     if text is None:

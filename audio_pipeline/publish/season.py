@@ -13,16 +13,17 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from .. import __version__
 from ..audio.assets import INTRO, OUTRO
 from ..audio.export import check_complete
-from ..audio.sidecars import all_sidecar_paths, is_sidecar, sidecar_paths, srt_path, valid_report
+from ..audio.sidecars import KeptCheck, all_sidecar_paths, is_sidecar, read_check, sidecar_paths, srt_path
 from ..config import DEFAULT_VOICE
 from ..errors import PaperLedgeError, RenderError
-from ..files import check_shape, counted, read_json, write_atomic
+from ..files import check_shape, counted, read_json, sha256_file, write_atomic
 from ..render import RenderOptions, render
 from ..script.read import read_script
 from ..show import ShowSettings, cover_path, find_asset, load_settings, show_files
@@ -44,7 +45,7 @@ class SeasonReport:
     skipped: list[Path] = field(default_factory=list)
     synthesized: int = 0
     feed: Path | None = None
-    checks: dict[str, dict] = field(default_factory=dict)
+    checks: dict[str, KeptCheck] = field(default_factory=dict)
     """Episode name -> its EPISODE.check.json, with `season --check`."""
     refused: list[str] = field(default_factory=list)
     """Episodes left out of the feed: WER over --max-wer, or never checked."""
@@ -150,11 +151,12 @@ def render_season(
     except PaperLedgeError:
         state = {}  # what was rendered, kept to skip it: without it every episode is rendered again
     report = SeasonReport()
-    facts, memo = EpisodeFacts(out_dir), {}
+    facts = EpisodeFacts(out_dir)
+    memo: dict[tuple, object] = {}
     for script in scripts:
         mp3 = out_dir / f"{script.stem}.mp3"
         stamp = input_stamp(script, options.voice, show, facts, memo)
-        checked = not check or valid_report(mp3) is not None
+        checked = not check or read_check(mp3) is not None
         if state.get(script.name) == stamp and facts.rendered(mp3) is not None and checked:
             report.skipped.append(script)
             if video:
@@ -165,10 +167,10 @@ def render_season(
             from ..check.retake import render_checked
 
             result = render_checked(
-                script, replace(options, output=mp3), check.retakes, check.fix, lambda d, t, n=script.stem: progress(n, d, t)
+                script, replace(options, output=mp3), check.retakes, check.fix, partial(progress, script.stem)
             ).result
         else:
-            result = render(script, replace(options, output=mp3), lambda d, t, n=script.stem: progress(n, d, t))
+            result = render(script, replace(options, output=mp3), partial(progress, script.stem))
         report.rendered.append(script)
         facts.forget(mp3)
         report.synthesized += result.synthesis.synthesized
@@ -191,8 +193,7 @@ def video_key(mp3: Path) -> str:
 
 def mp3_digest(mp3: Path) -> str:
     try:
-        with open(mp3, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return sha256_file(mp3)
     except OSError as e:
         raise PaperLedgeError(f"{mp3}: cannot read the MP3 ({e.strerror}); render it again") from None
 
@@ -290,11 +291,11 @@ def assign_guids(ledger: dict[str, dict], show: ShowSettings, episodes: dict[str
     return out
 
 
-def season_checks(season_dir: Path, out_dir: Path) -> dict[str, dict]:
+def season_checks(season_dir: Path, out_dir: Path) -> dict[str, KeptCheck]:
     """Episode name -> its EPISODE.check.json, for the episodes whose check still holds."""
     out = {}
     for script in episode_scripts(season_dir):
-        found = valid_report(out_dir / f"{script.stem}.mp3")  # void if it heard another MP3
+        found = read_check(out_dir / f"{script.stem}.mp3")  # void if it heard another MP3
         if found is not None:
             out[script.stem] = found
     return out
@@ -332,7 +333,7 @@ def write_season_feed(
         mp3 = out_dir / f"{script.stem}.mp3"
         if not mp3.exists() or (approved_only and not is_approved(mp3)):  # approved: studio/approval.py
             continue
-        if max_wer is not None and (script.stem not in checks or checks[script.stem]["wer"] > max_wer):
+        if max_wer is not None and (script.stem not in checks or checks[script.stem].wer > max_wer):
             if refused is not None:
                 refused.append(script.stem)
             continue

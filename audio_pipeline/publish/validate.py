@@ -11,6 +11,7 @@ to fix; errors make a directory refuse or mangle the episode, warnings are worth
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from ..audio.sidecars import all_sidecar_paths
@@ -62,13 +63,13 @@ def validate_folder(folder: Path, config: RenderConfig = RenderConfig(), verdict
     found: list[Problem] = []
     for mp3 in mp3s:
         found += verdicts.check(
-            mp3.name, [mp3, *all_sidecar_paths(mp3)], lambda mp3=mp3: validate_mp3(mp3, config), lambda mp3=mp3: mp3_seconds(mp3)
+            mp3.name, [mp3, *all_sidecar_paths(mp3)], partial(validate_mp3, mp3, config), partial(mp3_seconds, mp3)
         )
     # An episode's video is the MP4 named after its MP3 (a clip's name is its own).
     for mp4 in sorted(p for p in folder.glob("*.mp4") if p.is_file() and p.with_suffix(".mp3").is_file()):
-        found += verdicts.check(mp4.name, [mp4, mp4.with_suffix(".mp3")], lambda mp4=mp4: validate_video(mp4))
+        found += verdicts.check(mp4.name, [mp4, mp4.with_suffix(".mp3")], partial(validate_video, mp4))
     for alt in sorted(p for p in folder.iterdir() if p.suffix in ALTERNATES and p.is_file() and p.with_suffix(".mp3").is_file()):
-        found += verdicts.check(alt.name, [alt, alt.with_suffix(".mp3")], lambda alt=alt: validate_alternate(alt))
+        found += verdicts.check(alt.name, [alt, alt.with_suffix(".mp3")], partial(validate_alternate, alt))
     verdicts.save()
     problems: list[Problem] = []
     feed = folder / "feed.xml"

@@ -79,7 +79,7 @@ def alternate_problem(path: Path, mp3: Path | None) -> str | None:
     if abs(decoded - container) > CONTAINER_SLACK_S:
         return f"its container says {container:.2f} s but {decoded:.2f} s of audio decode: it is cut off or damaged"
     seconds = mp3_seconds(mp3) if mp3 is not None else None
-    if seconds is not None and abs(decoded - seconds) > DURATION_SLACK_S:
+    if mp3 is not None and seconds is not None and abs(decoded - seconds) > DURATION_SLACK_S:
         return f"lasts {decoded:.2f} s but {mp3.name} {seconds:.2f} s: it is not of this MP3"
     return None
 
@@ -107,6 +107,7 @@ def _decode(path: Path) -> tuple[float, str]:
     ]
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None  # PIPE
         count = 0
         while chunk := proc.stdout.read(1 << 20):
             count += len(chunk)

@@ -75,7 +75,8 @@ def parse_duration(text: str) -> float | None:
 def local_file(feed: Path, url: str | None) -> tuple[Path | None, str]:
     """The published file a URL names, in the feed's folder (by its name), or None and why not:
     a name that decodes to a path (%2E%2E%2F is ../) never leads out of the folder."""
-    name = unquote(urlparse(url or "").path.rsplit("/", 1)[-1])
+    url = url or ""
+    name = unquote(urlparse(url).path.rsplit("/", 1)[-1])
     if not name:
         return None, ""
     folder = feed.parent.resolve()
@@ -98,7 +99,7 @@ def _channel(feed: Path, channel: ET.Element, out: list[Problem]) -> None:
     if not categories:
         out.append(Problem(feed, "no itunes:category: set category in show.toml"))
     for cat in categories:
-        subs = cat.findall(_it("category")) or [None]
+        subs: list[ET.Element | None] = [*cat.findall(_it("category"))] or [None]
         for sub in subs:
             problem = category_problem(cat.get("text", ""), None if sub is None else sub.get("text", ""))
             if problem:
@@ -161,7 +162,7 @@ def _item(
     seconds: Callable[[Path], float | None] = mp3_seconds,
 ) -> None:
     """`ledger`: the season's GUID ledger (MP3 name -> entry) and GUID -> the MP3 names it gives it to."""
-    ledger, owners = ledger
+    entries, owners = ledger
     title = " ".join((item.findtext("title") or "").split())
     label = _label(item, n)
     if not title:
@@ -199,7 +200,7 @@ def _item(
         out.append(Problem(feed, f"{label}: GUID {guid} is also {guids[guid]}'s: every episode needs its own"))
     else:
         guids[guid] = label
-        kept = ledger.get(mp3.name, {}).get("guid") if mp3 is not None and isinstance(ledger.get(mp3.name), dict) else None
+        kept = entries.get(mp3.name, {}).get("guid") if mp3 is not None and isinstance(entries.get(mp3.name), dict) else None
         names = owners.get(guid, [])
         if kept and kept != guid:
             out.append(
@@ -225,10 +226,11 @@ def _item(
                     f"({', '.join(n[:40] for n in names[:3])}): a GUID is one episode's for ever",
                 )
             )
-    if problem := rfc2822_problem(item.findtext("pubDate")):
+    published = item.findtext("pubDate")
+    if problem := rfc2822_problem(published):
         out.append(Problem(feed, f"{label}: pubDate {problem}"))
-    else:
-        _future(feed, label, item.findtext("pubDate"), out)
+    elif published is not None:  # an RFC 2822 date
+        _future(feed, label, published, out)
     real = seconds(mp3) if mp3 is not None else None
     _item_duration(feed, item, label, mp3, real, out)
     explicit = item.findtext(_it("explicit"))
@@ -366,7 +368,7 @@ def _item_soundbite(feed: Path, item: ET.Element, label: str, mp3: Path | None, 
                     WARNING,
                 )
             )
-        if real is not None and start + duration > real + 0.5:
+        if mp3 is not None and real is not None and start + duration > real + 0.5:
             out.append(
                 Problem(
                     feed,
@@ -407,8 +409,8 @@ def _item_psc(feed: Path, item: ET.Element, label: str, out: list[Problem]) -> N
                 out.append(Problem(feed, f"{label}: psc:chapter {start[:20]!r} needs a start (HH:MM:SS.mmm) and a title"))
                 return
             starts.append(sum(float(p) * 60**i for i, p in enumerate(reversed(start.split(":")))))
-            if c.get("image"):  # copied beside the episode by the render
-                _present(feed, label, "chapter image", c.get("image"), out)
+            if image := c.get("image"):  # copied beside the episode by the render
+                _present(feed, label, "chapter image", image, out)
         if starts != sorted(starts):
             out.append(Problem(feed, f"{label}: psc:chapters are out of order; write the feed again"))
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 import warnings
 from pathlib import Path
+from typing import cast
 
 from mutagen import MutagenError
 from mutagen.id3 import ID3, CTOCFlags, ID3NoHeaderError
@@ -388,10 +389,10 @@ def _sidecars(path: Path, duration: float | None, chapters: list[tuple[float, st
 
 def mp3_seconds(path: Path) -> float | None:
     """The length mutagen reads from the MP3's header; None where its tag or stream does not read."""
-    from mutagen.mp3 import MP3
+    from mutagen.mp3 import MP3, MPEGInfo
 
     try:
-        return MP3(path).info.length
+        return cast(MPEGInfo, MP3(path).info).length  # mutagen declares FileType.info as None
     except TAG_READ_ERRORS:
         return None
 

@@ -76,7 +76,10 @@ def file_digest(path: Path) -> str | None:
             return None
         with os.fdopen(fd, "rb", closefd=True) as f:
             fd = -1
-            return hashlib.file_digest(f, "sha256").hexdigest()
+            h = hashlib.sha256()  # hashlib.file_digest is Python 3.11's
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+            return h.hexdigest()
     except OSError:
         return None
     finally:

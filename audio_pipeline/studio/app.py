@@ -126,7 +126,7 @@ class Guard:
         return None
 
 
-def create_app(studio: Studio, token: str | None = None) -> Starlette:
+def create_app(studio: Studio, token: str | None = None) -> Guard:
     # The routes are closures over one studio and its token: together they read as the
     # table of the app's pages and actions.
     state = {"token": token or secrets.token_urlsafe(32), "hosts": set(), "cookie": "paperledge-studio"}
@@ -310,7 +310,7 @@ def create_app(studio: Studio, token: str | None = None) -> Starlette:
     return Guard(app, state)
 
 
-def allow_hosts(app, port: int) -> None:
+def allow_hosts(app: Guard, port: int) -> None:
     """Tell the guard the address the server listens on."""
     app.state["hosts"] = {f"127.0.0.1:{port}", f"localhost:{port}"}
     app.state["cookie"] = f"paperledge-studio-{port}"  # cookies are not kept apart by port: the name is

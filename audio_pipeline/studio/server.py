@@ -26,9 +26,9 @@ log = logging.getLogger("paperledge.studio")
 class _Protocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline for the request head and a connection cap."""
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._head_timer = None
+        self._head_timer: asyncio.TimerHandle | None = None
         if len(self.connections) > LIMITS.max_connections:
             transport.close()
             return
@@ -51,8 +51,8 @@ class _Protocol(H11Protocol):
             self._arm()
 
     def connection_lost(self, exc) -> None:
-        if getattr(self, "_head_timer", None) is not None:
-            self._head_timer.cancel()
+        if (timer := getattr(self, "_head_timer", None)) is not None:  # None before connection_made
+            timer.cancel()
         super().connection_lost(exc)
 
 

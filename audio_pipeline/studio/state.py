@@ -16,6 +16,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from ..config import CheckConfig, default_cache_dir
 from ..credentials import read_credentials
@@ -231,26 +232,21 @@ class Studio:
 
     def _check_scores(self, ep: str) -> dict[int, dict]:
         """Each sentence's scores from a check of the MP3 now there (a check of an older render is void)."""
-        from ..audio.sidecars import valid_report
+        from ..audio.sidecars import read_check
 
-        data = valid_report(self.mp3(ep))
-        try:
-            return (
-                {
-                    int(s["index"]): {
-                        "error": float(s.get("error", 0)),
-                        "flagged": bool(s.get("flagged")),
-                        "heard": str(s.get("heard", "")),
-                        "score": float(s.get("score", 1.0)),
-                        "weakest": [str(w[0]) for w in s.get("weakest", [])[:3]],
-                    }
-                    for s in data["sentences"]
-                }
-                if data
-                else {}
-            )
-        except (ValueError, KeyError, TypeError):
+        kept = read_check(self.mp3(ep))
+        if kept is None:
             return {}
+        return {
+            s.index: {
+                "error": s.error,
+                "flagged": s.flagged,
+                "heard": s.heard,
+                "score": s.score,
+                "weakest": [word for word, _ in s.weakest[:3]],
+            }
+            for s in kept.sentences
+        }
 
     def _chapter_marks(self, ep: str) -> list[dict]:
         from ..audio.sidecars import read_chapters
@@ -265,13 +261,14 @@ class Studio:
         mp3 = self.mp3(ep)
         if not mp3.is_file():
             return ""
-        from mutagen.mp3 import MP3, MutagenError
+        from mutagen.mp3 import MP3, MPEGInfo, MutagenError
 
         from ..check.review import plot_svg, short_term_loudness, waveform
         from ..config import MasterConfig
 
         try:
-            length = MP3(mp3).info.length  # the Xing/Info frame's count, as players read it
+            # the Xing/Info frame's count, as players read it (mutagen declares FileType.info as None)
+            length = cast(MPEGInfo, MP3(mp3).info).length
         except (MutagenError, OSError):
             return ""
         lo, hi, duration = waveform(mp3, length)
@@ -362,6 +359,8 @@ class Studio:
                 from ..check.listen import check_clip
 
                 entry = self.cache.get(key)
+                if entry is None:  # removed since it was made: damaged, or the cache was cleared
+                    raise LookupError("no such sentence audio in the cache")
                 heard, sc, judged = check_clip(
                     s.written, SentenceCache.load(entry), entry.sample_rate, self.cfg, self.cfg.asr_model
                 )
@@ -435,8 +434,7 @@ class Studio:
             if check:
                 from ..check.retake import render_checked
 
-                result = render_checked(self.script(ep), options, 0, False, progress, lambda m: setattr(job, "message", m))
-                result = result.result
+                result = render_checked(self.script(ep), options, 0, False, progress, lambda m: setattr(job, "message", m)).result
             else:
                 result = render(self.script(ep), options, progress)
             job.entries = [e.path.stem for e in result.synthesis.entries]
