@@ -16,18 +16,7 @@ from .config import RenderConfig, default_cache_dir
 from .credentials import signing_key_for
 from .files import temp_beside
 from .show import ShowSettings
-from .stages import (  # noqa: F401  (moved to stages; callers move next)
-    assemble_episode,
-    default_output,
-    encode,
-    load_episode,
-    master,
-    prepare,
-    publish,
-    show_config,
-    spoken_form,
-    synthesise,
-)
+from .stages import assemble_episode, default_output, encode, master, prepare, publish, synthesise
 from .synthesis.cache import SentenceCache
 from .synthesis.synthesize import SynthesisReport, default_jobs
 

@@ -141,7 +141,7 @@ def improve(
     """Retake the flagged sentences of `report` and look for respellings of words misheard in every take."""
     # The retake loop: take after take, then fix after fix, each judged by the same score;
     # the rounds share what was tried and kept.
-    from ..render import load_episode, spoken_form
+    from ..stages import load_episode, spoken_form
     from ..text.lexicon import default_show_lexicon_path, load_lexicon
     from .listen import check_clip
 

@@ -140,8 +140,8 @@ class Studio:
     # -- the episode -----------------------------------------------------------------------
 
     def load(self, ep: str, fixes: dict[str, str] | None = None):
-        from ..render import load_episode, show_config
         from ..show import load_settings
+        from ..stages import load_episode, show_config
 
         script = self.script(ep)
         return load_episode(script, self.voice, config=show_config(load_settings(script.parent)), fixes=fixes)
