@@ -81,7 +81,7 @@ lint: setup
 # The manual (docs/, mkdocs.yml) built into site/ with MkDocs and its Material theme; --strict
 # fails on a broken link or a page left out of the navigation.
 docs: setup
-	$(BIN)/mkdocs build --strict --quiet -d site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 # mypy, configured in pyproject.toml: every function body checked, typed or not.
 typecheck: setup

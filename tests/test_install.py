@@ -97,3 +97,12 @@ def test_render_from_an_empty_folder_writes_only_the_episode_there(installed, tm
     assert any(s["codec_type"] == "video" for s in info["streams"]), "the bundled cover is attached"
     cache = Path(env["XDG_CACHE_HOME"]) / "paperledge"
     assert len(list(cache.rglob("*.pcm"))) == 3, "two sentences and the credits, cached in $XDG_CACHE_HOME"
+
+
+def test_the_wheel_ships_its_type_information(installed):
+    """py.typed (PEP 561): a program that imports the package gets its annotations checked."""
+    _, _, base = installed
+    import zipfile
+
+    wheel = next((base / "dist").glob("paperledge_audio-*.whl"))
+    assert "audio_pipeline/py.typed" in zipfile.ZipFile(wheel).namelist()
