@@ -86,9 +86,16 @@ def _interrupted(signum, frame):
     # temporary file is removed on the way out and nothing lands at the output path. A second
     # Ctrl-C or SIGTERM meanwhile is ignored: cut short, the unwinding would leave temporary
     # files (and the exit status of a signal); it is bounded, worker processes included.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, _ignored)
+    signal.signal(signal.SIGTERM, _ignored)
     raise KeyboardInterrupt
+
+
+def _ignored(signum, frame):
+    # Not SIG_IGN: a signal already arrived but not yet handled would then be raised by CPython
+    # as "OSError: Signal N ignored due to race condition" (synthesize.ignore_signal, here without
+    # importing the synthesis stage into a signal handler).
+    pass
 
 
 def fail(message: str) -> None:
@@ -114,6 +121,10 @@ class Group(click.Group):
             # A limit (`ulimit -v`, `ulimit -n`) behind our own error is what the user can change.
             fail(resource_problem(e) or str(e))
         except KeyboardInterrupt:
+            # Unwound: from here to the exit the OS itself ignores them (the interpreter resets a
+            # Python handler to the default as it exits, and a late Ctrl-C would then kill it).
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             fail("interrupted; nothing was written at the output path")
         except Exception as e:
             # Memory or descriptors ran out inside a library (onnxruntime, numpy, an import):

@@ -4,6 +4,7 @@ their audio in the cache, starts episode tasks and writes what they return. See 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter, deque
@@ -91,6 +92,7 @@ class Driver:
         resources = ray.cluster_resources()
         self.cpus, self.gpus = int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
         self.gpu = self._wants_gpu()
+        self.music: dict[str, Any] = {}  # digest of an intro and outro -> their object
         for job in jobs:
             _ = job.season.key  # each season's signing key, checked (once) before any audio is made
 
@@ -258,8 +260,20 @@ class Driver:
             if not self.users[key]:
                 self.source.pop(key, None)  # the task holds its own reference now
         prepared = job.prepared
-        work = EpisodeWork(prepared.output.stem, prepared.portable(), job.keys, layout, job.season.video)
-        return produce.remote(work, *sources)
+        work = EpisodeWork(prepared.output.stem, replace(prepared.portable(), intro=None, outro=None), job.keys, layout,
+                           job.season.video)  # fmt: skip
+        return produce.remote(work, self._music(prepared), *sources)
+
+    def _music(self, prepared: Prepared) -> Any:
+        """The episode's intro and outro in the object store, put there once for every episode
+        that has the same music (seconds of samples: not sent again with each episode)."""
+        digest = hashlib.sha256()
+        for samples in (prepared.intro, prepared.outro):
+            digest.update(b"-" if samples is None else samples.tobytes() + b"+")
+        key = digest.hexdigest()
+        if key not in self.music:
+            self.music[key] = self.ray.put((prepared.intro, prepared.outro))
+        return self.music[key]
 
     def _write(self, job: EpisodeJob, out: EpisodeOutput) -> None:
         """The outputs, as a local render writes them (`stages.publish`: signed here, each file in

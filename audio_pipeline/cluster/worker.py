@@ -9,7 +9,7 @@ import os
 import socket
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ class EpisodeWork:
 
     name: str
     prepared: Prepared
-    """The episode as the driver prepared it (`Prepared.portable`: no file of the show is read here)."""
+    """The episode as the driver prepared it (`Prepared.portable`: no file of the show is read here),
+    without its music, which travels once per season beside it."""
     keys: list[str]
     """Cache key of each sentence, in script order."""
     layout: dict[str, tuple[int, int]]
@@ -66,9 +67,10 @@ def node_name() -> str:
     return f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
 
 
-def produce_episode(work: EpisodeWork, *sources: tuple[int, list[np.ndarray]]) -> EpisodeOutput:
+def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[np.ndarray]]) -> EpisodeOutput:
     """The assemble, master and encode stages of one episode, on a worker, in a temporary
-    folder of its own. `sources` are (sample rate, waveforms) from the object store."""
+    folder of its own. `music`: its (intro, outro), `sources`: (sample rate, waveforms), each
+    from the object store."""
     with tempfile.TemporaryDirectory(prefix="paperledge-episode-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
         # The assembly reads sentences from cache entries: a private cache on this node.
@@ -79,10 +81,11 @@ def produce_episode(work: EpisodeWork, *sources: tuple[int, list[np.ndarray]]) -
                 at, i = work.layout[key]
                 rate, waves = sources[at]
                 entries[key] = cache.put(key, waves[i], rate)
-        assembled = assemble_episode(work.prepared, [entries[k] for k in work.keys], folder)
+        prepared = replace(work.prepared, intro=music[0], outro=music[1])
+        assembled = assemble_episode(prepared, [entries[k] for k in work.keys], folder)
         stack.callback(assembled.timeline.close)
         mp3 = folder / f"{work.name}.mp3"
-        encoded = encode(work.prepared, assembled, master(assembled), mp3)
+        encoded = encode(prepared, assembled, master(assembled), mp3)
         sidecars = [(path.name, text) for path, text in encoded.sidecars]
         return EpisodeOutput(
             mp3=mp3.read_bytes(),

@@ -149,6 +149,12 @@ def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> 
     return cache.put(key, audio, engine.sample_rate)
 
 
+def ignore_signal(signum: int, frame: Any) -> None:
+    """A handler that does nothing. Used where a signal must be ignored for a while instead of
+    SIG_IGN: a signal that arrived just before the switch, not yet handled, would otherwise be
+    raised by CPython as "OSError: Signal N ignored due to race condition" in whatever runs next."""
+
+
 def stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
     """Cancel what `pool` has not started and end its workers now: each is told to stop
     (SIGTERM), and killed if it has not within `grace` seconds. A second Ctrl-C or SIGTERM
@@ -156,7 +162,7 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
     anyway. The sentences already in the cache stay there."""
     # Only the main thread may set handlers (a studio render runs on another thread).
     main = threading.current_thread() is threading.main_thread()
-    handlers = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    handlers = {s: signal.signal(s, ignore_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
         processes = list((getattr(pool, "_processes", None) or {}).values())
         manager = getattr(pool, "_executor_manager_thread", None)
