@@ -26,10 +26,10 @@ from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, voi
 from .audio.to_target import analyse_mix, encode_to_target
 from .audio.watermark import MARK
 from .audio.watermark import missing as watermark_missing
-from .config import DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig
+from .config import COVER_MAX_BYTES, DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig
 from .credentials import EpisodeFacts, SigningKey, manifest, sign_in_place
 from .errors import PaperLedgeError, RenderError, VoiceError
-from .files import checked_write, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
+from .files import checked_write, read_bytes, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
 from .script.cast import host_of, people_of
 from .script.episode import Episode
 from .script.read import check_speakable, read_script
@@ -97,11 +97,23 @@ class Prepared(Brief):
     intro: np.ndarray | None = None
     outro: np.ndarray | None = None
     cover: bytes | None = None
+    pictures: tuple[tuple[Path, bytes], ...] = ()
+    """Each chapter picture's path and bytes, read here for a worker that holds none of the show's
+    files (`portable`); empty in a local render, which reads them where they are."""
 
     def portable(self) -> Prepared:
-        """The same, for a worker that holds none of the show's files: chapters without pictures."""
-        chapters = tuple(replace(c, img=None) for c in self.episode.chapters)
-        return replace(self, episode=replace(self.episode, chapters=chapters))
+        """The same, with the chapter pictures' bytes in it: for a worker on another machine."""
+        paths = dict.fromkeys(c.img for c in self.episode.chapters if c.img is not None)
+        return replace(self, pictures=tuple((p, read_bytes(p, "chapter image", limit=COVER_MAX_BYTES)) for p in paths))
+
+    def unpacked(self, folder: Path) -> Prepared:
+        """On the worker: the chapter pictures written into `folder`, and the chapters naming them there."""
+        local: dict[Path | None, Path] = {}
+        for n, (path, data) in enumerate(self.pictures):
+            local[path] = folder / f"chapter-picture-{n}{path.suffix}"
+            local[path].write_bytes(data)
+        chapters = tuple(replace(c, img=local.get(c.img, c.img)) for c in self.episode.chapters)
+        return replace(self, episode=replace(self.episode, chapters=chapters), pictures=())
 
 
 def default_output(script: Path) -> Path:

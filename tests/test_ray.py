@@ -324,11 +324,17 @@ def test_several_season_folders_go_each_to_their_own_folder(tmp_path, ray_addres
 def test_ray_and_a_local_render_write_the_same_bytes(tmp_path, ray_address):
     """One render path: the Ray driver and task run the render's own stages, so one script in
     the heart voice (hibari is seeded) becomes the same MP3 and sidecars on Ray as locally, byte
-    for byte. Signing is off: a manifest carries its own time and identifiers."""
+    for byte, chapter picture included (the worker holds none of the show's files). Signing is
+    off: a manifest carries its own time and identifiers."""
+    from PIL import Image
+
     season = tmp_path / "season"
     season.mkdir()
+    Image.new("RGB", (1400, 1400), (200, 60, 40)).save(season / "figure.png", "PNG")
+    (season / "show.toml").write_text('base_url = "https://cdn.example.org/pl/"\n', encoding="utf-8")
     (season / "01-same.md").write_text(
-        "---\ntitle: Same Bytes\nseason: 2\nepisode: 1\ndate: 2025-09-01\nauthors: [Ada Author]\n---\n\n"
+        "---\ntitle: Same Bytes\nseason: 2\nepisode: 1\ndate: 2025-09-01\nauthors: [Ada Author]\n"
+        "chapters:\n  The idea: {img: figure.png, url: 'https://example.org/paper'}\n---\n\n"
         "## Hello\nHey crew, Ernis here. Two paths, one episode.\n\n"
         "## The idea\nEvery stage runs the same code. [pause 0.5s] The bytes should agree.\n",
         encoding="utf-8",
@@ -342,8 +348,12 @@ def test_ray_and_a_local_render_write_the_same_bytes(tmp_path, ray_address):
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in (tmp_path / "local").iterdir() if p.name.startswith("01-same"))
-    assert {"01-same.mp3", "01-same.vtt", "01-same.chapters.json", "01-same.srt"} <= set(names), names
+    assert {"01-same.mp3", "01-same.vtt", "01-same.chapters.json", "01-same.srt", "01-same.chapter2.png"} <= set(names), names
     assert sorted(p.name for p in (tmp_path / "ray").iterdir() if p.name.startswith("01-same")) == names
     for name in names:
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     assert [c["tags"]["title"] for c in ffprobe(tmp_path / "ray" / "01-same.mp3")["chapters"]] == ["Hello", "The idea"]
+    from mutagen.id3 import ID3
+
+    pictures = [f for c in ID3(tmp_path / "ray" / "01-same.mp3").getall("CHAP") for f in c.sub_frames.getall("APIC")]
+    assert [p.data for p in pictures] == [(season / "figure.png").read_bytes()]

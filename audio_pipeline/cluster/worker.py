@@ -29,8 +29,8 @@ class EpisodeWork:
 
     name: str
     prepared: Prepared
-    """The episode as the driver prepared it (`Prepared.portable`: no file of the show is read here),
-    without its music, which travels once per season beside it."""
+    """The episode as the driver prepared it (`Prepared.portable`: no file of the show is read
+    here; its chapter pictures travel in it), without its music, which travels once beside it."""
     keys: list[str]
     """Cache key of each sentence, in script order."""
     layout: dict[str, tuple[int, int]]
@@ -81,7 +81,7 @@ def produce_episode(work: EpisodeWork, music: tuple, *sources: tuple[int, list[n
                 at, i = work.layout[key]
                 rate, waves = sources[at]
                 entries[key] = cache.put(key, waves[i], rate)
-        prepared = replace(work.prepared, intro=music[0], outro=music[1])
+        prepared = replace(work.prepared, intro=music[0], outro=music[1]).unpacked(folder)
         assembled = assemble_episode(prepared, [entries[k] for k in work.keys], folder)
         stack.callback(assembled.timeline.close)
         mp3 = folder / f"{work.name}.mp3"
