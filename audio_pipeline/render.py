@@ -13,7 +13,6 @@ from typing import Callable, Iterator
 from .audio.assemble import Timeline
 from .audio.ffmpeg import Loudness
 from .config import RenderConfig, default_cache_dir
-from .credentials import signing_key_for
 from .files import temp_beside
 from .show import ShowSettings
 from .stages import assemble_episode, default_output, encode, master, prepare, publish, synthesise
@@ -75,8 +74,9 @@ def render(
     begins, as `options.stages` is."""
     t0 = time.perf_counter()
     stage = options.stages or getattr(progress, "stage", None) or (lambda name: None)
-    prepared = prepare(script, options.output, options.voice, options.device, options.config, options.fixes, options.show)
-    key = signing_key_for(prepared.show, options.sign, Path(script).parent)  # a key that cannot sign: said before any audio
+    prepared = prepare(
+        script, options.output, options.voice, options.device, options.config, options.fixes, options.show, options.sign
+    )
     timings = {"prepare": time.perf_counter() - t0}
     # One ExitStack removes every temporary file of a render that fails, whichever stage it fails in.
     with ExitStack() as stack:
@@ -105,7 +105,7 @@ def render(
             stack.callback(tmp.unlink, missing_ok=True)
             encoded = encode(prepared, assembled, mastered, tmp, stage)
         with timed(timings, "export"):
-            published = publish(prepared, encoded, key, stack)
+            published = publish(prepared, encoded, prepared.key, stack)
         kept[0] = options.keep_audio
     timings["total"] = time.perf_counter() - t0
     return RenderResult(

@@ -27,7 +27,7 @@ from .audio.to_target import analyse_mix, encode_to_target
 from .audio.watermark import MARK
 from .audio.watermark import missing as watermark_missing
 from .config import COVER_MAX_BYTES, DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig
-from .credentials import EpisodeFacts, SigningKey, manifest, sign_in_place
+from .credentials import EpisodeFacts, SigningKey, manifest, sign_in_place, signing_key_for
 from .errors import PaperLedgeError, RenderError, VoiceError
 from .files import checked_write, read_bytes, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
 from .script.cast import host_of, people_of
@@ -77,11 +77,11 @@ def _brief(value: Any) -> str:
 # ---- prepare: the script read, every sentence given its forms, every input checked -------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Prepared(Brief):
-    """An episode ready to synthesise: nothing after this stage reads the script or the show's
-    files again, and nothing changes the episode (every sentence carries its written form, for
-    the transcript, and its spoken form, in its speaker's engine's form)."""
+    """An episode ready to synthesise: nothing after this stage reads the script again (an edit
+    made meanwhile is the next render's), and nothing changes the episode (every sentence carries
+    its written form, for the transcript, and its spoken form, in its speaker's engine's form)."""
 
     script: Path
     output: Path
@@ -94,17 +94,22 @@ class Prepared(Brief):
     """The render's settings with the show's decisions in them (`show_config`)."""
     said: tuple[str, ...]
     """What the script says, as read before any audio is made: the timeline must hold exactly these."""
+    script_sha256: str
+    """The script as read: the Content Credentials name this text."""
     intro: np.ndarray | None = None
     outro: np.ndarray | None = None
     cover: bytes | None = None
     pictures: tuple[tuple[Path, bytes], ...] = ()
     """Each chapter picture's path and bytes, read here for a worker that holds none of the show's
     files (`portable`); empty in a local render, which reads them where they are."""
+    key: SigningKey | None = field(default=None, repr=False)
+    """The key `publish` signs with (checked here, before any audio); never sent to a worker."""
 
     def portable(self) -> Prepared:
-        """The same, with the chapter pictures' bytes in it: for a worker on another machine."""
+        """The same for a worker on another machine: the chapter pictures' bytes in it, no key."""
         paths = dict.fromkeys(c.img for c in self.episode.chapters if c.img is not None)
-        return replace(self, pictures=tuple((p, read_bytes(p, "chapter image", limit=COVER_MAX_BYTES)) for p in paths))
+        pictures = tuple((p, read_bytes(p, "chapter image", limit=COVER_MAX_BYTES)) for p in paths)
+        return replace(self, pictures=pictures, key=None)
 
     def unpacked(self, folder: Path) -> Prepared:
         """On the worker: the chapter pictures written into `folder`, and the chapters naming them there."""
@@ -136,9 +141,11 @@ def prepare(
     config: RenderConfig = RenderConfig(),
     fixes: dict[str, str] | None = None,
     show: ShowSettings | None = None,
+    sign: bool = False,
 ) -> Prepared:
     """Read and check everything a render needs before any audio is made: the show's settings,
-    cover and music, the script with its voices and spoken forms, and the output paths."""
+    cover and music, the script with its voices and spoken forms, with `sign` the signing key,
+    and the output paths."""
     script = Path(script)
     show = show or load_settings(script.parent)
     cfg = show_config(show, config)
@@ -146,6 +153,8 @@ def prepare(
     rate = cfg.assembly.sample_rate
     intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
     episode, host, _ = load_episode(script, voice, device, cfg, fixes, show)
+    script_sha256 = sha256_file(script)  # the text just read (a script that cannot be read is said above)
+    key = signing_key_for(show, sign, script.parent)  # a key that cannot sign: said before any audio
     output = Path(output) if output else default_output(script)
     _check_output_folder(output)
     check_outputs(script, output)
@@ -153,7 +162,7 @@ def prepare(
     said = tuple(s.written or s.markup for s in episode.sentences())
     check_passage(episode.meta.soundbite, list(said), str(script))
     cover_bytes = cover.read_bytes() if cover else None
-    return Prepared(script, output, episode, host, show, cfg, said, intro, outro, cover_bytes)
+    return Prepared(script, output, episode, host, show, cfg, said, script_sha256, intro, outro, cover_bytes, key=key)
 
 
 def load_episode(
@@ -316,6 +325,8 @@ def synthesise(
             entries[i] = entry
         parts.append(part)
     done = [e for e in entries if e is not None]
+    if len(done) < len(entries):  # a gap would shift every later sentence's audio
+        raise RenderError(f"{prepared.script}: {len(entries) - len(done)} sentences came back without audio; render again")
     report = SynthesisReport(
         done,
         parts[0].sample_rate,
@@ -332,7 +343,8 @@ def synthesise(
 @dataclass(frozen=True, repr=False)
 class Assembled(Brief):
     timeline: Timeline
-    """Open until closed: its voice track is a file beside the output (or in `work_dir`)."""
+    """Open until closed: its voice track is a file beside the output (or in `work_dir`). One
+    encode per assembly: with a cast, encoding evens the speakers' levels in that file."""
 
     @property
     def duration(self) -> float:
@@ -480,7 +492,7 @@ def episode_facts(prepared: Prepared) -> EpisodeFacts:
     return EpisodeFacts(
         title=episode.meta.title,
         show=show.title,
-        script_sha256=sha256_file(prepared.script),
+        script_sha256=prepared.script_sha256,
         speakers=[(name or host_of(episode.cast) or show.artist, p.engine, p.name) for name, p in episode.voices.items()],
     )
 

@@ -20,7 +20,6 @@ _EXPORTS = {
     "KeptCheck": "sidecars",
     "void_check": "sidecars",
     "load_music": "assets",
-    "load_cover": "assets",
     "ffmpeg_exe": "ffmpeg",
     "Loudness": "ffmpeg",
 }

@@ -8,6 +8,7 @@ with Pillow. The output is deterministic, so the committed files can be rebuilt.
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import soundfile as sf
 
 from ..config import ASSET_COVER, ASSET_INTRO, ASSET_OUTRO, DEFAULT_SHOW, SHOW_ASSETS, ExportConfig
 from ..errors import PaperLedgeError
-from ..files import read_bytes, regular_file
+from ..files import regular_file
 from ..show import find_asset, show_root
 
 if TYPE_CHECKING:
@@ -200,12 +201,30 @@ def asset_file(name: str, folder: Path | None = None) -> Path | None:
 
 
 def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray | None:
-    """A music asset at `rate`, mono float32; None when the asset is absent."""
+    """A music asset at `rate`, mono float32 and read-only; None when the asset is absent.
+    Decoded once per file version and rate: a season prepares every episode with the same music."""
     path = asset_file(name, folder)
     if path is None:
         return None
     if not regular_file(path):  # libsndfile would wait for ever on a FIFO
         raise PaperLedgeError(f"{path}: the music file is gone; restore it or remove it")
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_size, rate)
+    with _MUSIC_LOCK:
+        if key not in _MUSIC:
+            audio = _decode_music(path, rate)
+            audio.setflags(write=False)  # shared by every render of this process
+            while len(_MUSIC) >= 8:  # an intro and an outro per show: a few shows' worth
+                del _MUSIC[next(iter(_MUSIC))]
+            _MUSIC[key] = audio
+        return _MUSIC[key]
+
+
+_MUSIC: dict[tuple[str, int, int, int, int], np.ndarray] = {}
+_MUSIC_LOCK = threading.Lock()  # the studio renders on threads
+
+
+def _decode_music(path: Path, rate: int) -> np.ndarray:
     try:
         audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
@@ -218,8 +237,3 @@ def load_music(name: str, rate: int, folder: Path | None = None) -> np.ndarray |
 
         audio = soxr.resample(audio, file_rate, rate, quality="HQ").astype(np.float32)
     return audio
-
-
-def load_cover(folder: Path | None = None) -> bytes | None:
-    path = asset_file(COVER, folder)
-    return read_bytes(path, "cover") if path else None

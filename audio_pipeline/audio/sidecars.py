@@ -125,12 +125,6 @@ def read_cues(text: str) -> list[tuple[float, float, str]]:
     return [(start, end, body) for start, end, _, body in read_voiced_cues(text)]
 
 
-def srt_from_vtt(vtt: str) -> str:
-    """The SRT transcript of a WebVTT transcript this module wrote (for a render that has
-    only the VTT's text, such as a Ray worker's)."""
-    return srt_from_cues(read_cues(vtt))
-
-
 def chapters_json(timeline: Timeline, title: str, images: dict[int, str] | None = None) -> str:
     """Podcasting 2.0 JSON chapters; `images`: chapter index -> its image's public URL (apps
     fetch an image by its address only, so a chapter without one carries no img)."""

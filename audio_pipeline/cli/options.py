@@ -121,10 +121,10 @@ class Group(click.Group):
             # A limit (`ulimit -v`, `ulimit -n`) behind our own error is what the user can change.
             fail(resource_problem(e) or str(e))
         except KeyboardInterrupt:
-            # Unwound: from here to the exit the OS itself ignores them (the interpreter resets a
-            # Python handler to the default as it exits, and a late Ctrl-C would then kill it).
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            # Unwound: from here to the exit they are blocked, never delivered (the interpreter resets
+            # a Python handler to the default as it exits, and a late Ctrl-C would then kill it;
+            # switching to SIG_IGN could raise "Signal N ignored due to race condition").
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             fail("interrupted; nothing was written at the output path")
         except Exception as e:
             # Memory or descriptors ran out inside a library (onnxruntime, numpy, an import):

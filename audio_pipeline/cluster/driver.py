@@ -58,7 +58,7 @@ class SeasonPlan:
     def key(self) -> SigningKey | None:
         """The season's signing key, checked once; only the driver holds it: the workers hand
         back unsigned MP3s and videos, signed here as they are written."""
-        return signing_key_for(self.show, self.options.sign)
+        return signing_key_for(self.show, self.options.sign, self.folder)
 
 
 @dataclass

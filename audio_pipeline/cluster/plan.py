@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import signal
+import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -214,6 +216,9 @@ def _plan_jobs(plan: list[SeasonPlan]) -> tuple[list[EpisodeJob], list[EngineSpe
 
 def _connect(ray, address: str | None, cluster: ClusterConfig) -> None:
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR, "namespace": cluster.namespace}
+    # ray.init puts a sys.exit of its own on SIGTERM; ours unwinds as Ctrl-C does (outputs whole
+    # or absent, "interrupted" said once), so it goes back once Ray is up.
+    ours = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
     try:
         if address is None:  # "local": a new instance, even where `ray start` left one running
             ray.init(address="local", include_dashboard=False, **quiet)
@@ -223,3 +228,6 @@ def _connect(ray, address: str | None, cluster: ClusterConfig) -> None:
         where = "start a local Ray instance" if address is None else f"join the Ray cluster at {address}"
         hint = "" if address is None else " (is it running? `ray start --head` starts one)"
         raise RenderError(f"cannot {where}{hint}: {first_line(e)}") from None
+    finally:
+        if ours is not None:
+            signal.signal(signal.SIGTERM, ours)
