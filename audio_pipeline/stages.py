@@ -22,14 +22,15 @@ from .audio.assemble import Timeline, assemble
 from .audio.export import check_complete, write_tags
 from .audio.ffmpeg import Loudness
 from .audio.loudness import Frames, gated_loudness
-from .audio.sidecars import all_sidecar_paths, sidecar_paths, sidecar_texts, void_check
+from .audio.outputs import check_output_folder, check_outputs
+from .audio.sidecars import sidecar_paths, sidecar_texts, void_check
 from .audio.to_target import analyse_mix, encode_to_target
 from .audio.watermark import MARK
 from .audio.watermark import missing as watermark_missing
 from .config import COVER_MAX_BYTES, DEFAULT_OUTPUT_DIR, DEFAULT_SHOW, DEFAULT_VOICE, RenderConfig
 from .credentials import EpisodeFacts, SigningKey, manifest, sign_in_place, signing_key_for
 from .errors import PaperLedgeError, RenderError, VoiceError
-from .files import checked_write, read_bytes, reason, remove_stale_temps, sha256_file, temp_beside, write_whole
+from .files import checked_write, read_bytes, remove_stale_temps, sha256_file, temp_beside, write_whole
 from .script.cast import host_of, people_of
 from .script.episode import Episode
 from .script.read import check_speakable, read_script
@@ -156,7 +157,7 @@ def prepare(
     script_sha256 = sha256_file(script)  # the text just read (a script that cannot be read is said above)
     key = signing_key_for(show, sign, script.parent)  # a key that cannot sign: said before any audio
     output = Path(output) if output else default_output(script)
-    _check_output_folder(output)
+    check_output_folder(output)
     check_outputs(script, output)
     remove_stale_temps(output.parent)
     said = tuple(s.written or s.markup for s in episode.sentences())
@@ -239,47 +240,6 @@ def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> V
             raise
         where = f"{episode.source}: cast entry {name!r}" if name in episode.meta.cast else f"show.toml [cast] {name!r}"
         raise type(e)(f"{where}: {e}") from None
-
-
-def check_outputs(script: Path, output: Path) -> None:
-    """Refuse an output that would destroy something: the script itself, a file this
-    tool did not write, anything that is not a regular file, or a name the file
-    system cannot hold. (The outputs are the MP3 and its two sidecars.)"""
-    from .audio.export import written_by_us
-
-    if output.suffix.lower() != ".mp3":
-        raise RenderError(f"output {output} must end in .mp3 (its transcript and chapters are written beside it)")
-    outputs = [output, *all_sidecar_paths(output)]
-    for path in outputs:
-        if len(path.name.encode("utf-8")) > 255:
-            raise RenderError(
-                f"output name {output.name[:40]}... is too long: with {path.name.removeprefix(output.stem)!r} it passes the "
-                "file system's 255 bytes; choose a shorter -o"
-            )
-        try:
-            same = path.exists() and script.exists() and path.samefile(script)
-        except OSError:
-            same = False
-        if same:
-            raise RenderError(f"output {path} is the script itself; choose another -o")
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise RenderError(f"{path} exists and is not a regular file; refusing to replace it, choose another -o")
-        if path.is_file() and path.stat().st_size and not written_by_us(path):
-            raise RenderError(f"{path} exists and was not written by paperledge; move it away or choose another -o")
-
-
-def _check_output_folder(output: Path) -> None:
-    """The output's folder, made as `mkdir -p` would (`-o out/ep.mp3` in a fresh checkout)."""
-    folder = output.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RenderError(f"cannot create the output folder {folder} ({reason(e)})") from None
-    if not folder.is_dir():
-        raise RenderError(f"output folder {folder} is not a folder; choose another -o")
-    if output.is_dir():
-        raise RenderError(f"output {output} is a folder; give a file name ending in .mp3")
-    temp_beside(output, ".check.part").unlink()  # raises a RenderError naming the folder if unwritable
 
 
 # ---- synthesise: every sentence's audio, in its speaker's voice -----------------------------------
