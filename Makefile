@@ -68,7 +68,7 @@ demo: setup
 test: setup system-deps
 	$(BIN)/python -m pytest -q -n auto --durations=15
 
-# A developer's loop (under 2 minutes here, on two processes: pytest-xdist): every stage's fast tests, without the slow
+# A developer's loop (about 2 minutes here, on two processes: pytest-xdist): every stage's fast tests, without the slow
 # end-to-end renders (Piper, the browser, the studio) and the wheel install.
 test-fast: setup system-deps
 	$(BIN)/python -m pytest -q -m "not slow and not install" -n 2
