@@ -87,8 +87,13 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
     ]
     total = 0  # samples handed to the encoder: what the MP3 must hold
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as meter_err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-        meter = subprocess.Popen(measure_command("pipe:0", "mp3"), stdin=proc.stdout, stderr=meter_err)
+        started: list[subprocess.Popen] = []
+        try:
+            started.append(proc := subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err))
+            started.append(meter := subprocess.Popen(measure_command("pipe:0", "mp3"), stdin=proc.stdout, stderr=meter_err))
+        except BaseException:  # Ctrl-C or SIGTERM between the two: the encoder must not write on
+            _stop(started)
+            raise
         assert proc.stdin is not None and proc.stdout is not None
         stdin = proc.stdin  # the writer thread's, narrowed to not None
         proc.stdout.close()  # the meter holds the read end now
@@ -128,16 +133,14 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
                 if broken:
                     break
         except BaseException:
-            proc.kill()
-            meter.kill()
+            _stop(started)
             raise
         finally:
             if thread.is_alive():
                 put(None)
                 thread.join()
         if broken and not isinstance(broken[0], OSError):
-            proc.kill()
-            meter.kill()
+            _stop(started)
             raise broken[0]
         if proc.wait() != 0:
             meter.wait()
@@ -150,6 +153,16 @@ def encode_mp3(blocks: Iterable[np.ndarray], rate: int, dest: Path, config: Expo
     # The tee muxer does not report a failed write (a full disk): the file itself is the proof.
     check_complete(dest, total / rate, label)
     return loudness
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Kill the encoder and its meter and wait for them: a render that stops removes its temporary
+    MP3 next, and an encoder still starting could otherwise create it again after that (its
+    output is opened only once audio arrives)."""
+    for p in processes:
+        p.kill()
+    for p in processes:
+        p.wait()
 
 
 def syncsafe(four: bytes) -> int:
