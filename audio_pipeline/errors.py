@@ -1,4 +1,5 @@
-"""The one exception family: every message says what the user should fix."""
+"""The one exception family: every message says what the user should fix; and how a stop is
+kept quiet while a render unwinds."""
 
 
 class PaperLedgeError(Exception):
@@ -19,3 +20,9 @@ class RenderError(PaperLedgeError):
 
 class CheckError(PaperLedgeError):
     """An episode cannot be checked (no recogniser, no transcript beside the MP3)."""
+
+
+def ignore_signal(signum: int, frame: object) -> None:
+    """A handler that does nothing: a second Ctrl-C or SIGTERM while a render unwinds. Not SIG_IGN:
+    a signal that arrived just before the switch, not yet handled, would then be raised by
+    CPython as "OSError: Signal N ignored due to race condition" in whatever runs next."""

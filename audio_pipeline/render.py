@@ -91,7 +91,7 @@ def render(
         with timed(timings, "synthesis", stage):
             synthesised = synthesise(prepared, cache, options.jobs, step, record=options.cache_dir is not None)
         with timed(timings, "assembly", stage):
-            assembled = assemble_episode(prepared, synthesised.entries, prepared.output.parent)
+            assembled = assemble_episode(prepared, synthesised.entries)
         kept = [False]
 
         @stack.callback

@@ -338,16 +338,24 @@ def load_cast(files: list[Path]) -> dict[str, str]:
 
 def cover_path(settings, root: Path | None = None) -> Path | None:
     """The cover art: show.toml's `cover`, else assets/cover.jpg of the show, else the bundled one."""
+    found = _checked_cover(settings, root)
+    return found[0] if found else None
+
+
+def cover_data(settings, root: Path | None = None) -> bytes | None:
+    """The cover art's bytes (`cover_path`), the very bytes its check read: what goes into the tags."""
+    found = _checked_cover(settings, root)
+    return found[1] if found else None
+
+
+def _checked_cover(settings, root: Path | None) -> tuple[Path, bytes] | None:
     if settings.cover:
         path = Path(settings.cover)
         if not regular_file(path):
             raise PaperLedgeError(f"{SHOW_FILE}: cover {settings.cover} not found")
-        cover_art(path)
-        return path
+        return path, cover_art(path)[0]
     found = find_asset(ASSET_COVER, root)
-    if found:
-        cover_art(found.path)
-    return found.path if found else None
+    return (found.path, cover_art(found.path)[0]) if found else None
 
 
 def inside_show(path: Path, *folders: Path, root: Path | None = None) -> bool:

@@ -13,7 +13,7 @@ import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .script.cast import host_of, people_of
 from .script.episode import Episode
 from .script.read import check_speakable, read_script
 from .script.soundbite import check_passage, resolve
-from .show import ShowSettings, cover_path, inside_show, load_settings
+from .show import ShowSettings, cover_data, inside_show, load_settings
 from .synthesis.cache import CacheEntry, SentenceCache
 from .synthesis.cache_admin import record_use
 from .synthesis.engines.base import create_engine, phoneme_family
@@ -64,6 +64,8 @@ def _brief(value: Any) -> str:
         return f"<{len(value)} bytes>"
     if isinstance(value, Timeline):
         return f"<timeline {value.duration:.1f} s, {len(value.sentences)} sentences, {len(value.chapters)} chapters>"
+    if isinstance(value, SynthesisReport):
+        return f"<{value.synthesized} synthesised, {value.cached} cached, on {value.workers} processes>"
     if isinstance(value, ShowSettings):
         return f"<show {value.title!r}>"
     if isinstance(value, VoiceProfile):
@@ -150,7 +152,7 @@ def prepare(
     script = Path(script)
     show = show or load_settings(script.parent)
     cfg = show_config(show, config)
-    cover = cover_path(show)  # checked before anything is synthesised, as the music is
+    cover = cover_data(show)  # checked before anything is synthesised, as the music is
     rate = cfg.assembly.sample_rate
     intro, outro = assets.load_music(assets.INTRO, rate), assets.load_music(assets.OUTRO, rate)
     episode, host, _ = load_episode(script, voice, device, cfg, fixes, show)
@@ -162,8 +164,7 @@ def prepare(
     remove_stale_temps(output.parent)
     said = tuple(s.written or s.markup for s in episode.sentences())
     check_passage(episode.meta.soundbite, list(said), str(script))
-    cover_bytes = cover.read_bytes() if cover else None
-    return Prepared(script, output, episode, host, show, cfg, said, script_sha256, intro, outro, cover_bytes, key=key)
+    return Prepared(script, output, episode, host, show, cfg, said, script_sha256, intro, outro, cover, key=key)
 
 
 def load_episode(
@@ -247,12 +248,21 @@ def _cast_voice(episode: Episode, name: str, spec: str, device: str | None) -> V
 
 @dataclass(frozen=True, repr=False)
 class Synthesised(Brief):
-    entries: tuple[CacheEntry, ...]
-    """Each sentence's audio in the cache, in script order."""
-    report: SynthesisReport = field(repr=False)
-    synthesised: int = 0
-    """Engine calls made (sentences missing from the cache)."""
-    cached: int = 0
+    report: SynthesisReport
+
+    @property
+    def entries(self) -> list[CacheEntry]:
+        """Each sentence's audio in the cache, in script order."""
+        return self.report.entries
+
+    @property
+    def synthesised(self) -> int:
+        """Engine calls made (sentences missing from the cache)."""
+        return self.report.synthesized
+
+    @property
+    def cached(self) -> int:
+        return self.report.cached
 
 
 def synthesise(
@@ -294,7 +304,7 @@ def synthesise(
         sum(p.cached for p in parts),
         max(p.workers for p in parts),
     )
-    return Synthesised(tuple(done), report, report.synthesized, report.cached)
+    return Synthesised(report)
 
 
 # ---- assemble: one timeline of speech, pauses and music --------------------------------------------
@@ -306,14 +316,11 @@ class Assembled(Brief):
     """Open until closed: its voice track is a file beside the output (or in `work_dir`). One
     encode per assembly: with a cast, encoding evens the speakers' levels in that file."""
 
-    @property
-    def duration(self) -> float:
-        return self.timeline.duration
 
-
-def assemble_episode(prepared: Prepared, entries: list[CacheEntry] | tuple[CacheEntry, ...], work_dir: Path) -> Assembled:
+def assemble_episode(prepared: Prepared, entries: Sequence[CacheEntry], work_dir: Path | None = None) -> Assembled:
     """The episode laid out in time, refused unless it holds exactly the script's sentences, in
-    order (a render that lost or mixed up sentences must never be reported done)."""
+    order (a render that lost or mixed up sentences must never be reported done). The voice
+    track goes beside the output, or into `work_dir` (a worker's own folder)."""
     timeline = assemble(
         prepared.episode,
         list(entries),
@@ -322,7 +329,7 @@ def assemble_episode(prepared: Prepared, entries: list[CacheEntry] | tuple[Cache
         prepared.intro,
         prepared.outro,
         work_dir=work_dir,
-        work_name=prepared.output if work_dir == prepared.output.parent else None,
+        work_name=None if work_dir else prepared.output,
     )
     try:
         same_sentences(list(prepared.said), [s.written for s in timeline.sentences], prepared.script)

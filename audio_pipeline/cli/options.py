@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..config import CACHE_ENV, SHOW_ENV, CheckConfig, default_cache_dir
-from ..errors import PaperLedgeError
+from ..errors import PaperLedgeError, ignore_signal
 
 _STAGE_LABELS = {
     "synthesis": "Synthesising",
@@ -86,16 +86,9 @@ def _interrupted(signum, frame):
     # temporary file is removed on the way out and nothing lands at the output path. A second
     # Ctrl-C or SIGTERM meanwhile is ignored: cut short, the unwinding would leave temporary
     # files (and the exit status of a signal); it is bounded, worker processes included.
-    signal.signal(signal.SIGINT, _ignored)
-    signal.signal(signal.SIGTERM, _ignored)
+    signal.signal(signal.SIGINT, ignore_signal)
+    signal.signal(signal.SIGTERM, ignore_signal)
     raise KeyboardInterrupt
-
-
-def _ignored(signum, frame):
-    # Not SIG_IGN: a signal already arrived but not yet handled would then be raised by CPython
-    # as "OSError: Signal N ignored due to race condition" (synthesize.ignore_signal, here without
-    # importing the synthesis stage into a signal handler).
-    pass
 
 
 def fail(message: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import RenderError
+from ..errors import RenderError, ignore_signal
 from .cache import CacheEntry, SentenceCache, sentence_key
 from .engines.base import Engine, create_engine
 
@@ -147,12 +147,6 @@ def _store(engine: Engine, cache: SentenceCache, key: str, text: str, audio) -> 
             "nothing was written at the output path"
         )
     return cache.put(key, audio, engine.sample_rate)
-
-
-def ignore_signal(signum: int, frame: Any) -> None:
-    """A handler that does nothing. Used where a signal must be ignored for a while instead of
-    SIG_IGN: a signal that arrived just before the switch, not yet handled, would otherwise be
-    raised by CPython as "OSError: Signal N ignored due to race condition" in whatever runs next."""
 
 
 def stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
